@@ -1,0 +1,92 @@
+"""faceguard: a typed, guarded client for the Azure AI Face API v1.2 and Content Safety.
+
+Importing faceguard does no I/O and reads no environment variable.
+"""
+
+from ._client import AsyncContentSafetyClient as AsyncContentSafetyClient
+from ._client import AsyncFaceClient as AsyncFaceClient
+from ._client import ContentSafetyClient as ContentSafetyClient
+from ._client import FaceClient as FaceClient
+from ._exceptions import APIConnectionError as APIConnectionError
+from ._exceptions import APIError as APIError
+from ._exceptions import APIResponseValidationError as APIResponseValidationError
+from ._exceptions import APIStatusError as APIStatusError
+from ._exceptions import APITimeoutError as APITimeoutError
+from ._exceptions import AuthenticationError as AuthenticationError
+from ._exceptions import BadRequestError as BadRequestError
+from ._exceptions import ConfigurationError as ConfigurationError
+from ._exceptions import ConflictError as ConflictError
+from ._exceptions import FaceGuardError as FaceGuardError
+from ._exceptions import GuardError as GuardError
+from ._exceptions import InternalServerError as InternalServerError
+from ._exceptions import InvalidImageError as InvalidImageError
+from ._exceptions import InvalidInputError as InvalidInputError
+from ._exceptions import NotFoundError as NotFoundError
+from ._exceptions import OperationError as OperationError
+from ._exceptions import PayloadTooLargeError as PayloadTooLargeError
+from ._exceptions import PermissionDeniedError as PermissionDeniedError
+from ._exceptions import PollingTimeoutError as PollingTimeoutError
+from ._exceptions import RateLimitError as RateLimitError
+from ._exceptions import RetiredAttributeError as RetiredAttributeError
+from ._exceptions import SupportInfo as SupportInfo
+from ._exceptions import TrainingFailedError as TrainingFailedError
+from ._exceptions import UnsupportedMediaTypeError as UnsupportedMediaTypeError
+from ._pagination import AsyncPager as AsyncPager
+from ._pagination import SyncPager as SyncPager
+from ._polling import AsyncTrainingPoller as AsyncTrainingPoller
+from ._polling import TrainingPoller as TrainingPoller
+from ._transport._retry import RetryPolicy as RetryPolicy
+from ._version import __version__ as __version__
+from .models.enums import DetectionModel as DetectionModel
+from .models.enums import FaceAttributeType as FaceAttributeType
+from .models.enums import FindSimilarMatchMode as FindSimilarMatchMode
+from .models.enums import LivenessOperationMode as LivenessOperationMode
+from .models.enums import RecognitionModel as RecognitionModel
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncContentSafetyClient",
+    "AsyncFaceClient",
+    "AsyncPager",
+    "AsyncTrainingPoller",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "ContentSafetyClient",
+    "DetectionModel",
+    "FaceAttributeType",
+    "FaceClient",
+    "FaceGuardError",
+    "FindSimilarMatchMode",
+    "GuardError",
+    "InternalServerError",
+    "InvalidImageError",
+    "InvalidInputError",
+    "LivenessOperationMode",
+    "NotFoundError",
+    "OperationError",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "PollingTimeoutError",
+    "RateLimitError",
+    "RecognitionModel",
+    "RetiredAttributeError",
+    "RetryPolicy",
+    "SupportInfo",
+    "TrainingFailedError",
+    "TrainingPoller",
+    "UnsupportedMediaTypeError",
+    "__version__",
+]
+
+# Tracebacks and reprs name the public location, e.g. ``faceguard.RateLimitError``.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type):
+        _obj.__module__ = __name__
+del _name, _obj

@@ -1,0 +1,247 @@
+"""The four clients: ``FaceClient`` / ``AsyncFaceClient`` and ``ContentSafetyClient`` /
+``AsyncContentSafetyClient``.
+
+A client resolves its configuration once, owns one transport (one connection pool), and exposes
+the operation groups as attributes. Everything an operation does is in ``_operations``; the
+clients only wire it together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+
+import httpx
+from typing_extensions import Self
+
+from ._config import ClientConfig, resolve_config
+from ._credentials import TokenCredential
+from ._operations import content_safety
+from ._operations._groups import (
+    AsyncBlocklists,
+    AsyncDetection,
+    AsyncFaceLists,
+    AsyncLargeFaceLists,
+    AsyncLargePersonGroups,
+    AsyncLiveness,
+    AsyncPersonGroups,
+    AsyncRecognition,
+    Blocklists,
+    Detection,
+    FaceLists,
+    LargeFaceLists,
+    LargePersonGroups,
+    Liveness,
+    PersonGroups,
+    Recognition,
+)
+from ._operations._shell import AsyncGroup, SyncGroup, async_call, sync_call
+from ._transport._async import AsyncTransport
+from ._transport._retry import RetryPolicy
+from ._transport._sync import SyncTransport
+
+__all__ = ["AsyncContentSafetyClient", "AsyncFaceClient", "ContentSafetyClient", "FaceClient"]
+
+_CLIENT_ARGS = """
+    Args:
+        endpoint: ``https://<resource>.cognitiveservices.azure.com``; default
+            ``FACEGUARD_ENDPOINT``. Plain ``http://`` only for loopback (an emulator).
+        api_key: the resource key (``Ocp-Apim-Subscription-Key``); default
+            ``FACEGUARD_API_KEY``. Exclusive with ``credential``.
+        credential: any object with ``get_token(*scopes)``, such as an ``azure.identity``
+            credential; tokens for ``https://cognitiveservices.azure.com/.default`` are
+            refreshed before they expire.
+        timeout: seconds per attempt, or an ``httpx.Timeout``.
+        retry: the retry policy; ``RetryPolicy(max_attempts=1)`` disables retries.
+        http_client: an httpx client to use instead of creating one (not closed by us).
+        transport: an httpx transport for the created client, e.g. the emulator's.
+        sleep: how to wait between retries and polls (a test hook; never sleeps for real
+            when replaced).
+        clock: a monotonic clock for polling timeouts (a test hook).
+"""
+
+
+def _sync_transport(
+    config: ClientConfig,
+    http_client: httpx.Client | None,
+    transport: httpx.BaseTransport | None,
+    sleep: Callable[[float], None] | None,
+    clock: Callable[[], float] | None,
+) -> SyncTransport:
+    return SyncTransport(
+        config,
+        http_client=http_client,
+        transport=transport,
+        sleep=sleep or time.sleep,
+        clock=clock or time.monotonic,
+    )
+
+
+def _async_transport(
+    config: ClientConfig,
+    http_client: httpx.AsyncClient | None,
+    transport: httpx.AsyncBaseTransport | None,
+    sleep: Callable[[float], Awaitable[None]] | None,
+    clock: Callable[[], float] | None,
+) -> AsyncTransport:
+    return AsyncTransport(
+        config,
+        http_client=http_client,
+        transport=transport,
+        sleep=sleep or asyncio.sleep,
+        clock=clock or time.monotonic,
+    )
+
+
+class _SyncClient(SyncGroup):
+    def close(self) -> None:
+        """Close the connection pool (if the client created it)."""
+        self._transport.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(endpoint={self._transport.config.endpoint!r})"
+
+
+class _AsyncClient(AsyncGroup):
+    async def aclose(self) -> None:
+        """Close the connection pool (if the client created it)."""
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(endpoint={self._transport.config.endpoint!r})"
+
+
+class FaceClient(_SyncClient):
+    __doc__ = "A client of the Azure AI Face API v1.2 (sync).\n" + _CLIENT_ARGS
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        *,
+        api_key: str | None = None,
+        credential: TokenCredential | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        retry: RetryPolicy | None = None,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        config = resolve_config(
+            "face", endpoint=endpoint, api_key=api_key, credential=credential,
+            timeout=timeout, retry=retry,
+        )
+        super().__init__(_sync_transport(config, http_client, transport, sleep, clock))
+        self.detection = Detection(self._transport)
+        self.recognition = Recognition(self._transport)
+        self.face_lists = FaceLists(self._transport)
+        self.large_face_lists = LargeFaceLists(self._transport)
+        self.person_groups = PersonGroups(self._transport)
+        self.large_person_groups = LargePersonGroups(self._transport)
+        self.liveness = Liveness(self._transport)
+
+
+class AsyncFaceClient(_AsyncClient):
+    __doc__ = "A client of the Azure AI Face API v1.2 (async).\n" + _CLIENT_ARGS
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        *,
+        api_key: str | None = None,
+        credential: TokenCredential | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        retry: RetryPolicy | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        config = resolve_config(
+            "face", endpoint=endpoint, api_key=api_key, credential=credential,
+            timeout=timeout, retry=retry,
+        )
+        super().__init__(_async_transport(config, http_client, transport, sleep, clock))
+        self.detection = AsyncDetection(self._transport)
+        self.recognition = AsyncRecognition(self._transport)
+        self.face_lists = AsyncFaceLists(self._transport)
+        self.large_face_lists = AsyncLargeFaceLists(self._transport)
+        self.person_groups = AsyncPersonGroups(self._transport)
+        self.large_person_groups = AsyncLargePersonGroups(self._transport)
+        self.liveness = AsyncLiveness(self._transport)
+
+
+class ContentSafetyClient(_SyncClient):
+    __doc__ = "A client of Azure AI Content Safety 2024-09-01 text blocklists (sync).\n" + (
+        _CLIENT_ARGS.replace("FACEGUARD_ENDPOINT", "FACEGUARD_CONTENT_SAFETY_ENDPOINT").replace(
+            "FACEGUARD_API_KEY", "FACEGUARD_CONTENT_SAFETY_API_KEY"
+        )
+    )
+
+    analyze_text = sync_call(content_safety.analyze_text)
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        *,
+        api_key: str | None = None,
+        credential: TokenCredential | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        retry: RetryPolicy | None = None,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        config = resolve_config(
+            "contentsafety", endpoint=endpoint, api_key=api_key, credential=credential,
+            timeout=timeout, retry=retry,
+        )
+        super().__init__(_sync_transport(config, http_client, transport, sleep, clock))
+        self.blocklists = Blocklists(self._transport)
+
+
+class AsyncContentSafetyClient(_AsyncClient):
+    __doc__ = ContentSafetyClient.__doc__.replace("(sync)", "(async)")  # type: ignore[union-attr]
+
+    analyze_text = async_call(content_safety.analyze_text)
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        *,
+        api_key: str | None = None,
+        credential: TokenCredential | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        retry: RetryPolicy | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        config = resolve_config(
+            "contentsafety", endpoint=endpoint, api_key=api_key, credential=credential,
+            timeout=timeout, retry=retry,
+        )
+        super().__init__(_async_transport(config, http_client, transport, sleep, clock))
+        self.blocklists = AsyncBlocklists(self._transport)

@@ -1,0 +1,325 @@
+"""Every error faceguard raises, in one tree.
+
+```
+FaceGuardError
+├── InvalidInputError            bad argument, raised before any byte is sent
+│   └── InvalidImageError        wrong format, too small or too large, unreadable
+├── ConfigurationError           no endpoint, no credential, or both a key and a token credential
+├── GuardError                   responsible-use refusal, raised before any I/O, never retried
+│   └── RetiredAttributeError    a retired, limited or unknown face attribute was requested
+├── APIError                     something happened on the wire
+│   ├── APIConnectionError       no HTTP response (.request_sent says whether bytes may have left)
+│   │   └── APITimeoutError
+│   ├── APIStatusError           a non-success HTTP status
+│   │   ├── BadRequestError 400 · AuthenticationError 401 · PermissionDeniedError 403
+│   │   ├── NotFoundError 404 · ConflictError 409 · PayloadTooLargeError 413
+│   │   ├── UnsupportedMediaTypeError 415 · RateLimitError 429 (.retry_after)
+│   │   └── InternalServerError >= 500
+│   └── APIResponseValidationError   a success response that does not match the contract
+└── OperationError               a long-running operation did not succeed
+    ├── TrainingFailedError      training ended in "failed"
+    └── PollingTimeoutError      wait(timeout=...) ran out
+```
+
+`str(error)` of every API error starts with the service's request id, so a log line or a
+support ticket carries it first. No error keeps request bodies, images, keys or tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "FaceGuardError",
+    "GuardError",
+    "InternalServerError",
+    "InvalidImageError",
+    "InvalidInputError",
+    "NotFoundError",
+    "OperationError",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "PollingTimeoutError",
+    "RateLimitError",
+    "RetiredAttributeError",
+    "SupportInfo",
+    "TrainingFailedError",
+    "UnsupportedMediaTypeError",
+]
+
+
+@dataclass(frozen=True)
+class SupportInfo:
+    """What the code of conduct asks a failure report to the service to include.
+
+    Attached to every API error and to every parsed result (``result.support_info()``).
+    It names the API path as a route *template*, never with the ids of people or faces.
+    """
+
+    operation: str
+    """The REST operation id, e.g. ``PersonGroupOperations_TrainPersonGroup``."""
+    method: str
+    api_path: str
+    """Route template, e.g. ``/persongroups/{personGroupId}/train``."""
+    request_id: str | None = None
+    """The service's ``apim-request-id`` response header."""
+    client_request_id: str | None = None
+    """The ``x-ms-client-request-id`` faceguard sent (one per logical call)."""
+    status_code: int | None = None
+    error_code: str | None = None
+    session_id: str | None = None
+    """Liveness session id, where the call concerns one."""
+    model_version: str | None = None
+    """Model version reported by the service, where known."""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields that are set, ready to paste into a support request."""
+        data = {
+            "operation": self.operation,
+            "method": self.method,
+            "api_path": self.api_path,
+            "request_id": self.request_id,
+            "client_request_id": self.client_request_id,
+            "status_code": self.status_code,
+            "error_code": self.error_code,
+            "session_id": self.session_id,
+            "model_version": self.model_version,
+            **self.extra,
+        }
+        return {key: value for key, value in data.items() if value is not None}
+
+
+class FaceGuardError(Exception):
+    """Root of every error faceguard raises."""
+
+
+class InvalidInputError(FaceGuardError, ValueError):
+    """An argument breaks a rule of the REST contract; nothing was sent.
+
+    ``parameter`` names the argument and ``rule`` the contract rule, so tests and callers can
+    branch on them without parsing the message.
+    """
+
+    def __init__(self, parameter: str, rule: str, message: str) -> None:
+        super().__init__(f"{parameter}: {message}")
+        self.parameter = parameter
+        self.rule = rule
+
+
+class InvalidImageError(InvalidInputError):
+    """The image is unreadable, in an unsupported format, or outside 1 KB - 6 MB."""
+
+
+class ConfigurationError(FaceGuardError):
+    """The client cannot be built: missing endpoint or credential, or ambiguous credentials."""
+
+
+class GuardError(FaceGuardError):
+    """A responsible-use rule refused the call before any I/O. Never retried."""
+
+
+class RetiredAttributeError(GuardError, ValueError):
+    """A face attribute that is retired, limited-access, unknown, or not produced by the chosen
+    detection model was requested. ``attribute`` is the name as given; ``allowed`` what the
+    detection model still offers."""
+
+    def __init__(self, attribute: str, message: str, *, allowed: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.attribute = attribute
+        self.allowed = allowed
+
+
+class APIError(FaceGuardError):
+    """Base of errors that happened while talking to the service."""
+
+    def __init__(self, message: str, *, support: SupportInfo) -> None:
+        super().__init__(message)
+        self.message = message
+        self.support = support
+
+    @property
+    def request_id(self) -> str | None:
+        """The service's ``apim-request-id``, if a response came back."""
+        return self.support.request_id
+
+    @property
+    def client_request_id(self) -> str | None:
+        """The ``x-ms-client-request-id`` sent on every attempt of this call."""
+        return self.support.client_request_id
+
+    @property
+    def route(self) -> str:
+        """The route template of the failed operation."""
+        return self.support.api_path
+
+    def support_info(self) -> dict[str, Any]:
+        """What to include in a failure report (API path, request id, session, model)."""
+        return self.support.as_dict()
+
+    def __str__(self) -> str:
+        prefix = f"[request {self.request_id}] " if self.request_id else ""
+        return f"{prefix}{self.message} ({self.support.method} {self.support.api_path})"
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{key}={value!r}" for key, value in self.support.as_dict().items())
+        return f"{type(self).__name__}(message={self.message!r}, {fields})"
+
+
+class APIConnectionError(APIError):
+    """No HTTP response came back.
+
+    ``request_sent`` is False when the failure happened before any byte left (connect error,
+    pool timeout): such calls are safe to retry even when the operation is not idempotent.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        support: SupportInfo,
+        request_sent: bool,
+        retries_taken: int = 0,
+    ) -> None:
+        super().__init__(message, support=support)
+        self.request_sent = request_sent
+        self.retries_taken = retries_taken
+
+
+class APITimeoutError(APIConnectionError):
+    """The call timed out."""
+
+
+class APIStatusError(APIError):
+    """The service answered with a non-success status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        support: SupportInfo,
+        status_code: int,
+        error_code: str | None,
+        body: object | None,
+        retries_taken: int = 0,
+    ) -> None:
+        super().__init__(message, support=support)
+        self.status_code = status_code
+        self.error_code = error_code
+        self.body = body
+        self.retries_taken = retries_taken
+
+
+class BadRequestError(APIStatusError):
+    """HTTP 400."""
+
+
+class AuthenticationError(APIStatusError):
+    """HTTP 401: the key or token was refused."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """HTTP 403: for example a limited-access feature the resource is not approved for."""
+
+
+class NotFoundError(APIStatusError):
+    """HTTP 404."""
+
+
+class ConflictError(APIStatusError):
+    """HTTP 409."""
+
+
+class PayloadTooLargeError(APIStatusError):
+    """HTTP 413."""
+
+
+class UnsupportedMediaTypeError(APIStatusError):
+    """HTTP 415."""
+
+
+class RateLimitError(APIStatusError):
+    """HTTP 429. ``retry_after`` holds the server's requested wait in seconds, if any."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        support: SupportInfo,
+        status_code: int,
+        error_code: str | None,
+        body: object | None,
+        retries_taken: int = 0,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            support=support,
+            status_code=status_code,
+            error_code=error_code,
+            body=body,
+            retries_taken=retries_taken,
+        )
+        self.retry_after = retry_after
+
+
+class InternalServerError(APIStatusError):
+    """HTTP 500 or above."""
+
+
+class APIResponseValidationError(APIError):
+    """A success response whose body does not match the REST contract."""
+
+
+class OperationError(FaceGuardError):
+    """A long-running operation (training) did not end in success."""
+
+
+class TrainingFailedError(OperationError):
+    """Training ended with status ``failed``; ``message`` is the service's reason."""
+
+    def __init__(self, message: str, *, route: str) -> None:
+        super().__init__(f"training failed: {message} ({route})")
+        self.message = message
+        self.route = route
+
+
+class PollingTimeoutError(OperationError, TimeoutError):
+    """``wait(timeout=...)`` ran out before the operation finished."""
+
+    def __init__(self, *, timeout: float, last_status: str | None, route: str) -> None:
+        super().__init__(
+            f"operation still {last_status or 'unknown'} after {timeout:g} s ({route})"
+        )
+        self.timeout = timeout
+        self.last_status = last_status
+        self.route = route
+
+
+_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: PayloadTooLargeError,
+    415: UnsupportedMediaTypeError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(status_code: int) -> type[APIStatusError]:
+    """The most precise error class for an HTTP status."""
+    if status_code >= 500:
+        return InternalServerError
+    return _STATUS_ERRORS.get(status_code, APIStatusError)

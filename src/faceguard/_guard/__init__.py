@@ -1,0 +1,1 @@
+"""Whether a call may happen: the responsible-use rules, as pure decisions."""

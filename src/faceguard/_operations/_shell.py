@@ -1,0 +1,173 @@
+"""Turn pure builders into methods of the sync and async operation groups.
+
+An operation is written once, as a builder: a pure function from the caller's arguments to a
+``RequestSpec`` (or a ``PageSpec`` / ``TrainSpec``). A group class lists its operations as
+``name = sync_call(builder)`` or ``name = async_call(builder)``; the descriptor gives the method
+the builder's exact signature and docstring, and adds only the I/O: ``send`` or ``await send``.
+So the two clients cannot drift apart, and a signature is written in one place.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import string
+from collections.abc import Callable, Coroutine
+from typing import Any, Generic, TypeVar, overload
+
+from typing_extensions import ParamSpec, Self
+
+from .._pagination import AsyncPager, SyncPager
+from .._polling import AsyncTrainingPoller, TrainingPoller
+from .._transport._async import AsyncTransport
+from .._transport._spec import PageSpec, RequestSpec, TrainSpec
+from .._transport._sync import SyncTransport
+from ..models.collections import TrainingResult
+
+__all__ = [
+    "AsyncGroup",
+    "SyncGroup",
+    "async_call",
+    "async_pages",
+    "async_train",
+    "sync_call",
+    "sync_pages",
+    "sync_train",
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
+
+
+class SyncGroup:
+    """Base of the sync operation groups."""
+
+    def __init__(self, transport: SyncTransport) -> None:
+        self._transport = transport
+
+
+class AsyncGroup:
+    """Base of the async operation groups."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+
+
+class _Operation(Generic[P, R]):
+    """A descriptor binding a builder to a group's transport."""
+
+    def __init__(
+        self,
+        builder: Callable[..., Any],
+        execute: Callable[[Any, Any], Any],
+        *,
+        coroutine: bool,
+        returns: str,
+    ) -> None:
+        self._builder = builder
+        self._execute = execute
+        self._coroutine = coroutine
+        self._name = builder.__name__
+        signature = inspect.signature(builder)
+        self.__signature__ = signature.replace(return_annotation=returns)
+        self.__doc__ = _document(builder)
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any] | None = None) -> Self: ...
+
+    @overload
+    def __get__(self, obj: SyncGroup | AsyncGroup, owner: type[Any] | None = None) -> Callable[P, R]: ...
+
+    def __get__(self, obj: object, owner: type[Any] | None = None) -> Any:
+        if obj is None:
+            return self
+        transport = obj._transport  # type: ignore[attr-defined]
+        builder, execute = self._builder, self._execute
+        if self._coroutine:
+
+            async def bound(*args: Any, **kwargs: Any) -> Any:
+                return await execute(transport, builder(*args, **kwargs))
+
+        else:
+
+            def bound(*args: Any, **kwargs: Any) -> Any:
+                return execute(transport, builder(*args, **kwargs))
+
+        functools.update_wrapper(bound, builder)
+        bound.__name__ = bound.__qualname__ = self._name
+        bound.__doc__ = self.__doc__
+        bound.__signature__ = self.__signature__  # type: ignore[attr-defined]
+        # Cache on the instance: later look-ups find the bound method without this descriptor.
+        obj.__dict__[self._name] = bound
+        return bound
+
+
+def _document(builder: Callable[..., Any]) -> str | None:
+    """The builder's docstring; shared container builders fill in ``$route``, ``$kind``..."""
+    fields = getattr(getattr(builder, "__self__", None), "doc_fields", None)
+    if builder.__doc__ is None or not isinstance(fields, dict):
+        return builder.__doc__
+    return string.Template(builder.__doc__).safe_substitute(fields)
+
+
+def _returns(builder: Callable[..., Any], wrapper: str) -> str:
+    annotation = inspect.signature(builder).return_annotation
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    inner = text[text.index("[") + 1 : -1] if "[" in text else text
+    return wrapper.format(inner)
+
+
+def sync_call(builder: Callable[P, RequestSpec[T]]) -> _Operation[P, T]:
+    """A sync method that sends the builder's request and returns the parsed result."""
+    return _Operation(
+        builder, SyncTransport.send, coroutine=False, returns=_returns(builder, "{}")
+    )
+
+
+def async_call(builder: Callable[P, RequestSpec[T]]) -> _Operation[P, Coroutine[Any, Any, T]]:
+    """An async method that sends the builder's request and returns the parsed result."""
+    return _Operation(
+        builder, AsyncTransport.send, coroutine=True, returns=_returns(builder, "{}")
+    )
+
+
+def sync_pages(builder: Callable[P, PageSpec[T]]) -> _Operation[P, SyncPager[T]]:
+    """A sync method returning a lazy iterator over every page of a list."""
+    return _Operation(builder, SyncPager, coroutine=False, returns=_returns(builder, "SyncPager[{}]"))
+
+
+def async_pages(builder: Callable[P, PageSpec[T]]) -> _Operation[P, AsyncPager[T]]:
+    """A method returning a lazy async iterator over every page of a list."""
+    return _Operation(
+        builder, AsyncPager, coroutine=False, returns=_returns(builder, "AsyncPager[{}]")
+    )
+
+
+def _start_training(transport: SyncTransport, spec: TrainSpec[TrainingResult]) -> TrainingPoller:
+    transport.send(spec.start)
+    return TrainingPoller(transport, spec)
+
+
+async def _start_training_async(
+    transport: AsyncTransport, spec: TrainSpec[TrainingResult]
+) -> AsyncTrainingPoller:
+    await transport.send(spec.start)
+    return AsyncTrainingPoller(transport, spec)
+
+
+def sync_train(builder: Callable[P, TrainSpec[TrainingResult]]) -> _Operation[P, TrainingPoller]:
+    """A sync method that starts training and returns a poller."""
+    return _Operation(builder, _start_training, coroutine=False, returns="TrainingPoller")
+
+
+def async_train(
+    builder: Callable[P, TrainSpec[TrainingResult]],
+) -> _Operation[P, Coroutine[Any, Any, AsyncTrainingPoller]]:
+    """An async method that starts training and returns a poller."""
+    return _Operation(
+        builder, _start_training_async, coroutine=True, returns="AsyncTrainingPoller"
+    )

@@ -1,0 +1,176 @@
+"""Face detection: ``POST /detect`` from bytes, a URL, or a liveness session image."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .._constants import DEFAULT_FACE_ID_TTL, FACE_ID_TTL_MAX, FACE_ID_TTL_MIN
+from .._exceptions import InvalidInputError
+from .._guard._attributes import check_attributes
+from .._transport._spec import GuardCheck, RequestSpec
+from ..models._base import ResultList
+from ..models.detection import FaceDetectionResult
+from ..models.enums import DetectionModel, FaceAttributeType, RecognitionModel
+from . import _parsers
+from ._images import ImageInput, read_image
+from ._inputs import check_choice, check_int_range, check_text_id, wire_bool
+
+__all__ = ["detect", "detect_from_session_image"]
+
+_PARSE = _parsers.model_list(FaceDetectionResult)
+
+
+def _query(
+    *,
+    detection_model: DetectionModel | str,
+    recognition_model: RecognitionModel | str,
+    return_face_id: bool,
+    return_face_attributes: Sequence[FaceAttributeType | str],
+    return_face_landmarks: bool,
+    return_recognition_model: bool,
+    face_id_time_to_live: int,
+) -> tuple[dict[str, str], frozenset[GuardCheck]]:
+    detection = check_choice("detection_model", detection_model, DetectionModel)
+    recognition = check_choice("recognition_model", recognition_model, RecognitionModel)
+    if isinstance(return_face_attributes, str):
+        raise InvalidInputError("return_face_attributes", "type", "must be a list of attributes")
+    attributes = check_attributes(
+        return_face_attributes, detection_model=detection, recognition_model=recognition
+    )
+    if return_face_landmarks and detection is DetectionModel.DETECTION_02:
+        raise InvalidInputError(
+            "return_face_landmarks", "model", "detection_02 returns no landmarks"
+        )
+    query = {
+        "detectionModel": detection.value,
+        "recognitionModel": recognition.value,
+        "returnFaceId": wire_bool(return_face_id),
+        "returnFaceLandmarks": wire_bool(return_face_landmarks),
+    }
+    checks: set[GuardCheck] = set()
+    if attributes:
+        query["returnFaceAttributes"] = ",".join(a.value for a in attributes)
+        checks.add(GuardCheck.ATTRIBUTES)
+    if return_face_id:
+        # Always explicit: the service default (24 h) is longer than most flows need.
+        query["faceIdTimeToLive"] = str(
+            check_int_range(
+                "face_id_time_to_live",
+                face_id_time_to_live,
+                minimum=FACE_ID_TTL_MIN,
+                maximum=FACE_ID_TTL_MAX,
+            )
+        )
+        query["returnRecognitionModel"] = wire_bool(return_recognition_model)
+        checks.add(GuardCheck.FACE_ID_ISSUE)
+    elif return_recognition_model:
+        raise InvalidInputError(
+            "return_recognition_model", "dependency", "only applies when return_face_id=True"
+        )
+    return query, frozenset(checks)
+
+
+def detect(
+    image: ImageInput,
+    *,
+    detection_model: DetectionModel | str = DetectionModel.DETECTION_03,
+    recognition_model: RecognitionModel | str = RecognitionModel.RECOGNITION_04,
+    return_face_id: bool = False,
+    return_face_attributes: Sequence[FaceAttributeType | str] = (),
+    return_face_landmarks: bool = False,
+    return_recognition_model: bool = False,
+    face_id_time_to_live: int = DEFAULT_FACE_ID_TTL,
+) -> RequestSpec[ResultList[FaceDetectionResult]]:
+    """Detect faces in an image, largest first (at most 100).
+
+    REST: ``POST /detect`` with the image bytes (``FaceDetectionOperations_Detect``) or, when
+    ``image`` is an ``http(s)://`` URL, with ``{"url": ...}``
+    (``FaceDetectionOperations_DetectFromUrl``).
+
+    Guard checks: only attributes the detection model offers (retired ones such as age or
+    emotion are refused with ``RetiredAttributeError``); with ``return_face_id`` the call
+    creates a biometric template, so ``faceIdTimeToLive`` is always sent explicitly.
+
+    Args:
+        image: bytes, a binary file object, a path, or an ``http(s)://`` URL. JPEG, PNG, GIF
+            or BMP, 1 KB to 6 MB.
+        detection_model: defaults to ``detection_03``, the service's recommendation (the
+            service's own default is the older ``detection_01``).
+        recognition_model: defaults to ``recognition_04``, the service's recommendation.
+        return_face_id: return faceIds usable by verify, identify, group and find-similar.
+        return_face_attributes: attributes to analyse, e.g. ``[FaceAttributeType.HEAD_POSE]``.
+        return_face_landmarks: return the 27 landmarks (not with ``detection_02``).
+        return_recognition_model: echo the recognition model (only with ``return_face_id``).
+        face_id_time_to_live: seconds the faceIds live, 60..86400.
+
+    Returns:
+        The detected faces; an empty list when there are none.
+    """
+    query, checks = _query(
+        detection_model=detection_model,
+        recognition_model=recognition_model,
+        return_face_id=return_face_id,
+        return_face_attributes=return_face_attributes,
+        return_face_landmarks=return_face_landmarks,
+        return_recognition_model=return_recognition_model,
+        face_id_time_to_live=face_id_time_to_live,
+    )
+    source = read_image(image)
+    if source.url is not None:
+        return RequestSpec(
+            operation="FaceDetectionOperations_DetectFromUrl",
+            method="POST",
+            route="/detect",
+            parse=_PARSE,
+            query=query,
+            json={"url": source.url},
+            guard_checks=checks,
+        )
+    return RequestSpec(
+        operation="FaceDetectionOperations_Detect",
+        method="POST",
+        route="/detect",
+        parse=_PARSE,
+        query=query,
+        content=source.content,
+        content_type="application/octet-stream",
+        guard_checks=checks,
+    )
+
+
+def detect_from_session_image(
+    session_image_id: str,
+    *,
+    detection_model: DetectionModel | str = DetectionModel.DETECTION_03,
+    recognition_model: RecognitionModel | str = RecognitionModel.RECOGNITION_04,
+    return_face_id: bool = False,
+    return_face_attributes: Sequence[FaceAttributeType | str] = (),
+    return_face_landmarks: bool = False,
+    return_recognition_model: bool = False,
+    face_id_time_to_live: int = DEFAULT_FACE_ID_TTL,
+) -> RequestSpec[ResultList[FaceDetectionResult]]:
+    """Detect faces in the image a liveness session kept (``enable_session_image=True``).
+
+    REST: ``POST /detect`` with ``{"sessionImageId": ...}``
+    (``FaceDetectionOperations_DetectFromSessionImageId``).
+
+    Guard checks: as ``detect``.
+    """
+    query, checks = _query(
+        detection_model=detection_model,
+        recognition_model=recognition_model,
+        return_face_id=return_face_id,
+        return_face_attributes=return_face_attributes,
+        return_face_landmarks=return_face_landmarks,
+        return_recognition_model=return_recognition_model,
+        face_id_time_to_live=face_id_time_to_live,
+    )
+    return RequestSpec(
+        operation="FaceDetectionOperations_DetectFromSessionImageId",
+        method="POST",
+        route="/detect",
+        parse=_PARSE,
+        query=query,
+        json={"sessionImageId": check_text_id("session_image_id", session_image_id)},
+        guard_checks=checks,
+    )

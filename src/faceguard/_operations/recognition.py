@@ -1,0 +1,321 @@
+"""Recognition: verify, identify, find-similar and group.
+
+Every operation here compares faceIds from ``detect(return_face_id=True)`` against each other
+or against a trained container. All of them need consent, a declared use case and live,
+same-model faceIds: the guard checks they declare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from .._constants import (
+    FIND_SIMILAR_CANDIDATES_MAX,
+    FIND_SIMILAR_FACE_IDS_MAX,
+    GROUP_FACE_IDS_MAX,
+    GROUP_FACE_IDS_MIN,
+    IDENTIFY_CANDIDATES_MAX,
+    IDENTIFY_FACE_IDS_MAX,
+    IDENTIFY_PERSON_IDS_MAX,
+)
+from .._transport._spec import GuardCheck, RawResponse, RequestSpec
+from ..models._base import ResultList
+from ..models.enums import FindSimilarMatchMode
+from ..models.recognition import (
+    FindSimilarResult,
+    GroupingResult,
+    IdentificationResult,
+    VerificationResult,
+)
+from . import _parsers
+from ._inputs import (
+    check_choice,
+    check_collection_id,
+    check_count,
+    check_float_range,
+    check_int_range,
+    check_uuid,
+    check_uuid_list,
+)
+
+__all__ = [
+    "find_similar",
+    "find_similar_from_face_list",
+    "find_similar_from_large_face_list",
+    "group",
+    "identify_from_dynamic_person_group",
+    "identify_from_large_person_group",
+    "identify_from_person_directory",
+    "identify_from_person_group",
+    "verify_face_to_face",
+    "verify_from_large_person_group",
+    "verify_from_person_directory",
+    "verify_from_person_group",
+]
+
+T = TypeVar("T")
+
+_CHECKS = frozenset({GuardCheck.RECOGNITION, GuardCheck.FACE_ID_USE})
+_VERIFY = _parsers.model(VerificationResult)
+_IDENTIFY = _parsers.model_list(IdentificationResult)
+_SIMILAR = _parsers.model_list(FindSimilarResult)
+
+
+def _spec(
+    operation: str, route: str, body: dict[str, object], parse: Callable[[RawResponse], T]
+) -> RequestSpec[T]:
+    return RequestSpec(
+        operation=operation, method="POST", route=route, parse=parse, json=body,
+        guard_checks=_CHECKS,
+    )
+
+
+# -- verify ------------------------------------------------------------------------------
+
+
+def verify_face_to_face(face_id1: str, face_id2: str) -> RequestSpec[VerificationResult]:
+    """Verify whether two faces belong to the same person.
+
+    REST: ``POST /verify`` (``FaceRecognitionOperations_VerifyFaceToFace``).
+    Guard checks: consent, declared use case, both faceIds live and of one recognition model.
+    """
+    body = {"faceId1": check_uuid("face_id1", face_id1), "faceId2": check_uuid("face_id2", face_id2)}
+    return _spec("FaceRecognitionOperations_VerifyFaceToFace", "/verify", body, _VERIFY)
+
+
+def verify_from_person_group(
+    face_id: str, *, person_group_id: str, person_id: str
+) -> RequestSpec[VerificationResult]:
+    """Verify whether a face belongs to a person of a person group.
+
+    REST: ``POST /verify`` (``FaceRecognitionOperations_VerifyFromPersonGroup``).
+    Guard checks: consent for the person, declared use case, live faceId of the group's model.
+    """
+    body = {
+        "faceId": check_uuid("face_id", face_id),
+        "personGroupId": check_collection_id("person_group_id", person_group_id),
+        "personId": check_uuid("person_id", person_id),
+    }
+    return _spec("FaceRecognitionOperations_VerifyFromPersonGroup", "/verify", body, _VERIFY)
+
+
+def verify_from_large_person_group(
+    face_id: str, *, large_person_group_id: str, person_id: str
+) -> RequestSpec[VerificationResult]:
+    """Verify whether a face belongs to a person of a large person group.
+
+    REST: ``POST /verify`` (``FaceRecognitionOperations_VerifyFromLargePersonGroup``).
+    Guard checks: as ``verify_from_person_group``.
+    """
+    body = {
+        "faceId": check_uuid("face_id", face_id),
+        "largePersonGroupId": check_collection_id("large_person_group_id", large_person_group_id),
+        "personId": check_uuid("person_id", person_id),
+    }
+    return _spec("FaceRecognitionOperations_VerifyFromLargePersonGroup", "/verify", body, _VERIFY)
+
+
+def verify_from_person_directory(face_id: str, *, person_id: str) -> RequestSpec[VerificationResult]:
+    """Verify whether a face belongs to a Person Directory person.
+
+    REST: ``POST /verify`` (``FaceRecognitionOperations_VerifyFromPersonDirectory``).
+    Guard checks: as ``verify_from_person_group``.
+    """
+    body = {"faceId": check_uuid("face_id", face_id), "personId": check_uuid("person_id", person_id)}
+    return _spec("FaceRecognitionOperations_VerifyFromPersonDirectory", "/verify", body, _VERIFY)
+
+
+# -- identify ----------------------------------------------------------------------------
+
+
+def _identify_body(
+    face_ids: Sequence[str],
+    max_num_of_candidates_returned: int | None,
+    confidence_threshold: float | None,
+) -> dict[str, object]:
+    body: dict[str, object] = {
+        "faceIds": check_uuid_list("face_ids", face_ids, minimum=1, maximum=IDENTIFY_FACE_IDS_MAX)
+    }
+    if max_num_of_candidates_returned is not None:
+        body["maxNumOfCandidatesReturned"] = check_int_range(
+            "max_num_of_candidates_returned",
+            max_num_of_candidates_returned,
+            minimum=1,
+            maximum=IDENTIFY_CANDIDATES_MAX,
+        )
+    if confidence_threshold is not None:
+        body["confidenceThreshold"] = check_float_range(
+            "confidence_threshold", confidence_threshold, minimum=0.0, maximum=1.0
+        )
+    return body
+
+
+def identify_from_person_group(
+    face_ids: Sequence[str],
+    *,
+    person_group_id: str,
+    max_num_of_candidates_returned: int | None = None,
+    confidence_threshold: float | None = None,
+) -> RequestSpec[ResultList[IdentificationResult]]:
+    """One-to-many identification of up to 10 faces against a trained person group.
+
+    REST: ``POST /identify`` (``FaceRecognitionOperations_IdentifyFromPersonGroup``).
+    Guard checks: consent, declared use case, live faceIds of the group's recognition model;
+    candidates whose person has no live consent are suppressed.
+    """
+    body = _identify_body(face_ids, max_num_of_candidates_returned, confidence_threshold)
+    body["personGroupId"] = check_collection_id("person_group_id", person_group_id)
+    return _spec("FaceRecognitionOperations_IdentifyFromPersonGroup", "/identify", body, _IDENTIFY)
+
+
+def identify_from_large_person_group(
+    face_ids: Sequence[str],
+    *,
+    large_person_group_id: str,
+    max_num_of_candidates_returned: int | None = None,
+    confidence_threshold: float | None = None,
+) -> RequestSpec[ResultList[IdentificationResult]]:
+    """One-to-many identification of up to 10 faces against a trained large person group.
+
+    REST: ``POST /identify`` (``FaceRecognitionOperations_IdentifyFromLargePersonGroup``).
+    Guard checks: as ``identify_from_person_group``.
+    """
+    body = _identify_body(face_ids, max_num_of_candidates_returned, confidence_threshold)
+    body["largePersonGroupId"] = check_collection_id("large_person_group_id", large_person_group_id)
+    return _spec(
+        "FaceRecognitionOperations_IdentifyFromLargePersonGroup", "/identify", body, _IDENTIFY
+    )
+
+
+def identify_from_person_directory(
+    face_ids: Sequence[str],
+    *,
+    person_ids: Sequence[str],
+    max_num_of_candidates_returned: int | None = None,
+    confidence_threshold: float | None = None,
+) -> RequestSpec[ResultList[IdentificationResult]]:
+    """Identify up to 10 faces against 1..30 Person Directory persons, or ``["*"]`` for all.
+
+    REST: ``POST /identify`` (``FaceRecognitionOperations_IdentifyFromPersonDirectory``).
+    Guard checks: as ``identify_from_person_group``.
+    """
+    body = _identify_body(face_ids, max_num_of_candidates_returned, confidence_threshold)
+    ids = check_count("person_ids", person_ids, minimum=1, maximum=IDENTIFY_PERSON_IDS_MAX)
+    if ids != ["*"]:
+        ids = check_uuid_list("person_ids", ids, minimum=1, maximum=IDENTIFY_PERSON_IDS_MAX)
+    body["personIds"] = ids
+    return _spec(
+        "FaceRecognitionOperations_IdentifyFromPersonDirectory", "/identify", body, _IDENTIFY
+    )
+
+
+def identify_from_dynamic_person_group(
+    face_ids: Sequence[str],
+    *,
+    dynamic_person_group_id: str,
+    max_num_of_candidates_returned: int | None = None,
+    confidence_threshold: float | None = None,
+) -> RequestSpec[ResultList[IdentificationResult]]:
+    """Identify up to 10 faces against a Person Directory dynamic person group.
+
+    REST: ``POST /identify`` (``FaceRecognitionOperations_IdentifyFromDynamicPersonGroup``).
+    Guard checks: as ``identify_from_person_group``.
+    """
+    body = _identify_body(face_ids, max_num_of_candidates_returned, confidence_threshold)
+    body["dynamicPersonGroupId"] = check_collection_id(
+        "dynamic_person_group_id", dynamic_person_group_id
+    )
+    return _spec(
+        "FaceRecognitionOperations_IdentifyFromDynamicPersonGroup", "/identify", body, _IDENTIFY
+    )
+
+
+# -- find similar and group ----------------------------------------------------------------
+
+
+def _similar_body(
+    face_id: str, max_num_of_candidates_returned: int | None, mode: FindSimilarMatchMode | str | None
+) -> dict[str, object]:
+    body: dict[str, object] = {"faceId": check_uuid("face_id", face_id)}
+    if max_num_of_candidates_returned is not None:
+        body["maxNumOfCandidatesReturned"] = check_int_range(
+            "max_num_of_candidates_returned",
+            max_num_of_candidates_returned,
+            minimum=1,
+            maximum=FIND_SIMILAR_CANDIDATES_MAX,
+        )
+    if mode is not None:
+        body["mode"] = check_choice("mode", mode, FindSimilarMatchMode).value
+    return body
+
+
+def find_similar(
+    face_id: str,
+    *,
+    face_ids: Sequence[str],
+    max_num_of_candidates_returned: int | None = None,
+    mode: FindSimilarMatchMode | str | None = None,
+) -> RequestSpec[ResultList[FindSimilarResult]]:
+    """Find faces similar to ``face_id`` among up to 1000 faceIds.
+
+    REST: ``POST /findsimilars`` (``FaceRecognitionOperations_FindSimilar``).
+    Guard checks: consent, declared use case, live same-model faceIds.
+    """
+    body = _similar_body(face_id, max_num_of_candidates_returned, mode)
+    body["faceIds"] = check_uuid_list(
+        "face_ids", face_ids, minimum=1, maximum=FIND_SIMILAR_FACE_IDS_MAX
+    )
+    return _spec("FaceRecognitionOperations_FindSimilar", "/findsimilars", body, _SIMILAR)
+
+
+def find_similar_from_face_list(
+    face_id: str,
+    *,
+    face_list_id: str,
+    max_num_of_candidates_returned: int | None = None,
+    mode: FindSimilarMatchMode | str | None = None,
+) -> RequestSpec[ResultList[FindSimilarResult]]:
+    """Find faces similar to ``face_id`` in a face list.
+
+    REST: ``POST /findsimilars`` (``FaceRecognitionOperations_FindSimilarFromFaceList``).
+    Guard checks: consent, declared use case, live faceId of the list's recognition model.
+    """
+    body = _similar_body(face_id, max_num_of_candidates_returned, mode)
+    body["faceListId"] = check_collection_id("face_list_id", face_list_id)
+    return _spec(
+        "FaceRecognitionOperations_FindSimilarFromFaceList", "/findsimilars", body, _SIMILAR
+    )
+
+
+def find_similar_from_large_face_list(
+    face_id: str,
+    *,
+    large_face_list_id: str,
+    max_num_of_candidates_returned: int | None = None,
+    mode: FindSimilarMatchMode | str | None = None,
+) -> RequestSpec[ResultList[FindSimilarResult]]:
+    """Find faces similar to ``face_id`` in a trained large face list.
+
+    REST: ``POST /findsimilars`` (``FaceRecognitionOperations_FindSimilarFromLargeFaceList``).
+    Guard checks: as ``find_similar_from_face_list``.
+    """
+    body = _similar_body(face_id, max_num_of_candidates_returned, mode)
+    body["largeFaceListId"] = check_collection_id("large_face_list_id", large_face_list_id)
+    return _spec(
+        "FaceRecognitionOperations_FindSimilarFromLargeFaceList", "/findsimilars", body, _SIMILAR
+    )
+
+
+def group(face_ids: Sequence[str]) -> RequestSpec[GroupingResult]:
+    """Divide 2..1000 faces into groups of the same person, plus a messy group.
+
+    REST: ``POST /group`` (``FaceRecognitionOperations_Group``).
+    Guard checks: consent, declared use case, live same-model faceIds.
+    """
+    body = {
+        "faceIds": check_uuid_list(
+            "face_ids", face_ids, minimum=GROUP_FACE_IDS_MIN, maximum=GROUP_FACE_IDS_MAX
+        )
+    }
+    return _spec("FaceRecognitionOperations_Group", "/group", body, _parsers.model(GroupingResult))

@@ -1,0 +1,1 @@
+"""How bytes move: the only package that performs HTTP I/O."""

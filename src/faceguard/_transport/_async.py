@@ -1,0 +1,75 @@
+"""The async shell of the transport: httpx.AsyncClient plus the shared retry policy."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import httpx
+
+from .._config import ClientConfig
+from ._exchange import build_request, connection_error, interpret
+from ._spec import RawResponse, RequestSpec
+
+__all__ = ["AsyncTransport"]
+
+T = TypeVar("T")
+
+
+class AsyncTransport:
+    """Sends ``RequestSpec``s with retries; one ``x-ms-client-request-id`` per logical call."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self._owns_client = http_client is None
+        self._client = http_client or httpx.AsyncClient(
+            timeout=config.timeout, transport=transport, follow_redirects=False
+        )
+        self.sleep = sleep
+        self.clock = clock
+
+    async def send(self, spec: RequestSpec[T]) -> T:
+        """Send ``spec`` (retrying per the policy) and return its parsed result."""
+        client_request_id = str(uuid.uuid4())
+        retrying = self.config.retry.async_retrying(idempotent=spec.idempotent, sleep=self.sleep)
+        async for attempt in retrying:
+            with attempt:
+                return await self._attempt(
+                    spec, client_request_id, attempt.retry_state.attempt_number
+                )
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    async def _attempt(self, spec: RequestSpec[T], client_request_id: str, attempt: int) -> T:
+        request = build_request(
+            spec,
+            self.config,
+            client_request_id=client_request_id,
+            auth_headers=await self.config.auth.async_headers(),
+        )
+        started = time.perf_counter()
+        try:
+            response = await self._client.send(request)
+        except httpx.TransportError as exc:
+            raise connection_error(
+                spec, exc, client_request_id=client_request_id, attempt=attempt
+            ) from None
+        raw = RawResponse(response.status_code, response.headers, response.content)
+        return interpret(
+            spec, raw, client_request_id=client_request_id, attempt=attempt, started=started
+        )
+
+    async def aclose(self) -> None:
+        """Close the underlying connection pool, if this transport created it."""
+        if self._owns_client:
+            await self._client.aclose()

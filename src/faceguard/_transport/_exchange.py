@@ -1,0 +1,222 @@
+"""The pure halves of one HTTP exchange, shared by the sync and async transports.
+
+``build_request`` turns a ``RequestSpec`` into an ``httpx.Request``; ``interpret`` turns the
+response into a result or a typed error; ``connection_error`` classifies a failure that left no
+response. The transports add only the I/O between them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+import pydantic
+
+from .._config import ClientConfig
+from .._constants import CONTENT_SAFETY_API_PATH, CONTENT_SAFETY_API_VERSION, FACE_API_PATH
+from .._exceptions import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    RateLimitError,
+    SupportInfo,
+    status_error_class,
+)
+from .._logging import logger
+from ..models._base import FaceModel, ResultList
+from ._retry import parse_retry_after
+from ._spec import RawResponse, RequestSpec
+
+__all__ = ["build_request", "connection_error", "interpret", "support_for"]
+
+T = TypeVar("T")
+
+# httpx errors raised before any byte of the request can have reached the server.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+def _base_path(config: ClientConfig) -> str:
+    return FACE_API_PATH if config.service == "face" else CONTENT_SAFETY_API_PATH
+
+
+def build_request(
+    spec: RequestSpec[Any],
+    config: ClientConfig,
+    *,
+    client_request_id: str,
+    auth_headers: Mapping[str, str],
+) -> httpx.Request:
+    """The HTTP request for one attempt of ``spec``."""
+    path = spec.route.format_map({k: quote(v, safe="") for k, v in spec.path_params.items()})
+    query = dict(spec.query)
+    if config.service == "contentsafety":
+        query["api-version"] = CONTENT_SAFETY_API_VERSION
+    headers = {
+        "Accept": "application/json",
+        "User-Agent": config.user_agent,
+        "x-ms-client-request-id": client_request_id,
+        **auth_headers,
+    }
+    content = spec.content
+    if spec.json is not None:
+        content = json.dumps(spec.json, separators=(",", ":"), ensure_ascii=False).encode()
+        headers["Content-Type"] = spec.content_type or "application/json"
+    elif content is not None:
+        headers["Content-Type"] = spec.content_type or "application/octet-stream"
+    return httpx.Request(
+        spec.method,
+        f"{config.endpoint}{_base_path(config)}{path}",
+        params=query or None,
+        headers=headers,
+        content=content,
+    )
+
+
+def support_for(
+    spec: RequestSpec[Any],
+    *,
+    client_request_id: str,
+    headers: Mapping[str, str] | None = None,
+    status_code: int | None = None,
+    error_code: str | None = None,
+    model_version: str | None = None,
+) -> SupportInfo:
+    """Support info of a call, from its spec and (when there is one) its response."""
+    request_id = None
+    if headers is not None:
+        request_id = headers.get("apim-request-id") or headers.get("x-ms-request-id")
+    return SupportInfo(
+        operation=spec.operation,
+        method=spec.method,
+        api_path=spec.route,
+        request_id=request_id,
+        client_request_id=client_request_id,
+        status_code=status_code,
+        error_code=error_code,
+        session_id=spec.session_id,
+        model_version=model_version,
+    )
+
+
+def _error_body(raw: RawResponse) -> tuple[object | None, str | None, str | None]:
+    """(parsed body, error code, message) of an error response; never raises."""
+    try:
+        body = json.loads(raw.content) if raw.content else None
+    except (ValueError, UnicodeDecodeError):
+        return None, None, None
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return body, None, None
+    code, message = error.get("code"), error.get("message")
+    return (
+        body,
+        code if isinstance(code, str) else None,
+        message if isinstance(message, str) else None,
+    )
+
+
+def _model_version(result: object) -> str | None:
+    version = getattr(result, "model_version", None)
+    version = getattr(version, "value", version)  # an OpenEnum member or a new string
+    return version if isinstance(version, str) else None
+
+
+def interpret(
+    spec: RequestSpec[T],
+    raw: RawResponse,
+    *,
+    client_request_id: str,
+    attempt: int,
+    started: float,
+) -> T:
+    """The parsed result of a response, or the typed error it stands for."""
+    if logger.isEnabledFor(20):
+        logger.info(
+            "%s %s -> %s request_id=%s client_request_id=%s attempt=%d elapsed_ms=%.1f",
+            spec.method,
+            spec.route,
+            raw.status_code,
+            raw.headers.get("apim-request-id"),
+            client_request_id,
+            attempt,
+            (time.perf_counter() - started) * 1000,
+        )
+    if raw.status_code not in spec.success_status:
+        raise status_error(spec, raw, client_request_id=client_request_id, attempt=attempt)
+    try:
+        result = spec.parse(raw)
+    except (pydantic.ValidationError, ValueError) as exc:
+        # The message names the failing fields only, never their values.
+        count = exc.error_count() if isinstance(exc, pydantic.ValidationError) else 1
+        support = support_for(
+            spec, client_request_id=client_request_id, headers=raw.headers,
+            status_code=raw.status_code,
+        )
+        raise APIResponseValidationError(
+            f"the response does not match the REST contract ({count} problem(s))",
+            support=support,
+        ) from None
+    if isinstance(result, FaceModel | ResultList):
+        result._support = support_for(
+            spec,
+            client_request_id=client_request_id,
+            headers=raw.headers,
+            status_code=raw.status_code,
+            model_version=_model_version(result),
+        )
+    return result
+
+
+def status_error(
+    spec: RequestSpec[Any], raw: RawResponse, *, client_request_id: str, attempt: int
+) -> APIStatusError:
+    """The typed error of a non-success response; a non-JSON body is handled too."""
+    body, code, message = _error_body(raw)
+    code = code or raw.headers.get("x-ms-error-code")
+    if message is None:
+        content_type = raw.headers.get("content-type", "no content type")
+        message = f"HTTP {raw.status_code} with a non-JSON or unexpected body ({content_type})"
+    support = support_for(
+        spec,
+        client_request_id=client_request_id,
+        headers=raw.headers,
+        status_code=raw.status_code,
+        error_code=code,
+    )
+    text = f"{code}: {message}" if code else message
+    cls = status_error_class(raw.status_code)
+    common: dict[str, Any] = {
+        "support": support,
+        "status_code": raw.status_code,
+        "error_code": code,
+        "body": body,
+        "retries_taken": attempt - 1,
+    }
+    if cls is RateLimitError:
+        return RateLimitError(
+            text, retry_after=parse_retry_after(raw.headers.get("retry-after")), **common
+        )
+    return cls(text, **common)
+
+
+def connection_error(
+    spec: RequestSpec[Any], exc: httpx.TransportError, *, client_request_id: str, attempt: int
+) -> APIConnectionError:
+    """The typed error of a call that got no response."""
+    sent = not isinstance(exc, _NOT_SENT)
+    cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+    logger.info(
+        "%s %s -> %s client_request_id=%s attempt=%d request_sent=%s",
+        spec.method, spec.route, type(exc).__name__, client_request_id, attempt, sent,
+    )
+    return cls(
+        f"{type(exc).__name__}: no response from the service",
+        support=support_for(spec, client_request_id=client_request_id),
+        request_sent=sent,
+        retries_taken=attempt - 1,
+    )

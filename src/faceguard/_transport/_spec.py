@@ -1,0 +1,106 @@
+"""What an operation asks the transport to do, as plain data.
+
+Every operation is written once as a pure builder returning one of these specs; the sync and
+async shells only send them. Nothing here performs I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Generic, Literal, TypeVar
+
+__all__ = [
+    "GuardCheck",
+    "PageSpec",
+    "RawResponse",
+    "RequestSpec",
+    "Service",
+    "TrainSpec",
+]
+
+T = TypeVar("T")
+
+Service = Literal["face", "contentsafety"]
+
+
+class GuardCheck(str, Enum):
+    """Responsible-use checks an operation needs; the guard layer enforces them."""
+
+    ATTRIBUTES = "attributes"
+    """The request names face attributes: only allowed ones may pass."""
+    FACE_ID_ISSUE = "face_id_issue"
+    """The response creates faceIds (a biometric template): consent and TTL bookkeeping."""
+    FACE_ID_USE = "face_id_use"
+    """The request uses faceIds: they must be known, unexpired and of one recognition model."""
+    RECOGNITION = "recognition"
+    """Verify, identify, group or find-similar: consent and declared use case."""
+    ENROLLMENT = "enrollment"
+    """A face is stored in a person or a list: consent."""
+    ERASURE = "erasure"
+    """A person, face or container is deleted: always allowed, audited."""
+    LIVENESS = "liveness"
+    """A liveness session is created: device correlation id and session caps."""
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """The parts of an HTTP response a parser may read."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+
+
+@dataclass(frozen=True)
+class RequestSpec(Generic[T]):
+    """One REST call, fully described: a pure value built before any I/O."""
+
+    operation: str
+    """REST operation id from the spec, e.g. ``FaceDetectionOperations_Detect``."""
+    method: str
+    route: str
+    """Route template as written in the spec, e.g. ``/persongroups/{personGroupId}``."""
+    parse: Callable[[RawResponse], T]
+    service: Service = "face"
+    path_params: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+    json: object | None = None
+    content: bytes | None = None
+    content_type: str | None = None
+    idempotent: bool = True
+    """Safe to resend after the server may have applied it (reads, deletes, PUT by id,
+    pure computations). Creates with server-assigned ids and adds are not."""
+    guard_checks: frozenset[GuardCheck] = frozenset()
+    success_status: frozenset[int] = frozenset({200})
+    session_id: str | None = None
+    """Liveness session the call concerns, for support info."""
+
+    def with_query(self, **updates: str) -> RequestSpec[T]:
+        """A copy with some query parameters replaced (used by pagination)."""
+        return replace(self, query={**self.query, **updates})
+
+
+@dataclass(frozen=True)
+class PageSpec(Generic[T]):
+    """A paged list: the first request, and how to derive the next one from a page.
+
+    ``next_request`` receives the request that produced a page and the page's items plus
+    its continuation marker; it returns ``None`` when there are no more pages.
+    """
+
+    first: RequestSpec[tuple[list[T], str | None]]
+    next_request: Callable[
+        [RequestSpec[tuple[list[T], str | None]], list[T], str | None],
+        RequestSpec[tuple[list[T], str | None]] | None,
+    ]
+
+
+@dataclass(frozen=True)
+class TrainSpec(Generic[T]):
+    """A training long-running operation: the POST that starts it and the GET that polls it."""
+
+    start: RequestSpec[None]
+    status: RequestSpec[tuple[T, float | None]]
+    """Parses into the training status and the server's ``Retry-After`` in seconds, if any."""

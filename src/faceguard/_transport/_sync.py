@@ -1,0 +1,72 @@
+"""The sync shell of the transport: httpx.Client plus the shared retry policy."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+import httpx
+
+from .._config import ClientConfig
+from ._exchange import build_request, connection_error, interpret
+from ._spec import RawResponse, RequestSpec
+
+__all__ = ["SyncTransport"]
+
+T = TypeVar("T")
+
+
+class SyncTransport:
+    """Sends ``RequestSpec``s with retries; one ``x-ms-client-request-id`` per logical call."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self._owns_client = http_client is None
+        self._client = http_client or httpx.Client(
+            timeout=config.timeout, transport=transport, follow_redirects=False
+        )
+        self.sleep = sleep
+        self.clock = clock
+
+    def send(self, spec: RequestSpec[T]) -> T:
+        """Send ``spec`` (retrying per the policy) and return its parsed result."""
+        client_request_id = str(uuid.uuid4())
+        retrying = self.config.retry.retrying(idempotent=spec.idempotent, sleep=self.sleep)
+        for attempt in retrying:
+            with attempt:
+                return self._attempt(spec, client_request_id, attempt.retry_state.attempt_number)
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    def _attempt(self, spec: RequestSpec[T], client_request_id: str, attempt: int) -> T:
+        request = build_request(
+            spec,
+            self.config,
+            client_request_id=client_request_id,
+            auth_headers=self.config.auth.sync_headers(),
+        )
+        started = time.perf_counter()
+        try:
+            response = self._client.send(request)
+        except httpx.TransportError as exc:
+            raise connection_error(
+                spec, exc, client_request_id=client_request_id, attempt=attempt
+            ) from None
+        raw = RawResponse(response.status_code, response.headers, response.content)
+        return interpret(
+            spec, raw, client_request_id=client_request_id, attempt=attempt, started=started
+        )
+
+    def close(self) -> None:
+        """Close the underlying connection pool, if this transport created it."""
+        if self._owns_client:
+            self._client.close()
