@@ -104,7 +104,9 @@ class _SyncClient(SyncGroup):
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self.close()
@@ -122,7 +124,9 @@ class _AsyncClient(AsyncGroup):
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
@@ -148,8 +152,12 @@ class FaceClient(_SyncClient):
         clock: Callable[[], float] | None = None,
     ) -> None:
         config = resolve_config(
-            "face", endpoint=endpoint, api_key=api_key, credential=credential,
-            timeout=timeout, retry=retry,
+            "face",
+            endpoint=endpoint,
+            api_key=api_key,
+            credential=credential,
+            timeout=timeout,
+            retry=retry,
         )
         super().__init__(_sync_transport(config, http_client, transport, sleep, clock))
         self.detection = Detection(self._transport)
@@ -178,8 +186,12 @@ class AsyncFaceClient(_AsyncClient):
         clock: Callable[[], float] | None = None,
     ) -> None:
         config = resolve_config(
-            "face", endpoint=endpoint, api_key=api_key, credential=credential,
-            timeout=timeout, retry=retry,
+            "face",
+            endpoint=endpoint,
+            api_key=api_key,
+            credential=credential,
+            timeout=timeout,
+            retry=retry,
         )
         super().__init__(_async_transport(config, http_client, transport, sleep, clock))
         self.detection = AsyncDetection(self._transport)
@@ -214,8 +226,12 @@ class ContentSafetyClient(_SyncClient):
         clock: Callable[[], float] | None = None,
     ) -> None:
         config = resolve_config(
-            "contentsafety", endpoint=endpoint, api_key=api_key, credential=credential,
-            timeout=timeout, retry=retry,
+            "contentsafety",
+            endpoint=endpoint,
+            api_key=api_key,
+            credential=credential,
+            timeout=timeout,
+            retry=retry,
         )
         super().__init__(_sync_transport(config, http_client, transport, sleep, clock))
         self.blocklists = Blocklists(self._transport)
@@ -240,8 +256,12 @@ class AsyncContentSafetyClient(_AsyncClient):
         clock: Callable[[], float] | None = None,
     ) -> None:
         config = resolve_config(
-            "contentsafety", endpoint=endpoint, api_key=api_key, credential=credential,
-            timeout=timeout, retry=retry,
+            "contentsafety",
+            endpoint=endpoint,
+            api_key=api_key,
+            credential=credential,
+            timeout=timeout,
+            retry=retry,
         )
         super().__init__(_async_transport(config, http_client, transport, sleep, clock))
         self.blocklists = AsyncBlocklists(self._transport)

@@ -5,7 +5,7 @@ from __future__ import annotations
 FACE_API_PATH = "/face/v1.2"
 CONTENT_SAFETY_API_PATH = "/contentsafety"
 CONTENT_SAFETY_API_VERSION = "2024-09-01"
-TOKEN_SCOPE = "https://cognitiveservices.azure.com/.default"
+TOKEN_SCOPE = "https://cognitiveservices.azure.com/.default"  # noqa: S105 - a scope, not a secret
 
 # Timeouts (seconds). Detection of a 6 MB image can take a while; connecting should not.
 DEFAULT_CONNECT_TIMEOUT = 5.0

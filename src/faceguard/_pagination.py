@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Generic, TypeVar
 
 from ._transport._async import AsyncTransport
-from ._transport._spec import PageSpec
+from ._transport._spec import PageSpec, RequestSpec
 from ._transport._sync import SyncTransport
 
 __all__ = ["AsyncPager", "SyncPager"]
@@ -28,7 +28,7 @@ class SyncPager(Generic[T]):
 
     def iter_pages(self) -> Iterator[list[T]]:
         """Yield one page (a list of items) per request."""
-        request = self._spec.first
+        request: RequestSpec[tuple[list[T], str | None]] | None = self._spec.first
         while request is not None:
             items, marker = self._transport.send(request)
             yield items
@@ -52,7 +52,7 @@ class AsyncPager(Generic[T]):
 
     async def iter_pages(self) -> AsyncIterator[list[T]]:
         """Yield one page (a list of items) per request."""
-        request = self._spec.first
+        request: RequestSpec[tuple[list[T], str | None]] | None = self._spec.first
         while request is not None:
             items, marker = await self._transport.send(request)
             yield items

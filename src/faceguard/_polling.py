@@ -94,8 +94,13 @@ class TrainingPoller:
             if progress is not None:
                 progress(result)
             plan = _plan(
-                result, retry_after, started=started, now=clock(), timeout=timeout,
-                interval=interval, route=self._spec.start.route,
+                result,
+                retry_after,
+                started=started,
+                now=clock(),
+                timeout=timeout,
+                interval=interval,
+                route=self._spec.start.route,
             )
             if plan.done:
                 return result
@@ -128,8 +133,13 @@ class AsyncTrainingPoller:
             if progress is not None:
                 progress(result)
             plan = _plan(
-                result, retry_after, started=started, now=clock(), timeout=timeout,
-                interval=interval, route=self._spec.start.route,
+                result,
+                retry_after,
+                started=started,
+                now=clock(),
+                timeout=timeout,
+                interval=interval,
+                route=self._spec.start.route,
             )
             if plan.done:
                 return result

@@ -179,9 +179,7 @@ class _Kind(Generic[C]):
         REST: ``DELETE $route`` (``${family}_Delete${kind}``).
         Guard checks: erasure is always allowed, and audited.
         """
-        return self._spec(
-            "Delete", "DELETE", container_id, _parsers.empty, guard_checks=_ERASURE
-        )
+        return self._spec("Delete", "DELETE", container_id, _parsers.empty, guard_checks=_ERASURE)
 
     # -- shared pieces for subclasses ----------------------------------------------------------
 
@@ -205,8 +203,13 @@ class _Kind(Generic[C]):
     def _train(self, container_id: str) -> TrainSpec[TrainingResult]:
         return TrainSpec(
             start=self._spec(
-                "Train", "POST", container_id, _parsers.empty, route="/train",
-                success_status=frozenset({202}), idempotent=False,
+                "Train",
+                "POST",
+                container_id,
+                _parsers.empty,
+                route="/train",
+                success_status=frozenset({202}),
+                idempotent=False,
             ),
             status=self._training_status(container_id, _parsers.training_status),
         )
@@ -229,25 +232,41 @@ class _Kind(Generic[C]):
         detection_model: DetectionModel | str,
         user_data: str | None,
     ) -> RequestSpec[AddFaceResult]:
-        query = {"detectionModel": check_choice("detection_model", detection_model, DetectionModel).value}
+        query = {
+            "detectionModel": check_choice("detection_model", detection_model, DetectionModel).value
+        }
         if target_face is not None:
             query["targetFace"] = check_target_face("target_face", target_face)
         if user_data is not None:
             query["userData"] = check_length("user_data", user_data, maximum=FACE_USER_DATA_MAX)
         source = read_image(image)
         common: dict[str, Any] = {
-            "route": route, "params": params, "query": query,
-            "idempotent": False, "guard_checks": _ENROLLMENT,
+            "route": route,
+            "params": params,
+            "query": query,
+            "idempotent": False,
+            "guard_checks": _ENROLLMENT,
         }
         parse = _parsers.model(AddFaceResult)
         if source.url is not None:
             return self._spec(
-                "Add", "POST", container_id, parse, suffix=f"{verb_suffix}FromUrl",
-                json={"url": source.url}, **common,
+                "Add",
+                "POST",
+                container_id,
+                parse,
+                suffix=f"{verb_suffix}FromUrl",
+                json={"url": source.url},
+                **common,
             )
         return self._spec(
-            "Add", "POST", container_id, parse, suffix=verb_suffix,
-            content=source.content, content_type="application/octet-stream", **common,
+            "Add",
+            "POST",
+            container_id,
+            parse,
+            suffix=verb_suffix,
+            content=source.content,
+            content_type="application/octet-stream",
+            **common,
         )
 
 
@@ -262,7 +281,10 @@ class PersonContainerKind(_Kind[C], Generic[C, P, F]):
         self.face_model = face
 
     def list_containers(
-        self, *, start: str | None = None, top: int | None = None,
+        self,
+        *,
+        start: str | None = None,
+        top: int | None = None,
         return_recognition_model: bool = False,
     ) -> PageSpec[C]:
         """Iterate every $kind_text, in id order, fetching ``top`` (1..1000) per page.
@@ -299,8 +321,14 @@ class PersonContainerKind(_Kind[C], Generic[C, P, F]):
         """
         body = _fields(name, user_data, name_required=True)
         return self._spec(
-            "Create", "POST", container_id, _parsers.model(CreatePersonResult),
-            suffix="Person", route="/persons", json=body, idempotent=False,
+            "Create",
+            "POST",
+            container_id,
+            _parsers.model(CreatePersonResult),
+            suffix="Person",
+            route="/persons",
+            json=body,
+            idempotent=False,
         )
 
     def get_person(self, container_id: str, person_id: str) -> RequestSpec[P]:
@@ -310,12 +338,21 @@ class PersonContainerKind(_Kind[C], Generic[C, P, F]):
         Guard checks: none.
         """
         return self._spec(
-            "Get", "GET", container_id, _parsers.model(self.person_model), suffix="Person",
-            route="/persons/{personId}", params={"personId": check_uuid("person_id", person_id)},
+            "Get",
+            "GET",
+            container_id,
+            _parsers.model(self.person_model),
+            suffix="Person",
+            route="/persons/{personId}",
+            params={"personId": check_uuid("person_id", person_id)},
         )
 
     def update_person(
-        self, container_id: str, person_id: str, *, name: str | None = None,
+        self,
+        container_id: str,
+        person_id: str,
+        *,
+        name: str | None = None,
         user_data: str | None = None,
     ) -> RequestSpec[None]:
         """Update a person's name and/or user data.
@@ -324,8 +361,13 @@ class PersonContainerKind(_Kind[C], Generic[C, P, F]):
         Guard checks: none.
         """
         return self._spec(
-            "Update", "PATCH", container_id, _parsers.empty, suffix="Person",
-            route="/persons/{personId}", params={"personId": check_uuid("person_id", person_id)},
+            "Update",
+            "PATCH",
+            container_id,
+            _parsers.empty,
+            suffix="Person",
+            route="/persons/{personId}",
+            params={"personId": check_uuid("person_id", person_id)},
             json=_fields(name, user_data, name_required=False),
         )
 
@@ -336,8 +378,13 @@ class PersonContainerKind(_Kind[C], Generic[C, P, F]):
         Guard checks: erasure is always allowed, and audited.
         """
         return self._spec(
-            "Delete", "DELETE", container_id, _parsers.empty, suffix="Person",
-            route="/persons/{personId}", params={"personId": check_uuid("person_id", person_id)},
+            "Delete",
+            "DELETE",
+            container_id,
+            _parsers.empty,
+            suffix="Person",
+            route="/persons/{personId}",
+            params={"personId": check_uuid("person_id", person_id)},
             guard_checks=_ERASURE,
         )
 
@@ -350,8 +397,13 @@ class PersonContainerKind(_Kind[C], Generic[C, P, F]):
         ``start``/``top``. Guard checks: none.
         """
         first = self._spec(
-            "Get", "GET", container_id, _parsers.face_page(self.person_model), suffix="Persons",
-            route="/persons", query=_paging(start, top),
+            "Get",
+            "GET",
+            container_id,
+            _parsers.face_page(self.person_model),
+            suffix="Persons",
+            route="/persons",
+            query=_paging(start, top),
         )
         return PageSpec(first=first, next_request=_next_after(lambda p: p.person_id))
 
@@ -378,8 +430,14 @@ class PersonContainerKind(_Kind[C], Generic[C, P, F]):
         """
         params = {"personId": check_uuid("person_id", person_id)}
         return self._add_face(
-            "PersonFace", container_id, "/persons/{personId}/persistedfaces", params, image,
-            target_face, detection_model, user_data,
+            "PersonFace",
+            container_id,
+            "/persons/{personId}/persistedfaces",
+            params,
+            image,
+            target_face,
+            detection_model,
+            user_data,
         )
 
     def _face_params(self, person_id: str, persisted_face_id: str) -> dict[str, str]:
@@ -388,22 +446,28 @@ class PersonContainerKind(_Kind[C], Generic[C, P, F]):
             "persistedFaceId": check_uuid("persisted_face_id", persisted_face_id),
         }
 
-    def get_face(
-        self, container_id: str, person_id: str, persisted_face_id: str
-    ) -> RequestSpec[F]:
+    def get_face(self, container_id: str, person_id: str, persisted_face_id: str) -> RequestSpec[F]:
         """Get a persisted face's user data.
 
         REST: ``GET ${route}/persons/{personId}/persistedfaces/{persistedFaceId}``
         (``${family}_Get${kind}PersonFace``). Guard checks: none.
         """
         return self._spec(
-            "Get", "GET", container_id, _parsers.model(self.face_model), suffix="PersonFace",
+            "Get",
+            "GET",
+            container_id,
+            _parsers.model(self.face_model),
+            suffix="PersonFace",
             route="/persons/{personId}/persistedfaces/{persistedFaceId}",
             params=self._face_params(person_id, persisted_face_id),
         )
 
     def update_face(
-        self, container_id: str, person_id: str, persisted_face_id: str, *,
+        self,
+        container_id: str,
+        person_id: str,
+        persisted_face_id: str,
+        *,
         user_data: str | None = None,
     ) -> RequestSpec[None]:
         """Update a persisted face's user data (up to 1 KB).
@@ -413,9 +477,14 @@ class PersonContainerKind(_Kind[C], Generic[C, P, F]):
         """
         body = {} if user_data is None else {"userData": _user_data(user_data, FACE_USER_DATA_MAX)}
         return self._spec(
-            "Update", "PATCH", container_id, _parsers.empty, suffix="PersonFace",
+            "Update",
+            "PATCH",
+            container_id,
+            _parsers.empty,
+            suffix="PersonFace",
             route="/persons/{personId}/persistedfaces/{persistedFaceId}",
-            params=self._face_params(person_id, persisted_face_id), json=body,
+            params=self._face_params(person_id, persisted_face_id),
+            json=body,
         )
 
     def delete_face(
@@ -427,9 +496,14 @@ class PersonContainerKind(_Kind[C], Generic[C, P, F]):
         (``${family}_Delete${kind}PersonFace``). Guard checks: erasure, always allowed.
         """
         return self._spec(
-            "Delete", "DELETE", container_id, _parsers.empty, suffix="PersonFace",
+            "Delete",
+            "DELETE",
+            container_id,
+            _parsers.empty,
+            suffix="PersonFace",
             route="/persons/{personId}/persistedfaces/{persistedFaceId}",
-            params=self._face_params(person_id, persisted_face_id), guard_checks=_ERASURE,
+            params=self._face_params(person_id, persisted_face_id),
+            guard_checks=_ERASURE,
         )
 
 
@@ -465,7 +539,13 @@ class FaceListKind(_Kind[C], Generic[C, F]):
         the request may have reached the service.
         """
         return self._add_face(
-            "Face", container_id, "/persistedfaces", {}, image, target_face, detection_model,
+            "Face",
+            container_id,
+            "/persistedfaces",
+            {},
+            image,
+            target_face,
+            detection_model,
             user_data,
         )
 
@@ -476,7 +556,11 @@ class FaceListKind(_Kind[C], Generic[C, F]):
         (``${family}_Delete${kind}Face``). Guard checks: erasure, always allowed.
         """
         return self._spec(
-            "Delete", "DELETE", container_id, _parsers.empty, suffix="Face",
+            "Delete",
+            "DELETE",
+            container_id,
+            _parsers.empty,
+            suffix="Face",
             route="/persistedfaces/{persistedFaceId}",
             params={"persistedFaceId": check_uuid("persisted_face_id", persisted_face_id)},
             guard_checks=_ERASURE,
@@ -502,7 +586,10 @@ class LargeFaceListKind(FaceListKind[C, F]):
     """Large face lists: up to 1,000,000 faces, paged listing, training."""
 
     def list_containers(  # type: ignore[override]  # paged here, a plain list for face lists
-        self, *, start: str | None = None, top: int | None = None,
+        self,
+        *,
+        start: str | None = None,
+        top: int | None = None,
         return_recognition_model: bool = False,
     ) -> PageSpec[C]:
         """Iterate every $kind_text, fetching ``top`` (1..1000) per page.
@@ -521,8 +608,13 @@ class LargeFaceListKind(FaceListKind[C, F]):
         Guard checks: none.
         """
         first = self._spec(
-            "Get", "GET", container_id, _parsers.face_page(self.face_model), suffix="Faces",
-            route="/persistedfaces", query=_paging(start, top),
+            "Get",
+            "GET",
+            container_id,
+            _parsers.face_page(self.face_model),
+            suffix="Faces",
+            route="/persistedfaces",
+            query=_paging(start, top),
         )
         return PageSpec(first=first, next_request=_next_after(lambda f: f.persisted_face_id))
 
@@ -533,7 +625,11 @@ class LargeFaceListKind(FaceListKind[C, F]):
         Guard checks: none.
         """
         return self._spec(
-            "Get", "GET", container_id, _parsers.model(self.face_model), suffix="Face",
+            "Get",
+            "GET",
+            container_id,
+            _parsers.model(self.face_model),
+            suffix="Face",
             route="/persistedfaces/{persistedFaceId}",
             params={"persistedFaceId": check_uuid("persisted_face_id", persisted_face_id)},
         )
@@ -548,7 +644,11 @@ class LargeFaceListKind(FaceListKind[C, F]):
         """
         body = {} if user_data is None else {"userData": _user_data(user_data, FACE_USER_DATA_MAX)}
         return self._spec(
-            "Update", "PATCH", container_id, _parsers.empty, suffix="Face",
+            "Update",
+            "PATCH",
+            container_id,
+            _parsers.empty,
+            suffix="Face",
             route="/persistedfaces/{persistedFaceId}",
             params={"persistedFaceId": check_uuid("persisted_face_id", persisted_face_id)},
             json=body,

@@ -96,7 +96,9 @@ def check_text_id(parameter: str, value: str, *, maximum: int = 256) -> str:
     """An opaque id (session ids, sessionImageId): non-empty, no whitespace or slashes."""
     check_length(parameter, value, minimum=1, maximum=maximum)
     if any(ch.isspace() or ch in "/?#" for ch in value):
-        raise InvalidInputError(parameter, "pattern", "must not contain whitespace, '/', '?' or '#'")
+        raise InvalidInputError(
+            parameter, "pattern", "must not contain whitespace, '/', '?' or '#'"
+        )
     return value
 
 
@@ -119,9 +121,13 @@ def check_count(parameter: str, values: Sequence[str], *, minimum: int, maximum:
 def check_int_range(parameter: str, value: int, *, minimum: int, maximum: int) -> int:
     """An integer within ``minimum``..``maximum`` (booleans refused)."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInputError(parameter, "type", f"must be an integer, not {type(value).__name__}")
+        raise InvalidInputError(
+            parameter, "type", f"must be an integer, not {type(value).__name__}"
+        )
     if not minimum <= value <= maximum:
-        raise InvalidInputError(parameter, "range", f"must be within {minimum}..{maximum} (got {value})")
+        raise InvalidInputError(
+            parameter, "range", f"must be within {minimum}..{maximum} (got {value})"
+        )
     return value
 
 
@@ -130,7 +136,9 @@ def check_float_range(parameter: str, value: float, *, minimum: float, maximum: 
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InvalidInputError(parameter, "type", "must be a finite number")
     if not minimum <= value <= maximum:
-        raise InvalidInputError(parameter, "range", f"must be within {minimum}..{maximum} (got {value})")
+        raise InvalidInputError(
+            parameter, "range", f"must be within {minimum}..{maximum} (got {value})"
+        )
     return float(value)
 
 

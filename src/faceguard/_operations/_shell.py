@@ -80,22 +80,23 @@ class _Operation(Generic[P, R]):
     def __get__(self, obj: None, owner: type[Any] | None = None) -> Self: ...
 
     @overload
-    def __get__(self, obj: SyncGroup | AsyncGroup, owner: type[Any] | None = None) -> Callable[P, R]: ...
+    def __get__(
+        self, obj: SyncGroup | AsyncGroup, owner: type[Any] | None = None
+    ) -> Callable[P, R]: ...
 
     def __get__(self, obj: object, owner: type[Any] | None = None) -> Any:
         if obj is None:
             return self
         transport = obj._transport  # type: ignore[attr-defined]
         builder, execute = self._builder, self._execute
-        if self._coroutine:
 
-            async def bound(*args: Any, **kwargs: Any) -> Any:
-                return await execute(transport, builder(*args, **kwargs))
+        async def bound_async(*args: Any, **kwargs: Any) -> Any:
+            return await execute(transport, builder(*args, **kwargs))
 
-        else:
+        def bound_sync(*args: Any, **kwargs: Any) -> Any:
+            return execute(transport, builder(*args, **kwargs))
 
-            def bound(*args: Any, **kwargs: Any) -> Any:
-                return execute(transport, builder(*args, **kwargs))
+        bound: Callable[..., Any] = bound_async if self._coroutine else bound_sync
 
         functools.update_wrapper(bound, builder)
         bound.__name__ = bound.__qualname__ = self._name
@@ -123,21 +124,19 @@ def _returns(builder: Callable[..., Any], wrapper: str) -> str:
 
 def sync_call(builder: Callable[P, RequestSpec[T]]) -> _Operation[P, T]:
     """A sync method that sends the builder's request and returns the parsed result."""
-    return _Operation(
-        builder, SyncTransport.send, coroutine=False, returns=_returns(builder, "{}")
-    )
+    return _Operation(builder, SyncTransport.send, coroutine=False, returns=_returns(builder, "{}"))
 
 
 def async_call(builder: Callable[P, RequestSpec[T]]) -> _Operation[P, Coroutine[Any, Any, T]]:
     """An async method that sends the builder's request and returns the parsed result."""
-    return _Operation(
-        builder, AsyncTransport.send, coroutine=True, returns=_returns(builder, "{}")
-    )
+    return _Operation(builder, AsyncTransport.send, coroutine=True, returns=_returns(builder, "{}"))
 
 
 def sync_pages(builder: Callable[P, PageSpec[T]]) -> _Operation[P, SyncPager[T]]:
     """A sync method returning a lazy iterator over every page of a list."""
-    return _Operation(builder, SyncPager, coroutine=False, returns=_returns(builder, "SyncPager[{}]"))
+    return _Operation(
+        builder, SyncPager, coroutine=False, returns=_returns(builder, "SyncPager[{}]")
+    )
 
 
 def async_pages(builder: Callable[P, PageSpec[T]]) -> _Operation[P, AsyncPager[T]]:
@@ -168,6 +167,4 @@ def async_train(
     builder: Callable[P, TrainSpec[TrainingResult]],
 ) -> _Operation[P, Coroutine[Any, Any, AsyncTrainingPoller]]:
     """An async method that starts training and returns a poller."""
-    return _Operation(
-        builder, _start_training_async, coroutine=True, returns="AsyncTrainingPoller"
-    )
+    return _Operation(builder, _start_training_async, coroutine=True, returns="AsyncTrainingPoller")

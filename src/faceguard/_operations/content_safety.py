@@ -55,7 +55,9 @@ _PAGE_QUERY = frozenset({"top", "skip", "maxpagesize"})
 
 
 def _name(value: str) -> dict[str, str]:
-    return {"blocklistName": check_pattern("blocklist_name", value, _NAME, maximum=BLOCKLIST_NAME_MAX)}
+    return {
+        "blocklistName": check_pattern("blocklist_name", value, _NAME, maximum=BLOCKLIST_NAME_MAX)
+    }
 
 
 def _page_parser(page_model: type[TextBlocklistPage] | type[TextBlocklistItemPage]) -> Any:
@@ -77,7 +79,9 @@ def _follow_next_link(
     return previous.with_query(**query)
 
 
-def create_or_update(blocklist_name: str, *, description: str | None = None) -> RequestSpec[TextBlocklist]:
+def create_or_update(
+    blocklist_name: str, *, description: str | None = None
+) -> RequestSpec[TextBlocklist]:
     """Create a text blocklist, or update its description.
 
     REST: ``PATCH /text/blocklists/{blocklistName}`` as merge-patch
@@ -163,7 +167,9 @@ def _item(index: int, item: TextBlocklistItemInput | str) -> dict[str, Any]:
         try:
             re.compile(item.text)
         except re.error:
-            raise InvalidInputError(f"{where}.text", "regex", "is not a valid regular expression") from None
+            raise InvalidInputError(
+                f"{where}.text", "regex", "is not a valid regular expression"
+            ) from None
     return item.to_wire()
 
 
@@ -217,7 +223,10 @@ def remove_items(blocklist_name: str, item_ids: Sequence[str]) -> RequestSpec[No
 
 
 def list_items(
-    blocklist_name: str, *, top: int | None = None, skip: int | None = None,
+    blocklist_name: str,
+    *,
+    top: int | None = None,
+    skip: int | None = None,
     max_page_size: int | None = None,
 ) -> PageSpec[TextBlocklistItem]:
     """Iterate the items of a blocklist.
@@ -284,9 +293,7 @@ def analyze_text(
 
     REST: ``POST /text:analyze`` (``TextOperations_AnalyzeText``). Guard checks: none.
     """
-    body: dict[str, Any] = {
-        "text": check_length("text", text, minimum=1, maximum=ANALYZE_TEXT_MAX)
-    }
+    body: dict[str, Any] = {"text": check_length("text", text, minimum=1, maximum=ANALYZE_TEXT_MAX)}
     if categories is not None:
         if isinstance(categories, str):
             raise InvalidInputError("categories", "type", "must be a list of categories")

@@ -96,8 +96,12 @@ def create_session(
         auth_token_time_to_live_in_seconds: 60..86400; the service default is 600.
     """
     body = _session_fields(
-        liveness_operation_mode, device_correlation_id, device_correlation_id_set_in_client,
-        enable_session_image, liveness_model_version, auth_token_time_to_live_in_seconds,
+        liveness_operation_mode,
+        device_correlation_id,
+        device_correlation_id_set_in_client,
+        enable_session_image,
+        liveness_model_version,
+        auth_token_time_to_live_in_seconds,
     )
     return RequestSpec(
         operation="LivenessSessionOperations_CreateLivenessSession",
@@ -154,12 +158,13 @@ def _multipart(fields: dict[str, Any], image: bytes) -> tuple[bytes, str]:
     for name, value in fields.items():
         text = wire_bool(value) if isinstance(value, bool) else str(value)
         parts.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{text}\r\n'.encode()
+            f"--{boundary}\r\nContent-Disposition: form-data; "
+            f'name="{name}"\r\n\r\n{text}\r\n'.encode()
         )
     kind = sniff_format(image) or "octet-stream"
     parts.append(
         (
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"verifyImage\"; "
+            f'--{boundary}\r\nContent-Disposition: form-data; name="verifyImage"; '
             f'filename="verify.{kind}"\r\nContent-Type: image/{kind}\r\n\r\n'
         ).encode()
         + image
@@ -192,8 +197,12 @@ def create_with_verify_session(
     if source.content is None:
         raise InvalidInputError("verify_image", "type", "must be image bytes, a file or a path")
     fields = _session_fields(
-        liveness_operation_mode, device_correlation_id, device_correlation_id_set_in_client,
-        enable_session_image, liveness_model_version, auth_token_time_to_live_in_seconds,
+        liveness_operation_mode,
+        device_correlation_id,
+        device_correlation_id_set_in_client,
+        enable_session_image,
+        liveness_model_version,
+        auth_token_time_to_live_in_seconds,
     )
     if return_verify_image_hash is not None:
         fields["returnVerifyImageHash"] = return_verify_image_hash

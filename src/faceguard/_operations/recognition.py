@@ -7,7 +7,7 @@ same-model faceIds: the guard checks they declare.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 from .._constants import (
@@ -63,10 +63,14 @@ _SIMILAR = _parsers.model_list(FindSimilarResult)
 
 
 def _spec(
-    operation: str, route: str, body: dict[str, object], parse: Callable[[RawResponse], T]
+    operation: str, route: str, body: Mapping[str, object], parse: Callable[[RawResponse], T]
 ) -> RequestSpec[T]:
     return RequestSpec(
-        operation=operation, method="POST", route=route, parse=parse, json=body,
+        operation=operation,
+        method="POST",
+        route=route,
+        parse=parse,
+        json=body,
         guard_checks=_CHECKS,
     )
 
@@ -80,7 +84,10 @@ def verify_face_to_face(face_id1: str, face_id2: str) -> RequestSpec[Verificatio
     REST: ``POST /verify`` (``FaceRecognitionOperations_VerifyFaceToFace``).
     Guard checks: consent, declared use case, both faceIds live and of one recognition model.
     """
-    body = {"faceId1": check_uuid("face_id1", face_id1), "faceId2": check_uuid("face_id2", face_id2)}
+    body = {
+        "faceId1": check_uuid("face_id1", face_id1),
+        "faceId2": check_uuid("face_id2", face_id2),
+    }
     return _spec("FaceRecognitionOperations_VerifyFaceToFace", "/verify", body, _VERIFY)
 
 
@@ -116,13 +123,18 @@ def verify_from_large_person_group(
     return _spec("FaceRecognitionOperations_VerifyFromLargePersonGroup", "/verify", body, _VERIFY)
 
 
-def verify_from_person_directory(face_id: str, *, person_id: str) -> RequestSpec[VerificationResult]:
+def verify_from_person_directory(
+    face_id: str, *, person_id: str
+) -> RequestSpec[VerificationResult]:
     """Verify whether a face belongs to a Person Directory person.
 
     REST: ``POST /verify`` (``FaceRecognitionOperations_VerifyFromPersonDirectory``).
     Guard checks: as ``verify_from_person_group``.
     """
-    body = {"faceId": check_uuid("face_id", face_id), "personId": check_uuid("person_id", person_id)}
+    body = {
+        "faceId": check_uuid("face_id", face_id),
+        "personId": check_uuid("person_id", person_id),
+    }
     return _spec("FaceRecognitionOperations_VerifyFromPersonDirectory", "/verify", body, _VERIFY)
 
 
@@ -235,7 +247,9 @@ def identify_from_dynamic_person_group(
 
 
 def _similar_body(
-    face_id: str, max_num_of_candidates_returned: int | None, mode: FindSimilarMatchMode | str | None
+    face_id: str,
+    max_num_of_candidates_returned: int | None,
+    mode: FindSimilarMatchMode | str | None,
 ) -> dict[str, object]:
     body: dict[str, object] = {"faceId": check_uuid("face_id", face_id)}
     if max_num_of_candidates_returned is not None:

@@ -154,7 +154,9 @@ def interpret(
         # The message names the failing fields only, never their values.
         count = exc.error_count() if isinstance(exc, pydantic.ValidationError) else 1
         support = support_for(
-            spec, client_request_id=client_request_id, headers=raw.headers,
+            spec,
+            client_request_id=client_request_id,
+            headers=raw.headers,
             status_code=raw.status_code,
         )
         raise APIResponseValidationError(
@@ -212,7 +214,12 @@ def connection_error(
     cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
     logger.info(
         "%s %s -> %s client_request_id=%s attempt=%d request_sent=%s",
-        spec.method, spec.route, type(exc).__name__, client_request_id, attempt, sent,
+        spec.method,
+        spec.route,
+        type(exc).__name__,
+        client_request_id,
+        attempt,
+        sent,
     )
     return cls(
         f"{type(exc).__name__}: no response from the service",

@@ -32,7 +32,7 @@ __all__ = ["RetryPolicy", "parse_retry_after"]
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date (RFC 9110 §10.2.3).
+    """Seconds to wait from ``Retry-After``: delta-seconds or an HTTP date (RFC 9110 §10.2.3).
 
     Returns ``None`` for a missing or unparseable value, and never a negative number.
     """
@@ -97,7 +97,7 @@ class RetryPolicy:
 
     def backoff(self, attempt_number: int) -> float:
         """Exponential backoff after ``attempt_number`` failed attempts, with jitter."""
-        delay = min(self.backoff_cap, self.backoff_base * (2 ** (attempt_number - 1)))
+        delay: float = min(self.backoff_cap, self.backoff_base * 2.0 ** (attempt_number - 1))
         return delay * (1.0 - self.jitter * self.random())
 
     def wait_for(self, error: BaseException | None, attempt_number: int) -> float:
@@ -112,9 +112,8 @@ class RetryPolicy:
     def _strategies(self, idempotent: bool) -> dict[str, object]:
         def should_retry(state: tenacity.RetryCallState) -> bool:
             outcome = state.outcome
-            if outcome is None or not outcome.failed:
-                return False
-            return self.is_retryable(outcome.exception(), idempotent=idempotent)
+            error = outcome.exception() if outcome is not None and outcome.failed else None
+            return error is not None and self.is_retryable(error, idempotent=idempotent)
 
         def wait(state: tenacity.RetryCallState) -> float:
             error = state.outcome.exception() if state.outcome is not None else None

@@ -8,7 +8,7 @@ Each parsed result carries the support info of the call that produced it.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Any, TypeVar, Union
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic.alias_generators import to_camel
@@ -19,7 +19,7 @@ __all__ = ["FaceModel", "OpenEnum", "RequestModel", "ResultList"]
 
 E = TypeVar("E", bound=Enum)
 
-OpenEnum = Annotated[Union[E, str], Field(union_mode="left_to_right")]
+OpenEnum = Annotated[E | str, Field(union_mode="left_to_right")]
 """An enum the service may extend (``modelAsString: true``): known values parse to the enum,
 new ones stay plain strings instead of failing validation."""
 
