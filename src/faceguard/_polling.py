@@ -52,7 +52,9 @@ def _plan(
     if timeout is not None:
         remaining = timeout - (now - started)
         if remaining <= 0:
-            raise PollingTimeoutError(timeout=timeout, last_status=str(result.status), route=route)
+            # The wire value ("running"), not str() of the enum member ("TrainingStatus.RUNNING").
+            status = getattr(result.status, "value", result.status)
+            raise PollingTimeoutError(timeout=timeout, last_status=str(status), route=route)
         delay = min(delay, remaining)
     return _Plan(done=False, sleep=delay)
 

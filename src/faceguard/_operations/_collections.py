@@ -104,7 +104,13 @@ class _Kind(Generic[C]):
     @property
     def doc_fields(self) -> dict[str, str]:
         words = "".join(f" {c.lower()}" if c.isupper() else c for c in self.kind).strip()
-        return {"kind": self.kind, "kind_text": words, "family": self.family, "route": self.route}
+        return {
+            "kind": self.kind,
+            "kind_text": words,
+            "family": self.family,
+            "route": self.route,
+            "collection": self.route.rsplit("/", 1)[0],
+        }
 
     def _op(self, verb: str, suffix: str = "") -> str:
         return f"{self.family}_{verb}{self.kind}{suffix}"
@@ -289,8 +295,8 @@ class PersonContainerKind(_Kind[C], Generic[C, P, F]):
     ) -> PageSpec[C]:
         """Iterate every $kind_text, in id order, fetching ``top`` (1..1000) per page.
 
-        REST: ``GET ${route}`` without the id (``${family}_Get${kind}s``), paged by
-        ``start``/``top``. Guard checks: none.
+        REST: ``GET ${collection}`` (``${family}_Get${kind}s``), paged by ``start``/``top``.
+        Guard checks: none.
         """
         return self._list_pages(start, top, return_recognition_model)
 

@@ -7,7 +7,9 @@ file is read at most once and never beyond the limit.
 
 from __future__ import annotations
 
+import io
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Union
@@ -22,6 +24,7 @@ ImageInput = Union[bytes, bytearray, memoryview, BinaryIO, "os.PathLike[str]", s
 """An image: raw bytes, a binary file object, a path, or an ``http(s)://`` URL string."""
 
 _URL_MAX = 2048
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 @dataclass(frozen=True)
@@ -91,15 +94,23 @@ def read_image(image: ImageInput, *, parameter: str = "image") -> ImageSource:
     if isinstance(image, bytes | bytearray | memoryview):
         return ImageSource(content=_check_bytes(parameter, bytes(image)))
     if isinstance(image, str):
-        if image.lower().startswith(("http://", "https://")):
+        if _SCHEME.match(image):
+            # Any scheme:// string is a URL; only http(s) ones pass (ftp:// is refused as a URL).
             return ImageSource(url=_check_url(parameter, image))
         return ImageSource(content=_check_bytes(parameter, _read_file(parameter, Path(image))))
     if isinstance(image, os.PathLike):
         return ImageSource(content=_check_bytes(parameter, _read_file(parameter, Path(image))))
+    stream: object = image  # typed as BinaryIO, but callers pass text-mode files too
+    if isinstance(stream, io.TextIOBase):
+        # Checked before reading: reading image bytes in text mode raises UnicodeDecodeError.
+        raise InvalidImageError(parameter, "type", "file object must be opened in binary mode")
     read = getattr(image, "read", None)
     if callable(read):
         # Read one byte past the limit so an oversized stream is caught without reading it all.
-        data = read(IMAGE_MAX_BYTES + 1)
+        try:
+            data = read(IMAGE_MAX_BYTES + 1)
+        except (OSError, ValueError):  # a closed file, or text that cannot be decoded
+            raise InvalidImageError(parameter, "file", "could not be read") from None
         if not isinstance(data, bytes | bytearray):
             raise InvalidImageError(parameter, "type", "file object must be opened in binary mode")
         return ImageSource(content=_check_bytes(parameter, bytes(data)))

@@ -76,9 +76,13 @@ def check_uuid(parameter: str, value: str) -> str:
     if not isinstance(value, str):
         raise InvalidInputError(parameter, "type", f"must be a string, not {type(value).__name__}")
     try:
-        uuid.UUID(value)
+        canonical = str(uuid.UUID(value))
     except ValueError:
         raise InvalidInputError(parameter, "uuid", "must be a UUID") from None
+    if canonical != value.lower():
+        # uuid.UUID also takes "urn:uuid:...", "{...}", 32 bare hex digits and even "+" or "_"
+        # inside; the value is sent verbatim, so only the 8-4-4-4-12 form is accepted.
+        raise InvalidInputError(parameter, "uuid", "must be a UUID in 8-4-4-4-12 form")
     return value
 
 
