@@ -9,7 +9,7 @@ parsing, so it can reach neither a field nor ``model_extra``.
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from ._base import FaceModel, OpenEnum
 from .enums import (
@@ -245,9 +245,10 @@ class FaceDetectionResult(FaceModel):
 
     face_rectangle: FaceRectangle
     """Location of the face in the image."""
-    face_id: str | None = None
+    face_id: str | None = Field(default=None, repr=False)
     """Transient faceId (expires ``faceIdTimeToLive`` seconds after detection, 24 h by
-    default); only returned when ``returnFaceId`` is true."""
+    default); only returned when ``returnFaceId`` is true. Hidden from ``repr()``: a faceId
+    refers to a biometric template and must not reach a log."""
     recognition_model: OpenEnum[RecognitionModel] | None = None
     """Recognition model bound to the faceId; only returned when ``returnRecognitionModel``
     is true."""

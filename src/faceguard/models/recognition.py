@@ -4,6 +4,8 @@ These mirror the recognition result ``definitions`` of the Face v1.2 contract. R
 of these operations are inline in the contract and are built by the operations layer.
 """
 
+from pydantic import Field
+
 from ._base import FaceModel
 
 __all__ = [
@@ -24,8 +26,8 @@ class FindSimilarResult(FaceModel):
 
     confidence: float
     """Similarity confidence from 0 to 1; higher is more similar."""
-    face_id: str | None = None
-    """Transient faceId of the candidate, when searching by faceIds."""
+    face_id: str | None = Field(default=None, repr=False)
+    """Transient faceId of the candidate, when searching by faceIds. Hidden from ``repr()``."""
     persisted_face_id: str | None = None
     """persistedFaceId of the candidate, when searching a face list or large face list."""
 
@@ -33,10 +35,10 @@ class FindSimilarResult(FaceModel):
 class GroupingResult(FaceModel):
     """A partition of faces by similarity."""
 
-    groups: list[list[str]]
-    """Groups of similar faceIds, largest group first."""
-    messy_group: list[str]
-    """faceIds that are not similar to any other face."""
+    groups: list[list[str]] = Field(repr=False)
+    """Groups of similar faceIds, largest group first. Hidden from ``repr()``."""
+    messy_group: list[str] = Field(repr=False)
+    """faceIds that are not similar to any other face. Hidden from ``repr()``."""
 
 
 class IdentificationCandidate(FaceModel):
@@ -51,8 +53,8 @@ class IdentificationCandidate(FaceModel):
 class IdentificationResult(FaceModel):
     """Identification candidates of one query face."""
 
-    face_id: str
-    """faceId of the query face."""
+    face_id: str = Field(repr=False)
+    """faceId of the query face. Hidden from ``repr()``."""
     candidates: list[IdentificationCandidate]
     """Candidates ranked by confidence; empty if no person was identified."""
 
