@@ -509,3 +509,12 @@ def test_key_auth_has_no_instance_dict_to_dump() -> None:
     auth = KeyAuth(KEY)
     assert not hasattr(auth, "__dict__")
     assert KEY not in _reprs(auth)
+
+
+def test_an_async_credential_is_refused_when_the_sync_client_is_built() -> None:
+    class AsyncOnly:
+        async def get_token(self, *scopes: str, **kwargs: object) -> object:
+            raise AssertionError("never called")
+
+    with pytest.raises(ConfigurationError, match="async"):
+        FaceClient("https://example.cognitiveservices.azure.com", credential=AsyncOnly())

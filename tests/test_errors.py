@@ -632,10 +632,10 @@ async def test_connection_errors_never_hold_the_image_or_the_key(
     shown = _everything_shown(error)
     assert KEY not in shown
     assert IMAGE_MARKER.decode() not in shown
-    # The underlying httpx error (whose request holds the key header) is not chained for
-    # display.
+    # The underlying httpx error (whose request holds the key header) is not chained at all:
+    # neither as the cause nor as a context reachable through error.__context__.
     assert error.__cause__ is None
-    assert error.__suppress_context__ is True
+    assert error.__context__ is None
 
 
 async def test_invalid_input_errors_do_not_echo_the_value(mode: str) -> None:
@@ -647,3 +647,13 @@ async def test_invalid_input_errors_do_not_echo_the_value(mode: str) -> None:
     assert isinstance(error, InvalidInputError)
     assert error.parameter == "face_id1"
     assert secret_id not in _everything_shown(error)
+
+
+async def test_a_validation_error_keeps_no_chained_parser_error(mode: str) -> None:
+    # pydantic's ValidationError quotes the offending values; it must not be reachable.
+    bad = {"personGroupId": 12345, "name": "SECRETNAME"}
+    error = await expect_error(mode, Recorder(answer(200, bad)), get_group)
+
+    assert type(error) is APIResponseValidationError
+    assert error.__cause__ is None
+    assert error.__context__ is None

@@ -641,3 +641,24 @@ async def test_client_request_id_kept_across_connection_retries(mode: str) -> No
 
     assert len(set(service.request_ids)) == 1
     assert len(service.requests) == 3
+
+
+async def test_503_with_retry_after_waits_what_the_service_asks(mode: str) -> None:
+    service = Service(reply(503, headers={"Retry-After": "4"}), OK_GROUP)
+    rig = Rig(mode, service)
+
+    await rig.call(get_group)
+
+    assert rig.waits == [4.0]
+
+
+async def test_503_with_retry_after_above_the_cap_fails_at_once(mode: str) -> None:
+    service = Service(reply(503, headers={"Retry-After": "300"}), OK_GROUP)
+    rig = Rig(mode, service, retry=RetryPolicy(jitter=0.0, retry_after_cap=10.0))
+
+    with pytest.raises(InternalServerError) as info:
+        await rig.call(get_group)
+
+    assert info.value.retry_after == 300.0
+    assert len(service.requests) == 1
+    assert rig.waits == []

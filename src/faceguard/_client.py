@@ -17,7 +17,7 @@ import httpx
 from typing_extensions import Self
 
 from ._config import ClientConfig, resolve_config
-from ._credentials import TokenCredential
+from ._credentials import TokenAuth, TokenCredential
 from ._operations import content_safety
 from ._operations._groups import (
     AsyncBlocklists,
@@ -70,6 +70,8 @@ def _sync_transport(
     sleep: Callable[[float], None] | None,
     clock: Callable[[], float] | None,
 ) -> SyncTransport:
+    if isinstance(config.auth, TokenAuth):
+        config.auth.check_sync()
     return SyncTransport(
         config,
         http_client=http_client,

@@ -99,6 +99,14 @@ class TokenAuth:
     def _header(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token}"}
 
+    def check_sync(self) -> None:
+        """Refuse, when a sync client is built, a credential whose get_token is async."""
+        if inspect.iscoroutinefunction(self._credential.get_token):
+            raise ConfigurationError(
+                "this credential is async (get_token is a coroutine function): "
+                "use it with AsyncFaceClient / AsyncContentSafetyClient"
+            )
+
     def sync_headers(self) -> dict[str, str]:
         with self._lock:
             if self._fresh():

@@ -212,12 +212,15 @@ class APIStatusError(APIError):
         error_code: str | None,
         body: object | None,
         retries_taken: int = 0,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message, support=support)
         self.status_code = status_code
         self.error_code = error_code
         self.body = body
         self.retries_taken = retries_taken
+        self.retry_after = retry_after
+        """Seconds the service asked to wait (``Retry-After``), on 429 and 503 mostly."""
 
 
 class BadRequestError(APIStatusError):
@@ -250,27 +253,6 @@ class UnsupportedMediaTypeError(APIStatusError):
 
 class RateLimitError(APIStatusError):
     """HTTP 429. ``retry_after`` holds the server's requested wait in seconds, if any."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        support: SupportInfo,
-        status_code: int,
-        error_code: str | None,
-        body: object | None,
-        retries_taken: int = 0,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(
-            message,
-            support=support,
-            status_code=status_code,
-            error_code=error_code,
-            body=body,
-            retries_taken=retries_taken,
-        )
-        self.retry_after = retry_after
 
 
 class InternalServerError(APIStatusError):

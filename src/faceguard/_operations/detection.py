@@ -47,20 +47,20 @@ def _query(
         "returnFaceId": wire_bool(return_face_id),
         "returnFaceLandmarks": wire_bool(return_face_landmarks),
     }
+    # Checked even when no faceId is asked for: a bad value is a bug wherever it appears.
+    ttl = check_int_range(
+        "face_id_time_to_live",
+        face_id_time_to_live,
+        minimum=FACE_ID_TTL_MIN,
+        maximum=FACE_ID_TTL_MAX,
+    )
     checks: set[GuardCheck] = set()
     if attributes:
         query["returnFaceAttributes"] = ",".join(a.value for a in attributes)
         checks.add(GuardCheck.ATTRIBUTES)
     if return_face_id:
         # Always explicit: the service default (24 h) is longer than most flows need.
-        query["faceIdTimeToLive"] = str(
-            check_int_range(
-                "face_id_time_to_live",
-                face_id_time_to_live,
-                minimum=FACE_ID_TTL_MIN,
-                maximum=FACE_ID_TTL_MAX,
-            )
-        )
+        query["faceIdTimeToLive"] = str(ttl)
         query["returnRecognitionModel"] = wire_bool(return_recognition_model)
         checks.add(GuardCheck.FACE_ID_ISSUE)
     elif return_recognition_model:

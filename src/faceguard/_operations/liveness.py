@@ -269,5 +269,6 @@ def get_session_image(session_image_id: str) -> RequestSpec[bytes]:
         method="GET",
         route="/sessionImages/{sessionImageId}",
         parse=_parsers.binary,
+        accept="application/octet-stream, application/json",
         path_params={"sessionImageId": check_text_id("session_image_id", session_image_id)},
     )

@@ -23,7 +23,6 @@ from .._exceptions import (
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
-    RateLimitError,
     SupportInfo,
     status_error_class,
 )
@@ -57,7 +56,7 @@ def build_request(
     if config.service == "contentsafety":
         query["api-version"] = CONTENT_SAFETY_API_VERSION
     headers = {
-        "Accept": "application/json",
+        "Accept": spec.accept,
         "User-Agent": config.user_agent,
         "x-ms-client-request-id": client_request_id,
         **auth_headers,
@@ -148,11 +147,16 @@ def interpret(
         )
     if raw.status_code not in spec.success_status:
         raise status_error(spec, raw, client_request_id=client_request_id, attempt=attempt)
+    problems = 0
     try:
         result = spec.parse(raw)
-    except (pydantic.ValidationError, ValueError) as exc:
-        # The message names the failing fields only, never their values.
-        count = exc.error_count() if isinstance(exc, pydantic.ValidationError) else 1
+    except pydantic.ValidationError as exc:
+        problems = exc.error_count()
+    except ValueError:
+        problems = 1
+    if problems:
+        # Raised outside the except block: the parser's exception (which quotes response
+        # values) must not survive as __context__. The message names no values either.
         support = support_for(
             spec,
             client_request_id=client_request_id,
@@ -160,9 +164,9 @@ def interpret(
             status_code=raw.status_code,
         )
         raise APIResponseValidationError(
-            f"the response does not match the REST contract ({count} problem(s))",
+            f"the response does not match the REST contract ({problems} problem(s))",
             support=support,
-        ) from None
+        )
     if isinstance(result, FaceModel | ResultList):
         result._support = support_for(
             spec,
@@ -191,19 +195,15 @@ def status_error(
         error_code=code,
     )
     text = f"{code}: {message}" if code else message
-    cls = status_error_class(raw.status_code)
-    common: dict[str, Any] = {
-        "support": support,
-        "status_code": raw.status_code,
-        "error_code": code,
-        "body": body,
-        "retries_taken": attempt - 1,
-    }
-    if cls is RateLimitError:
-        return RateLimitError(
-            text, retry_after=parse_retry_after(raw.headers.get("retry-after")), **common
-        )
-    return cls(text, **common)
+    return status_error_class(raw.status_code)(
+        text,
+        support=support,
+        status_code=raw.status_code,
+        error_code=code,
+        body=body,
+        retries_taken=attempt - 1,
+        retry_after=parse_retry_after(raw.headers.get("retry-after")),
+    )
 
 
 def connection_error(

@@ -88,12 +88,13 @@ class RetryPolicy:
         """Whether ``error`` may be retried for an operation of the given idempotency."""
         if isinstance(error, APIConnectionError):
             return idempotent or not error.request_sent
+        if not isinstance(error, APIStatusError):
+            return False
+        if error.retry_after is not None and error.retry_after > self.retry_after_cap:
+            return False  # the service asks for a longer wait than the caller allows
         if isinstance(error, RateLimitError):
-            # A throttled request was not applied; but a wait beyond the cap is not ours to take.
-            return error.retry_after is None or error.retry_after <= self.retry_after_cap
-        if isinstance(error, APIStatusError):
-            return idempotent and error.status_code in RETRYABLE_STATUS
-        return False
+            return True  # a throttled request was not applied, so even a create may be resent
+        return idempotent and error.status_code in RETRYABLE_STATUS
 
     def backoff(self, attempt_number: int) -> float:
         """Exponential backoff after ``attempt_number`` failed attempts, with jitter."""

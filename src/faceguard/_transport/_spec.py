@@ -66,9 +66,11 @@ class RequestSpec(Generic[T]):
     service: Service = "face"
     path_params: Mapping[str, str] = field(default_factory=dict)
     query: Mapping[str, str] = field(default_factory=dict)
-    json: object | None = None
-    content: bytes | None = None
+    # Bodies hold faceIds and image bytes: never in a repr, which may reach a log.
+    json: object | None = field(default=None, repr=False)
+    content: bytes | None = field(default=None, repr=False)
     content_type: str | None = None
+    accept: str = "application/json"
     idempotent: bool = True
     """Safe to resend after the server may have applied it (reads, deletes, PUT by id,
     pure computations). Creates with server-assigned ids and adds are not."""

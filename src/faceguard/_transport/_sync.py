@@ -10,6 +10,7 @@ from typing import TypeVar
 import httpx
 
 from .._config import ClientConfig
+from .._exceptions import APIConnectionError
 from ._exchange import build_request, connection_error, interpret
 from ._spec import RawResponse, RequestSpec
 
@@ -55,12 +56,19 @@ class SyncTransport:
             auth_headers=self.config.auth.sync_headers(),
         )
         started = time.perf_counter()
+        failure: APIConnectionError | None
         try:
             response = self._client.send(request)
         except httpx.TransportError as exc:
-            raise connection_error(
+            failure = connection_error(
                 spec, exc, client_request_id=client_request_id, attempt=attempt
-            ) from None
+            )
+        else:
+            failure = None
+        if failure is not None:
+            # Raised outside the except block: httpx's exception holds the request (and its
+            # auth header), and must not survive as __context__.
+            raise failure
         raw = RawResponse(response.status_code, response.headers, response.content)
         return interpret(
             spec, raw, client_request_id=client_request_id, attempt=attempt, started=started

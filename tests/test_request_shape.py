@@ -1,0 +1,50 @@
+"""Request details the contract tables do not show: Accept headers, spec reprs, TTL checks."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from faceguard import FaceClient, InvalidInputError
+from faceguard._operations import detection, recognition
+
+ENDPOINT = "https://example.cognitiveservices.azure.com"
+JPEG = b"\xff\xd8\xff\xe0" + b"IMAGEBYTES" * 200
+FACE_ID = "0b6c3c1e-6f3e-4d7e-9d1a-5c2b8f0e9a11"
+
+
+def _client(seen: list[httpx.Request], response: httpx.Response) -> FaceClient:
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return response
+
+    return FaceClient(ENDPOINT, api_key="k", transport=httpx.MockTransport(handler))
+
+
+def test_session_image_download_accepts_binary() -> None:
+    seen: list[httpx.Request] = []
+    with _client(seen, httpx.Response(200, content=b"\x89PNG")) as client:
+        assert client.liveness.get_session_image("image-1") == b"\x89PNG"
+    assert seen[0].headers["accept"].startswith("application/octet-stream")
+
+
+def test_json_operations_accept_json() -> None:
+    seen: list[httpx.Request] = []
+    body = {"personGroupId": "g", "name": "n"}
+    with _client(seen, httpx.Response(200, json=body)) as client:
+        client.person_groups.get("g")
+    assert seen[0].headers["accept"] == "application/json"
+
+
+def test_a_request_spec_repr_shows_neither_image_bytes_nor_face_ids() -> None:
+    spec = detection.detect(JPEG)
+    assert "IMAGEBYTES" not in repr(spec)
+    spec = recognition.verify_face_to_face(FACE_ID, FACE_ID)
+    assert FACE_ID not in repr(spec)
+
+
+@pytest.mark.parametrize("ttl", [59, 86401])
+def test_face_id_ttl_is_checked_even_without_face_ids(ttl: int) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        detection.detect(JPEG, return_face_id=False, face_id_time_to_live=ttl)
+    assert info.value.parameter == "face_id_time_to_live"
