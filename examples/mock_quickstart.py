@@ -84,7 +84,7 @@ def main() -> None:
         person = client.person_groups.create_person("demo-group", name="Ada")
         client.person_groups.add_face("demo-group", person.person_id, image)
         status = client.person_groups.train("demo-group").wait(timeout=30)
-        print(f"training: {status.status.value}")
+        print(f"training: {status.status}")
 
         (match,) = client.recognition.identify_from_person_group(
             [faces[0].face_id or ""], person_group_id="demo-group"

@@ -12,11 +12,12 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
+from typing import ClassVar
 
 import httpx
 from typing_extensions import Self
 
-from ._config import ClientConfig, resolve_config
+from ._config import resolve_config
 from ._credentials import TokenAuth, TokenCredential
 from ._operations import content_safety
 from ._operations._groups import (
@@ -40,6 +41,7 @@ from ._operations._groups import (
 from ._operations._shell import AsyncGroup, SyncGroup, async_call, sync_call
 from ._transport._async import AsyncTransport
 from ._transport._retry import RetryPolicy
+from ._transport._spec import Service
 from ._transport._sync import SyncTransport
 
 __all__ = ["AsyncContentSafetyClient", "AsyncFaceClient", "ContentSafetyClient", "FaceClient"]
@@ -63,41 +65,48 @@ _CLIENT_ARGS = """
 """
 
 
-def _sync_transport(
-    config: ClientConfig,
-    http_client: httpx.Client | None,
-    transport: httpx.BaseTransport | None,
-    sleep: Callable[[float], None] | None,
-    clock: Callable[[], float] | None,
-) -> SyncTransport:
-    if isinstance(config.auth, TokenAuth):
-        config.auth.check_sync()
-    return SyncTransport(
-        config,
-        http_client=http_client,
-        transport=transport,
-        sleep=sleep or time.sleep,
-        clock=clock or time.monotonic,
-    )
-
-
-def _async_transport(
-    config: ClientConfig,
-    http_client: httpx.AsyncClient | None,
-    transport: httpx.AsyncBaseTransport | None,
-    sleep: Callable[[float], Awaitable[None]] | None,
-    clock: Callable[[], float] | None,
-) -> AsyncTransport:
-    return AsyncTransport(
-        config,
-        http_client=http_client,
-        transport=transport,
-        sleep=sleep or asyncio.sleep,
-        clock=clock or time.monotonic,
-    )
-
-
 class _SyncClient(SyncGroup):
+    """The sync shell: one constructor for both services; subclasses attach their groups."""
+
+    _service: ClassVar[Service]
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        *,
+        api_key: str | None = None,
+        credential: TokenCredential | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        retry: RetryPolicy | None = None,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        config = resolve_config(
+            self._service,
+            endpoint=endpoint,
+            api_key=api_key,
+            credential=credential,
+            timeout=timeout,
+            retry=retry,
+        )
+        if isinstance(config.auth, TokenAuth):
+            config.auth.check_sync()
+        super().__init__(
+            SyncTransport(
+                config,
+                http_client=http_client,
+                transport=transport,
+                sleep=sleep or time.sleep,
+                clock=clock or time.monotonic,
+            )
+        )
+        self._attach_groups()
+
+    def _attach_groups(self) -> None:
+        """Create the operation groups on ``self._transport``."""
+
     def close(self) -> None:
         """Close the connection pool (if the client created it)."""
         self._transport.close()
@@ -118,6 +127,45 @@ class _SyncClient(SyncGroup):
 
 
 class _AsyncClient(AsyncGroup):
+    """The async shell: one constructor for both services; subclasses attach their groups."""
+
+    _service: ClassVar[Service]
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        *,
+        api_key: str | None = None,
+        credential: TokenCredential | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        retry: RetryPolicy | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        config = resolve_config(
+            self._service,
+            endpoint=endpoint,
+            api_key=api_key,
+            credential=credential,
+            timeout=timeout,
+            retry=retry,
+        )
+        super().__init__(
+            AsyncTransport(
+                config,
+                http_client=http_client,
+                transport=transport,
+                sleep=sleep or asyncio.sleep,
+                clock=clock or time.monotonic,
+            )
+        )
+        self._attach_groups()
+
+    def _attach_groups(self) -> None:
+        """Create the operation groups on ``self._transport``."""
+
     async def aclose(self) -> None:
         """Close the connection pool (if the client created it)."""
         await self._transport.aclose()
@@ -140,28 +188,9 @@ class _AsyncClient(AsyncGroup):
 class FaceClient(_SyncClient):
     __doc__ = "A client of the Azure AI Face API v1.2 (sync).\n" + _CLIENT_ARGS
 
-    def __init__(
-        self,
-        endpoint: str | None = None,
-        *,
-        api_key: str | None = None,
-        credential: TokenCredential | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        retry: RetryPolicy | None = None,
-        http_client: httpx.Client | None = None,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] | None = None,
-        clock: Callable[[], float] | None = None,
-    ) -> None:
-        config = resolve_config(
-            "face",
-            endpoint=endpoint,
-            api_key=api_key,
-            credential=credential,
-            timeout=timeout,
-            retry=retry,
-        )
-        super().__init__(_sync_transport(config, http_client, transport, sleep, clock))
+    _service = "face"
+
+    def _attach_groups(self) -> None:
         self.detection = Detection(self._transport)
         self.recognition = Recognition(self._transport)
         self.face_lists = FaceLists(self._transport)
@@ -174,28 +203,9 @@ class FaceClient(_SyncClient):
 class AsyncFaceClient(_AsyncClient):
     __doc__ = "A client of the Azure AI Face API v1.2 (async).\n" + _CLIENT_ARGS
 
-    def __init__(
-        self,
-        endpoint: str | None = None,
-        *,
-        api_key: str | None = None,
-        credential: TokenCredential | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        retry: RetryPolicy | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] | None = None,
-        clock: Callable[[], float] | None = None,
-    ) -> None:
-        config = resolve_config(
-            "face",
-            endpoint=endpoint,
-            api_key=api_key,
-            credential=credential,
-            timeout=timeout,
-            retry=retry,
-        )
-        super().__init__(_async_transport(config, http_client, transport, sleep, clock))
+    _service = "face"
+
+    def _attach_groups(self) -> None:
         self.detection = AsyncDetection(self._transport)
         self.recognition = AsyncRecognition(self._transport)
         self.face_lists = AsyncFaceLists(self._transport)
@@ -205,65 +215,30 @@ class AsyncFaceClient(_AsyncClient):
         self.liveness = AsyncLiveness(self._transport)
 
 
+_CONTENT_SAFETY_ARGS = _CLIENT_ARGS.replace(
+    "FACEGUARD_ENDPOINT", "FACEGUARD_CONTENT_SAFETY_ENDPOINT"
+).replace("FACEGUARD_API_KEY", "FACEGUARD_CONTENT_SAFETY_API_KEY")
+
+
 class ContentSafetyClient(_SyncClient):
     __doc__ = "A client of Azure AI Content Safety 2024-09-01 text blocklists (sync).\n" + (
-        _CLIENT_ARGS.replace("FACEGUARD_ENDPOINT", "FACEGUARD_CONTENT_SAFETY_ENDPOINT").replace(
-            "FACEGUARD_API_KEY", "FACEGUARD_CONTENT_SAFETY_API_KEY"
-        )
+        _CONTENT_SAFETY_ARGS
     )
 
+    _service = "contentsafety"
     analyze_text = sync_call(content_safety.analyze_text)
 
-    def __init__(
-        self,
-        endpoint: str | None = None,
-        *,
-        api_key: str | None = None,
-        credential: TokenCredential | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        retry: RetryPolicy | None = None,
-        http_client: httpx.Client | None = None,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] | None = None,
-        clock: Callable[[], float] | None = None,
-    ) -> None:
-        config = resolve_config(
-            "contentsafety",
-            endpoint=endpoint,
-            api_key=api_key,
-            credential=credential,
-            timeout=timeout,
-            retry=retry,
-        )
-        super().__init__(_sync_transport(config, http_client, transport, sleep, clock))
+    def _attach_groups(self) -> None:
         self.blocklists = Blocklists(self._transport)
 
 
 class AsyncContentSafetyClient(_AsyncClient):
-    __doc__ = ContentSafetyClient.__doc__.replace("(sync)", "(async)")  # type: ignore[union-attr]
+    __doc__ = "A client of Azure AI Content Safety 2024-09-01 text blocklists (async).\n" + (
+        _CONTENT_SAFETY_ARGS
+    )
 
+    _service = "contentsafety"
     analyze_text = async_call(content_safety.analyze_text)
 
-    def __init__(
-        self,
-        endpoint: str | None = None,
-        *,
-        api_key: str | None = None,
-        credential: TokenCredential | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        retry: RetryPolicy | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] | None = None,
-        clock: Callable[[], float] | None = None,
-    ) -> None:
-        config = resolve_config(
-            "contentsafety",
-            endpoint=endpoint,
-            api_key=api_key,
-            credential=credential,
-            timeout=timeout,
-            retry=retry,
-        )
-        super().__init__(_async_transport(config, http_client, transport, sleep, clock))
+    def _attach_groups(self) -> None:
         self.blocklists = AsyncBlocklists(self._transport)

@@ -110,6 +110,7 @@ class _Kind(Generic[C]):
             "family": self.family,
             "route": self.route,
             "collection": self.route.rsplit("/", 1)[0],
+            "trained_for": "find-similar" if self.family == "FaceListOperations" else "identify",
         }
 
     def _op(self, verb: str, suffix: str = "") -> str:
@@ -276,7 +277,28 @@ class _Kind(Generic[C]):
         )
 
 
-class PersonContainerKind(_Kind[C], Generic[C, P, F]):
+class _TrainableKind(_Kind[C]):
+    """Kinds that must be trained before recognition: the two person group kinds and large
+    face lists."""
+
+    def train(self, container_id: str) -> TrainSpec[TrainingResult]:
+        """Start training; $trained_for needs a trained $kind_text. Returns a poller.
+
+        REST: ``POST ${route}/train`` (``${family}_Train${kind}``, 202), polled with
+        ``GET ${route}/training``. Guard checks: none.
+        """
+        return self._train(container_id)
+
+    def get_training_status(self, container_id: str) -> RequestSpec[TrainingResult]:
+        """Get the status of the last training.
+
+        REST: ``GET ${route}/training`` (``${family}_Get${kind}TrainingStatus``).
+        Guard checks: none.
+        """
+        return self._training_status(container_id, _parsers.model(TrainingResult))
+
+
+class PersonContainerKind(_TrainableKind[C], Generic[C, P, F]):
     """Person groups and large person groups: persons, their faces, training."""
 
     def __init__(
@@ -299,22 +321,6 @@ class PersonContainerKind(_Kind[C], Generic[C, P, F]):
         Guard checks: none.
         """
         return self._list_pages(start, top, return_recognition_model)
-
-    def train(self, container_id: str) -> TrainSpec[TrainingResult]:
-        """Start training; identify needs a trained $kind_text. Returns a poller.
-
-        REST: ``POST ${route}/train`` (``${family}_Train${kind}``, 202), polled with
-        ``GET ${route}/training``. Guard checks: none.
-        """
-        return self._train(container_id)
-
-    def get_training_status(self, container_id: str) -> RequestSpec[TrainingResult]:
-        """Get the status of the last training.
-
-        REST: ``GET ${route}/training`` (``${family}_Get${kind}TrainingStatus``).
-        Guard checks: none.
-        """
-        return self._training_status(container_id, _parsers.model(TrainingResult))
 
     def create_person(
         self, container_id: str, *, name: str, user_data: str | None = None
@@ -588,7 +594,7 @@ class FaceListKind(_Kind[C], Generic[C, F]):
         )
 
 
-class LargeFaceListKind(FaceListKind[C, F]):
+class LargeFaceListKind(FaceListKind[C, F], _TrainableKind[C]):
     """Large face lists: up to 1,000,000 faces, paged listing, training."""
 
     def list_containers(  # type: ignore[override]  # paged here, a plain list for face lists
@@ -659,19 +665,3 @@ class LargeFaceListKind(FaceListKind[C, F]):
             params={"persistedFaceId": check_uuid("persisted_face_id", persisted_face_id)},
             json=body,
         )
-
-    def train(self, container_id: str) -> TrainSpec[TrainingResult]:
-        """Start training; find-similar needs a trained large face list. Returns a poller.
-
-        REST: ``POST ${route}/train`` (``${family}_Train${kind}``, 202), polled with
-        ``GET ${route}/training``. Guard checks: none.
-        """
-        return self._train(container_id)
-
-    def get_training_status(self, container_id: str) -> RequestSpec[TrainingResult]:
-        """Get the status of the last training.
-
-        REST: ``GET ${route}/training`` (``${family}_Get${kind}TrainingStatus``).
-        Guard checks: none.
-        """
-        return self._training_status(container_id, _parsers.model(TrainingResult))

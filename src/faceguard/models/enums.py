@@ -31,7 +31,17 @@ __all__ = [
 ]
 
 
-class DetectionModel(str, Enum):
+class _WireEnum(str, Enum):
+    """A string enum that prints as its wire value (``str(x) == x.value``) on every Python."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, format_spec: str) -> str:
+        return format(str(self.value), format_spec)
+
+
+class DetectionModel(_WireEnum):
     """Face detection models. ``detection_03`` is the service's recommendation."""
 
     DETECTION_01 = "detection_01"
@@ -39,7 +49,7 @@ class DetectionModel(str, Enum):
     DETECTION_03 = "detection_03"
 
 
-class RecognitionModel(str, Enum):
+class RecognitionModel(_WireEnum):
     """Face recognition models. ``recognition_04`` is the service's recommendation."""
 
     RECOGNITION_01 = "recognition_01"
@@ -48,7 +58,7 @@ class RecognitionModel(str, Enum):
     RECOGNITION_04 = "recognition_04"
 
 
-class FaceAttributeType(str, Enum):
+class FaceAttributeType(_WireEnum):
     """Face attributes that may still be requested.
 
     The spec's enum also lists ``age``, ``smile``, ``facialHair`` and ``hair``; they are limited
@@ -67,14 +77,14 @@ class FaceAttributeType(str, Enum):
     QUALITY_FOR_RECOGNITION = "qualityForRecognition"
 
 
-class FindSimilarMatchMode(str, Enum):
+class FindSimilarMatchMode(_WireEnum):
     """How find-similar ranks candidates."""
 
     MATCH_PERSON = "matchPerson"
     MATCH_FACE = "matchFace"
 
 
-class TrainingStatus(str, Enum):
+class TrainingStatus(_WireEnum):
     """Status of a training operation (``OperationStatus`` in the spec)."""
 
     NOT_STARTED = "notStarted"
@@ -83,7 +93,7 @@ class TrainingStatus(str, Enum):
     FAILED = "failed"
 
 
-class OperationState(str, Enum):
+class OperationState(_WireEnum):
     """State of a liveness session or attempt (``Azure.Core.Foundations.OperationState``)."""
 
     NOT_STARTED = "NotStarted"
@@ -93,20 +103,20 @@ class OperationState(str, Enum):
     CANCELED = "Canceled"
 
 
-class LivenessOperationMode(str, Enum):
+class LivenessOperationMode(_WireEnum):
     """Liveness detection mode."""
 
     PASSIVE = "Passive"
     PASSIVE_ACTIVE = "PassiveActive"
 
 
-class LivenessModel(str, Enum):
+class LivenessModel(_WireEnum):
     """Liveness model versions in v1.2 GA."""
 
     V2024_11_15 = "2024-11-15"
 
 
-class LivenessDecision(str, Enum):
+class LivenessDecision(_WireEnum):
     """Outcome of a liveness attempt."""
 
     UNCERTAIN = "uncertain"
@@ -114,7 +124,7 @@ class LivenessDecision(str, Enum):
     SPOOF_FACE = "spoofface"
 
 
-class ImageType(str, Enum):
+class ImageType(_WireEnum):
     """Kind of image a liveness decision target refers to."""
 
     COLOR = "Color"
@@ -122,7 +132,7 @@ class ImageType(str, Enum):
     DEPTH = "Depth"
 
 
-class QualityForRecognition(str, Enum):
+class QualityForRecognition(_WireEnum):
     """Whether a face image is good enough for recognition."""
 
     LOW = "low"
@@ -130,7 +140,7 @@ class QualityForRecognition(str, Enum):
     HIGH = "high"
 
 
-class BlurLevel(str, Enum):
+class BlurLevel(_WireEnum):
     """Blur level of a face."""
 
     LOW = "low"
@@ -138,7 +148,7 @@ class BlurLevel(str, Enum):
     HIGH = "high"
 
 
-class ExposureLevel(str, Enum):
+class ExposureLevel(_WireEnum):
     """Exposure level of a face."""
 
     UNDER_EXPOSURE = "underExposure"
@@ -146,7 +156,7 @@ class ExposureLevel(str, Enum):
     OVER_EXPOSURE = "overExposure"
 
 
-class NoiseLevel(str, Enum):
+class NoiseLevel(_WireEnum):
     """Noise level of a face image."""
 
     LOW = "low"
@@ -154,7 +164,7 @@ class NoiseLevel(str, Enum):
     HIGH = "high"
 
 
-class MaskType(str, Enum):
+class MaskType(_WireEnum):
     """Kind of mask, where one is detected."""
 
     FACE_MASK = "faceMask"
@@ -163,7 +173,7 @@ class MaskType(str, Enum):
     UNCERTAIN = "uncertain"
 
 
-class GlassesType(str, Enum):
+class GlassesType(_WireEnum):
     """Kind of glasses."""
 
     NO_GLASSES = "noGlasses"
@@ -172,7 +182,7 @@ class GlassesType(str, Enum):
     SWIMMING_GOGGLES = "swimmingGoggles"
 
 
-class AccessoryType(str, Enum):
+class AccessoryType(_WireEnum):
     """Kind of accessory."""
 
     HEADWEAR = "headwear"
@@ -180,7 +190,7 @@ class AccessoryType(str, Enum):
     MASK = "mask"
 
 
-class TextCategory(str, Enum):
+class TextCategory(_WireEnum):
     """Content Safety harm categories."""
 
     HATE = "Hate"
@@ -189,7 +199,7 @@ class TextCategory(str, Enum):
     VIOLENCE = "Violence"
 
 
-class TextAnalysisOutputType(str, Enum):
+class TextAnalysisOutputType(_WireEnum):
     """Granularity of text severities."""
 
     FOUR_SEVERITY_LEVELS = "FourSeverityLevels"
