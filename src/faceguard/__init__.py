@@ -16,11 +16,16 @@ from ._exceptions import AuthenticationError as AuthenticationError
 from ._exceptions import BadRequestError as BadRequestError
 from ._exceptions import ConfigurationError as ConfigurationError
 from ._exceptions import ConflictError as ConflictError
+from ._exceptions import ConsentRejectedError as ConsentRejectedError
+from ._exceptions import ConsentRequiredError as ConsentRequiredError
 from ._exceptions import FaceGuardError as FaceGuardError
+from ._exceptions import FaceIdError as FaceIdError
 from ._exceptions import GuardError as GuardError
+from ._exceptions import GuardStoreError as GuardStoreError
 from ._exceptions import InternalServerError as InternalServerError
 from ._exceptions import InvalidImageError as InvalidImageError
 from ._exceptions import InvalidInputError as InvalidInputError
+from ._exceptions import LivenessGuardError as LivenessGuardError
 from ._exceptions import NotFoundError as NotFoundError
 from ._exceptions import OperationError as OperationError
 from ._exceptions import PayloadTooLargeError as PayloadTooLargeError
@@ -30,7 +35,9 @@ from ._exceptions import RateLimitError as RateLimitError
 from ._exceptions import RetiredAttributeError as RetiredAttributeError
 from ._exceptions import SupportInfo as SupportInfo
 from ._exceptions import TrainingFailedError as TrainingFailedError
+from ._exceptions import UnknownRouteError as UnknownRouteError
 from ._exceptions import UnsupportedMediaTypeError as UnsupportedMediaTypeError
+from ._exceptions import UseCaseError as UseCaseError
 from ._pagination import AsyncPager as AsyncPager
 from ._pagination import SyncPager as SyncPager
 from ._polling import AsyncTrainingPoller as AsyncTrainingPoller
@@ -57,16 +64,21 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "ConflictError",
+    "ConsentRejectedError",
+    "ConsentRequiredError",
     "ContentSafetyClient",
     "DetectionModel",
     "FaceAttributeType",
     "FaceClient",
     "FaceGuardError",
+    "FaceIdError",
     "FindSimilarMatchMode",
     "GuardError",
+    "GuardStoreError",
     "InternalServerError",
     "InvalidImageError",
     "InvalidInputError",
+    "LivenessGuardError",
     "LivenessOperationMode",
     "NotFoundError",
     "OperationError",
@@ -80,7 +92,9 @@ __all__ = [
     "SupportInfo",
     "TrainingFailedError",
     "TrainingPoller",
+    "UnknownRouteError",
     "UnsupportedMediaTypeError",
+    "UseCaseError",
     "__version__",
 ]
 

@@ -6,7 +6,14 @@ FaceGuardError
 │   └── InvalidImageError        wrong format, too small or too large, unreadable
 ├── ConfigurationError           no endpoint, no credential, or both a key and a token credential
 ├── GuardError                   responsible-use refusal, raised before any I/O, never retried
-│   └── RetiredAttributeError    a retired, limited or unknown face attribute was requested
+│   ├── RetiredAttributeError    a retired, limited or unknown face attribute was requested
+│   ├── ConsentRequiredError     recognition or enrollment without a consent token
+│   ├── ConsentRejectedError     a consent token failed a check (.check names it)
+│   ├── UseCaseError             outside the declared use case, or a prohibited deployment
+│   ├── FaceIdError              a faceId is expired, unknown, or of another model (.reason)
+│   ├── LivenessGuardError       a personal-looking device id, or too many sessions
+│   ├── UnknownRouteError        a raw request to a route faceguard does not know
+│   └── GuardStoreError          the guard's store failed: recognition fails closed
 ├── APIError                     something happened on the wire
 │   ├── APIConnectionError       no HTTP response (.request_sent says whether bytes may have left)
 │   │   └── APITimeoutError
@@ -40,11 +47,16 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "ConflictError",
+    "ConsentRejectedError",
+    "ConsentRequiredError",
     "FaceGuardError",
+    "FaceIdError",
     "GuardError",
+    "GuardStoreError",
     "InternalServerError",
     "InvalidImageError",
     "InvalidInputError",
+    "LivenessGuardError",
     "NotFoundError",
     "OperationError",
     "PayloadTooLargeError",
@@ -54,7 +66,9 @@ __all__ = [
     "RetiredAttributeError",
     "SupportInfo",
     "TrainingFailedError",
+    "UnknownRouteError",
     "UnsupportedMediaTypeError",
+    "UseCaseError",
 ]
 
 
@@ -138,6 +152,58 @@ class RetiredAttributeError(GuardError, ValueError):
         super().__init__(message)
         self.attribute = attribute
         self.allowed = allowed
+
+
+class ConsentRequiredError(GuardError):
+    """A call that recognises or enrolls a face was made without a consent token.
+
+    ``operation`` is the consent operation the call needs (``verify``, ``identify``,
+    ``find_similar``, ``group``, ``enroll``, ``detect_template``, ``liveness_verify``).
+    """
+
+    def __init__(self, operation: str, message: str) -> None:
+        super().__init__(message)
+        self.operation = operation
+
+
+class ConsentRejectedError(GuardError):
+    """A consent token was presented but failed a check; ``check`` names which one
+    (``malformed``, ``header``, ``alg``, ``typ``, ``kid``, ``signature``, ``issuer``,
+    ``audience``, ``expired``, ``not_yet_valid``, ``issued_in_future``, ``lifetime``,
+    ``claims``, ``operation``, ``use_case``, ``container``, ``person``, ``subject``,
+    ``replay``, ``withdrawn``)."""
+
+    def __init__(self, check: str, message: str) -> None:
+        super().__init__(f"consent token refused ({check}): {message}")
+        self.check = check
+
+
+class UseCaseError(GuardError):
+    """The operation is outside the client's declared limited-access use case, no use case
+    was declared, or the declared deployment is one the code of conduct prohibits."""
+
+
+class FaceIdError(GuardError):
+    """A faceId cannot be used: ``reason`` is ``expired``, ``unknown``, ``model_mismatch``
+    or ``resource_mismatch``. The message names the faceId's age and model, never the id."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class LivenessGuardError(GuardError):
+    """A liveness session was refused: a device correlation id that looks like personal
+    data, or more sessions for one device than the cap allows."""
+
+
+class UnknownRouteError(GuardError):
+    """A request through the client's transport named a route faceguard does not know;
+    unknown routes are denied (a new API version needs an explicit allowlist update)."""
+
+
+class GuardStoreError(GuardError):
+    """The guard's store (registry, consent ledger, caps) failed; the call fails closed."""
 
 
 class APIError(FaceGuardError):

@@ -1,0 +1,126 @@
+"""The guard's shared state, behind one small interface.
+
+The faceId registry, the consent ledger (withdrawals, used token ids, enrolled persons) and
+the liveness caps all keep their state in a ``GuardStore``: in memory (one process), SQLite
+(a file that survives restarts, safe under threads), or Redis (many app instances share one
+state; keys expire with the server's TTL). Values are opaque bytes; callers serialise.
+
+Every method raises ``GuardStoreError`` when the backend fails, so recognition fails closed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+__all__ = ["GuardStore", "MemoryStore"]
+
+
+@runtime_checkable
+class GuardStore(Protocol):
+    """Key-value state with expiry, namespaced by the component that owns it."""
+
+    def put(self, namespace: str, key: str, value: bytes, *, ttl: float | None = None) -> None:
+        """Store ``value``; it disappears after ``ttl`` seconds when one is given."""
+        ...
+
+    def get(self, namespace: str, key: str) -> bytes | None:
+        """The value, or ``None`` if absent or expired."""
+        ...
+
+    def delete(self, namespace: str, key: str) -> None:
+        """Remove a key; absent keys are ignored."""
+        ...
+
+    def add_if_absent(
+        self, namespace: str, key: str, value: bytes, *, ttl: float | None = None
+    ) -> bool:
+        """Atomically store ``value`` unless the key exists; True if it was stored.
+
+        Used for single-use token ids: two processes presenting the same token race here,
+        and exactly one wins.
+        """
+        ...
+
+    def count_event(self, namespace: str, key: str, *, window: float) -> int:
+        """Record one event for ``key`` and return how many fell within the last ``window``
+        seconds, this one included (atomic)."""
+        ...
+
+    def keys(self, namespace: str) -> list[str]:
+        """Live keys of a namespace (for sweeps and erasure; not for hot paths)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections or file handles."""
+        ...
+
+
+class MemoryStore:
+    """A ``GuardStore`` in this process's memory, thread-safe; the default."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._data: dict[tuple[str, str], tuple[bytes, float | None]] = {}
+        self._events: dict[tuple[str, str], list[float]] = {}
+
+    def _live(self, slot: tuple[str, str], now: float) -> bytes | None:
+        entry = self._data.get(slot)
+        if entry is None:
+            return None
+        value, expires = entry
+        if expires is not None and now >= expires:
+            del self._data[slot]
+            return None
+        return value
+
+    def _expiry(self, ttl: float | None) -> float | None:
+        return None if ttl is None else self._clock() + ttl
+
+    def put(self, namespace: str, key: str, value: bytes, *, ttl: float | None = None) -> None:
+        with self._lock:
+            self._data[(namespace, key)] = (value, self._expiry(ttl))
+
+    def get(self, namespace: str, key: str) -> bytes | None:
+        with self._lock:
+            return self._live((namespace, key), self._clock())
+
+    def delete(self, namespace: str, key: str) -> None:
+        with self._lock:
+            self._data.pop((namespace, key), None)
+
+    def add_if_absent(
+        self, namespace: str, key: str, value: bytes, *, ttl: float | None = None
+    ) -> bool:
+        with self._lock:
+            slot = (namespace, key)
+            if self._live(slot, self._clock()) is not None:
+                return False
+            self._data[slot] = (value, self._expiry(ttl))
+            return True
+
+    def count_event(self, namespace: str, key: str, *, window: float) -> int:
+        with self._lock:
+            now = self._clock()
+            events = [t for t in self._events.get((namespace, key), []) if t > now - window]
+            events.append(now)
+            self._events[(namespace, key)] = events
+            return len(events)
+
+    def keys(self, namespace: str) -> list[str]:
+        with self._lock:
+            now = self._clock()
+            return [
+                k for (ns, k) in list(self._data) if ns == namespace and self._live((ns, k), now)
+            ]
+
+    def close(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self._events.clear()
+
+    def __repr__(self) -> str:
+        return "MemoryStore()"
