@@ -126,6 +126,5 @@ def check_use_case(operation: str, use_case: UseCase | None, deployment: Deploym
     if operation not in PERMITTED[use_case]:
         allowed = ", ".join(sorted(PERMITTED[use_case]))
         raise UseCaseError(
-            f"{operation} is outside the declared use case {use_case.value} "
-            f"(it permits: {allowed})"
+            f"{operation} is outside the declared use case {use_case.value} (it permits: {allowed})"
         )

@@ -20,7 +20,14 @@ from .._constants import (
     PAGE_TOP_MAX,
 )
 from .._exceptions import InvalidInputError
-from .._transport._spec import GuardCheck, PageSpec, RawResponse, RequestSpec, TrainSpec
+from .._transport._spec import (
+    GuardCheck,
+    GuardInfo,
+    PageSpec,
+    RawResponse,
+    RequestSpec,
+    TrainSpec,
+)
 from ..models._base import ResultList
 from ..models.collections import AddFaceResult, CreatePersonResult, TrainingResult
 from ..models.enums import DetectionModel, RecognitionModel
@@ -113,6 +120,11 @@ class _Kind(Generic[C]):
             "trained_for": "find-similar" if self.family == "FaceListOperations" else "identify",
         }
 
+    @property
+    def consent_kind(self) -> str:
+        """The container kind as consent tokens name it: ``personGroup``, ``faceList``..."""
+        return self.kind[0].lower() + self.kind[1:]
+
     def _op(self, verb: str, suffix: str = "") -> str:
         return f"{self.family}_{verb}{self.kind}{suffix}"
 
@@ -126,15 +138,25 @@ class _Kind(Generic[C]):
         suffix: str = "",
         route: str = "",
         params: dict[str, str] | None = None,
+        guard: dict[str, Any] | None = None,
         **extra: Any,
     ) -> RequestSpec[T]:
         path = {self.id_param: check_collection_id("container_id", container_id), **(params or {})}
+        # Every container call tells the guard which container (and person) it touches:
+        # consent binds to them, erasure is audited by them, models are remembered by them.
+        info = GuardInfo(
+            container_kind=self.consent_kind,
+            container_id=container_id,
+            person_id=path.get("personId"),
+            **(guard or {}),
+        )
         return RequestSpec(
             operation=self._op(verb, suffix),
             method=method,
             route=self.route + route,
             parse=parse,
             path_params=path,
+            guard=info,
             **extra,
         )
 
@@ -158,7 +180,14 @@ class _Kind(Generic[C]):
         body["recognitionModel"] = check_choice(
             "recognition_model", recognition_model, RecognitionModel
         ).value
-        return self._spec("Create", "PUT", container_id, _parsers.empty, json=body)
+        return self._spec(
+            "Create",
+            "PUT",
+            container_id,
+            _parsers.empty,
+            json=body,
+            guard={"recognition_model": body["recognitionModel"]},
+        )
 
     def get(self, container_id: str, *, return_recognition_model: bool = False) -> RequestSpec[C]:
         """Get a $kind_text's name, user data and (optionally) recognition model.
@@ -238,6 +267,7 @@ class _Kind(Generic[C]):
         target_face: Sequence[int] | None,
         detection_model: DetectionModel | str,
         user_data: str | None,
+        consent: str | None,
     ) -> RequestSpec[AddFaceResult]:
         query = {
             "detectionModel": check_choice("detection_model", detection_model, DetectionModel).value
@@ -253,6 +283,7 @@ class _Kind(Generic[C]):
             "query": query,
             "idempotent": False,
             "guard_checks": _ENROLLMENT,
+            "guard": {"consent_operation": "enroll", "consent": consent},
         }
         parse = _parsers.model(AddFaceResult)
         if source.url is not None:
@@ -428,6 +459,7 @@ class PersonContainerKind(_TrainableKind[C], Generic[C, P, F]):
         target_face: Sequence[int] | None = None,
         detection_model: DetectionModel | str = DetectionModel.DETECTION_03,
         user_data: str | None = None,
+        consent: str | None = None,
     ) -> RequestSpec[AddFaceResult]:
         """Enroll a face of a person (at most 248 faces per person) from bytes, a file or a URL.
 
@@ -450,6 +482,7 @@ class PersonContainerKind(_TrainableKind[C], Generic[C, P, F]):
             target_face,
             detection_model,
             user_data,
+            consent,
         )
 
     def _face_params(self, person_id: str, persisted_face_id: str) -> dict[str, str]:
@@ -543,6 +576,7 @@ class FaceListKind(_Kind[C], Generic[C, F]):
         target_face: Sequence[int] | None = None,
         detection_model: DetectionModel | str = DetectionModel.DETECTION_03,
         user_data: str | None = None,
+        consent: str | None = None,
     ) -> RequestSpec[AddFaceResult]:
         """Add a face to a $kind_text from bytes, a file or a URL.
 
@@ -559,6 +593,7 @@ class FaceListKind(_Kind[C], Generic[C, F]):
             target_face,
             detection_model,
             user_data,
+            consent,
         )
 
     def delete_face(self, container_id: str, persisted_face_id: str) -> RequestSpec[None]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from .._constants import DEFAULT_FACE_ID_TTL, FACE_ID_TTL_MAX, FACE_ID_TTL_MIN
 from .._exceptions import InvalidInputError
 from .._guard._attributes import check_attributes
-from .._transport._spec import GuardCheck, RequestSpec
+from .._transport._spec import GuardCheck, GuardInfo, RequestSpec
 from ..models._base import ResultList
 from ..models.detection import FaceDetectionResult
 from ..models.enums import DetectionModel, FaceAttributeType, RecognitionModel
@@ -29,7 +30,7 @@ def _query(
     return_face_landmarks: bool,
     return_recognition_model: bool,
     face_id_time_to_live: int,
-) -> tuple[dict[str, str], frozenset[GuardCheck]]:
+) -> tuple[dict[str, str], frozenset[GuardCheck], GuardInfo]:
     detection = check_choice("detection_model", detection_model, DetectionModel)
     recognition = check_choice("recognition_model", recognition_model, RecognitionModel)
     if isinstance(return_face_attributes, str):
@@ -67,7 +68,13 @@ def _query(
         raise InvalidInputError(
             "return_recognition_model", "dependency", "only applies when return_face_id=True"
         )
-    return query, frozenset(checks)
+    guard = GuardInfo(
+        consent_operation="detect_template" if return_face_id else None,
+        detection_model=detection.value,
+        recognition_model=recognition.value,
+        face_id_ttl=ttl if return_face_id else None,
+    )
+    return query, frozenset(checks), guard
 
 
 def detect(
@@ -80,6 +87,7 @@ def detect(
     return_face_landmarks: bool = False,
     return_recognition_model: bool = False,
     face_id_time_to_live: int = DEFAULT_FACE_ID_TTL,
+    consent: str | None = None,
 ) -> RequestSpec[ResultList[FaceDetectionResult]]:
     """Detect faces in an image, largest first (at most 100).
 
@@ -102,11 +110,13 @@ def detect(
         return_face_landmarks: return the 27 landmarks (not with ``detection_02``).
         return_recognition_model: echo the recognition model (only with ``return_face_id``).
         face_id_time_to_live: seconds the faceIds live, 60..86400.
+        consent: a consent token covering ``detect_template``; required with
+            ``return_face_id`` (a faceId is a biometric template).
 
     Returns:
         The detected faces; an empty list when there are none.
     """
-    query, checks = _query(
+    query, checks, guard = _query(
         detection_model=detection_model,
         recognition_model=recognition_model,
         return_face_id=return_face_id,
@@ -125,6 +135,7 @@ def detect(
             query=query,
             json={"url": source.url},
             guard_checks=checks,
+            guard=replace(guard, consent=consent),
         )
     return RequestSpec(
         operation="FaceDetectionOperations_Detect",
@@ -135,6 +146,7 @@ def detect(
         content=source.content,
         content_type="application/octet-stream",
         guard_checks=checks,
+        guard=replace(guard, consent=consent),
     )
 
 
@@ -148,15 +160,16 @@ def detect_from_session_image(
     return_face_landmarks: bool = False,
     return_recognition_model: bool = False,
     face_id_time_to_live: int = DEFAULT_FACE_ID_TTL,
+    consent: str | None = None,
 ) -> RequestSpec[ResultList[FaceDetectionResult]]:
     """Detect faces in the image a liveness session kept (``enable_session_image=True``).
 
     REST: ``POST /detect`` with ``{"sessionImageId": ...}``
     (``FaceDetectionOperations_DetectFromSessionImageId``).
 
-    Guard checks: as ``detect``.
+    Guard checks: as ``detect`` (``consent`` is required with ``return_face_id``).
     """
-    query, checks = _query(
+    query, checks, guard = _query(
         detection_model=detection_model,
         recognition_model=recognition_model,
         return_face_id=return_face_id,
@@ -173,4 +186,5 @@ def detect_from_session_image(
         query=query,
         json={"sessionImageId": check_text_id("session_image_id", session_image_id)},
         guard_checks=checks,
+        guard=replace(guard, consent=consent),
     )

@@ -13,7 +13,8 @@ from typing import Any
 
 from .._constants import LIVENESS_TOKEN_TTL_MAX, LIVENESS_TOKEN_TTL_MIN
 from .._exceptions import InvalidInputError
-from .._transport._spec import GuardCheck, RequestSpec
+from .._guard._override import Override
+from .._transport._spec import GuardCheck, GuardInfo, RequestSpec
 from ..models.enums import LivenessModel, LivenessOperationMode
 from ..models.liveness import LivenessSession, LivenessWithVerifySession
 from . import _parsers
@@ -85,6 +86,7 @@ def create_session(
     enable_session_image: bool | None = None,
     liveness_model_version: LivenessModel | str | None = None,
     auth_token_time_to_live_in_seconds: int | None = None,
+    override: Override | None = None,
 ) -> RequestSpec[LivenessSession]:
     """Create a liveness session; hand its ``auth_token`` to the client device.
 
@@ -94,6 +96,8 @@ def create_session(
 
     Args:
         auth_token_time_to_live_in_seconds: 60..86400; the service default is 600.
+        override: an ``Override("liveness_session_cap", reason)`` to exceed the per-device
+            session cap for this one call (audited).
     """
     body = _session_fields(
         liveness_operation_mode,
@@ -111,6 +115,11 @@ def create_session(
         json=body,
         idempotent=False,
         guard_checks=_LIVENESS,
+        guard=GuardInfo(
+            use_case_operation="liveness",
+            device_correlation_id=device_correlation_id,
+            override=override,
+        ),
     )
 
 
@@ -185,13 +194,16 @@ def create_with_verify_session(
     return_verify_image_hash: bool | None = None,
     verify_confidence_threshold: float | None = None,
     auth_token_time_to_live_in_seconds: int | None = None,
+    consent: str | None = None,
+    override: Override | None = None,
 ) -> RequestSpec[LivenessWithVerifySession]:
     """Create a liveness session that also verifies the live face against ``verify_image``.
 
     REST: ``POST /detectLivenessWithVerify-sessions`` as multipart/form-data
     (``LivenessSessionOperations_CreateLivenessWithVerifySession``).
-    Guard checks: as ``create_session``; the verify image must be a local image (bytes, file
-    or path), not a URL.
+    Guard checks: as ``create_session``, and the verify image becomes a template, so a
+    ``consent`` token covering ``liveness_verify`` is required. The verify image must be a
+    local image (bytes, file or path), not a URL.
     """
     source = read_image(verify_image, parameter="verify_image")
     if source.content is None:
@@ -220,6 +232,12 @@ def create_with_verify_session(
         content_type=content_type,
         idempotent=False,
         guard_checks=_LIVENESS,
+        guard=GuardInfo(
+            consent_operation="liveness_verify",
+            consent=consent,
+            device_correlation_id=device_correlation_id,
+            override=override,
+        ),
     )
 
 

@@ -2,7 +2,8 @@
 
 Every operation here compares faceIds from ``detect(return_face_id=True)`` against each other
 or against a trained container. All of them need consent, a declared use case and live,
-same-model faceIds: the guard checks they declare.
+same-model faceIds: the guard checks they declare. Each takes ``consent=``: a consent token
+covering the operation (and the container or person it names).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .._constants import (
     IDENTIFY_FACE_IDS_MAX,
     IDENTIFY_PERSON_IDS_MAX,
 )
-from .._transport._spec import GuardCheck, RawResponse, RequestSpec
+from .._transport._spec import GuardCheck, GuardInfo, RawResponse, RequestSpec
 from ..models._base import ResultList
 from ..models.enums import FindSimilarMatchMode
 from ..models.recognition import (
@@ -56,6 +57,9 @@ __all__ = [
 
 T = TypeVar("T")
 
+PERSON_DIRECTORY = "default"
+"""The Person Directory is one per resource; consent tokens bind it by this id."""
+
 _CHECKS = frozenset({GuardCheck.RECOGNITION, GuardCheck.FACE_ID_USE})
 _VERIFY = _parsers.model(VerificationResult)
 _IDENTIFY = _parsers.model_list(IdentificationResult)
@@ -63,7 +67,11 @@ _SIMILAR = _parsers.model_list(FindSimilarResult)
 
 
 def _spec(
-    operation: str, route: str, body: Mapping[str, object], parse: Callable[[RawResponse], T]
+    operation: str,
+    route: str,
+    body: Mapping[str, object],
+    parse: Callable[[RawResponse], T],
+    guard: GuardInfo,
 ) -> RequestSpec[T]:
     return RequestSpec(
         operation=operation,
@@ -72,13 +80,34 @@ def _spec(
         parse=parse,
         json=body,
         guard_checks=_CHECKS,
+        guard=guard,
+    )
+
+
+def _guard(
+    operation: str,
+    consent: str | None,
+    face_ids: Sequence[str],
+    kind: str | None = None,
+    container_id: str | None = None,
+    person_id: str | None = None,
+) -> GuardInfo:
+    return GuardInfo(
+        consent_operation=operation,
+        consent=consent,
+        face_ids=tuple(face_ids),
+        container_kind=kind,
+        container_id=container_id,
+        person_id=person_id,
     )
 
 
 # -- verify ------------------------------------------------------------------------------
 
 
-def verify_face_to_face(face_id1: str, face_id2: str) -> RequestSpec[VerificationResult]:
+def verify_face_to_face(
+    face_id1: str, face_id2: str, *, consent: str | None = None
+) -> RequestSpec[VerificationResult]:
     """Verify whether two faces belong to the same person.
 
     REST: ``POST /verify`` (``FaceRecognitionOperations_VerifyFaceToFace``).
@@ -88,11 +117,17 @@ def verify_face_to_face(face_id1: str, face_id2: str) -> RequestSpec[Verificatio
         "faceId1": check_uuid("face_id1", face_id1),
         "faceId2": check_uuid("face_id2", face_id2),
     }
-    return _spec("FaceRecognitionOperations_VerifyFaceToFace", "/verify", body, _VERIFY)
+    return _spec(
+        "FaceRecognitionOperations_VerifyFaceToFace",
+        "/verify",
+        body,
+        _VERIFY,
+        _guard("verify", consent, [face_id1, face_id2]),
+    )
 
 
 def verify_from_person_group(
-    face_id: str, *, person_group_id: str, person_id: str
+    face_id: str, *, person_group_id: str, person_id: str, consent: str | None = None
 ) -> RequestSpec[VerificationResult]:
     """Verify whether a face belongs to a person of a person group.
 
@@ -104,11 +139,17 @@ def verify_from_person_group(
         "personGroupId": check_collection_id("person_group_id", person_group_id),
         "personId": check_uuid("person_id", person_id),
     }
-    return _spec("FaceRecognitionOperations_VerifyFromPersonGroup", "/verify", body, _VERIFY)
+    return _spec(
+        "FaceRecognitionOperations_VerifyFromPersonGroup",
+        "/verify",
+        body,
+        _VERIFY,
+        _guard("verify", consent, [face_id], "personGroup", person_group_id, person_id),
+    )
 
 
 def verify_from_large_person_group(
-    face_id: str, *, large_person_group_id: str, person_id: str
+    face_id: str, *, large_person_group_id: str, person_id: str, consent: str | None = None
 ) -> RequestSpec[VerificationResult]:
     """Verify whether a face belongs to a person of a large person group.
 
@@ -120,11 +161,17 @@ def verify_from_large_person_group(
         "largePersonGroupId": check_collection_id("large_person_group_id", large_person_group_id),
         "personId": check_uuid("person_id", person_id),
     }
-    return _spec("FaceRecognitionOperations_VerifyFromLargePersonGroup", "/verify", body, _VERIFY)
+    return _spec(
+        "FaceRecognitionOperations_VerifyFromLargePersonGroup",
+        "/verify",
+        body,
+        _VERIFY,
+        _guard("verify", consent, [face_id], "largePersonGroup", large_person_group_id, person_id),
+    )
 
 
 def verify_from_person_directory(
-    face_id: str, *, person_id: str
+    face_id: str, *, person_id: str, consent: str | None = None
 ) -> RequestSpec[VerificationResult]:
     """Verify whether a face belongs to a Person Directory person.
 
@@ -135,7 +182,13 @@ def verify_from_person_directory(
         "faceId": check_uuid("face_id", face_id),
         "personId": check_uuid("person_id", person_id),
     }
-    return _spec("FaceRecognitionOperations_VerifyFromPersonDirectory", "/verify", body, _VERIFY)
+    return _spec(
+        "FaceRecognitionOperations_VerifyFromPersonDirectory",
+        "/verify",
+        body,
+        _VERIFY,
+        _guard("verify", consent, [face_id], "personDirectory", PERSON_DIRECTORY, person_id),
+    )
 
 
 # -- identify ----------------------------------------------------------------------------
@@ -169,6 +222,7 @@ def identify_from_person_group(
     person_group_id: str,
     max_num_of_candidates_returned: int | None = None,
     confidence_threshold: float | None = None,
+    consent: str | None = None,
 ) -> RequestSpec[ResultList[IdentificationResult]]:
     """One-to-many identification of up to 10 faces against a trained person group.
 
@@ -178,7 +232,13 @@ def identify_from_person_group(
     """
     body = _identify_body(face_ids, max_num_of_candidates_returned, confidence_threshold)
     body["personGroupId"] = check_collection_id("person_group_id", person_group_id)
-    return _spec("FaceRecognitionOperations_IdentifyFromPersonGroup", "/identify", body, _IDENTIFY)
+    return _spec(
+        "FaceRecognitionOperations_IdentifyFromPersonGroup",
+        "/identify",
+        body,
+        _IDENTIFY,
+        _guard("identify", consent, face_ids, "personGroup", person_group_id),
+    )
 
 
 def identify_from_large_person_group(
@@ -187,6 +247,7 @@ def identify_from_large_person_group(
     large_person_group_id: str,
     max_num_of_candidates_returned: int | None = None,
     confidence_threshold: float | None = None,
+    consent: str | None = None,
 ) -> RequestSpec[ResultList[IdentificationResult]]:
     """One-to-many identification of up to 10 faces against a trained large person group.
 
@@ -196,7 +257,11 @@ def identify_from_large_person_group(
     body = _identify_body(face_ids, max_num_of_candidates_returned, confidence_threshold)
     body["largePersonGroupId"] = check_collection_id("large_person_group_id", large_person_group_id)
     return _spec(
-        "FaceRecognitionOperations_IdentifyFromLargePersonGroup", "/identify", body, _IDENTIFY
+        "FaceRecognitionOperations_IdentifyFromLargePersonGroup",
+        "/identify",
+        body,
+        _IDENTIFY,
+        _guard("identify", consent, face_ids, "largePersonGroup", large_person_group_id),
     )
 
 
@@ -206,6 +271,7 @@ def identify_from_person_directory(
     person_ids: Sequence[str],
     max_num_of_candidates_returned: int | None = None,
     confidence_threshold: float | None = None,
+    consent: str | None = None,
 ) -> RequestSpec[ResultList[IdentificationResult]]:
     """Identify up to 10 faces against 1..30 Person Directory persons, or ``["*"]`` for all.
 
@@ -218,7 +284,11 @@ def identify_from_person_directory(
         ids = check_uuid_list("person_ids", ids, minimum=1, maximum=IDENTIFY_PERSON_IDS_MAX)
     body["personIds"] = ids
     return _spec(
-        "FaceRecognitionOperations_IdentifyFromPersonDirectory", "/identify", body, _IDENTIFY
+        "FaceRecognitionOperations_IdentifyFromPersonDirectory",
+        "/identify",
+        body,
+        _IDENTIFY,
+        _guard("identify", consent, face_ids, "personDirectory", PERSON_DIRECTORY),
     )
 
 
@@ -228,6 +298,7 @@ def identify_from_dynamic_person_group(
     dynamic_person_group_id: str,
     max_num_of_candidates_returned: int | None = None,
     confidence_threshold: float | None = None,
+    consent: str | None = None,
 ) -> RequestSpec[ResultList[IdentificationResult]]:
     """Identify up to 10 faces against a Person Directory dynamic person group.
 
@@ -239,7 +310,11 @@ def identify_from_dynamic_person_group(
         "dynamic_person_group_id", dynamic_person_group_id
     )
     return _spec(
-        "FaceRecognitionOperations_IdentifyFromDynamicPersonGroup", "/identify", body, _IDENTIFY
+        "FaceRecognitionOperations_IdentifyFromDynamicPersonGroup",
+        "/identify",
+        body,
+        _IDENTIFY,
+        _guard("identify", consent, face_ids, "dynamicPersonGroup", dynamic_person_group_id),
     )
 
 
@@ -270,6 +345,7 @@ def find_similar(
     face_ids: Sequence[str],
     max_num_of_candidates_returned: int | None = None,
     mode: FindSimilarMatchMode | str | None = None,
+    consent: str | None = None,
 ) -> RequestSpec[ResultList[FindSimilarResult]]:
     """Find faces similar to ``face_id`` among up to 1000 faceIds.
 
@@ -280,7 +356,13 @@ def find_similar(
     body["faceIds"] = check_uuid_list(
         "face_ids", face_ids, minimum=1, maximum=FIND_SIMILAR_FACE_IDS_MAX
     )
-    return _spec("FaceRecognitionOperations_FindSimilar", "/findsimilars", body, _SIMILAR)
+    return _spec(
+        "FaceRecognitionOperations_FindSimilar",
+        "/findsimilars",
+        body,
+        _SIMILAR,
+        _guard("find_similar", consent, [face_id, *face_ids]),
+    )
 
 
 def find_similar_from_face_list(
@@ -289,6 +371,7 @@ def find_similar_from_face_list(
     face_list_id: str,
     max_num_of_candidates_returned: int | None = None,
     mode: FindSimilarMatchMode | str | None = None,
+    consent: str | None = None,
 ) -> RequestSpec[ResultList[FindSimilarResult]]:
     """Find faces similar to ``face_id`` in a face list.
 
@@ -298,7 +381,11 @@ def find_similar_from_face_list(
     body = _similar_body(face_id, max_num_of_candidates_returned, mode)
     body["faceListId"] = check_collection_id("face_list_id", face_list_id)
     return _spec(
-        "FaceRecognitionOperations_FindSimilarFromFaceList", "/findsimilars", body, _SIMILAR
+        "FaceRecognitionOperations_FindSimilarFromFaceList",
+        "/findsimilars",
+        body,
+        _SIMILAR,
+        _guard("find_similar", consent, [face_id], "faceList", face_list_id),
     )
 
 
@@ -308,6 +395,7 @@ def find_similar_from_large_face_list(
     large_face_list_id: str,
     max_num_of_candidates_returned: int | None = None,
     mode: FindSimilarMatchMode | str | None = None,
+    consent: str | None = None,
 ) -> RequestSpec[ResultList[FindSimilarResult]]:
     """Find faces similar to ``face_id`` in a trained large face list.
 
@@ -317,11 +405,15 @@ def find_similar_from_large_face_list(
     body = _similar_body(face_id, max_num_of_candidates_returned, mode)
     body["largeFaceListId"] = check_collection_id("large_face_list_id", large_face_list_id)
     return _spec(
-        "FaceRecognitionOperations_FindSimilarFromLargeFaceList", "/findsimilars", body, _SIMILAR
+        "FaceRecognitionOperations_FindSimilarFromLargeFaceList",
+        "/findsimilars",
+        body,
+        _SIMILAR,
+        _guard("find_similar", consent, [face_id], "largeFaceList", large_face_list_id),
     )
 
 
-def group(face_ids: Sequence[str]) -> RequestSpec[GroupingResult]:
+def group(face_ids: Sequence[str], *, consent: str | None = None) -> RequestSpec[GroupingResult]:
     """Divide 2..1000 faces into groups of the same person, plus a messy group.
 
     REST: ``POST /group`` (``FaceRecognitionOperations_Group``).
@@ -332,4 +424,10 @@ def group(face_ids: Sequence[str]) -> RequestSpec[GroupingResult]:
             "face_ids", face_ids, minimum=GROUP_FACE_IDS_MIN, maximum=GROUP_FACE_IDS_MAX
         )
     }
-    return _spec("FaceRecognitionOperations_Group", "/group", body, _parsers.model(GroupingResult))
+    return _spec(
+        "FaceRecognitionOperations_Group",
+        "/group",
+        body,
+        _parsers.model(GroupingResult),
+        _guard("group", consent, face_ids),
+    )

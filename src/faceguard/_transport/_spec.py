@@ -13,6 +13,7 @@ from typing import Generic, Literal, TypeVar
 
 __all__ = [
     "GuardCheck",
+    "GuardInfo",
     "PageSpec",
     "RawResponse",
     "RequestSpec",
@@ -42,6 +43,37 @@ class GuardCheck(str, Enum):
     """A person, face or container is deleted: always allowed, audited."""
     LIVENESS = "liveness"
     """A liveness session is created: device correlation id and session caps."""
+
+
+@dataclass(frozen=True)
+class GuardInfo:
+    """What the guard needs to decide about one call, filled in by the call's builder."""
+
+    consent_operation: str | None = None
+    """The consent operation the call needs (``verify``, ``identify``, ``enroll``...)."""
+    use_case_operation: str | None = None
+    """The operation the declared use case must permit; defaults to ``consent_operation``
+    (``liveness`` for session creation, which needs no consent)."""
+    container_kind: str | None = None
+    """``personGroup``, ``largePersonGroup``, ``faceList``, ``largeFaceList``,
+    ``personDirectory`` or ``dynamicPersonGroup``."""
+    container_id: str | None = None
+    person_id: str | None = None
+    face_ids: tuple[str, ...] = field(default=(), repr=False)
+    """faceIds the request uses; checked against the registry."""
+    detection_model: str | None = None
+    recognition_model: str | None = None
+    """For detect: the models of the faceIds it creates; for create: the container's model."""
+    face_id_ttl: int | None = None
+    device_correlation_id: str | None = field(default=None, repr=False)
+    consent: str | None = field(default=None, repr=False)
+    """The caller's consent token: a bearer credential, never in a repr or a log."""
+    override: object | None = None
+    """An ``Override`` of a soft rule, with its reason."""
+
+    @property
+    def operation_for_use_case(self) -> str | None:
+        return self.use_case_operation or self.consent_operation
 
 
 @dataclass(frozen=True)
@@ -78,6 +110,7 @@ class RequestSpec(Generic[T]):
     success_status: frozenset[int] = frozenset({200})
     session_id: str | None = None
     """Liveness session the call concerns, for support info."""
+    guard: GuardInfo = field(default_factory=GuardInfo)
 
     def with_query(self, **updates: str) -> RequestSpec[T]:
         """A copy with some query parameters replaced (used by pagination)."""
