@@ -4,7 +4,13 @@ The Face API is answered here by a small in-process ``httpx.MockTransport`` that
 spec-shaped canned responses. It has no face engine: the faces, ids and confidences below are
 scripted, not measured. (The offline emulator with a real local face engine is planned; see the
 README.) What is real: every request faceguard builds, its validation, retries, typed results
-and typed errors.
+and typed errors, and the responsible-use guard: a declared use case, and a consent token
+checked before any call that creates, stores or compares a face template.
+
+The consent tokens come from a throwaway consent service in this process. In an application,
+your consent service holds the private key and issues a short-lived token when a person agrees;
+faceguard holds only the public key. (The guard classes are imported from their modules for
+now; public re-exports come later. Consent tokens need ``pip install "faceguard[consent]"``.)
 
 Run: ``python examples/mock_quickstart.py``
 """
@@ -18,9 +24,18 @@ import httpx
 
 import faceguard
 from faceguard import FaceAttributeType, FaceClient
+from faceguard._guard._consent import ConsentIssuer, ConsentVerifier
+from faceguard._guard._policy import GuardPolicy
+from faceguard._guard._store import MemoryStore
+from faceguard._guard._usecases import UseCase
 
 PERSON_ID = str(uuid.uuid4())
 FACE_ID = str(uuid.uuid4())
+GROUP = "demo-group"
+AUDIENCE = "urn:example:front-door"
+"""This deployment's id: tokens for another deployment are refused."""
+ADA = "p-7c1e-ada"
+"""Ada's pseudonymous id at the consent service (never an email or a phone number)."""
 
 
 def scripted_service(request: httpx.Request) -> httpx.Response:
@@ -34,9 +49,9 @@ def scripted_service(request: httpx.Request) -> httpx.Response:
             "faceAttributes": {"headPose": {"pitch": 1.5, "roll": -2.0, "yaw": 4.1}},
         }
         return httpx.Response(200, json=[face], headers=headers)
-    if path == "/persongroups/demo-group" and method == "PUT":
+    if path == f"/persongroups/{GROUP}" and method == "PUT":
         return httpx.Response(200, headers=headers)
-    if path == "/persongroups/demo-group/persons" and method == "POST":
+    if path == f"/persongroups/{GROUP}/persons" and method == "POST":
         return httpx.Response(200, json={"personId": PERSON_ID}, headers=headers)
     if path.endswith("/persistedfaces"):
         return httpx.Response(200, json={"persistedFaceId": str(uuid.uuid4())}, headers=headers)
@@ -63,13 +78,40 @@ def scripted_service(request: httpx.Request) -> httpx.Response:
 
 def main() -> None:
     image = b"\xff\xd8\xff\xe0" + bytes(4096)  # JPEG magic number: enough for validation
+
+    # The consent service's side: a signing key (here a throwaway one) and, once Ada agreed,
+    # short-lived tokens naming her, what may be done with her face, and in which group.
+    issuer, public_key = ConsentIssuer.generate()
+
+    def consent(*operations: str, person_id: str | None = None) -> str:
+        return issuer.issue(
+            ADA,
+            audience=AUDIENCE,
+            operations=operations,
+            use_case=UseCase.TOUCHLESS_ACCESS_CONTROL,
+            bindings=[("personGroup", GROUP, person_id)],
+            use="session",
+        )
+
+    # faceguard's side: the use case Microsoft approved, and a verifier with the public key only.
+    store = MemoryStore()
+    verifier = ConsentVerifier(
+        {issuer.kid: public_key}, issuer=issuer.issuer, audience=AUDIENCE, replay_store=store
+    )
+    guard = GuardPolicy(use_case=UseCase.TOUCHLESS_ACCESS_CONTROL, verifier=verifier, store=store)
+
     with FaceClient(
         "https://example.cognitiveservices.azure.com",
         api_key="not-a-real-key",
         transport=httpx.MockTransport(scripted_service),
+        guard=guard,
     ) as client:
+        at_the_door = consent("detect_template", "identify")
         faces = client.detection.detect(
-            image, return_face_id=True, return_face_attributes=[FaceAttributeType.HEAD_POSE]
+            image,
+            return_face_id=True,
+            return_face_attributes=[FaceAttributeType.HEAD_POSE],
+            consent=at_the_door,
         )
         attributes = faces[0].face_attributes
         print(f"detected {len(faces)} face(s); head pose {attributes and attributes.head_pose}")
@@ -80,20 +122,26 @@ def main() -> None:
         except faceguard.RetiredAttributeError as refusal:
             print(f"refused before sending: {refusal}")
 
-        client.person_groups.create("demo-group", name="Demo group")
-        person = client.person_groups.create_person("demo-group", name="Ada")
-        client.person_groups.add_face("demo-group", person.person_id, image)
-        status = client.person_groups.train("demo-group").wait(timeout=30)
+        try:
+            client.detection.detect(image, return_face_id=True)  # a faceId is a face template
+        except faceguard.ConsentRequiredError as refusal:
+            print(f"refused without consent: {refusal}")
+
+        client.person_groups.create(GROUP, name="Demo group")
+        person = client.person_groups.create_person(GROUP, name="Ada")
+        enrollment = consent("enroll", person_id=person.person_id)
+        client.person_groups.add_face(GROUP, person.person_id, image, consent=enrollment)
+        status = client.person_groups.train(GROUP).wait(timeout=30)
         print(f"training: {status.status}")
 
         (match,) = client.recognition.identify_from_person_group(
-            [faces[0].face_id or ""], person_group_id="demo-group"
+            [faces[0].face_id or ""], person_group_id=GROUP, consent=at_the_door
         )
         best = match.candidates[0]
         print(f"identified person {best.person_id[:8]}... with confidence {best.confidence}")
 
         try:
-            client.person_groups.get("demo-group")
+            client.person_groups.get(GROUP)
         except faceguard.NotFoundError as error:
             print(f"typed error: {type(error).__name__}: {error}")
 

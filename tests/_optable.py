@@ -11,6 +11,12 @@ Sample arguments pass every optional parameter the method offers, so each query 
 body property the client can send is checked against the contract. Path parameters always take
 their value from ``PATH_VALUES`` (keyed by the contract's parameter name), so the test can
 substitute the contract's route template on its own and compare.
+
+Every call that needs consent (detect with faceIds, recognition, enrollment, liveness with
+verify) passes ``consent=TOKEN``, the standing token of ``tests/_guard_kit.py``, which binds the
+sample containers and person below; the clients are built with the kit's ``policy()``. The
+token is for the guard only and never goes on the wire. (``override=``, the audited escape
+from a soft guard rule, is not passed: no sample call needs one.)
 """
 
 from __future__ import annotations
@@ -22,6 +28,22 @@ from typing import Any, Literal
 
 import httpx
 
+from _guard_kit import TOKEN
+from _samples import (
+    BLOCKLIST_ITEM_ID,
+    BLOCKLIST_NAME,
+    DYNAMIC_PERSON_GROUP_ID,
+    FACE_ID,
+    FACE_ID_2,
+    FACE_LIST_ID,
+    LARGE_FACE_LIST_ID,
+    LARGE_PERSON_GROUP_ID,
+    PERSISTED_FACE_ID,
+    PERSON_GROUP_ID,
+    PERSON_ID,
+    SESSION_ID,
+    SESSION_IMAGE_ID,
+)
 from faceguard import ContentSafetyClient, FaceClient
 from faceguard._transport._spec import PageSpec, RequestSpec, TrainSpec
 from faceguard.models import TextBlocklistItemInput
@@ -62,21 +84,6 @@ def _jpeg(size: int = 2048) -> bytes:
 
 JPEG = _jpeg()
 IMAGE_URL = "https://images.example.com/people/face.jpg"
-
-# Distinct values everywhere, so a swapped argument shows up as a wrong path or body.
-PERSON_GROUP_ID = "pg-sample"
-LARGE_PERSON_GROUP_ID = "lpg-sample"
-FACE_LIST_ID = "fl-sample"
-LARGE_FACE_LIST_ID = "lfl-sample"
-DYNAMIC_PERSON_GROUP_ID = "dpg-sample"
-PERSON_ID = "25985303-c537-4467-b41d-bdb45cd95ca1"
-PERSISTED_FACE_ID = "43897a75-8d6f-42cf-885e-74832febb055"
-FACE_ID = "c5c24a82-6845-4031-9d5d-978df9175426"
-FACE_ID_2 = "015839fb-fbd9-4f79-ace9-7675fc2f1dd9"
-SESSION_ID = "b12e033e-bda7-4b83-a211-e721c661f30e"
-SESSION_IMAGE_ID = "3d035d35-2e01-4ed4-8935-577afde9caaa"
-BLOCKLIST_NAME = "sample-blocklist"
-BLOCKLIST_ITEM_ID = "9511969e-f1e3-4604-9127-05ee16c509ec"
 
 PATH_VALUES: Mapping[str, str] = {
     "personGroupId": PERSON_GROUP_ID,
@@ -122,18 +129,20 @@ _DETECT = {
     "return_face_landmarks": True,
     "return_recognition_model": True,
     "face_id_time_to_live": 120,
+    "consent": TOKEN,
 }
 _ADD_FACE = {
     "target_face": [10, 20, 120, 140],
     "detection_model": "detection_03",
     "user_data": "enrolled at the front desk",
+    "consent": TOKEN,
 }
 _CREATE = {"name": "Sample", "user_data": "sample user data", "recognition_model": "recognition_04"}
 _UPDATE = {"name": "Renamed", "user_data": "new user data"}
 _PERSON = {"name": "Ada", "user_data": "employee 42"}
 _FACE_DATA = {"user_data": "face user data"}
-_IDENTIFY = {"max_num_of_candidates_returned": 5, "confidence_threshold": 0.7}
-_SIMILAR = {"max_num_of_candidates_returned": 10, "mode": "matchFace"}
+_IDENTIFY = {"max_num_of_candidates_returned": 5, "confidence_threshold": 0.7, "consent": TOKEN}
+_SIMILAR = {"max_num_of_candidates_returned": 10, "mode": "matchFace", "consent": TOKEN}
 _PAGE = {"start": "a", "top": 50}
 _SESSION = {
     "liveness_operation_mode": "PassiveActive",
@@ -202,6 +211,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "verify_face_to_face",
         FACE_ID,
         FACE_ID_2,
+        consent=TOKEN,
     ),
     _face(
         "FaceRecognitionOperations_VerifyFromPersonGroup",
@@ -210,6 +220,7 @@ OPERATIONS: tuple[Operation, ...] = (
         FACE_ID,
         person_group_id=PERSON_GROUP_ID,
         person_id=PERSON_ID,
+        consent=TOKEN,
     ),
     _face(
         "FaceRecognitionOperations_VerifyFromLargePersonGroup",
@@ -218,6 +229,7 @@ OPERATIONS: tuple[Operation, ...] = (
         FACE_ID,
         large_person_group_id=LARGE_PERSON_GROUP_ID,
         person_id=PERSON_ID,
+        consent=TOKEN,
     ),
     _face(
         "FaceRecognitionOperations_VerifyFromPersonDirectory",
@@ -225,6 +237,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "verify_from_person_directory",
         FACE_ID,
         person_id=PERSON_ID,
+        consent=TOKEN,
     ),
     _face(
         "FaceRecognitionOperations_IdentifyFromPersonGroup",
@@ -282,7 +295,13 @@ OPERATIONS: tuple[Operation, ...] = (
         large_face_list_id=LARGE_FACE_LIST_ID,
         **_SIMILAR,
     ),
-    _face("FaceRecognitionOperations_Group", "recognition", "group", [FACE_ID, FACE_ID_2]),
+    _face(
+        "FaceRecognitionOperations_Group",
+        "recognition",
+        "group",
+        [FACE_ID, FACE_ID_2],
+        consent=TOKEN,
+    ),
     # -- face lists ---------------------------------------------------------------------------
     _face(_FL.format("Create", ""), "face_lists", "create", FACE_LIST_ID, **_CREATE),
     _face(_FL.format("Get", ""), "face_lists", "get", FACE_LIST_ID, return_recognition_model=True),
@@ -389,6 +408,7 @@ OPERATIONS: tuple[Operation, ...] = (
         verify_image=JPEG,
         return_verify_image_hash=True,
         verify_confidence_threshold=0.4,
+        consent=TOKEN,
         **_SESSION,
     ),
     _face(

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 import faceguard
+from _guard_kit import TOKEN, policy, token
 from faceguard import (
     APIConnectionError,
     APIError,
@@ -57,6 +58,8 @@ FACE_ID = str(uuid.uuid4())
 IMAGE_MARKER = b"IMAGEMARKER" + uuid.uuid4().hex.encode()
 JPEG = b"\xff\xd8\xff\xe0" + IMAGE_MARKER + bytes(2048)
 NO_RETRY = RetryPolicy(max_attempts=1)
+# Enrolling a face of PERSON_ID in "group" needs consent bound to that group and person.
+GROUP_CONSENT = token(bindings=[("personGroup", "group", PERSON_ID)])
 
 Handler = Callable[[httpx.Request], httpx.Response]
 Operation = Callable[[Any], Any]
@@ -93,13 +96,18 @@ async def run(
     retry: RetryPolicy = NO_RETRY,
     content_safety: bool = False,
 ) -> Any:
-    """Run one operation on a fresh sync or async client; return its result or its error."""
+    """Run one operation on a fresh sync or async client; return its result or its error.
+
+    Face clients get the guard of ``tests/_guard_kit.py``, so calls passing its consent tokens
+    reach the service.
+    """
     transport = httpx.MockTransport(handler)
     waits: list[float] = []
+    guarded: dict[str, Any] = {} if content_safety else {"guard": policy()}
     if mode == "sync":
         sync_cls: type[Any] = ContentSafetyClient if content_safety else FaceClient
         with sync_cls(
-            ENDPOINT, api_key=KEY, transport=transport, retry=retry, sleep=waits.append
+            ENDPOINT, api_key=KEY, transport=transport, retry=retry, sleep=waits.append, **guarded
         ) as client:
             try:
                 return operation(client)
@@ -111,7 +119,7 @@ async def run(
 
     async_cls: type[Any] = AsyncContentSafetyClient if content_safety else AsyncFaceClient
     async with async_cls(
-        ENDPOINT, api_key=KEY, transport=transport, retry=retry, sleep=sleep
+        ENDPOINT, api_key=KEY, transport=transport, retry=retry, sleep=sleep, **guarded
     ) as client:
         try:
             return await operation(client)
@@ -374,7 +382,7 @@ async def test_a_200_that_breaks_the_contract_is_a_validation_error(mode: str) -
     recorder = Recorder(answer(200, bad, {"apim-request-id": "req-bad"}))
 
     error = await expect_error(
-        mode, recorder, lambda c: c.detection.detect(JPEG, return_face_id=True)
+        mode, recorder, lambda c: c.detection.detect(JPEG, return_face_id=True, consent=TOKEN)
     )
 
     assert type(error) is APIResponseValidationError
@@ -386,6 +394,7 @@ async def test_a_200_that_breaks_the_contract_is_a_validation_error(mode: str) -
     shown = str(error) + repr(error) + "".join(traceback.format_exception(error))
     assert "SECRETVALUE" not in shown
     assert FACE_ID not in shown
+    assert TOKEN not in shown
     assert str(error).startswith("[request req-bad] ")
 
 
@@ -590,6 +599,10 @@ async def test_a_content_safety_result_carries_support_info(mode: str) -> None:
 # -- nothing secret in an error -------------------------------------------------------------------
 
 
+def add_face_with_consent(client: Any) -> Any:
+    return client.person_groups.add_face("group", PERSON_ID, JPEG, consent=GROUP_CONSENT)
+
+
 def _everything_shown(error: BaseException) -> str:
     parts = [str(error), repr(error), repr(error.args), "".join(traceback.format_exception(error))]
     if isinstance(error, APIError):
@@ -607,14 +620,16 @@ def _everything_shown(error: BaseException) -> str:
     ],
 )
 async def test_errors_never_hold_the_image_or_the_key(mode: str, handler: Handler) -> None:
-    error = await expect_error(
-        mode, Recorder(handler), lambda c: c.person_groups.add_face("group", PERSON_ID, JPEG)
-    )
+    recorder = Recorder(handler)
+    error = await expect_error(mode, recorder, add_face_with_consent)
 
+    assert isinstance(error, APIError)  # the service answered: not a refusal before sending
+    assert len(recorder.requests) == 1
     shown = _everything_shown(error)
     assert KEY not in shown
     assert IMAGE_MARKER.decode() not in shown
     assert PERSON_ID not in shown
+    assert GROUP_CONSENT not in shown
 
 
 @pytest.mark.parametrize("exc_type", [httpx.ConnectError, httpx.ReadTimeout])
@@ -624,14 +639,13 @@ async def test_connection_errors_never_hold_the_image_or_the_key(
     def handler(request: httpx.Request) -> httpx.Response:
         raise exc_type("no route", request=request)
 
-    error = await expect_error(
-        mode, Recorder(handler), lambda c: c.person_groups.add_face("group", PERSON_ID, JPEG)
-    )
+    error = await expect_error(mode, Recorder(handler), add_face_with_consent)
 
     assert isinstance(error, APIConnectionError)
     shown = _everything_shown(error)
     assert KEY not in shown
     assert IMAGE_MARKER.decode() not in shown
+    assert GROUP_CONSENT not in shown
     # The underlying httpx error (whose request holds the key header) is not chained at all:
     # neither as the cause nor as a context reachable through error.__context__.
     assert error.__cause__ is None

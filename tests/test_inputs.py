@@ -4,6 +4,10 @@ anything is sent.
 Each refusal test asserts the typed error (exact class), its ``parameter`` and ``rule`` where the
 error has them, and that the mock transport saw no request at all. Each rule also has an
 "accepted" twin at the boundary, so a check that refused everything would fail too.
+
+The Face client carries the guard of ``tests/_guard_kit.py``, and every call that needs consent
+passes a token bound to exactly the container (and person) it names, so an accepted twin
+really reaches the service and a refusal is the input check's, never the guard's.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _guard_kit import TOKEN, policy, token
 from faceguard import (
     AsyncFaceClient,
     ContentSafetyClient,
@@ -50,6 +55,19 @@ IMAGE_MAX = 6 * MB
 PERSON = "6f2b5c1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b"
 FACE = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 FACE2 = "11111111-2222-4333-8444-555555555555"
+DEVICE = "3f0c9a52-7d1e-4b8a-9c6f-2e5d8a1b4c7e"  # random-looking, as the liveness guard asks
+
+
+def consent(kind: str, container_id: Any, person_id: Any = None) -> str:
+    """A consent token bound to exactly this container (and person).
+
+    Only strings can be bound; any other id (or an empty one) is refused by the input checks
+    before the guard sees the call, so the kit's TOKEN stands in for it.
+    """
+    ids = (container_id,) if person_id is None else (container_id, person_id)
+    if not all(isinstance(v, str) and v for v in ids):
+        return TOKEN
+    return token(bindings=[(kind, container_id, person_id)])
 
 
 def uuids(count: int) -> list[str]:
@@ -160,6 +178,7 @@ def face(service: Service) -> Iterator[FaceClient]:
         transport=httpx.MockTransport(service),
         retry=RetryPolicy(max_attempts=1),
         sleep=_no_sleep,
+        guard=policy(),
     ) as client:
         yield client
 
@@ -203,16 +222,31 @@ def refused(
 # (operation, parameter name) pairs that take an image.
 IMAGE_OPS: dict[str, tuple[Callable[[FaceClient, Any], object], str]] = {
     "detect": (lambda c, img: c.detection.detect(img), "image"),
-    "face_list_add": (lambda c, img: c.face_lists.add_face("list-1", img), "image"),
-    "large_face_list_add": (lambda c, img: c.large_face_lists.add_face("list-1", img), "image"),
-    "person_group_add": (lambda c, img: c.person_groups.add_face("group-1", PERSON, img), "image"),
+    "face_list_add": (
+        lambda c, img: c.face_lists.add_face("list-1", img, consent=consent("faceList", "list-1")),
+        "image",
+    ),
+    "large_face_list_add": (
+        lambda c, img: c.large_face_lists.add_face(
+            "list-1", img, consent=consent("largeFaceList", "list-1")
+        ),
+        "image",
+    ),
+    "person_group_add": (
+        lambda c, img: c.person_groups.add_face(
+            "group-1", PERSON, img, consent=consent("personGroup", "group-1", PERSON)
+        ),
+        "image",
+    ),
     "large_person_group_add": (
-        lambda c, img: c.large_person_groups.add_face("group-1", PERSON, img),
+        lambda c, img: c.large_person_groups.add_face(
+            "group-1", PERSON, img, consent=consent("largePersonGroup", "group-1", PERSON)
+        ),
         "image",
     ),
     "liveness_verify": (
         lambda c, img: c.liveness.create_with_verify_session(
-            verify_image=img, liveness_operation_mode="Passive"
+            verify_image=img, liveness_operation_mode="Passive", consent=TOKEN
         ),
         "verify_image",
     ),
@@ -268,7 +302,9 @@ def test_https_url_is_accepted_and_sent_as_json(face, service):
 
 def test_url_accepted_by_add_face(face, service):
     url = "https://images.example.com/face.jpg"
-    face.person_groups.add_face("group-1", PERSON, url)
+    face.person_groups.add_face(
+        "group-1", PERSON, url, consent=consent("personGroup", "group-1", PERSON)
+    )
     assert service.last_json() == {"url": url}
 
 
@@ -512,7 +548,9 @@ def test_liveness_verify_image_must_not_be_a_url(face, service):
 
 
 def test_liveness_verify_image_bytes_are_sent_as_multipart(face, service):
-    face.liveness.create_with_verify_session(verify_image=JPEG, liveness_operation_mode="Passive")
+    face.liveness.create_with_verify_session(
+        verify_image=JPEG, liveness_operation_mode="Passive", consent=TOKEN
+    )
     assert service.last.headers["content-type"].startswith("multipart/form-data; boundary=")
     assert b'name="verifyImage"; filename="verify.jpeg"' in service.last.content
     assert JPEG in service.last.content
@@ -562,46 +600,58 @@ COLLECTION_OPS: dict[str, tuple[Callable[[FaceClient, Any], object], str]] = {
         "container_id",
     ),
     "fl.create": (lambda c, i: c.face_lists.create(i, name="n"), "container_id"),
-    "fl.add_face": (lambda c, i: c.face_lists.add_face(i, JPEG), "container_id"),
+    "fl.add_face": (
+        lambda c, i: c.face_lists.add_face(i, JPEG, consent=consent("faceList", i)),
+        "container_id",
+    ),
     "lfl.delete_face": (lambda c, i: c.large_face_lists.delete_face(i, FACE), "container_id"),
     "lfl.get_training_status": (
         lambda c, i: c.large_face_lists.get_training_status(i),
         "container_id",
     ),
     "identify.pg": (
-        lambda c, i: c.recognition.identify_from_person_group([FACE], person_group_id=i),
+        lambda c, i: c.recognition.identify_from_person_group(
+            [FACE], person_group_id=i, consent=consent("personGroup", i)
+        ),
         "person_group_id",
     ),
     "identify.lpg": (
         lambda c, i: c.recognition.identify_from_large_person_group(
-            [FACE], large_person_group_id=i
+            [FACE], large_person_group_id=i, consent=consent("largePersonGroup", i)
         ),
         "large_person_group_id",
     ),
     "identify.dpg": (
         lambda c, i: c.recognition.identify_from_dynamic_person_group(
-            [FACE], dynamic_person_group_id=i
+            [FACE], dynamic_person_group_id=i, consent=consent("dynamicPersonGroup", i)
         ),
         "dynamic_person_group_id",
     ),
     "verify.pg": (
         lambda c, i: c.recognition.verify_from_person_group(
-            FACE, person_group_id=i, person_id=PERSON
+            FACE, person_group_id=i, person_id=PERSON, consent=consent("personGroup", i, PERSON)
         ),
         "person_group_id",
     ),
     "verify.lpg": (
         lambda c, i: c.recognition.verify_from_large_person_group(
-            FACE, large_person_group_id=i, person_id=PERSON
+            FACE,
+            large_person_group_id=i,
+            person_id=PERSON,
+            consent=consent("largePersonGroup", i, PERSON),
         ),
         "large_person_group_id",
     ),
     "similar.fl": (
-        lambda c, i: c.recognition.find_similar_from_face_list(FACE, face_list_id=i),
+        lambda c, i: c.recognition.find_similar_from_face_list(
+            FACE, face_list_id=i, consent=consent("faceList", i)
+        ),
         "face_list_id",
     ),
     "similar.lfl": (
-        lambda c, i: c.recognition.find_similar_from_large_face_list(FACE, large_face_list_id=i),
+        lambda c, i: c.recognition.find_similar_from_large_face_list(
+            FACE, large_face_list_id=i, consent=consent("largeFaceList", i)
+        ),
         "large_face_list_id",
     ),
 }
@@ -634,9 +684,13 @@ _COLLECTION_ID = re.compile(r"^[a-z0-9\-_]+$")
 @given(st.from_regex(r"[a-z0-9\-_]{1,64}", fullmatch=True))
 def test_property_valid_collection_ids_are_sent_verbatim(value):
     service = Service()
-    with FaceClient(ENDPOINT, api_key="k", transport=httpx.MockTransport(service)) as client:
+    with FaceClient(
+        ENDPOINT, api_key="k", transport=httpx.MockTransport(service), guard=policy()
+    ) as client:
         client.person_groups.get(value)
-        client.recognition.identify_from_person_group([FACE], person_group_id=value)
+        client.recognition.identify_from_person_group(
+            [FACE], person_group_id=value, consent=consent("personGroup", value)
+        )
     get, identify = service.requests
     assert get.url.raw_path.split(b"?")[0] == f"/face/v1.2/persongroups/{value}".encode()
     assert json.loads(identify.content)["personGroupId"] == value
@@ -678,7 +732,10 @@ UUID_OPS: dict[str, tuple[Callable[[FaceClient, str], object], str]] = {
         "person_id",
     ),
     "pg.delete_person": (lambda c, v: c.person_groups.delete_person("g", v), "person_id"),
-    "pg.add_face": (lambda c, v: c.person_groups.add_face("g", v, JPEG), "person_id"),
+    "pg.add_face": (
+        lambda c, v: c.person_groups.add_face("g", v, JPEG, consent=consent("personGroup", "g", v)),
+        "person_id",
+    ),
     "lpg.get_face.person": (
         lambda c, v: c.large_person_groups.get_face("g", v, FACE),
         "person_id",
@@ -692,27 +749,42 @@ UUID_OPS: dict[str, tuple[Callable[[FaceClient, str], object], str]] = {
         lambda c, v: c.large_face_lists.update_face("l", v, user_data="u"),
         "persisted_face_id",
     ),
-    "verify.face_id1": (lambda c, v: c.recognition.verify_face_to_face(v, FACE), "face_id1"),
-    "verify.face_id2": (lambda c, v: c.recognition.verify_face_to_face(FACE, v), "face_id2"),
+    "verify.face_id1": (
+        lambda c, v: c.recognition.verify_face_to_face(v, FACE, consent=TOKEN),
+        "face_id1",
+    ),
+    "verify.face_id2": (
+        lambda c, v: c.recognition.verify_face_to_face(FACE, v, consent=TOKEN),
+        "face_id2",
+    ),
     "verify.pd": (
-        lambda c, v: c.recognition.verify_from_person_directory(FACE, person_id=v),
+        lambda c, v: c.recognition.verify_from_person_directory(
+            FACE, person_id=v, consent=consent("personDirectory", "default", v)
+        ),
         "person_id",
     ),
     "similar.face_id": (
-        lambda c, v: c.recognition.find_similar(v, face_ids=[FACE]),
+        lambda c, v: c.recognition.find_similar(v, face_ids=[FACE], consent=TOKEN),
         "face_id",
     ),
     "similar.face_ids": (
-        lambda c, v: c.recognition.find_similar(FACE, face_ids=[FACE, v]),
+        lambda c, v: c.recognition.find_similar(FACE, face_ids=[FACE, v], consent=TOKEN),
         "face_ids[1]",
     ),
     "identify.face_ids": (
-        lambda c, v: c.recognition.identify_from_person_group([v], person_group_id="g"),
+        lambda c, v: c.recognition.identify_from_person_group(
+            [v], person_group_id="g", consent=consent("personGroup", "g")
+        ),
         "face_ids[0]",
     ),
-    "group.face_ids": (lambda c, v: c.recognition.group([FACE, FACE2, v]), "face_ids[2]"),
+    "group.face_ids": (
+        lambda c, v: c.recognition.group([FACE, FACE2, v], consent=TOKEN),
+        "face_ids[2]",
+    ),
     "identify.pd.person_ids": (
-        lambda c, v: c.recognition.identify_from_person_directory([FACE], person_ids=[PERSON, v]),
+        lambda c, v: c.recognition.identify_from_person_directory(
+            [FACE], person_ids=[PERSON, v], consent=consent("personDirectory", "default")
+        ),
         "person_ids[1]",
     ),
 }
@@ -818,12 +890,23 @@ FACE_USER_DATA_OPS: dict[str, Callable[[FaceClient, str], object]] = {
 }
 
 ADD_FACE_OPS: dict[str, Callable[[FaceClient, str], object]] = {
-    "pg.add_face": lambda c, u: c.person_groups.add_face("g", PERSON, JPEG, user_data=u),
-    "lpg.add_face": lambda c, u: c.large_person_groups.add_face("g", PERSON, JPEG, user_data=u),
-    "fl.add_face": lambda c, u: c.face_lists.add_face("l", JPEG, user_data=u),
-    "lfl.add_face": lambda c, u: c.large_face_lists.add_face("l", JPEG, user_data=u),
+    "pg.add_face": lambda c, u: c.person_groups.add_face(
+        "g", PERSON, JPEG, user_data=u, consent=consent("personGroup", "g", PERSON)
+    ),
+    "lpg.add_face": lambda c, u: c.large_person_groups.add_face(
+        "g", PERSON, JPEG, user_data=u, consent=consent("largePersonGroup", "g", PERSON)
+    ),
+    "fl.add_face": lambda c, u: c.face_lists.add_face(
+        "l", JPEG, user_data=u, consent=consent("faceList", "l")
+    ),
+    "lfl.add_face": lambda c, u: c.large_face_lists.add_face(
+        "l", JPEG, user_data=u, consent=consent("largeFaceList", "l")
+    ),
     "lfl.add_face_url": lambda c, u: c.large_face_lists.add_face(
-        "l", "https://images.example.com/f.jpg", user_data=u
+        "l",
+        "https://images.example.com/f.jpg",
+        user_data=u,
+        consent=consent("largeFaceList", "l"),
     ),
 }
 
@@ -862,24 +945,26 @@ def test_add_face_user_data_up_to_1_kb_in_query(face, service, op):
 
 IDENTIFY_OPS: dict[str, Callable[..., object]] = {
     "pg": lambda c, ids, **kw: c.recognition.identify_from_person_group(
-        ids, person_group_id="g", **kw
+        ids, person_group_id="g", consent=consent("personGroup", "g"), **kw
     ),
     "lpg": lambda c, ids, **kw: c.recognition.identify_from_large_person_group(
-        ids, large_person_group_id="g", **kw
+        ids, large_person_group_id="g", consent=consent("largePersonGroup", "g"), **kw
     ),
     "pd": lambda c, ids, **kw: c.recognition.identify_from_person_directory(
-        ids, person_ids=["*"], **kw
+        ids, person_ids=["*"], consent=consent("personDirectory", "default"), **kw
     ),
     "dpg": lambda c, ids, **kw: c.recognition.identify_from_dynamic_person_group(
-        ids, dynamic_person_group_id="g", **kw
+        ids, dynamic_person_group_id="g", consent=consent("dynamicPersonGroup", "g"), **kw
     ),
 }
 
 SIMILAR_OPS: dict[str, Callable[..., object]] = {
-    "ids": lambda c, **kw: c.recognition.find_similar(FACE, face_ids=[FACE2], **kw),
-    "fl": lambda c, **kw: c.recognition.find_similar_from_face_list(FACE, face_list_id="l", **kw),
+    "ids": lambda c, **kw: c.recognition.find_similar(FACE, face_ids=[FACE2], consent=TOKEN, **kw),
+    "fl": lambda c, **kw: c.recognition.find_similar_from_face_list(
+        FACE, face_list_id="l", consent=consent("faceList", "l"), **kw
+    ),
     "lfl": lambda c, **kw: c.recognition.find_similar_from_large_face_list(
-        FACE, large_face_list_id="l", **kw
+        FACE, large_face_list_id="l", consent=consent("largeFaceList", "l"), **kw
     ),
 }
 
@@ -984,7 +1069,7 @@ def test_face_id_time_to_live_60_to_86400(face, service, session_image, value, r
 
 @pytest.mark.parametrize("value", [60, 86400])
 def test_face_id_time_to_live_boundaries_accepted(face, service, value):
-    face.detection.detect(JPEG, return_face_id=True, face_id_time_to_live=value)
+    face.detection.detect(JPEG, return_face_id=True, face_id_time_to_live=value, consent=TOKEN)
     assert service.last.url.params["faceIdTimeToLive"] == str(value)
 
 
@@ -1031,7 +1116,7 @@ def test_group_takes_2_to_1000_face_ids(face, service, count):
 
 @pytest.mark.parametrize("count", [2, 1000])
 def test_group_face_id_counts_accepted(face, service, count):
-    face.recognition.group(uuids(count))
+    face.recognition.group(uuids(count), consent=TOKEN)
     assert service.last_json()["faceIds"] == uuids(count)
 
 
@@ -1047,7 +1132,7 @@ def test_find_similar_takes_at_most_1000_candidate_face_ids(face, service, count
 
 
 def test_find_similar_1000_candidate_face_ids_accepted(face, service):
-    face.recognition.find_similar(FACE, face_ids=uuids(1000))
+    face.recognition.find_similar(FACE, face_ids=uuids(1000), consent=TOKEN)
     assert len(service.last_json()["faceIds"]) == 1000
 
 
@@ -1074,7 +1159,9 @@ def test_person_directory_person_ids(face, service, person_ids, parameter, rule)
 
 @pytest.mark.parametrize("person_ids", [["*"], uuids(1), uuids(30)])
 def test_person_directory_person_ids_accepted(face, service, person_ids):
-    face.recognition.identify_from_person_directory([FACE], person_ids=person_ids)
+    face.recognition.identify_from_person_directory(
+        [FACE], person_ids=person_ids, consent=consent("personDirectory", "default")
+    )
     assert service.last_json()["personIds"] == person_ids
 
 
@@ -1112,7 +1199,9 @@ def test_target_face_is_four_non_negative_ints_with_positive_size(
     ("target", "wire"), [([0, 0, 1, 1], "0,0,1,1"), ((10, 20, 30, 40), "10,20,30,40")]
 )
 def test_target_face_accepted_as_csv(face, service, target, wire):
-    face.large_face_lists.add_face("l", JPEG, target_face=target)
+    face.large_face_lists.add_face(
+        "l", JPEG, target_face=target, consent=consent("largeFaceList", "l")
+    )
     assert service.last.url.params["targetFace"] == wire
 
 
@@ -1404,7 +1493,7 @@ def test_list_items_paging_arguments(safety, service, kwargs, parameter):
 LIVENESS_OPS: dict[str, Callable[..., object]] = {
     "session": lambda c, **kw: c.liveness.create_session(liveness_operation_mode="Passive", **kw),
     "verify": lambda c, **kw: c.liveness.create_with_verify_session(
-        verify_image=JPEG, liveness_operation_mode="Passive", **kw
+        verify_image=JPEG, liveness_operation_mode="Passive", consent=TOKEN, **kw
     ),
 }
 
@@ -1435,7 +1524,7 @@ def test_device_correlation_id_with_set_in_client_is_refused(face, service, op):
         service,
         InvalidInputError,
         lambda: LIVENESS_OPS[op](
-            face, device_correlation_id="device-1", device_correlation_id_set_in_client=True
+            face, device_correlation_id=DEVICE, device_correlation_id_set_in_client=True
         ),
         parameter="device_correlation_id",
         rule="exclusive",
@@ -1445,11 +1534,11 @@ def test_device_correlation_id_with_set_in_client_is_refused(face, service, op):
 def test_device_correlation_id_alone_or_with_false_is_accepted(face, service):
     face.liveness.create_session(
         liveness_operation_mode="Passive",
-        device_correlation_id="device-1",
+        device_correlation_id=DEVICE,
         device_correlation_id_set_in_client=False,
     )
     body = service.last_json()
-    assert body["deviceCorrelationId"] == "device-1"
+    assert body["deviceCorrelationId"] == DEVICE
     assert body["deviceCorrelationIdSetInClient"] is False
 
 
@@ -1474,7 +1563,10 @@ ENUM_CASES: dict[str, tuple[Callable[[FaceClient, ContentSafetyClient, Any], obj
         lambda f, s, v: f.face_lists.add_face("l", JPEG, detection_model=v),
         "detection_model",
     ),
-    "mode": (lambda f, s, v: f.recognition.find_similar(FACE, face_ids=[FACE2], mode=v), "mode"),
+    "mode": (
+        lambda f, s, v: f.recognition.find_similar(FACE, face_ids=[FACE2], mode=v, consent=TOKEN),
+        "mode",
+    ),
     "liveness_operation_mode": (
         lambda f, s, v: f.liveness.create_session(liveness_operation_mode=v),
         "liveness_operation_mode",
@@ -1526,7 +1618,7 @@ def test_recognition_model_accepts_members_and_values(face, service, value):
 
 @pytest.mark.parametrize("value", [FindSimilarMatchMode.MATCH_FACE, "matchFace"])
 def test_match_mode_accepts_members_and_values(face, service, value):
-    face.recognition.find_similar(FACE, face_ids=[FACE2], mode=value)
+    face.recognition.find_similar(FACE, face_ids=[FACE2], mode=value, consent=TOKEN)
     assert service.last_json()["mode"] == "matchFace"
 
 
@@ -1722,7 +1814,7 @@ def test_return_recognition_model_needs_return_face_id(face, service):
         parameter="return_recognition_model",
         rule="dependency",
     )
-    face.detection.detect(JPEG, return_face_id=True, return_recognition_model=True)
+    face.detection.detect(JPEG, return_face_id=True, return_recognition_model=True, consent=TOKEN)
     assert service.last.url.params["returnRecognitionModel"] == "true"
 
 

@@ -1,11 +1,15 @@
 """The logging canary: secrets and biometrics must never reach a log record, an error or a repr.
 
-Recognisable canaries (a key, a bearer token, a liveness session token, faceIds and image
-bytes) are pushed through every operation group of the sync and async Face and Content Safety
-clients: successes, a 4xx, a retried 503, connection failures and a read timeout. Every log
-record of every logger is captured at DEBUG and searched, with every exception and every
-result. Further tests check that the canary is not vacuous (the secrets really travelled, and
-the ``faceguard`` logger really logged) and that the library is silent by default.
+Recognisable canaries (a key, a bearer token, a liveness session token, consent tokens, faceIds
+and image bytes) are pushed through every operation group of the sync and async Face and
+Content Safety clients: successes, a 4xx, a retried 503, connection failures, a read timeout
+and a consent token the guard rejects. Every log record of every logger is captured at DEBUG
+and searched, with every exception and every result. Further tests check that the canary is
+not vacuous (the secrets really travelled, and the ``faceguard`` logger really logged) and that
+the library is silent by default.
+
+The Face client carries the guard of ``tests/_guard_kit.py``; every call that needs consent
+passes a real consent token (a signed JWT, a bearer credential like the others).
 """
 
 from __future__ import annotations
@@ -28,14 +32,18 @@ from typing import Any
 import httpx
 import pytest
 
+from _guard_kit import TOKEN as CONSENT_TOKEN
+from _guard_kit import consent_person, policy, token
 from faceguard import (
     APIConnectionError,
     APITimeoutError,
     AsyncContentSafetyClient,
     AsyncFaceClient,
+    ConsentRejectedError,
     ContentSafetyClient,
     FaceClient,
     FaceGuardError,
+    GuardError,
     InternalServerError,
     NotFoundError,
     RetryPolicy,
@@ -50,11 +58,26 @@ FACE_IDS = [str(uuid.uuid4()) for _ in range(3)]
 IMAGE_MARKER = "CANARYIMAGE" + secrets.token_hex(12)
 IMAGE = b"\xff\xd8\xff\xe0" + IMAGE_MARKER.encode() + secrets.token_bytes(2048)
 PERSON_ID = str(uuid.uuid4())
+# CONSENT_TOKEN (the kit's) covers the calls that name no container; this one is bound to the
+# containers and the person the scenario enrolls into and searches.
+SCENARIO_CONSENT = token(
+    bindings=[
+        ("personGroup", "group-1", PERSON_ID),
+        ("personGroup", "unreachable-group", PERSON_ID),
+        ("largePersonGroup", "group-1", PERSON_ID),
+        ("faceList", "list-1", None),
+        ("largeFaceList", "list-1", None),
+    ]
+)
 
 SECRETS = {
     "api key": KEY,
     "bearer token": TOKEN,
     "liveness session token": SESSION_TOKEN,
+    "consent token": CONSENT_TOKEN,
+    "consent token signature": CONSENT_TOKEN.rsplit(".", 1)[1],
+    "scenario consent token": SCENARIO_CONSENT,
+    "scenario consent token signature": SCENARIO_CONSENT.rsplit(".", 1)[1],
     **{f"faceId {i}": face_id for i, face_id in enumerate(FACE_IDS)},
     "image bytes": IMAGE_MARKER,
     "image bytes (hex)": IMAGE[:24].hex(),
@@ -208,32 +231,51 @@ async def train_and_wait(group: Any, container_id: str) -> Any:
 Step = Callable[[Any], Awaitable[Any]]
 
 FACE_STEPS: dict[str, Step] = {
-    # detection
-    "detect (bytes)": lambda c: settle(c.detection.detect(IMAGE, return_face_id=True)),
-    "detect (session image)": lambda c: settle(
-        c.detection.detect_from_session_image("image-1", return_face_id=True)
+    # recognition: before detection, on faceIds this guard has not seen (the kit's policy
+    # allows unknown faceIds). Detection returns the three faces of one image, and a token of
+    # one subject binds only the largest, so the other two could not be compared after it.
+    "verify": lambda c: settle(
+        c.recognition.verify_face_to_face(FACE_IDS[0], FACE_IDS[1], consent=CONSENT_TOKEN)
     ),
-    "detect (url)": lambda c: settle(
-        c.detection.detect("https://images.example/photo.jpg", return_face_id=True)
-    ),
-    # recognition
-    "verify": lambda c: settle(c.recognition.verify_face_to_face(FACE_IDS[0], FACE_IDS[1])),
     "identify": lambda c: settle(
-        c.recognition.identify_from_person_group(FACE_IDS, person_group_id="group-1")
+        c.recognition.identify_from_person_group(
+            FACE_IDS, person_group_id="group-1", consent=SCENARIO_CONSENT
+        )
+    ),
+    "identify (consent not bound to the group)": lambda c: settle(
+        c.recognition.identify_from_person_group(
+            FACE_IDS, person_group_id="group-1", consent=CONSENT_TOKEN
+        )
     ),
     "find similar": lambda c: settle(
-        c.recognition.find_similar(FACE_IDS[0], face_ids=FACE_IDS[1:])
+        c.recognition.find_similar(FACE_IDS[0], face_ids=FACE_IDS[1:], consent=CONSENT_TOKEN)
     ),
-    "group": lambda c: settle(c.recognition.group(FACE_IDS)),
+    "group": lambda c: settle(c.recognition.group(FACE_IDS, consent=CONSENT_TOKEN)),
+    # detection
+    "detect (bytes)": lambda c: settle(
+        c.detection.detect(IMAGE, return_face_id=True, consent=CONSENT_TOKEN)
+    ),
+    "detect (session image)": lambda c: settle(
+        c.detection.detect_from_session_image("image-1", return_face_id=True, consent=CONSENT_TOKEN)
+    ),
+    "detect (url)": lambda c: settle(
+        c.detection.detect(
+            "https://images.example/photo.jpg", return_face_id=True, consent=CONSENT_TOKEN
+        )
+    ),
     # face lists
     "face list create": lambda c: settle(c.face_lists.create("list-1", name="List")),
-    "face list add face": lambda c: settle(c.face_lists.add_face("list-1", IMAGE)),
+    "face list add face": lambda c: settle(
+        c.face_lists.add_face("list-1", IMAGE, consent=SCENARIO_CONSENT)
+    ),
     "face list 404": lambda c: settle(c.face_lists.get("missing-list")),
     # large face lists
     "large face list get (503 then retried)": lambda c: settle(
         c.large_face_lists.get("flaky-list")
     ),
-    "large face list add face": lambda c: settle(c.large_face_lists.add_face("list-1", IMAGE)),
+    "large face list add face": lambda c: settle(
+        c.large_face_lists.add_face("list-1", IMAGE, consent=SCENARIO_CONSENT)
+    ),
     "large face list list": lambda c: settle(c.large_face_lists.list().to_list()),
     "large face list train": lambda c: train_and_wait(c.large_face_lists, "list-1"),
     # person groups
@@ -242,10 +284,10 @@ FACE_STEPS: dict[str, Step] = {
         c.person_groups.create_person("group-1", name="Ada")
     ),
     "person group add face": lambda c: settle(
-        c.person_groups.add_face("group-1", PERSON_ID, IMAGE)
+        c.person_groups.add_face("group-1", PERSON_ID, IMAGE, consent=SCENARIO_CONSENT)
     ),
     "person group add face (connection error)": lambda c: settle(
-        c.person_groups.add_face("unreachable-group", PERSON_ID, IMAGE)
+        c.person_groups.add_face("unreachable-group", PERSON_ID, IMAGE, consent=SCENARIO_CONSENT)
     ),
     "person group 404": lambda c: settle(c.person_groups.get("missing-group")),
     "person group list persons": lambda c: settle(
@@ -263,7 +305,7 @@ FACE_STEPS: dict[str, Step] = {
         c.large_person_groups.get("slow-group")
     ),
     "large person group add face": lambda c: settle(
-        c.large_person_groups.add_face("group-1", PERSON_ID, IMAGE)
+        c.large_person_groups.add_face("group-1", PERSON_ID, IMAGE, consent=SCENARIO_CONSENT)
     ),
     # liveness
     "liveness create session": lambda c: settle(
@@ -272,7 +314,7 @@ FACE_STEPS: dict[str, Step] = {
     "liveness get session": lambda c: settle(c.liveness.get_session_result("session-1")),
     "liveness create with verify": lambda c: settle(
         c.liveness.create_with_verify_session(
-            verify_image=IMAGE, liveness_operation_mode="PassiveActive"
+            verify_image=IMAGE, liveness_operation_mode="PassiveActive", consent=CONSENT_TOKEN
         )
     ),
     "liveness delete session": lambda c: settle(c.liveness.delete_session("session-1")),
@@ -293,6 +335,8 @@ CONTENT_SAFETY_STEPS: dict[str, Step] = {
 
 # The one result that *is* biometric data by definition: the downloaded session image.
 RAW_IMAGE_STEPS = {"liveness session image"}
+# The steps the guard refuses before sending anything.
+REFUSED_STEPS = {"identify (consent not bound to the group)"}
 
 
 @dataclass
@@ -364,11 +408,17 @@ async def run_scenario(mode: str, auth: str) -> Run:
             return {"api_key": KEY}
         return {"credential": Credential() if mode == "sync" else AsyncCredential()}
 
+    guard = policy()
+    # The identify candidate was enrolled with live consent, so results keep it (and its repr
+    # is searched too) instead of the guard suppressing it.
+    consent_person(guard, "personGroup", "group-1", PERSON_ID)
+
     if mode == "sync":
         common: dict[str, Any] = {"retry": POLICY, "sleep": run.waits.append}
         with FaceClient(
             ENDPOINT,
             transport=httpx.MockTransport(run.face_service),
+            guard=guard,
             **common,
             **credentials(),
         ) as face:
@@ -390,6 +440,7 @@ async def run_scenario(mode: str, auth: str) -> Run:
         transport=httpx.MockTransport(run.face_service),
         retry=POLICY,
         sleep=sleep,
+        guard=guard,
         **credentials(),
     ) as aface:
         await _drive(aface, FACE_STEPS, run)
@@ -513,7 +564,7 @@ async def test_the_canaries_really_travelled(
     # asserts it); the image went out in request bodies.
     assert run.face_service is not None and run.safety_service is not None
     requests = run.face_service.requests + run.safety_service.requests
-    assert len(requests) >= len(FACE_STEPS) + len(CONTENT_SAFETY_STEPS)
+    assert len(requests) >= len(FACE_STEPS) + len(CONTENT_SAFETY_STEPS) - len(REFUSED_STEPS)
     assert any(IMAGE_MARKER.encode() in r.content for r in requests)
     assert any(FACE_IDS[0].encode() in r.content for r in requests)
     assert set(run.results) | set(run.errors) == set(FACE_STEPS) | set(CONTENT_SAFETY_STEPS)
@@ -522,6 +573,15 @@ async def test_the_canaries_really_travelled(
     assert run.results["liveness create with verify"].auth_token == SESSION_TOKEN
     assert [f.face_id for f in run.results["detect (bytes)"]] == FACE_IDS
     assert run.results["identify"][0].face_id == FACE_IDS[0]
+    assert run.results["identify"][0].candidates[0].person_id == PERSON_ID
+    # The guard accepted both consent tokens wherever they were due (every call needing consent
+    # passes one, and none but the deliberate refusal was refused), and checked the one it
+    # rejected: the consent canaries were really handled.
+    refused = {label for label, error in run.errors.items() if isinstance(error, GuardError)}
+    assert refused == REFUSED_STEPS
+    rejected = run.errors["identify (consent not bound to the group)"]
+    assert isinstance(rejected, ConsentRejectedError)
+    assert rejected.check == "container"
     assert run.results["liveness session image"] == IMAGE
     # The failures the brief asks for did happen.
     assert isinstance(run.errors["face list 404"], NotFoundError)

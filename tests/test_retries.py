@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from _guard_kit import TOKEN, policy, token
 from faceguard import (
     APIConnectionError,
     APIStatusError,
@@ -40,6 +41,14 @@ FACE_ID_2 = str(uuid.UUID(int=3))
 JPEG = b"\xff\xd8\xff\xe0" + bytes(2048)
 # No jitter, so the recorded waits are exact.
 EXACT = RetryPolicy(jitter=0.0)
+# Consent for the enrollments below: bound to the containers and the person this file uses.
+ENROLL_CONSENT = token(
+    bindings=[
+        ("personGroup", "group-1", PERSON_ID),
+        ("faceList", "list-1", None),
+        ("largeFaceList", "list-1", None),
+    ]
+)
 
 Step = Callable[[httpx.Request], httpx.Response]
 Operation = Callable[[Any], Any]
@@ -97,7 +106,10 @@ class Service:
 
 
 class Rig:
-    """A sync or async client over a scripted service, with recorded sleeps."""
+    """A sync or async client over a scripted service, with recorded sleeps.
+
+    Face clients get the guard of ``tests/_guard_kit.py``: calls that need consent pass a token.
+    """
 
     def __init__(
         self,
@@ -117,6 +129,7 @@ class Rig:
         """Run each operation on one client; a FaceGuardError is returned, not raised."""
         outcomes: list[Any] = []
         transport = httpx.MockTransport(self.service)
+        guarded: dict[str, Any] = {} if self.content_safety else {"guard": policy()}
         if self.mode == "sync":
             sync_cls: type[Any] = ContentSafetyClient if self.content_safety else FaceClient
             with sync_cls(
@@ -125,6 +138,7 @@ class Rig:
                 transport=transport,
                 retry=self.retry,
                 sleep=self.waits.append,
+                **guarded,
             ) as client:
                 for operation in operations:
                     try:
@@ -138,7 +152,7 @@ class Rig:
 
         async_cls: type[Any] = AsyncContentSafetyClient if self.content_safety else AsyncFaceClient
         async with async_cls(
-            ENDPOINT, api_key=KEY, transport=transport, retry=self.retry, sleep=sleep
+            ENDPOINT, api_key=KEY, transport=transport, retry=self.retry, sleep=sleep, **guarded
         ) as client:
             for operation in operations:
                 try:
@@ -353,7 +367,7 @@ IDEMPOTENT_POSTS: dict[str, tuple[Operation, Step, bool]] = {
         False,
     ),
     "recognition.verify_face_to_face": (
-        lambda c: c.recognition.verify_face_to_face(FACE_ID, FACE_ID_2),
+        lambda c: c.recognition.verify_face_to_face(FACE_ID, FACE_ID_2, consent=TOKEN),
         reply(200, {"isIdentical": True, "confidence": 0.9}),
         False,
     ),
@@ -400,12 +414,14 @@ NON_IDEMPOTENT: dict[str, tuple[Operation, Step, str]] = {
         "/face/v1.2/persongroups/group-1/persons",
     ),
     "person_groups.add_face": (
-        lambda c: c.person_groups.add_face("group-1", PERSON_ID, JPEG),
+        lambda c: c.person_groups.add_face("group-1", PERSON_ID, JPEG, consent=ENROLL_CONSENT),
         reply(200, {"persistedFaceId": FACE_ID}),
         f"/face/v1.2/persongroups/group-1/persons/{PERSON_ID}/persistedfaces",
     ),
     "person_groups.add_face(url)": (
-        lambda c: c.person_groups.add_face("group-1", PERSON_ID, "https://img.example/a.jpg"),
+        lambda c: c.person_groups.add_face(
+            "group-1", PERSON_ID, "https://img.example/a.jpg", consent=ENROLL_CONSENT
+        ),
         reply(200, {"persistedFaceId": FACE_ID}),
         f"/face/v1.2/persongroups/group-1/persons/{PERSON_ID}/persistedfaces",
     ),
@@ -425,12 +441,12 @@ NON_IDEMPOTENT: dict[str, tuple[Operation, Step, str]] = {
         "/face/v1.2/largepersongroups/group-1/train",
     ),
     "face_lists.add_face": (
-        lambda c: c.face_lists.add_face("list-1", JPEG),
+        lambda c: c.face_lists.add_face("list-1", JPEG, consent=ENROLL_CONSENT),
         reply(200, {"persistedFaceId": FACE_ID}),
         "/face/v1.2/facelists/list-1/persistedfaces",
     ),
     "large_face_lists.add_face": (
-        lambda c: c.large_face_lists.add_face("list-1", JPEG),
+        lambda c: c.large_face_lists.add_face("list-1", JPEG, consent=ENROLL_CONSENT),
         reply(200, {"persistedFaceId": FACE_ID}),
         "/face/v1.2/largefacelists/list-1/persistedfaces",
     ),
@@ -446,7 +462,7 @@ NON_IDEMPOTENT: dict[str, tuple[Operation, Step, str]] = {
     ),
     "liveness.create_with_verify_session": (
         lambda c: c.liveness.create_with_verify_session(
-            verify_image=JPEG, liveness_operation_mode="Passive"
+            verify_image=JPEG, liveness_operation_mode="Passive", consent=TOKEN
         ),
         reply(200, VERIFY_SESSION),
         "/face/v1.2/detectLivenessWithVerify-sessions",

@@ -26,7 +26,20 @@ import pytest
 from pydantic import BaseModel
 
 import faceguard.models as models
-from _optable import JPEG, OPERATIONS, PATH_VALUES, Operation, by_operation_id, first_request
+from _guard_kit import TOKEN, consent_person, policy
+from _optable import (
+    DYNAMIC_PERSON_GROUP_ID,
+    FACE_LIST_ID,
+    JPEG,
+    LARGE_FACE_LIST_ID,
+    LARGE_PERSON_GROUP_ID,
+    OPERATIONS,
+    PATH_VALUES,
+    PERSON_GROUP_ID,
+    Operation,
+    by_operation_id,
+    first_request,
+)
 from faceguard import (
     AsyncContentSafetyClient,
     AsyncFaceClient,
@@ -38,6 +51,7 @@ from faceguard import (
     SyncPager,
     TrainingPoller,
 )
+from faceguard._guard._policy import GuardPolicy
 from faceguard.models._base import ResultList
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -347,26 +361,32 @@ class Recorder:
         return self.responses.pop(0)
 
 
-def _sync_client(row: Operation, handler: Recorder) -> FaceClient | ContentSafetyClient:
-    cls = FaceClient if row.client == "face" else ContentSafetyClient
-    return cls(
-        ENDPOINT,
-        api_key=API_KEY,
-        transport=httpx.MockTransport(handler),
-        retry=RetryPolicy(max_attempts=1),
-        sleep=_refuse_sleep,
-    )
+def _sync_client(
+    row: Operation, handler: Recorder, guard: GuardPolicy | None
+) -> FaceClient | ContentSafetyClient:
+    common: dict[str, Any] = {
+        "api_key": API_KEY,
+        "transport": httpx.MockTransport(handler),
+        "retry": RetryPolicy(max_attempts=1),
+        "sleep": _refuse_sleep,
+    }
+    if row.client == "face":
+        return FaceClient(ENDPOINT, guard=guard or policy(), **common)
+    return ContentSafetyClient(ENDPOINT, **common)
 
 
-def _async_client(row: Operation, handler: Recorder) -> AsyncFaceClient | AsyncContentSafetyClient:
-    cls = AsyncFaceClient if row.client == "face" else AsyncContentSafetyClient
-    return cls(
-        ENDPOINT,
-        api_key=API_KEY,
-        transport=httpx.MockTransport(handler),
-        retry=RetryPolicy(max_attempts=1),
-        sleep=_refuse_async_sleep,
-    )
+def _async_client(
+    row: Operation, handler: Recorder, guard: GuardPolicy | None
+) -> AsyncFaceClient | AsyncContentSafetyClient:
+    common: dict[str, Any] = {
+        "api_key": API_KEY,
+        "transport": httpx.MockTransport(handler),
+        "retry": RetryPolicy(max_attempts=1),
+        "sleep": _refuse_async_sleep,
+    }
+    if row.client == "face":
+        return AsyncFaceClient(ENDPOINT, guard=guard or policy(), **common)
+    return AsyncContentSafetyClient(ENDPOINT, **common)
 
 
 def _method(client: object, row: Operation) -> Callable[..., Any]:
@@ -381,8 +401,9 @@ class Outcome:
     paged: bool
 
 
-def call_sync(row: Operation, handler: Recorder) -> Outcome:
-    with _sync_client(row, handler) as client:
+def call_sync(row: Operation, handler: Recorder, guard: GuardPolicy | None = None) -> Outcome:
+    """Call ``row`` on a sync client; Face clients get ``guard`` (default: the kit's policy)."""
+    with _sync_client(row, handler, guard) as client:
         result = _method(client, row)(*row.args, **row.kwargs)
         if isinstance(result, SyncPager):
             return Outcome(list(result), paged=True)
@@ -393,8 +414,11 @@ def call_sync(row: Operation, handler: Recorder) -> Outcome:
         return Outcome(result, paged=False)
 
 
-async def call_async(row: Operation, handler: Recorder) -> Outcome:
-    async with _async_client(row, handler) as client:
+async def call_async(
+    row: Operation, handler: Recorder, guard: GuardPolicy | None = None
+) -> Outcome:
+    """Call ``row`` on an async client; Face clients get ``guard`` (default: the kit's policy)."""
+    async with _async_client(row, handler, guard) as client:
         result = _method(client, row)(*row.args, **row.kwargs)
         if isinstance(result, AsyncPager):
             return Outcome([item async for item in result], paged=True)
@@ -629,6 +653,9 @@ def check_request(row: Operation, request: httpx.Request) -> list[str]:
     user_agent = request.headers.get("user-agent", "")
     expect(user_agent.startswith("faceguard/"), f"User-Agent {user_agent!r}")
     expect(request.headers.get("ocp-apim-subscription-key") == API_KEY, "no subscription key")
+    # The consent token is for the guard only: never in the URL, a header or the body.
+    sent_anywhere = [str(request.url), *request.headers.values(), request.content.decode("latin-1")]
+    expect(not any(TOKEN in text for text in sent_anywhere), "the consent token was sent")
 
     # Body: the content type the operation consumes, and a body its schema allows.
     content_type = request.headers.get("content-type")
@@ -711,6 +738,7 @@ def test_the_request_checker_catches_departures() -> None:
         "missing required": variant(content=b'{"userData":"u"}'),
         "enum": variant(content=b'{"name":"n","recognitionModel":"recognition_99"}'),
         "user agent": variant(headers={"User-Agent": "python-httpx/0.28"}),
+        "consent token": variant(headers={"X-Consent": TOKEN}),
     }
     assert [label for label, request in bad.items() if not check_request(row, request)] == []
 
@@ -839,17 +867,63 @@ def check_result(row: Operation, status: int, outcome: Outcome, data: Any) -> No
         assert not any(hasattr(attributes, name) for name in RETIRED_ATTRIBUTES)
 
 
+FILTERED_RESULTS: dict[str, tuple[str, str]] = {
+    "FaceRecognitionOperations_IdentifyFromPersonGroup": ("personGroup", PERSON_GROUP_ID),
+    "FaceRecognitionOperations_IdentifyFromLargePersonGroup": (
+        "largePersonGroup",
+        LARGE_PERSON_GROUP_ID,
+    ),
+    "FaceRecognitionOperations_IdentifyFromPersonDirectory": ("personDirectory", "default"),
+    "FaceRecognitionOperations_IdentifyFromDynamicPersonGroup": (
+        "dynamicPersonGroup",
+        DYNAMIC_PERSON_GROUP_ID,
+    ),
+    "FaceRecognitionOperations_FindSimilarFromFaceList": ("faceList", FACE_LIST_ID),
+    "FaceRecognitionOperations_FindSimilarFromLargeFaceList": (
+        "largeFaceList",
+        LARGE_FACE_LIST_ID,
+    ),
+}
+"""Operations whose results the guard filters, and the container (in consent terms) it checks.
+
+Identify candidates and find-similar persisted faces without live consent in the ledger are
+suppressed by design; the consent of every generated person and face is recorded first, so the
+parsed result must still equal the generated data exactly."""
+
+
+def consented_guard(row: Operation, data: Any) -> GuardPolicy | None:
+    """The kit's policy for a Face row, with ledger consent for what its result returns."""
+    if row.client != "face":
+        return None
+    guard = policy()
+    container = FILTERED_RESULTS.get(row.operation_id)
+    if container is not None:
+        kind, container_id = container
+        units = [
+            unit
+            for item in data
+            for unit in (
+                [c["personId"] for c in item.get("candidates", [])]
+                + ([item["persistedFaceId"]] if "persistedFaceId" in item else [])
+            )
+        ]
+        assert units, "the generated result names no person or face to consent"
+        for unit in units:
+            consent_person(guard, kind, container_id, unit)
+    return guard
+
+
 @pytest.mark.parametrize(("row", "status"), list(_response_cases()))
 def test_sync_response_parses_into_the_typed_model(row: Operation, status: int) -> None:
     responses, data = responses_for(row, status)
-    outcome = call_sync(row, Recorder(*responses))
+    outcome = call_sync(row, Recorder(*responses), consented_guard(row, data))
     check_result(row, status, outcome, data)
 
 
 @pytest.mark.parametrize(("row", "status"), list(_response_cases()))
 async def test_async_response_parses_into_the_typed_model(row: Operation, status: int) -> None:
     responses, data = responses_for(row, status)
-    outcome = await call_async(row, Recorder(*responses))
+    outcome = await call_async(row, Recorder(*responses), consented_guard(row, data))
     check_result(row, status, outcome, data)
 
 

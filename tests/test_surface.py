@@ -545,6 +545,11 @@ _FRESH_IMPORT = textwrap.dedent(
     import faceguard
     import faceguard.models
 
+    # Public names load on first use (PEP 562): resolve every one, as an application would,
+    # so the modules behind them are imported under the same watch.
+    for name in faceguard.__all__:
+        getattr(faceguard, name)
+
     def ours(log):
         return sorted({what for what, where in log if where.startswith(PACKAGE)})
 

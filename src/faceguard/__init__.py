@@ -1,12 +1,15 @@
 """faceguard: a typed, guarded client for the Azure AI Face API v1.2 and Content Safety.
 
-Importing faceguard does no I/O and reads no environment variable.
+Importing faceguard does no I/O, reads no environment variable, and loads only the error
+classes: clients, models and the guard load on first use (PEP 562), so ``import faceguard``
+stays cheap for applications and CLIs that may never build a client.
 """
 
-from ._client import AsyncContentSafetyClient as AsyncContentSafetyClient
-from ._client import AsyncFaceClient as AsyncFaceClient
-from ._client import ContentSafetyClient as ContentSafetyClient
-from ._client import FaceClient as FaceClient
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._exceptions import APIConnectionError as APIConnectionError
 from ._exceptions import APIError as APIError
 from ._exceptions import APIResponseValidationError as APIResponseValidationError
@@ -38,17 +41,41 @@ from ._exceptions import TrainingFailedError as TrainingFailedError
 from ._exceptions import UnknownRouteError as UnknownRouteError
 from ._exceptions import UnsupportedMediaTypeError as UnsupportedMediaTypeError
 from ._exceptions import UseCaseError as UseCaseError
-from ._pagination import AsyncPager as AsyncPager
-from ._pagination import SyncPager as SyncPager
-from ._polling import AsyncTrainingPoller as AsyncTrainingPoller
-from ._polling import TrainingPoller as TrainingPoller
-from ._transport._retry import RetryPolicy as RetryPolicy
 from ._version import __version__ as __version__
-from .models.enums import DetectionModel as DetectionModel
-from .models.enums import FaceAttributeType as FaceAttributeType
-from .models.enums import FindSimilarMatchMode as FindSimilarMatchMode
-from .models.enums import LivenessOperationMode as LivenessOperationMode
-from .models.enums import RecognitionModel as RecognitionModel
+
+if TYPE_CHECKING:
+    from ._client import AsyncContentSafetyClient as AsyncContentSafetyClient
+    from ._client import AsyncFaceClient as AsyncFaceClient
+    from ._client import ContentSafetyClient as ContentSafetyClient
+    from ._client import FaceClient as FaceClient
+    from ._pagination import AsyncPager as AsyncPager
+    from ._pagination import SyncPager as SyncPager
+    from ._polling import AsyncTrainingPoller as AsyncTrainingPoller
+    from ._polling import TrainingPoller as TrainingPoller
+    from ._transport._retry import RetryPolicy as RetryPolicy
+    from .models.enums import DetectionModel as DetectionModel
+    from .models.enums import FaceAttributeType as FaceAttributeType
+    from .models.enums import FindSimilarMatchMode as FindSimilarMatchMode
+    from .models.enums import LivenessOperationMode as LivenessOperationMode
+    from .models.enums import RecognitionModel as RecognitionModel
+
+# Public name -> the private module that defines it, imported on first access.
+_LAZY: dict[str, str] = {
+    "AsyncContentSafetyClient": "._client",
+    "AsyncFaceClient": "._client",
+    "ContentSafetyClient": "._client",
+    "FaceClient": "._client",
+    "AsyncPager": "._pagination",
+    "SyncPager": "._pagination",
+    "AsyncTrainingPoller": "._polling",
+    "TrainingPoller": "._polling",
+    "RetryPolicy": "._transport._retry",
+    "DetectionModel": ".models.enums",
+    "FaceAttributeType": ".models.enums",
+    "FindSimilarMatchMode": ".models.enums",
+    "LivenessOperationMode": ".models.enums",
+    "RecognitionModel": ".models.enums",
+}
 
 __all__ = [
     "APIConnectionError",
@@ -98,9 +125,28 @@ __all__ = [
     "__version__",
 ]
 
-# Tracebacks and reprs name the public location, e.g. ``faceguard.RateLimitError``.
-for _name in __all__:
-    _obj = globals()[_name]
-    if isinstance(_obj, type):
-        _obj.__module__ = __name__
-del _name, _obj
+
+def _public(obj: Any) -> Any:
+    """Tracebacks and reprs name the public location, e.g. ``faceguard.RateLimitError``."""
+    if isinstance(obj, type) and obj.__module__.startswith(f"{__name__}."):
+        obj.__module__ = __name__
+    return obj
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = _public(getattr(importlib.import_module(module, __name__), name))
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+for _name in list(globals()):
+    if _name in __all__:
+        _public(globals()[_name])
+del _name

@@ -1,13 +1,27 @@
 """The ``faceguard`` command line.
 
-Commands land with the issues that build them; today: ``faceguard version``.
+Commands land with the issues that build them; today:
+
+- ``faceguard version``: print the version.
+- ``faceguard audit verify FILE``: recompute an audit log's hash chain. Prints
+  ``OK: N records, chain intact`` and exits 0, or ``BROKEN at record K: <problem>`` and exits
+  1 (``K`` is the 0-based position of the first bad record, which is its ``seq`` in an intact
+  log). A file that cannot be read exits 2.
+- ``faceguard consent keygen|issue|inspect``: make an Ed25519 key pair, mint a consent token,
+  or show what a token says without verifying it. For development and tests only: in
+  production the consent service mints tokens with a key kept in an HSM or key vault. Bad
+  input exits 2 with a message on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from ._version import __version__
 
@@ -21,12 +35,289 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("version", help="print the faceguard version")
+    audit = commands.add_parser("audit", help="work with a faceguard audit log")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser(
+        "verify", help="recompute an audit log's hash chain and report the first broken record"
+    )
+    verify.add_argument("file", help="the audit log (JSON Lines)")
+    _consent_parser(commands)
     return parser
+
+
+_DEV_ONLY = (
+    "For development and tests only: in production, consent tokens are minted by the "
+    "application's consent service, whose private key stays in an HSM or key vault."
+)
+_MAX_KEY_FILE = 64 * 1024
+
+
+def _consent_parser(commands: Any) -> None:
+    consent = commands.add_parser(
+        "consent",
+        help="consent tokens: keygen, issue, inspect (development and tests only)",
+        description=f"Consent token tools. {_DEV_ONLY}",
+    )
+    sub = consent.add_subparsers(dest="consent_command", required=True)
+    keygen = sub.add_parser(
+        "keygen",
+        help="write a new Ed25519 key pair, PREFIX.key and PREFIX.pub (development and tests)",
+        description=(
+            "Write a new Ed25519 private key (PREFIX.key, PKCS#8 PEM, mode 0600) and its "
+            "public key (PREFIX.pub) and print both paths. Existing files are never "
+            f"overwritten. {_DEV_ONLY}"
+        ),
+    )
+    keygen.add_argument(
+        "--out", default="consent", metavar="PREFIX", help="path prefix (default: consent)"
+    )
+    issue = sub.add_parser(
+        "issue",
+        help="mint a signed consent token and print it (development and tests)",
+        description=(
+            "Mint a consent token (fg-consent+jwt) signed with --key and print it on stdout; "
+            f"messages go to stderr. {_DEV_ONLY}"
+        ),
+    )
+    issue.add_argument("--key", required=True, metavar="FILE", help="Ed25519 private key PEM")
+    issue.add_argument("--issuer", required=True, metavar="ISS", help="the iss claim")
+    issue.add_argument("--kid", required=True, help="the key id verifiers pin the key under")
+    issue.add_argument(
+        "--audience",
+        required=True,
+        action="append",
+        metavar="AUD",
+        help="deployment id (repeat to add the Face endpoint)",
+    )
+    issue.add_argument(
+        "--subject", required=True, metavar="SUB", help="pseudonymous subject id (never email)"
+    )
+    issue.add_argument(
+        "--op",
+        required=True,
+        action="append",
+        metavar="OP",
+        help="a permitted operation (repeat): " + ", ".join(sorted(_consent_operations())),
+    )
+    issue.add_argument("--use-case", required=True, metavar="UC", help="consent.uc value")
+    issue.add_argument(
+        "--bind",
+        action="append",
+        default=[],
+        metavar="KIND:ID[:PERSON]",
+        help="bind to a container (and person), e.g. largePersonGroup:hq-staff (repeat)",
+    )
+    issue.add_argument(
+        "--use", choices=("once", "session", "standing"), default="once", help="default: once"
+    )
+    issue.add_argument(
+        "--lifetime",
+        type=float,
+        metavar="SECONDS",
+        help="default and maximum: 600 (once), 3600 (session), 86400 (standing)",
+    )
+    issue.add_argument("--record-id", metavar="RID", help="consent record id (consent.rid)")
+    issue.add_argument("--status-uri", metavar="URI", help="status list uri (with --status-idx)")
+    issue.add_argument("--status-idx", type=int, metavar="N", help="index in that status list")
+    inspect = sub.add_parser(
+        "inspect",
+        help="print a token's header and claims WITHOUT verifying it (development aid)",
+        description=(
+            "Decode a compact JWS and print its header and claims as JSON. Nothing is "
+            "verified: not the signature, the times, the issuer or the audience. "
+            f"{_DEV_ONLY}"
+        ),
+    )
+    inspect.add_argument("token", help="the compact JWS itself (not a file name)")
+
+
+def _consent_operations() -> frozenset[str]:
+    from ._guard._usecases import CONSENT_OPERATIONS
+
+    return CONSENT_OPERATIONS
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"faceguard: {message}\n")
+    return 2
+
+
+def _write_new(path: Path, data: bytes, mode: int) -> None:
+    """Create ``path`` with ``mode``; FileExistsError if anything is there already."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)  # exactly ``mode``, whatever the umask
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+def _consent_keygen(prefix: str) -> int:
+    from ._exceptions import ConfigurationError
+    from ._guard._consent import generate_keypair
+
+    key_path, pub_path = Path(f"{prefix}.key"), Path(f"{prefix}.pub")
+    for path in (key_path, pub_path):
+        if path.exists() or path.is_symlink():
+            return _fail(f"{path} already exists; not overwriting it")
+    try:
+        private, public = generate_keypair()
+    except ConfigurationError as exc:
+        return _fail(str(exc))
+    try:
+        _write_new(key_path, private, 0o600)
+    except FileExistsError:
+        return _fail(f"{key_path} already exists; not overwriting it")
+    except OSError as exc:
+        return _fail(f"cannot write {key_path}: {exc.strerror or exc}")
+    try:
+        _write_new(pub_path, public, 0o644)
+    except OSError as exc:
+        key_path.unlink()  # ours: created above, so no half pair is left behind
+        if isinstance(exc, FileExistsError):
+            return _fail(f"{pub_path} already exists; not overwriting it")
+        return _fail(f"cannot write {pub_path}: {exc.strerror or exc}")
+    sys.stdout.write(f"{key_path}\n{pub_path}\n")
+    sys.stderr.write(
+        "faceguard: wrote a private key (mode 0600, keep it secret) and its public key; "
+        "development and tests only\n"
+    )
+    return 0
+
+
+def _read_key(file: str) -> tuple[bytes, int] | str:
+    """The key file's bytes and mode, or an error message (never the file's content)."""
+    path = Path(file)
+    try:
+        if path.is_dir():
+            return f"the key file is a directory: {file}"
+        info = path.stat()
+        if info.st_size > _MAX_KEY_FILE:
+            return f"the key file is too large to be a PEM key: {file}"
+        return path.read_bytes(), info.st_mode
+    except FileNotFoundError:
+        return f"no such key file: {file}"
+    except OSError as exc:
+        return f"cannot read the key file {file}: {exc.strerror or exc}"
+
+
+def _parse_bind(value: str) -> tuple[str, str, str | None] | None:
+    parts = value.split(":")
+    if len(parts) not in (2, 3) or not all(parts):
+        return None
+    return parts[0], parts[1], parts[2] if len(parts) == 3 else None
+
+
+def _consent_issue(args: argparse.Namespace) -> int:
+    from ._exceptions import ConfigurationError
+    from ._guard._consent import ConsentIssuer
+    from ._guard._usecases import CONSENT_OPERATIONS, UseCase
+
+    unknown = sorted(set(args.op) - CONSENT_OPERATIONS)
+    if unknown:
+        return _fail(
+            f"unknown operation(s) {', '.join(unknown)}; "
+            f"choose from {', '.join(sorted(CONSENT_OPERATIONS))}"
+        )
+    use_cases = {uc.value for uc in UseCase}
+    if args.use_case not in use_cases:
+        return _fail(f"unknown use case; choose from {', '.join(sorted(use_cases))}")
+    bindings = []
+    for value in args.bind:
+        binding = _parse_bind(value)
+        if binding is None:
+            return _fail(f"--bind takes KIND:ID or KIND:ID:PERSON, not {value!r}")
+        bindings.append(binding)
+    if (args.status_uri is None) != (args.status_idx is None):
+        return _fail("--status-uri and --status-idx go together")
+    status = None if args.status_uri is None else (args.status_uri, args.status_idx)
+    read = _read_key(args.key)
+    if isinstance(read, str):
+        return _fail(read)
+    pem, mode = read
+    try:
+        issuer = ConsentIssuer(pem, issuer=args.issuer, kid=args.kid)
+        if os.name == "posix" and mode & 0o077:
+            sys.stderr.write(
+                f"faceguard: warning: {args.key} is readable by other users; chmod 600 it\n"
+            )
+        token = issuer.issue(
+            args.subject,
+            audience=args.audience,
+            operations=args.op,
+            use_case=args.use_case,
+            bindings=bindings,
+            use=args.use,
+            lifetime=args.lifetime,
+            record_id=args.record_id,
+            status=status,
+        )
+    except (ValueError, ConfigurationError) as exc:
+        return _fail(str(exc))
+    sys.stdout.write(f"{token}\n")
+    return 0
+
+
+def _consent_inspect(token: str) -> int:
+    from ._guard._consent import _b64decode, _json_object
+
+    parts = token.strip().split(".")
+    if len(parts) != 3:
+        return _fail("not a compact JWS: expected three dot-separated parts")
+    decoded: list[dict[str, Any]] = []
+    for name, part in (("header", parts[0]), ("payload", parts[1])):
+        raw = _b64decode(part)
+        if raw is None:
+            return _fail(f"the {name} is not canonical base64url")
+        value = _json_object(raw)
+        if value is None:
+            return _fail(f"the {name} is not a JSON object (or has duplicate members)")
+        decoded.append(value)
+    sys.stderr.write(
+        "faceguard: WARNING: NOT VERIFIED. This shows what the token claims, not whether it "
+        "is genuine, unexpired, unrevoked or meant for you; only ConsentVerifier decides "
+        "that.\n"
+    )
+    out = {"header": decoded[0], "claims": decoded[1]}
+    sys.stdout.write(json.dumps(out, indent=2, ensure_ascii=True) + "\n")
+    return 0
+
+
+def _audit_verify(file: str) -> int:
+    from ._guard._audit import verify_chain  # imported here: `faceguard version` stays light
+
+    try:
+        report = verify_chain(file)
+    except FileNotFoundError:
+        sys.stderr.write(f"faceguard: no such audit log: {file}\n")
+        return 2
+    except IsADirectoryError:
+        sys.stderr.write(f"faceguard: not a file: {file}\n")
+        return 2
+    except OSError as exc:
+        sys.stderr.write(f"faceguard: cannot read {file}: {exc.strerror or exc}\n")
+        return 2
+    if report.ok:
+        sys.stdout.write(f"OK: {report.records} records, chain intact\n")
+        return 0
+    sys.stdout.write(f"BROKEN at record {report.first_broken}: {report.problem}\n")
+    return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "audit" and args.audit_command == "verify":
+        return _audit_verify(args.file)
+    if args.command == "consent":
+        if args.consent_command == "keygen":
+            return _consent_keygen(args.out)
+        if args.consent_command == "issue":
+            return _consent_issue(args)
+        return _consent_inspect(args.token)
     if args.command == "version":
         sys.stdout.write(f"faceguard {__version__}\n")
     return 0

@@ -19,6 +19,8 @@ from typing_extensions import Self
 
 from ._config import resolve_config
 from ._credentials import TokenAuth, TokenCredential
+from ._guard._engine import Guard
+from ._guard._policy import GuardPolicy
 from ._operations import content_safety
 from ._operations._groups import (
     AsyncBlocklists,
@@ -39,6 +41,7 @@ from ._operations._groups import (
     Recognition,
 )
 from ._operations._shell import AsyncGroup, SyncGroup, async_call, sync_call
+from ._operations.erasure import ErasurePlan, plan_erasure
 from ._transport._async import AsyncTransport
 from ._transport._retry import RetryPolicy
 from ._transport._spec import Service
@@ -62,6 +65,9 @@ _CLIENT_ARGS = """
         sleep: how to wait between retries and polls (a test hook; never sleeps for real
             when replaced).
         clock: a monotonic clock for polling timeouts (a test hook).
+        guard: the responsible-use policy (``GuardPolicy``): declared use case, consent
+            verifier, store, audit trail. Without one, detection without faceIds works and
+            every recognition or enrollment is refused.
 """
 
 
@@ -82,6 +88,7 @@ class _SyncClient(SyncGroup):
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
+        guard: GuardPolicy | None = None,
     ) -> None:
         config = resolve_config(
             self._service,
@@ -98,6 +105,7 @@ class _SyncClient(SyncGroup):
                 config,
                 http_client=http_client,
                 transport=transport,
+                guard=Guard(guard, endpoint=config.endpoint),
                 sleep=sleep or time.sleep,
                 clock=clock or time.monotonic,
             )
@@ -143,6 +151,7 @@ class _AsyncClient(AsyncGroup):
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         clock: Callable[[], float] | None = None,
+        guard: GuardPolicy | None = None,
     ) -> None:
         config = resolve_config(
             self._service,
@@ -157,6 +166,7 @@ class _AsyncClient(AsyncGroup):
                 config,
                 http_client=http_client,
                 transport=transport,
+                guard=Guard(guard, endpoint=config.endpoint),
                 sleep=sleep or asyncio.sleep,
                 clock=clock or time.monotonic,
             )
@@ -190,6 +200,19 @@ class FaceClient(_SyncClient):
 
     _service = "face"
 
+    def erase_subject(self, subject: str) -> ErasurePlan:
+        """Withdraw a subject's consent at once, then delete every person and face enrolled
+        under it (as recorded in the consent ledger).
+
+        REST: ``DELETE .../persons/{personId}`` and ``DELETE .../persistedfaces/{id}`` per
+        entry. Guard checks: erasure is always allowed; the withdrawal and each deletion are
+        audited. Returns the plan, including entries the GA API cannot delete.
+        """
+        plan = plan_erasure(self._transport.guard, subject)
+        for spec in plan.deletions:
+            self._transport.send(spec)
+        return plan
+
     def _attach_groups(self) -> None:
         self.detection = Detection(self._transport)
         self.recognition = Recognition(self._transport)
@@ -204,6 +227,18 @@ class AsyncFaceClient(_AsyncClient):
     __doc__ = "A client of the Azure AI Face API v1.2 (async).\n" + _CLIENT_ARGS
 
     _service = "face"
+
+    async def erase_subject(self, subject: str) -> ErasurePlan:
+        """Withdraw a subject's consent at once, then delete every person and face enrolled
+        under it; see ``FaceClient.erase_subject``.
+
+        REST: ``DELETE .../persons/{personId}`` and ``DELETE .../persistedfaces/{id}`` per
+        entry. Guard checks: erasure is always allowed, and audited.
+        """
+        plan = plan_erasure(self._transport.guard, subject)
+        for spec in plan.deletions:
+            await self._transport.send(spec)
+        return plan
 
     def _attach_groups(self) -> None:
         self.detection = AsyncDetection(self._transport)

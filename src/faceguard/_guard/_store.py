@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
+from .._exceptions import GuardStoreError
+
 __all__ = ["GuardStore", "MemoryStore"]
 
 
@@ -66,6 +68,11 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._data: dict[tuple[str, str], tuple[bytes, float | None]] = {}
         self._events: dict[tuple[str, str], list[float]] = {}
+        self._closed = False
+
+    def _open(self) -> None:
+        if self._closed:
+            raise GuardStoreError("the store is closed")
 
     def _live(self, slot: tuple[str, str], now: float) -> bytes | None:
         entry = self._data.get(slot)
@@ -82,20 +89,24 @@ class MemoryStore:
 
     def put(self, namespace: str, key: str, value: bytes, *, ttl: float | None = None) -> None:
         with self._lock:
+            self._open()
             self._data[(namespace, key)] = (value, self._expiry(ttl))
 
     def get(self, namespace: str, key: str) -> bytes | None:
         with self._lock:
+            self._open()
             return self._live((namespace, key), self._clock())
 
     def delete(self, namespace: str, key: str) -> None:
         with self._lock:
+            self._open()
             self._data.pop((namespace, key), None)
 
     def add_if_absent(
         self, namespace: str, key: str, value: bytes, *, ttl: float | None = None
     ) -> bool:
         with self._lock:
+            self._open()
             slot = (namespace, key)
             if self._live(slot, self._clock()) is not None:
                 return False
@@ -104,6 +115,7 @@ class MemoryStore:
 
     def count_event(self, namespace: str, key: str, *, window: float) -> int:
         with self._lock:
+            self._open()
             now = self._clock()
             events = [t for t in self._events.get((namespace, key), []) if t > now - window]
             events.append(now)
@@ -112,15 +124,19 @@ class MemoryStore:
 
     def keys(self, namespace: str) -> list[str]:
         with self._lock:
+            self._open()
             now = self._clock()
             return [
-                k for (ns, k) in list(self._data) if ns == namespace and self._live((ns, k), now)
+                k
+                for (ns, k) in list(self._data)
+                if ns == namespace and self._live((ns, k), now) is not None
             ]
 
     def close(self) -> None:
         with self._lock:
             self._data.clear()
             self._events.clear()
+            self._closed = True
 
     def __repr__(self) -> str:
         return "MemoryStore()"

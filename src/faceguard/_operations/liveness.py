@@ -19,7 +19,14 @@ from ..models.enums import LivenessModel, LivenessOperationMode
 from ..models.liveness import LivenessSession, LivenessWithVerifySession
 from . import _parsers
 from ._images import ImageInput, read_image, sniff_format
-from ._inputs import check_choice, check_float_range, check_int_range, check_text_id, wire_bool
+from ._inputs import (
+    check_choice,
+    check_float_range,
+    check_int_range,
+    check_length,
+    check_text_id,
+    wire_bool,
+)
 
 __all__ = [
     "create_session",
@@ -65,8 +72,9 @@ def _session_fields(
             "liveness_model_version", liveness_model_version, LivenessModel
         ).value
     if device_correlation_id is not None:
-        fields["deviceCorrelationId"] = check_text_id(
-            "device_correlation_id", device_correlation_id, maximum=128
+        # Only its length here: whether it looks like personal data is the guard's call.
+        fields["deviceCorrelationId"] = check_length(
+            "device_correlation_id", device_correlation_id, minimum=1, maximum=128
         )
     if auth_token_time_to_live_in_seconds is not None:
         fields["authTokenTimeToLiveInSeconds"] = check_int_range(

@@ -26,6 +26,7 @@ from .._exceptions import (
     SupportInfo,
     status_error_class,
 )
+from .._guard._routes import GUARDED_MARK
 from .._logging import logger
 from ..models._base import FaceModel, ResultList
 from ._retry import parse_retry_after
@@ -44,13 +45,18 @@ def _base_path(config: ClientConfig) -> str:
 
 
 def build_request(
+    client: httpx.Client | httpx.AsyncClient,
     spec: RequestSpec[Any],
     config: ClientConfig,
     *,
     client_request_id: str,
     auth_headers: Mapping[str, str],
 ) -> httpx.Request:
-    """The HTTP request for one attempt of ``spec``."""
+    """The HTTP request for one attempt of ``spec``.
+
+    Built by the httpx client so its defaults apply (``Accept-Encoding``, and the headers of
+    a caller's own ``http_client``), and marked as coming through the guard.
+    """
     path = spec.route.format_map({k: quote(v, safe="") for k, v in spec.path_params.items()})
     query = dict(spec.query)
     if config.service == "contentsafety":
@@ -67,12 +73,13 @@ def build_request(
         headers["Content-Type"] = spec.content_type or "application/json"
     elif content is not None:
         headers["Content-Type"] = spec.content_type or "application/octet-stream"
-    return httpx.Request(
+    return client.build_request(
         spec.method,
         f"{config.endpoint}{_base_path(config)}{path}",
         params=query or None,
         headers=headers,
         content=content,
+        extensions={GUARDED_MARK: True},
     )
 
 

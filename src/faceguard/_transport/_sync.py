@@ -11,6 +11,8 @@ import httpx
 
 from .._config import ClientConfig
 from .._exceptions import APIConnectionError
+from .._guard._engine import Guard
+from .._guard._routes import request_hooks
 from ._exchange import build_request, connection_error, interpret
 from ._spec import RawResponse, RequestSpec
 
@@ -30,17 +32,34 @@ class SyncTransport:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        guard: Guard | None = None,
     ) -> None:
         self.config = config
+        self.guard = guard or Guard(None, endpoint=config.endpoint)
         self._owns_client = http_client is None
         self._client = http_client or httpx.Client(
             timeout=config.timeout, transport=transport, follow_redirects=False
         )
         self.sleep = sleep
         self.clock = clock
+        # The backstop for requests that bypass the typed methods (see _guard/_routes.py).
+        hooks = request_hooks(endpoint=config.endpoint, service=config.service)
+        self._client.event_hooks["request"] = [
+            *self._client.event_hooks["request"],
+            hooks[0],
+        ]
 
     def send(self, spec: RequestSpec[T]) -> T:
-        """Send ``spec`` (retrying per the policy) and return its parsed result."""
+        """Guard, send ``spec`` (retrying per the policy), and return its parsed result.
+
+        The guard decides before anything is sent (its refusals are never retried) and
+        bookkeeps after the response.
+        """
+        ticket = self.guard.before(spec)
+        result = self._send_with_retries(spec)
+        return self.guard.after(spec, ticket, result)
+
+    def _send_with_retries(self, spec: RequestSpec[T]) -> T:
         client_request_id = str(uuid.uuid4())
         retrying = self.config.retry.retrying(idempotent=spec.idempotent, sleep=self.sleep)
         for attempt in retrying:
@@ -50,6 +69,7 @@ class SyncTransport:
 
     def _attempt(self, spec: RequestSpec[T], client_request_id: str, attempt: int) -> T:
         request = build_request(
+            self._client,
             spec,
             self.config,
             client_request_id=client_request_id,

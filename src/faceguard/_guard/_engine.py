@@ -1,0 +1,342 @@
+"""The guard at run time: decide before a request, bookkeep and filter after it.
+
+``Guard.before`` runs before any byte is sent and raises a ``GuardError`` to refuse; it is
+never retried. ``Guard.after`` records what the response created (faceIds, enrollments,
+container models), suppresses identify and find-similar candidates without live consent, and
+writes the audit trail. Both are called by the transports (sync and async alike), so every
+typed operation passes through them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .._exceptions import (
+    ConsentRejectedError,
+    ConsentRequiredError,
+    FaceGuardError,
+    GuardError,
+    LivenessGuardError,
+)
+from .._transport._spec import GuardCheck, GuardInfo, RequestSpec
+from ..models._base import ResultList
+from ._ledger import ConsentLedger
+from ._liveness import check_device_correlation_id, count_session
+from ._override import Override
+from ._policy import GuardPolicy
+from ._registry import FaceIdRecord, FaceIdRegistry
+from ._store import GuardStore, MemoryStore
+from ._usecases import check_use_case
+
+__all__ = ["Guard", "Ticket"]
+
+T = TypeVar("T")
+
+_RULES = {
+    "RetiredAttributeError": "R01 retired attribute",
+    "UseCaseError": "R10/R14 use case",
+    "ConsentRequiredError": "R05 consent",
+    "ConsentRejectedError": "R05 consent",
+    "FaceIdError": "R25 faceId registry",
+    "LivenessGuardError": "R19 liveness",
+    "GuardStoreError": "fail closed",
+}
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What ``before`` learned, for ``after``: the start time and the verified consent."""
+
+    started: float
+    subject: str | None
+    override: Override | None
+
+
+def _override(info: GuardInfo, rule: str) -> Override | None:
+    override = info.override
+    if isinstance(override, Override) and override.rule == rule:
+        return override
+    return None
+
+
+class Guard:
+    """The guard of one client."""
+
+    def __init__(self, policy: GuardPolicy | None, *, endpoint: str) -> None:
+        self.policy = policy or GuardPolicy()
+        self.endpoint = endpoint
+        self.store: GuardStore = self.policy.store or MemoryStore(clock=self.policy.clock)
+        self.registry = FaceIdRegistry(
+            self.store, clock=self.policy.clock, margin=self.policy.face_id_margin
+        )
+        self.ledger = ConsentLedger(self.store, clock=self.policy.clock)
+
+    # -- before ------------------------------------------------------------------------------
+
+    def before(self, spec: RequestSpec[Any]) -> Ticket:
+        """Refuse the call (``GuardError``) or return a ticket for ``after``."""
+        try:
+            ticket = self._decide(spec)
+        except GuardError as refusal:
+            self._audit(spec, "decision", "refused", refusal, subject=None)
+            raise
+        if ticket.override is not None:
+            self._audit(
+                spec,
+                "override",
+                "allowed",
+                None,
+                subject=ticket.subject,
+                reason=f"{ticket.override.rule}: {ticket.override.reason}",
+            )
+        return ticket
+
+    def _decide(self, spec: RequestSpec[Any]) -> Ticket:
+        info = spec.guard
+        started = self.policy.clock()
+        operation = info.operation_for_use_case
+        if operation is not None:
+            check_use_case(operation, self.policy.use_case, self.policy.deployment)
+        subject = self._consent(info) if info.consent_operation else None
+        used_override: Override | None = None
+        if info.face_ids:
+            used_override = self._check_face_ids(info, subject)
+        if GuardCheck.LIVENESS in spec.guard_checks:
+            used_override = self._check_liveness(info) or used_override
+        return Ticket(started=started, subject=subject, override=used_override)
+
+    def _consent(self, info: GuardInfo) -> str:
+        operation = info.consent_operation or ""
+        if not info.consent:
+            raise ConsentRequiredError(
+                operation,
+                f"{operation} creates or compares biometric templates: pass consent=<token> "
+                "issued by your consent service (ConsentIssuer) for this subject, operation "
+                "and container",
+            )
+        verifier = self.policy.verifier
+        if verifier is None:
+            raise ConsentRejectedError(
+                "verifier",
+                "this client has no ConsentVerifier: build it with "
+                "guard=GuardPolicy(verifier=ConsentVerifier(...))",
+            )
+        from ._consent import ConsentScope
+
+        claims = verifier.verify(
+            info.consent,
+            ConsentScope(
+                operation=operation,
+                container_kind=info.container_kind,
+                container_id=info.container_id,
+                person_id=info.person_id if operation in {"verify", "enroll"} else None,
+            ),
+            use_case=self.policy.use_case,
+        )
+        if self.ledger.is_withdrawn(claims.subject):
+            raise ConsentRejectedError("withdrawn", "the subject has withdrawn consent")
+        if operation == "verify" and info.person_id and info.container_kind:
+            owner = self.ledger.subject_of(info.container_kind, info.container_id, info.person_id)
+            if owner is not None and owner != claims.subject:
+                raise ConsentRejectedError(
+                    "subject", "the person was enrolled under another subject's consent"
+                )
+        return claims.subject
+
+    def _check_face_ids(self, info: GuardInfo, subject: str | None) -> Override | None:
+        container_model = None
+        if info.container_kind and info.container_id:
+            container_model = self.registry.container_model(info.container_kind, info.container_id)
+        override = _override(info, "unknown_face_id")
+        records = self.registry.check(
+            info.face_ids,
+            endpoint=self.endpoint,
+            container_model=container_model,
+            allow_unknown=self.policy.allow_unknown_face_ids or override is not None,
+        )
+        for index, record in enumerate(records, start=1):
+            if record is not None and subject is not None and record.subject != subject:
+                raise ConsentRejectedError(
+                    "subject",
+                    f"faceId #{index} was detected under another subject's consent token",
+                )
+        return override if any(r is None for r in records) else None
+
+    def _check_liveness(self, info: GuardInfo) -> Override | None:
+        device = info.device_correlation_id
+        if device is None:
+            return None
+        check_device_correlation_id(device)
+        count = count_session(self.store, device, window=self.policy.liveness_window)
+        if count <= self.policy.liveness_sessions_per_device:
+            return None
+        override = _override(info, "liveness_session_cap")
+        if override is None:
+            raise LivenessGuardError(
+                f"this device created {count} liveness sessions within "
+                f"{self.policy.liveness_window:g} s "
+                f"(cap {self.policy.liveness_sessions_per_device}); repeated sessions are how "
+                "liveness detection gets probed. Pass "
+                "override=Override('liveness_session_cap', reason) if this one is legitimate"
+            )
+        return override
+
+    def withdraw(self, subject: str) -> None:
+        """Record a withdrawal (effective at once) and drop the subject's faceIds."""
+        self.ledger.withdraw(subject)
+        self.registry.forget_subject(subject)
+        log = self.policy.audit
+        if log is not None:
+            log.record(
+                "consent_withdrawn",
+                operation="ConsentWithdrawal",
+                route="POST /consent-withdrawal",
+                decision="allowed",
+                rule="R05 consent",
+                reason="the subject withdrew consent",
+                subject=subject,
+            )
+
+    # -- after -------------------------------------------------------------------------------
+
+    def after(self, spec: RequestSpec[Any], ticket: Ticket, result: T) -> T:
+        """Bookkeeping and filtering of a successful result."""
+        info = spec.guard
+        if GuardCheck.FACE_ID_ISSUE in spec.guard_checks and isinstance(result, list):
+            self._record_face_ids(info, ticket, result)
+        if info.consent_operation == "enroll" and ticket.subject is not None:
+            self._record_enrollment(info, ticket.subject, result)
+        if (
+            info.recognition_model
+            and info.container_kind
+            and info.container_id
+            and (spec.method == "PUT")
+        ):
+            self.registry.remember_container_model(
+                info.container_kind, info.container_id, info.recognition_model
+            )
+        seen_model = getattr(result, "recognition_model", None)
+        if isinstance(seen_model, str) and info.container_kind and info.container_id:
+            self.registry.remember_container_model(
+                info.container_kind, info.container_id, str(seen_model)
+            )
+        if GuardCheck.ERASURE in spec.guard_checks:
+            self._forget(spec)
+            self._audit(spec, "deletion", "allowed", None, subject=None, result=result)
+        elif info.consent_operation in {"identify", "find_similar"} and isinstance(result, list):
+            result = self._suppress(spec, ticket, result)  # type: ignore[assignment]
+        elif info.consent_operation is not None:
+            self._audit(spec, "decision", "allowed", None, subject=ticket.subject, result=result)
+        return result
+
+    def _record_face_ids(self, info: GuardInfo, ticket: Ticket, faces: list[Any]) -> None:
+        for index, face in enumerate(faces):
+            face_id = getattr(face, "face_id", None)
+            if not face_id:
+                continue
+            self.registry.record(
+                face_id,
+                FaceIdRecord(
+                    issued_at=ticket.started,
+                    ttl=info.face_id_ttl or 0,
+                    detection_model=info.detection_model or "",
+                    recognition_model=info.recognition_model or "",
+                    endpoint=self.endpoint,
+                    # Faces come largest first; a single-subject token binds only that one.
+                    subject=ticket.subject if index == 0 else None,
+                ),
+            )
+
+    def _record_enrollment(self, info: GuardInfo, subject: str, result: object) -> None:
+        if info.container_kind is None:
+            return
+        # Persons are the unit of consent in groups; in face lists, each persisted face is.
+        key = info.person_id or getattr(result, "persisted_face_id", None)
+        if isinstance(key, str):
+            self.ledger.record_enrollment(info.container_kind, info.container_id, key, subject)
+
+    def _forget(self, spec: RequestSpec[Any]) -> None:
+        """After an erasure, drop what the guard kept about what was erased."""
+        info = spec.guard
+        kind, container = info.container_kind, info.container_id
+        if kind is None or container is None:
+            return
+        face = spec.path_params.get("persistedFaceId")
+        if face is not None:
+            if info.person_id is None:  # a face-list face is its own unit of consent
+                self.ledger.forget_person(kind, container, face)
+        elif info.person_id is not None:
+            self.ledger.forget_person(kind, container, info.person_id)
+        else:
+            self.ledger.forget_container(kind, container)
+            self.registry.forget_container(kind, container)
+
+    def _suppress(self, spec: RequestSpec[Any], ticket: Ticket, results: list[Any]) -> list[Any]:
+        info = spec.guard
+        kind, container = info.container_kind, info.container_id
+        suppressed = 0
+        kept: list[Any] = []
+        for item in results:
+            candidates = getattr(item, "candidates", None)
+            if candidates is not None and kind is not None:
+                live = [
+                    c
+                    for c in candidates
+                    if self.ledger.has_live_consent(kind, container, c.person_id)
+                ]
+                suppressed += len(candidates) - len(live)
+                changed = len(live) != len(candidates)
+                kept.append(item.model_copy(update={"candidates": live}) if changed else item)
+            elif kind is not None and getattr(item, "persisted_face_id", None):
+                if self.ledger.has_live_consent(kind, container, item.persisted_face_id):
+                    kept.append(item)
+                else:
+                    suppressed += 1
+            else:
+                kept.append(item)
+        filtered: list[Any] = ResultList(kept)
+        filtered._support = getattr(results, "_support", None)  # type: ignore[attr-defined]
+        decision = "suppressed" if suppressed else "allowed"
+        self._audit(
+            spec,
+            "candidate_suppressed" if suppressed else "decision",
+            decision,
+            None,
+            subject=ticket.subject,
+            result=results,
+            details={"suppressed": suppressed},
+        )
+        return filtered
+
+    # -- audit -------------------------------------------------------------------------------
+
+    def _audit(
+        self,
+        spec: RequestSpec[Any],
+        event: str,
+        decision: str,
+        refusal: FaceGuardError | None,
+        *,
+        subject: str | None,
+        result: object = None,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        log = self.policy.audit
+        if log is None:
+            return
+        support = getattr(result, "_support", None)
+        log.record(
+            event,
+            operation=spec.operation,
+            route=f"{spec.method} {spec.route}",
+            decision=decision,
+            rule=_RULES.get(type(refusal).__name__, "guard") if refusal else "allowed",
+            reason=reason or (type(refusal).__name__ if refusal else event),
+            subject=subject,  # pseudonymised by the log, which also refuses it in free text
+            request_id=getattr(support, "request_id", None),
+            client_request_id=getattr(support, "client_request_id", None),
+            model_version=getattr(support, "model_version", None),
+            details=details,
+        )

@@ -1,0 +1,71 @@
+"""The consent ledger: withdrawals, and which consent subject each enrolled person belongs to.
+
+Withdrawal takes effect at once: the subject's tokens are refused from the next call on, even
+while they are still within their lifetime. Enrollment through the guard records
+``(container, person) -> subject``, so identify can suppress candidates whose person has no live
+consent, and erasure can find everything stored for a subject.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ._store import GuardStore
+
+__all__ = ["ConsentLedger"]
+
+_WITHDRAWN = "consent-withdrawn"
+_PERSONS = "consent-person"
+
+
+def _person_key(kind: str, container_id: str | None, person_id: str) -> str:
+    return f"{kind}:{container_id or ''}:{person_id.lower()}"
+
+
+class ConsentLedger:
+    """Consent state on a ``GuardStore``."""
+
+    def __init__(self, store: GuardStore, *, clock: Callable[[], float]) -> None:
+        self._store = store
+        self._clock = clock
+
+    def withdraw(self, subject: str) -> None:
+        """Record that ``subject`` withdrew consent; their tokens are refused from now on."""
+        self._store.put(_WITHDRAWN, subject, f"{self._clock():.3f}".encode())
+
+    def is_withdrawn(self, subject: str) -> bool:
+        return self._store.get(_WITHDRAWN, subject) is not None
+
+    def record_enrollment(
+        self, kind: str, container_id: str | None, person_id: str, subject: str
+    ) -> None:
+        """Remember that a person's faces were enrolled under ``subject``'s consent."""
+        self._store.put(_PERSONS, _person_key(kind, container_id, person_id), subject.encode())
+
+    def subject_of(self, kind: str, container_id: str | None, person_id: str) -> str | None:
+        raw = self._store.get(_PERSONS, _person_key(kind, container_id, person_id))
+        return None if raw is None else raw.decode()
+
+    def has_live_consent(self, kind: str, container_id: str | None, person_id: str) -> bool:
+        """Whether the person was enrolled under a consent that has not been withdrawn."""
+        subject = self.subject_of(kind, container_id, person_id)
+        return subject is not None and not self.is_withdrawn(subject)
+
+    def forget_person(self, kind: str, container_id: str | None, person_id: str) -> None:
+        self._store.delete(_PERSONS, _person_key(kind, container_id, person_id))
+
+    def forget_container(self, kind: str, container_id: str) -> None:
+        prefix = f"{kind}:{container_id}:"
+        for key in self._store.keys(_PERSONS):
+            if key.startswith(prefix):
+                self._store.delete(_PERSONS, key)
+
+    def persons_of(self, subject: str) -> list[tuple[str, str, str]]:
+        """``(kind, container_id, person_id)`` of every person enrolled under ``subject``:
+        what to delete when the subject asks for erasure."""
+        found = []
+        for key in self._store.keys(_PERSONS):
+            if self._store.get(_PERSONS, key) == subject.encode():
+                kind, container_id, person_id = key.split(":", 2)
+                found.append((kind, container_id, person_id))
+        return found

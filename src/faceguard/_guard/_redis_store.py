@@ -1,0 +1,244 @@
+"""A ``GuardStore`` on a Redis server, shared by every app instance that points at it.
+
+Values live at ``{prefix}:{namespace}:{key}`` and expire with the server's TTL
+(``SET ... PX``); ``add_if_absent`` is ``SET NX PX``, atomic on the server. Event counts live
+in sorted sets at ``{prefix}#events:{namespace}:{key}`` (outside the ``{prefix}:`` key
+space, so ``keys`` never sees them) and are counted by a Lua script that reads the
+SERVER's clock, so machines with skewed clocks agree on the window.
+
+Every Redis failure (refused or lost connection, timeout, authentication, an error reply)
+raises ``GuardStoreError``, never a ``redis`` exception; by default a request waits at
+most 5 s and a lost connection is retried once, so a dead server fails closed quickly. The
+``socket_timeout`` and ``socket_connect_timeout`` query parameters of the URL override the
+timeouts. The password in the URL never appears in ``repr`` or in an error.
+
+Requires the ``redis`` package: ``pip install "faceguard[redis]"``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .._exceptions import ConfigurationError, GuardStoreError
+
+if TYPE_CHECKING:
+    import redis
+
+__all__ = ["RedisStore"]
+
+_T = TypeVar("_T")
+
+_DEFAULT_TIMEOUT = 5.0
+"""Seconds a connect or a reply may take before the call fails closed."""
+
+# KEYS[1] the sorted set; ARGV[1] window in microseconds, ARGV[2] a unique member,
+# ARGV[3] the set's expiry in milliseconds. Scores are the server's time in microseconds
+# (below 2**53, exact in Lua's doubles). An event older than the window is one whose score
+# is <= now - window, as in MemoryStore.
+_COUNT_EVENT_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
+redis.call('ZADD', KEYS[1], now, ARGV[2])
+local n = redis.call('ZCARD', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return n
+"""
+
+_GLOB_SPECIAL = frozenset("\\*?[]")
+
+
+def _glob_escape(text: str) -> str:
+    return "".join("\\" + ch if ch in _GLOB_SPECIAL else ch for ch in text)
+
+
+def _redact(url: str) -> str:
+    """``url`` with any password (in the authority or the query) replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, _, hostport = netloc.rpartition("@")
+            user, has_password, _ = userinfo.partition(":")
+            netloc = f"{user}:***@{hostport}" if has_password else netloc
+        query = urlencode(
+            [
+                (name, "***" if name.lower() == "password" else value)
+                for name, value in parse_qsl(parts.query, keep_blank_values=True)
+            ],
+            safe="*",
+        )
+        return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+    except ValueError:
+        return "<unparseable url>"
+
+
+def _ms(seconds: float) -> int:
+    """Whole milliseconds for PX/PEXPIRE, at least 1."""
+    return max(1, math.ceil(seconds * 1000 - 1e-6))
+
+
+class RedisStore:
+    """A ``GuardStore`` on Redis.
+
+    Give ``url`` (``redis://[:password@]host:port/db``, ``rediss://`` for TLS,
+    ``unix:///path.sock``), or a ready ``client`` (a ``redis.Redis`` made with
+    ``decode_responses=False``; the store then leaves closing it to you).
+    """
+
+    def __init__(
+        self,
+        url: str = "redis://127.0.0.1:6379/0",
+        *,
+        prefix: str = "faceguard",
+        client: redis.Redis | None = None,
+    ) -> None:
+        try:
+            import redis
+            from redis.backoff import ExponentialBackoff
+            from redis.retry import Retry
+        except ImportError:
+            raise ConfigurationError(
+                'RedisStore needs the redis package: pip install "faceguard[redis]"'
+            ) from None
+        if not prefix:
+            raise ConfigurationError("RedisStore prefix must not be empty")
+        self._prefix = prefix
+        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        self._closed = False
+        if client is None:
+            try:
+                # Keyword defaults; timeouts given in the URL's query win over them.
+                client = redis.Redis.from_url(
+                    url,
+                    socket_timeout=_DEFAULT_TIMEOUT,
+                    socket_connect_timeout=_DEFAULT_TIMEOUT,
+                    retry=Retry(ExponentialBackoff(cap=0.1, base=0.01), 1),
+                    decode_responses=False,
+                )
+            except (ValueError, TypeError) as exc:
+                # The message may quote the URL; do not repeat it (it may hold a password).
+                raise ConfigurationError(
+                    f"RedisStore: invalid Redis URL {_redact(url)!r} ({type(exc).__name__})"
+                ) from None
+            self._owns_client = True
+            self._where = _redact(url)
+        else:
+            self._owns_client = False
+            self._where = f"<{type(client).__name__} client>"
+        pool_kwargs: dict[str, Any] = getattr(client.connection_pool, "connection_kwargs", {})
+        if pool_kwargs.get("decode_responses"):
+            raise ConfigurationError(
+                "RedisStore needs a client made with decode_responses=False (values are bytes)"
+            )
+        self._client: redis.Redis = client
+        self._count_script = client.register_script(_COUNT_EVENT_LUA)
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _key(self, namespace: str, key: str) -> str:
+        self._check_namespace(namespace)
+        return f"{self._prefix}:{namespace}:{key}"
+
+    def _events_key(self, namespace: str, key: str) -> str:
+        self._check_namespace(namespace)
+        return f"{self._prefix}#events:{namespace}:{key}"
+
+    @staticmethod
+    def _check_namespace(namespace: str) -> None:
+        # A ':' would make (ns "a", key "b:c") and (ns "a:b", key "c") the same Redis key.
+        if not namespace or ":" in namespace:
+            raise ValueError("a RedisStore namespace must be non-empty and contain no ':'")
+
+    def _call(self, action: str, op: Callable[[redis.Redis], _T]) -> _T:
+        if self._closed:
+            raise GuardStoreError("Redis guard store is closed")
+        try:
+            return op(self._client)
+        except self._errors as exc:
+            # redis-py's messages name the host and the failure, never the password; the
+            # exception is not chained, so no frame keeps the arguments.
+            raise GuardStoreError(
+                f"Redis guard store: {action} failed ({type(exc).__name__}: {exc})"
+            ) from None
+
+    @staticmethod
+    def _bytes(action: str, reply: object) -> bytes | None:
+        if reply is None or isinstance(reply, bytes):
+            return reply
+        raise GuardStoreError(f"Redis guard store: {action} got a {type(reply).__name__} reply")
+
+    # -- GuardStore --------------------------------------------------------------------------
+
+    def put(self, namespace: str, key: str, value: bytes, *, ttl: float | None = None) -> None:
+        name = self._key(namespace, key)
+        blob = bytes(value)
+        if ttl is not None and ttl <= 0:
+            # Already expired: as if stored and gone (Redis refuses PX 0).
+            self._call("put", lambda r: r.delete(name))
+            return
+        px = None if ttl is None else _ms(ttl)
+        self._call("put", lambda r: r.set(name, blob, px=px))
+
+    def get(self, namespace: str, key: str) -> bytes | None:
+        name = self._key(namespace, key)
+        return self._bytes("get", self._call("get", lambda r: r.get(name)))
+
+    def delete(self, namespace: str, key: str) -> None:
+        name = self._key(namespace, key)
+        self._call("delete", lambda r: r.delete(name))
+
+    def add_if_absent(
+        self, namespace: str, key: str, value: bytes, *, ttl: float | None = None
+    ) -> bool:
+        name = self._key(namespace, key)
+        blob = bytes(value)
+        if ttl is not None and ttl <= 0:
+            # Stored and expired at once: it "wins" exactly when no live value is there.
+            return self._call("add_if_absent", lambda r: r.exists(name)) == 0
+        px = None if ttl is None else _ms(ttl)
+        reply = self._call("add_if_absent", lambda r: r.set(name, blob, px=px, nx=True))
+        return reply is True
+
+    def count_event(self, namespace: str, key: str, *, window: float) -> int:
+        name = self._events_key(namespace, key)
+        window_us = max(0, math.ceil(window * 1_000_000 - 1e-3))
+        args: list[int | str] = [window_us, uuid.uuid4().hex, _ms(window)]
+        reply = self._call(
+            "count_event", lambda r: self._count_script(keys=[name], args=args, client=r)
+        )
+        if not isinstance(reply, int):
+            raise GuardStoreError(
+                f"Redis guard store: count_event got a {type(reply).__name__} reply"
+            )
+        return reply
+
+    def keys(self, namespace: str) -> list[str]:
+        start = self._key(namespace, "")
+        pattern = _glob_escape(start) + "*"
+
+        def scan(r: redis.Redis) -> list[str]:
+            found: set[str] = set()  # SCAN may return a key more than once
+            for name in r.scan_iter(match=pattern, count=500):
+                raw = name if isinstance(name, bytes) else str(name).encode()
+                found.add(raw.decode("utf-8", "surrogateescape")[len(start) :])
+            return sorted(found)
+
+        return self._call("keys", scan)
+
+    def close(self) -> None:
+        """Close the connections this store opened; later calls raise ``GuardStoreError``."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._owns_client:
+            with contextlib.suppress(*self._errors):
+                self._client.close()
+
+    def __repr__(self) -> str:
+        return f"RedisStore({self._where!r}, prefix={self._prefix!r})"

@@ -1,0 +1,158 @@
+"""The faceId registry: which faceIds this application created, when, and with which model.
+
+A faceId names a biometric template the service keeps for ``faceIdTimeToLive`` seconds. Every
+detect that returns faceIds records them here, with the issue time taken *before* the request
+was sent (so the local expiry is never later than the service's), the TTL, both models, the
+endpoint and the consent subject. Before verify, identify, group and find-similar, the registry
+refuses a faceId that is expired (with a safety margin), unknown, of another recognition model
+than its peers or the target container, from another endpoint, or not bound to consent.
+
+Errors name faceIds by position and describe their age and model; they never print the id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+from .._exceptions import FaceIdError
+from ._store import GuardStore
+
+__all__ = ["FaceIdRecord", "FaceIdRegistry"]
+
+_NS = "faceid"
+_CONTAINER_NS = "container-model"
+
+
+@dataclass(frozen=True)
+class FaceIdRecord:
+    """What the registry knows about one faceId."""
+
+    issued_at: float
+    """Wall-clock time taken just before the detect request was sent."""
+    ttl: int
+    detection_model: str
+    recognition_model: str
+    endpoint: str
+    subject: str | None
+    """The consent subject the faceId is bound to, or None if it is not bound (for example a
+    second face in an image detected under a single-subject token)."""
+
+
+class FaceIdRegistry:
+    """faceId bookkeeping on a ``GuardStore``."""
+
+    def __init__(
+        self, store: GuardStore, *, clock: Callable[[], float], margin: float | None = None
+    ) -> None:
+        if margin is not None and margin < 0:
+            raise ValueError("the faceId safety margin must not be negative")
+        self._store = store
+        self._clock = clock
+        self._margin = margin
+
+    def margin_for(self, ttl: int) -> float:
+        """Seconds before the service's expiry at which faceguard stops using a faceId."""
+        return self._margin if self._margin is not None else max(30.0, ttl / 100)
+
+    def record(self, face_id: str, record: FaceIdRecord) -> None:
+        """Remember a faceId the service just returned."""
+        data = json.dumps(asdict(record), separators=(",", ":")).encode()
+        self._store.put(_NS, face_id.lower(), data, ttl=record.ttl)
+
+    def lookup(self, face_id: str) -> FaceIdRecord | None:
+        """The record of a faceId, or None."""
+        raw = self._store.get(_NS, face_id.lower())
+        return None if raw is None else FaceIdRecord(**json.loads(raw))
+
+    def forget(self, face_id: str) -> None:
+        """Drop a faceId (expired, revoked, or reported missing by the service)."""
+        self._store.delete(_NS, face_id.lower())
+
+    def forget_subject(self, subject: str) -> int:
+        """Drop every faceId bound to ``subject`` (on withdrawal); returns how many."""
+        dropped = 0
+        for face_id in self._store.keys(_NS):
+            record = self.lookup(face_id)
+            if record is not None and record.subject == subject:
+                self.forget(face_id)
+                dropped += 1
+        return dropped
+
+    def remember_container_model(self, kind: str, container_id: str, model: str) -> None:
+        """The recognition model a container was created with (fixed for its lifetime)."""
+        self._store.put(_CONTAINER_NS, f"{kind}:{container_id}", model.encode())
+
+    def container_model(self, kind: str, container_id: str) -> str | None:
+        raw = self._store.get(_CONTAINER_NS, f"{kind}:{container_id}")
+        return None if raw is None else raw.decode()
+
+    def forget_container(self, kind: str, container_id: str) -> None:
+        self._store.delete(_CONTAINER_NS, f"{kind}:{container_id}")
+
+    def check(
+        self,
+        face_ids: Sequence[str],
+        *,
+        endpoint: str,
+        container_model: str | None,
+        allow_unknown: bool,
+    ) -> list[FaceIdRecord | None]:
+        """Refuse the call unless every faceId may be used; returns their records.
+
+        Raises:
+            FaceIdError: ``reason`` is ``unknown``, ``expired``, ``unconsented``,
+                ``resource_mismatch`` or ``model_mismatch``.
+        """
+        now = self._clock()
+        records: list[FaceIdRecord | None] = []
+        models: set[str] = set()
+        for index, face_id in enumerate(face_ids, start=1):
+            record = self.lookup(face_id)
+            if record is None:
+                if not allow_unknown:
+                    raise FaceIdError(
+                        "unknown",
+                        f"faceId #{index} was not detected through this guard (or has expired "
+                        "and been purged): its age, model and consent cannot be shown",
+                    )
+                records.append(None)
+                continue
+            age = now - record.issued_at
+            margin = self.margin_for(record.ttl)
+            if age >= record.ttl - margin:
+                self.forget(face_id)
+                raise FaceIdError(
+                    "expired",
+                    f"faceId #{index} is {age:.0f} s old; it was issued with a {record.ttl} s TTL "
+                    f"and faceguard stops using faceIds {margin:.0f} s before the service "
+                    "forgets them: detect the face again",
+                )
+            if record.endpoint != endpoint:
+                raise FaceIdError(
+                    "resource_mismatch",
+                    f"faceId #{index} was created by another Face resource",
+                )
+            if record.subject is None:
+                raise FaceIdError(
+                    "unconsented",
+                    f"faceId #{index} is not bound to consent (it was not the target face of "
+                    "its detection): detect it under its own subject's consent token",
+                )
+            models.add(record.recognition_model)
+            records.append(record)
+        if len(models) > 1:
+            raise FaceIdError(
+                "model_mismatch",
+                "the faceIds come from different recognition models "
+                f"({', '.join(sorted(models))}); faces can only be compared within one model",
+            )
+        if container_model is not None and models and models != {container_model}:
+            (model,) = models
+            raise FaceIdError(
+                "model_mismatch",
+                f"the faceIds were detected with {model} but the target container uses "
+                f"{container_model}; detect again with recognition_model={container_model!r}",
+            )
+        return records

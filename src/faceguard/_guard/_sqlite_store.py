@@ -1,0 +1,256 @@
+"""A ``GuardStore`` in one SQLite file: survives restarts, shared by threads and processes.
+
+Every write runs in a ``BEGIN IMMEDIATE`` transaction, which takes the database's write
+lock before reading, so ``add_if_absent`` and ``count_event`` are atomic between threads of
+this process (which share one connection behind a lock) and between processes that open the
+same file (which wait for each other up to ``timeout`` seconds). Files use WAL mode, so
+readers do not block the writer.
+
+Expiry times are absolute readings of ``clock``: processes sharing a file must share a clock
+(the default, ``time.time``, is the machine's). Expired rows are invisible at once and
+deleted by a later write (the key's own, or a sweep at most once a minute per process).
+
+Every failure (a locked database past the timeout, an unreadable or unwritable file, a
+closed store) raises ``GuardStoreError``, never a ``sqlite3`` exception.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from .._exceptions import GuardStoreError
+
+__all__ = ["SQLiteStore"]
+
+_T = TypeVar("_T")
+
+_PURGE_INTERVAL = 60.0
+"""Seconds (of ``clock``) between two sweeps of expired rows by one process."""
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS kv (
+        ns TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value BLOB NOT NULL,
+        expires REAL,
+        PRIMARY KEY (ns, key)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS kv_expires ON kv (expires) WHERE expires IS NOT NULL",
+    """CREATE TABLE IF NOT EXISTS events (
+        id INTEGER PRIMARY KEY,
+        ns TEXT NOT NULL,
+        key TEXT NOT NULL,
+        at REAL NOT NULL,
+        expires REAL NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS events_key ON events (ns, key, at)",
+    "CREATE INDEX IF NOT EXISTS events_expires ON events (expires)",
+)
+
+_LIVE = "(expires IS NULL OR expires > ?)"
+
+
+def _failure(action: str, exc: BaseException) -> GuardStoreError:
+    # The sqlite3 message names the failure (locked, readonly, unable to open...), never a
+    # stored key or value; the exception is not chained, so no frame keeps the arguments.
+    return GuardStoreError(f"SQLite guard store: {action} failed ({type(exc).__name__}: {exc})")
+
+
+class SQLiteStore:
+    """A ``GuardStore`` in a SQLite file (or ``":memory:"``, private to this object).
+
+    ``timeout`` is how long a write waits for another process's write lock before it fails
+    with ``GuardStoreError``.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        clock: Callable[[], float] = time.time,
+        timeout: float = 5.0,
+    ) -> None:
+        self._path = os.fspath(path)
+        self._clock = clock
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._last_purge = float("-inf")
+        self._conn: sqlite3.Connection | None = None
+        try:
+            conn = sqlite3.connect(
+                self._path,
+                timeout=timeout,
+                isolation_level=None,  # autocommit; transactions are explicit
+                check_same_thread=False,  # threads share it, one at a time, under _lock
+            )
+        except (sqlite3.Error, OSError) as exc:
+            raise _failure("open", exc) from None
+        try:
+            self._initialise(conn)
+        except (sqlite3.Error, OSError) as exc:
+            conn.close()
+            raise _failure("open", exc) from None
+        self._conn = conn
+
+    def _initialise(self, conn: sqlite3.Connection) -> None:
+        # Several processes may open a new file at once; switching it to WAL takes an
+        # exclusive lock that SQLite may refuse without waiting, so retry until the timeout.
+        deadline = time.monotonic() + self._timeout
+        while True:
+            try:
+                if self._path != ":memory:":
+                    conn.execute("PRAGMA journal_mode=WAL").fetchall()
+                    conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _SCHEMA:
+                        conn.execute(statement)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                return
+            except sqlite3.OperationalError as exc:
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                if not busy or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _read(self, action: str, op: Callable[[sqlite3.Connection, float], _T]) -> _T:
+        with self._lock:
+            conn = self._open_connection()
+            try:
+                return op(conn, self._clock())
+            except sqlite3.Error as exc:
+                raise _failure(action, exc) from None
+
+    def _write(self, action: str, op: Callable[[sqlite3.Connection, float], _T]) -> _T:
+        with self._lock:
+            conn = self._open_connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    # Read the clock once the write lock is held, so that writers from
+                    # several processes see time advance in the order they commit.
+                    now = self._clock()
+                    result = op(conn, now)
+                    self._maybe_purge(conn, now)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        with contextlib.suppress(sqlite3.Error):
+                            conn.execute("ROLLBACK")
+                    raise
+                return result
+            except sqlite3.Error as exc:
+                raise _failure(action, exc) from None
+
+    def _open_connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise GuardStoreError("SQLite guard store is closed")
+        return self._conn
+
+    def _maybe_purge(self, conn: sqlite3.Connection, now: float) -> None:
+        if now - self._last_purge < _PURGE_INTERVAL:
+            return
+        conn.execute("DELETE FROM kv WHERE expires IS NOT NULL AND expires <= ?", (now,))
+        conn.execute("DELETE FROM events WHERE expires <= ?", (now,))
+        self._last_purge = now
+
+    # -- GuardStore --------------------------------------------------------------------------
+
+    def put(self, namespace: str, key: str, value: bytes, *, ttl: float | None = None) -> None:
+        blob = bytes(value)
+
+        def op(conn: sqlite3.Connection, now: float) -> None:
+            expires = None if ttl is None else now + ttl
+            conn.execute(
+                "INSERT INTO kv (ns, key, value, expires) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, "
+                "expires = excluded.expires",
+                (namespace, key, blob, expires),
+            )
+
+        self._write("put", op)
+
+    def get(self, namespace: str, key: str) -> bytes | None:
+        def op(conn: sqlite3.Connection, now: float) -> bytes | None:
+            row = conn.execute(
+                f"SELECT value FROM kv WHERE ns = ? AND key = ? AND {_LIVE}",  # noqa: S608
+                (namespace, key, now),
+            ).fetchone()
+            return None if row is None else bytes(row[0])
+
+        return self._read("get", op)
+
+    def delete(self, namespace: str, key: str) -> None:
+        def op(conn: sqlite3.Connection, _now: float) -> None:
+            conn.execute("DELETE FROM kv WHERE ns = ? AND key = ?", (namespace, key))
+
+        self._write("delete", op)
+
+    def add_if_absent(
+        self, namespace: str, key: str, value: bytes, *, ttl: float | None = None
+    ) -> bool:
+        blob = bytes(value)
+
+        def op(conn: sqlite3.Connection, now: float) -> bool:
+            expires = None if ttl is None else now + ttl
+            # One statement under the write lock: insert, or take over an expired row.
+            cursor = conn.execute(
+                "INSERT INTO kv (ns, key, value, expires) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, "
+                "expires = excluded.expires "
+                "WHERE kv.expires IS NOT NULL AND kv.expires <= ?",
+                (namespace, key, blob, expires, now),
+            )
+            return cursor.rowcount == 1
+
+        return self._write("add_if_absent", op)
+
+    def count_event(self, namespace: str, key: str, *, window: float) -> int:
+        def op(conn: sqlite3.Connection, now: float) -> int:
+            conn.execute(
+                "DELETE FROM events WHERE ns = ? AND key = ? AND at <= ?",
+                (namespace, key, now - window),
+            )
+            conn.execute(
+                "INSERT INTO events (ns, key, at, expires) VALUES (?, ?, ?, ?)",
+                (namespace, key, now, now + window),
+            )
+            row = conn.execute(
+                "SELECT COUNT(*) FROM events WHERE ns = ? AND key = ?", (namespace, key)
+            ).fetchone()
+            return int(row[0])
+
+        return self._write("count_event", op)
+
+    def keys(self, namespace: str) -> list[str]:
+        def op(conn: sqlite3.Connection, now: float) -> list[str]:
+            rows = conn.execute(
+                f"SELECT key FROM kv WHERE ns = ? AND {_LIVE} ORDER BY key",  # noqa: S608
+                (namespace, now),
+            ).fetchall()
+            return [str(row[0]) for row in rows]
+
+        return self._read("keys", op)
+
+    def close(self) -> None:
+        """Close the connection; later calls raise ``GuardStoreError``. Idempotent."""
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self._path!r})"

@@ -1,0 +1,48 @@
+"""Erasure of a subject: withdraw consent, then delete everything enrolled under it.
+
+Withdrawal takes effect in the ledger at once (the subject's tokens are refused from the next
+call on). Then every person (in person groups) and every face (in face lists) the ledger maps
+to the subject is deleted through the ordinary delete operations, which the guard always
+allows and audits. Person Directory persons cannot be deleted through the v1.2 GA API; they
+are reported, not silently skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .._guard._engine import Guard
+from .._transport._spec import RequestSpec
+from ._kinds import FACE_LISTS, LARGE_FACE_LISTS, LARGE_PERSON_GROUPS, PERSON_GROUPS
+
+__all__ = ["ErasurePlan", "plan_erasure"]
+
+_DELETE: dict[str, Callable[[str, str], RequestSpec[None]]] = {
+    "personGroup": PERSON_GROUPS.delete_person,
+    "largePersonGroup": LARGE_PERSON_GROUPS.delete_person,
+    "faceList": FACE_LISTS.delete_face,
+    "largeFaceList": LARGE_FACE_LISTS.delete_face,
+}
+
+
+@dataclass(frozen=True)
+class ErasurePlan:
+    """The deletions erasing a subject, and what the GA API cannot delete."""
+
+    deletions: list[RequestSpec[None]] = field(default_factory=list)
+    not_erasable: list[tuple[str, str, str]] = field(default_factory=list)
+    """``(kind, container_id, id)`` entries no v1.2 GA operation deletes (Person Directory)."""
+
+
+def plan_erasure(guard: Guard, subject: str) -> ErasurePlan:
+    """Withdraw ``subject``'s consent now and list the deletions that erase their data."""
+    guard.withdraw(subject)
+    plan = ErasurePlan()
+    for kind, container_id, item_id in guard.ledger.persons_of(subject):
+        delete = _DELETE.get(kind)
+        if delete is None:
+            plan.not_erasable.append((kind, container_id, item_id))
+        else:
+            plan.deletions.append(delete(container_id, item_id))
+    return plan
