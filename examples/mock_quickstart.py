@@ -23,11 +23,15 @@ import uuid
 import httpx
 
 import faceguard
-from faceguard import FaceAttributeType, FaceClient
-from faceguard._guard._consent import ConsentIssuer, ConsentVerifier
-from faceguard._guard._policy import GuardPolicy
-from faceguard._guard._store import MemoryStore
-from faceguard._guard._usecases import UseCase
+from faceguard import (
+    ConsentIssuer,
+    ConsentVerifier,
+    FaceAttributeType,
+    FaceClient,
+    GuardPolicy,
+    MemoryStore,
+    UseCase,
+)
 
 PERSON_ID = str(uuid.uuid4())
 FACE_ID = str(uuid.uuid4())

@@ -48,6 +48,24 @@ if TYPE_CHECKING:
     from ._client import AsyncFaceClient as AsyncFaceClient
     from ._client import ContentSafetyClient as ContentSafetyClient
     from ._client import FaceClient as FaceClient
+    from ._guard._audit import AuditLog as AuditLog
+    from ._guard._audit import ChainReport as ChainReport
+    from ._guard._audit import verify_chain as verify_chain
+    from ._guard._consent import ConsentClaims as ConsentClaims
+    from ._guard._consent import ConsentIssuer as ConsentIssuer
+    from ._guard._consent import ConsentScope as ConsentScope
+    from ._guard._consent import ConsentVerifier as ConsentVerifier
+    from ._guard._consent import generate_keypair as generate_keypair
+    from ._guard._ledger import ConsentLedger as ConsentLedger
+    from ._guard._override import Override as Override
+    from ._guard._policy import GuardPolicy as GuardPolicy
+    from ._guard._redis_store import RedisStore as RedisStore
+    from ._guard._sqlite_store import SQLiteStore as SQLiteStore
+    from ._guard._store import GuardStore as GuardStore
+    from ._guard._store import MemoryStore as MemoryStore
+    from ._guard._usecases import Deployment as Deployment
+    from ._guard._usecases import UseCase as UseCase
+    from ._operations.erasure import ErasurePlan as ErasurePlan
     from ._pagination import AsyncPager as AsyncPager
     from ._pagination import SyncPager as SyncPager
     from ._polling import AsyncTrainingPoller as AsyncTrainingPoller
@@ -61,6 +79,24 @@ if TYPE_CHECKING:
 
 # Public name -> the private module that defines it, imported on first access.
 _LAZY: dict[str, str] = {
+    "GuardPolicy": "._guard._policy",
+    "UseCase": "._guard._usecases",
+    "Deployment": "._guard._usecases",
+    "Override": "._guard._override",
+    "ConsentIssuer": "._guard._consent",
+    "ConsentVerifier": "._guard._consent",
+    "ConsentClaims": "._guard._consent",
+    "ConsentScope": "._guard._consent",
+    "ConsentLedger": "._guard._ledger",
+    "GuardStore": "._guard._store",
+    "MemoryStore": "._guard._store",
+    "SQLiteStore": "._guard._sqlite_store",
+    "RedisStore": "._guard._redis_store",
+    "AuditLog": "._guard._audit",
+    "verify_chain": "._guard._audit",
+    "ChainReport": "._guard._audit",
+    "ErasurePlan": "._operations.erasure",
+    "generate_keypair": "._guard._consent",
     "AsyncContentSafetyClient": "._client",
     "AsyncFaceClient": "._client",
     "ContentSafetyClient": "._client",
@@ -87,48 +123,68 @@ __all__ = [
     "AsyncFaceClient",
     "AsyncPager",
     "AsyncTrainingPoller",
+    "AuditLog",
     "AuthenticationError",
     "BadRequestError",
+    "ChainReport",
     "ConfigurationError",
     "ConflictError",
+    "ConsentClaims",
+    "ConsentIssuer",
+    "ConsentLedger",
     "ConsentRejectedError",
     "ConsentRequiredError",
+    "ConsentScope",
+    "ConsentVerifier",
     "ContentSafetyClient",
+    "Deployment",
     "DetectionModel",
+    "ErasurePlan",
     "FaceAttributeType",
     "FaceClient",
     "FaceGuardError",
     "FaceIdError",
     "FindSimilarMatchMode",
     "GuardError",
+    "GuardPolicy",
+    "GuardStore",
     "GuardStoreError",
     "InternalServerError",
     "InvalidImageError",
     "InvalidInputError",
     "LivenessGuardError",
     "LivenessOperationMode",
+    "MemoryStore",
     "NotFoundError",
     "OperationError",
+    "Override",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "PollingTimeoutError",
     "RateLimitError",
     "RecognitionModel",
+    "RedisStore",
     "RetiredAttributeError",
     "RetryPolicy",
+    "SQLiteStore",
     "SupportInfo",
     "TrainingFailedError",
     "TrainingPoller",
     "UnknownRouteError",
     "UnsupportedMediaTypeError",
+    "UseCase",
     "UseCaseError",
     "__version__",
+    "generate_keypair",
+    "verify_chain",
 ]
 
 
 def _public(obj: Any) -> Any:
     """Tracebacks and reprs name the public location, e.g. ``faceguard.RateLimitError``."""
-    if isinstance(obj, type) and obj.__module__.startswith(f"{__name__}."):
+    if (isinstance(obj, type) or callable(obj)) and getattr(obj, "__module__", "").startswith(
+        f"{__name__}."
+    ):
         obj.__module__ = __name__
     return obj
 
