@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic.alias_generators import to_camel
 
 from .._exceptions import SupportInfo
+from ._results import ResultList
 
 __all__ = ["FaceModel", "OpenEnum", "RequestModel", "ResultList"]
 
@@ -55,16 +56,3 @@ class RequestModel(BaseModel):
     def to_wire(self) -> dict[str, Any]:
         """The JSON body the service expects."""
         return self.model_dump(by_alias=True, exclude_none=True, mode="json")
-
-
-T = TypeVar("T")
-
-
-class ResultList(list[T]):
-    """A list result (detect, identify, find-similar, list calls) that keeps its support info."""
-
-    _support: SupportInfo | None = None
-
-    def support_info(self) -> dict[str, Any]:
-        """API path, request ids and model version of the call that returned this list."""
-        return self._support.as_dict() if self._support is not None else {}
