@@ -502,6 +502,45 @@ def _wall_and_cpu_s(python: str, code: str, env: dict[str, str]) -> tuple[float,
     return wall, cpu
 
 
+# Cold start: what an application pays before its first request, not just ``import X``.
+COLD_START = {
+    "faceguard": (
+        "from faceguard import FaceClient; "
+        "FaceClient('https://x.cognitiveservices.azure.com', api_key='k')"
+    ),
+    "azure.ai.vision.face": (
+        "from azure.ai.vision.face import FaceClient; "
+        "from azure.core.credentials import AzureKeyCredential; "
+        "FaceClient('https://x.cognitiveservices.azure.com', AzureKeyCredential('k'))"
+    ),
+}
+
+
+def measure_cold_start(
+    python: str, modules: list[str], repeats: int, bytecode: str
+) -> dict[str, dict[str, float]]:
+    """Median wall and CPU ms of importing the client class and building one client."""
+    env = import_env(bytecode)
+    present = [m for m in modules if importable(python, m)]
+    for module in present:
+        _wall_and_cpu_s(python, COLD_START[module], env)
+    walls: dict[str, list[float]] = {m: [] for m in present}
+    cpus: dict[str, list[float]] = {m: [] for m in present}
+    for _ in range(repeats):
+        base_wall, base_cpu = _wall_and_cpu_s(python, "pass", env)
+        for module in present:
+            wall, cpu = _wall_and_cpu_s(python, COLD_START[module], env)
+            walls[module].append(wall - base_wall)
+            cpus[module].append(cpu - base_cpu)
+    return {
+        m: {
+            "wall_ms": statistics.median(walls[m]) * 1000,
+            "cpu_ms": statistics.median(cpus[m]) * 1000,
+        }
+        for m in present
+    }
+
+
 def importable(python: str, module: str) -> bool:
     done = subprocess.run(
         [python, "-c", f"import importlib.util as u; print(u.find_spec({module!r}) is not None)"],
@@ -858,6 +897,25 @@ def print_report(results: dict[str, Any], out: Any) -> None:
             if shares:
                 top = ", ".join(f"{k} {v / 1000:.1f}" for k, v in list(shares.items())[:10])
                 print(f"  {module}: {top}", file=out)
+        cold = imports.get("cold_start") or {}
+        if cold:
+            print(
+                "\nCold start: import the client class and build one client "
+                "(python -c ... minus python -c 'pass', medians)",
+                file=out,
+            )
+            for module, fig in cold.items():
+                print(
+                    f"{module:<22} wall {fig['wall_ms']:>7.1f} ms   CPU {fig['cpu_ms']:>7.1f} ms",
+                    file=out,
+                )
+            if len(cold) == 2:
+                fg, az = cold["faceguard"], cold["azure.ai.vision.face"]
+                print(
+                    f"faceguard/azure cold start: wall {fg['wall_ms'] / az['wall_ms']:.2f}x, "
+                    f"CPU {fg['cpu_ms'] / az['cpu_ms']:.2f}x",
+                    file=out,
+                )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -970,6 +1028,12 @@ def main(argv: list[str] | None = None) -> int:
             "ratio_importtime": fg["importtime_us"] / az["importtime_us"] if both else None,
             "ratio_wall": fg["wall_ms"] / az["wall_ms"] if both else None,
             "ratio_cpu": fg["cpu_ms"] / az["cpu_ms"] if both else None,
+            "cold_start": measure_cold_start(
+                args.python,
+                ["faceguard", "azure.ai.vision.face"],
+                args.import_repeats,
+                args.bytecode,
+            ),
         }
 
     print_report(results, out)

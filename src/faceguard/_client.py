@@ -8,14 +8,10 @@ clients only wire it together.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import ClassVar
-
-import httpx
-from typing_extensions import Self
+from typing import TYPE_CHECKING, ClassVar
 
 from ._config import resolve_config
 from ._credentials import TokenAuth, TokenCredential
@@ -46,6 +42,10 @@ from ._transport._async import AsyncTransport
 from ._transport._retry import RetryPolicy
 from ._transport._spec import Service
 from ._transport._sync import SyncTransport
+
+if TYPE_CHECKING:
+    import httpx
+    from typing_extensions import Self
 
 __all__ = ["AsyncContentSafetyClient", "AsyncFaceClient", "ContentSafetyClient", "FaceClient"]
 
@@ -167,7 +167,7 @@ class _AsyncClient(AsyncGroup):
                 http_client=http_client,
                 transport=transport,
                 guard=Guard(guard, endpoint=config.endpoint),
-                sleep=sleep or asyncio.sleep,
+                sleep=sleep,
                 clock=clock or time.monotonic,
             )
         )

@@ -6,12 +6,10 @@ Nothing here runs at import; the environment is read when a client is built.
 from __future__ import annotations
 
 import os
-import platform
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import httpx
 
 from ._constants import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from ._credentials import Authenticator, KeyAuth, TokenAuth, TokenCredential
@@ -20,6 +18,9 @@ from ._logging import configure_from_env
 from ._transport._retry import RetryPolicy
 from ._transport._spec import Service
 from ._version import __version__
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["ClientConfig", "resolve_config"]
 
@@ -52,6 +53,10 @@ class ClientConfig:
 
 
 def _user_agent() -> str:
+    import platform
+
+    import httpx  # loaded with the first client, not with faceguard
+
     return (
         f"faceguard/{__version__} python/{platform.python_version()} "
         f"httpx/{httpx.__version__} ({platform.system()})"
@@ -73,6 +78,8 @@ def _check_endpoint(endpoint: str) -> str:
 
 
 def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
+    import httpx
+
     if isinstance(value, httpx.Timeout):
         return value
     if value is None:

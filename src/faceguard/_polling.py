@@ -11,18 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
 
 from ._constants import DEFAULT_POLL_INTERVAL, MAX_POLL_INTERVAL
 from ._exceptions import PollingTimeoutError, TrainingFailedError
 from ._transport._async import AsyncTransport
 from ._transport._spec import TrainSpec
 from ._transport._sync import SyncTransport
-from .models.collections import TrainingResult
 from .models.enums import TrainingStatus
+
+if TYPE_CHECKING:
+    from .models.collections import TrainingResult
 
 __all__ = ["AsyncTrainingPoller", "TrainingPoller"]
 
-ProgressCallback = Callable[[TrainingResult], None]
+ProgressCallback: TypeAlias = "Callable[[TrainingResult], None]"
 
 
 @dataclass(frozen=True)

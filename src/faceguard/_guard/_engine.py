@@ -20,7 +20,7 @@ from .._exceptions import (
     LivenessGuardError,
 )
 from .._transport._spec import GuardCheck, GuardInfo, RequestSpec
-from ..models._base import ResultList
+from ..models._results import ResultList
 from ._ledger import ConsentLedger
 from ._liveness import check_device_correlation_id, count_session
 from ._override import Override

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from .._constants import CONTENT_SAFETY_API_PATH, FACE_API_PATH
 from .._exceptions import GuardError, UnknownRouteError
 from ..models.enums import DetectionModel, RecognitionModel
 from ._attributes import check_attributes
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["CONTENT_SAFETY_ROUTES", "FACE_ROUTES", "GUARDED_MARK", "request_hooks"]
 

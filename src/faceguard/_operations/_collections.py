@@ -9,9 +9,7 @@ groups. Docstrings are templates (``$route``, ``$kind``) filled in per kind.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .._constants import (
     COLLECTION_USER_DATA_MAX,
@@ -28,8 +26,6 @@ from .._transport._spec import (
     RequestSpec,
     TrainSpec,
 )
-from ..models._base import ResultList
-from ..models.collections import AddFaceResult, CreatePersonResult, TrainingResult
 from ..models.enums import DetectionModel, RecognitionModel
 from . import _parsers
 from ._images import ImageInput, read_image
@@ -44,11 +40,17 @@ from ._inputs import (
     wire_bool,
 )
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from ..models._results import ResultList
+    from ..models.collections import AddFaceResult, CreatePersonResult, TrainingResult
+
 __all__ = ["FaceListKind", "LargeFaceListKind", "PersonContainerKind"]
 
-C = TypeVar("C", bound=BaseModel)  # the container model
-P = TypeVar("P", bound=BaseModel)  # the person model
-F = TypeVar("F", bound=BaseModel)  # the persisted face model
+C = TypeVar("C", bound="BaseModel")  # the container model
+P = TypeVar("P", bound="BaseModel")  # the person model
+F = TypeVar("F", bound="BaseModel")  # the persisted face model
 T = TypeVar("T")
 
 _ERASURE = frozenset({GuardCheck.ERASURE})
@@ -96,7 +98,7 @@ def _next_after(id_of: Callable[[Any], str]) -> Callable[..., Any]:
 class _Kind(Generic[C]):
     """What distinguishes one container kind from another, and the builders all kinds share."""
 
-    def __init__(self, kind: str, family: str, route: str, id_param: str, model: type[C]) -> None:
+    def __init__(self, kind: str, family: str, route: str, id_param: str, model: str) -> None:
         self.kind = kind
         """``PersonGroup``, ``LargePersonGroup``, ``FaceList`` or ``LargeFaceList``."""
         self.family = family
@@ -105,7 +107,7 @@ class _Kind(Generic[C]):
         """``/persongroups/{personGroupId}`` and the like."""
         self.id_param = id_param
         self.model = model
-        self.list_model: type[Any] = model
+        self.list_model: str = model
         """The model of one entry of the container list (face lists list a lighter one)."""
 
     @property
@@ -285,7 +287,7 @@ class _Kind(Generic[C]):
             "guard_checks": _ENROLLMENT,
             "guard": {"consent_operation": "enroll", "consent": consent},
         }
-        parse = _parsers.model(AddFaceResult)
+        parse = _parsers.model("collections.AddFaceResult")
         if source.url is not None:
             return self._spec(
                 "Add",
@@ -326,14 +328,14 @@ class _TrainableKind(_Kind[C]):
         REST: ``GET ${route}/training`` (``${family}_Get${kind}TrainingStatus``).
         Guard checks: none.
         """
-        return self._training_status(container_id, _parsers.model(TrainingResult))
+        return self._training_status(container_id, _parsers.model("collections.TrainingResult"))
 
 
 class PersonContainerKind(_TrainableKind[C], Generic[C, P, F]):
     """Person groups and large person groups: persons, their faces, training."""
 
     def __init__(
-        self, kind: str, route: str, id_param: str, model: type[C], person: type[P], face: type[F]
+        self, kind: str, route: str, id_param: str, model: str, person: str, face: str
     ) -> None:
         super().__init__(kind, "PersonGroupOperations", route, id_param, model)
         self.person_model = person
@@ -367,7 +369,7 @@ class PersonContainerKind(_TrainableKind[C], Generic[C, P, F]):
             "Create",
             "POST",
             container_id,
-            _parsers.model(CreatePersonResult),
+            _parsers.model("collections.CreatePersonResult"),
             suffix="Person",
             route="/persons",
             json=body,
@@ -560,9 +562,9 @@ class FaceListKind(_Kind[C], Generic[C, F]):
         kind: str,
         route: str,
         id_param: str,
-        model: type[C],
-        face: type[F],
-        list_model: type[Any] | None = None,
+        model: str,
+        face: str,
+        list_model: str | None = None,
     ) -> None:
         super().__init__(kind, "FaceListOperations", route, id_param, model)
         self.face_model = face

@@ -1,47 +1,63 @@
-"""The four container kinds of the Face API, each one instance of a shared builder class."""
+"""The four container kinds of the Face API, each one instance of a shared builder class.
+
+Models are named (``"collections.PersonGroup"``) and load on first use; the annotations give
+the type checker the model types.
+"""
 
 from __future__ import annotations
 
-from ..models.collections import (
-    FaceList,
-    FaceListFace,
-    FaceListItem,
-    LargeFaceList,
-    LargeFaceListFace,
-    LargePersonGroup,
-    LargePersonGroupPerson,
-    LargePersonGroupPersonFace,
-    PersonGroup,
-    PersonGroupPerson,
-    PersonGroupPersonFace,
-)
+from typing import TYPE_CHECKING
+
 from ._collections import FaceListKind, LargeFaceListKind, PersonContainerKind
+
+if TYPE_CHECKING:
+    from ..models.collections import (
+        FaceList,
+        FaceListFace,
+        LargeFaceList,
+        LargeFaceListFace,
+        LargePersonGroup,
+        LargePersonGroupPerson,
+        LargePersonGroupPersonFace,
+        PersonGroup,
+        PersonGroupPerson,
+        PersonGroupPersonFace,
+    )
 
 __all__ = ["FACE_LISTS", "LARGE_FACE_LISTS", "LARGE_PERSON_GROUPS", "PERSON_GROUPS"]
 
-PERSON_GROUPS = PersonContainerKind(
-    "PersonGroup",
-    "/persongroups/{personGroupId}",
-    "personGroupId",
-    PersonGroup,
-    PersonGroupPerson,
-    PersonGroupPersonFace,
+PERSON_GROUPS: PersonContainerKind[PersonGroup, PersonGroupPerson, PersonGroupPersonFace] = (
+    PersonContainerKind(
+        "PersonGroup",
+        "/persongroups/{personGroupId}",
+        "personGroupId",
+        "collections.PersonGroup",
+        "collections.PersonGroupPerson",
+        "collections.PersonGroupPersonFace",
+    )
 )
-LARGE_PERSON_GROUPS = PersonContainerKind(
+LARGE_PERSON_GROUPS: PersonContainerKind[
+    LargePersonGroup, LargePersonGroupPerson, LargePersonGroupPersonFace
+] = PersonContainerKind(
     "LargePersonGroup",
     "/largepersongroups/{largePersonGroupId}",
     "largePersonGroupId",
-    LargePersonGroup,
-    LargePersonGroupPerson,
-    LargePersonGroupPersonFace,
+    "collections.LargePersonGroup",
+    "collections.LargePersonGroupPerson",
+    "collections.LargePersonGroupPersonFace",
 )
-FACE_LISTS = FaceListKind(
-    "FaceList", "/facelists/{faceListId}", "faceListId", FaceList, FaceListFace, FaceListItem
+FACE_LISTS: FaceListKind[FaceList, FaceListFace] = FaceListKind(
+    "FaceList",
+    "/facelists/{faceListId}",
+    "faceListId",
+    "collections.FaceList",
+    "collections.FaceListFace",
+    "collections.FaceListItem",
 )
-LARGE_FACE_LISTS = LargeFaceListKind(
+LARGE_FACE_LISTS: LargeFaceListKind[LargeFaceList, LargeFaceListFace] = LargeFaceListKind(
     "LargeFaceList",
     "/largefacelists/{largeFaceListId}",
     "largeFaceListId",
-    LargeFaceList,
-    LargeFaceListFace,
+    "collections.LargeFaceList",
+    "collections.LargeFaceListFace",
 )

@@ -1,52 +1,66 @@
-"""Pure parsers from a raw response to typed results, shared by every operation."""
+"""Pure parsers from a raw response to typed results, shared by every operation.
+
+Models are named, not imported (``"detection.FaceDetectionResult"``): the pydantic models load
+on the first response that needs them, so importing the clients stays cheap.
+"""
 
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Callable
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, TypeAdapter
+from typing import TYPE_CHECKING, Any
 
 from .._transport._retry import parse_retry_after
 from .._transport._spec import RawResponse
-from ..models._base import ResultList
-from ..models.collections import TrainingResult
+from ..models._results import ResultList
 
-__all__ = ["binary", "empty", "face_page", "model", "model_list", "training_status"]
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
-M = TypeVar("M", bound=BaseModel)
+    from ..models.collections import TrainingResult
+
+__all__ = ["binary", "empty", "face_page", "model", "model_list", "resolve", "training_status"]
 
 
 @functools.cache
-def _list_adapter(cls: type[Any]) -> TypeAdapter[list[Any]]:
-    # Built on first use, not at import: import time is a measured target.
-    return TypeAdapter(list[cls])  # type: ignore[valid-type]
+def resolve(ref: str) -> Any:
+    """The model class named ``"<module>.<Class>"`` under ``faceguard.models``."""
+    module, name = ref.rsplit(".", 1)
+    return getattr(importlib.import_module(f"faceguard.models.{module}"), name)
 
 
-def model(cls: type[M]) -> Callable[[RawResponse], M]:
-    """Parse a JSON object into ``cls``."""
+@functools.cache
+def _list_adapter(ref: str) -> TypeAdapter[list[Any]]:
+    from pydantic import TypeAdapter
 
-    def parse(raw: RawResponse) -> M:
-        return cls.model_validate_json(raw.content)
+    item: Any = resolve(ref)
+    return TypeAdapter(list[item])
+
+
+def model(ref: str) -> Callable[[RawResponse], Any]:
+    """Parse a JSON object into the model named ``ref``."""
+
+    def parse(raw: RawResponse) -> Any:
+        return resolve(ref).model_validate_json(raw.content)
 
     return parse
 
 
-def model_list(cls: type[M]) -> Callable[[RawResponse], ResultList[M]]:
-    """Parse a JSON array of ``cls``."""
+def model_list(ref: str) -> Callable[[RawResponse], ResultList[Any]]:
+    """Parse a JSON array of the model named ``ref``."""
 
-    def parse(raw: RawResponse) -> ResultList[M]:
-        return ResultList(_list_adapter(cls).validate_json(raw.content))
+    def parse(raw: RawResponse) -> ResultList[Any]:
+        return ResultList(_list_adapter(ref).validate_json(raw.content))
 
     return parse
 
 
-def face_page(cls: type[M]) -> Callable[[RawResponse], tuple[list[M], str | None]]:
+def face_page(ref: str) -> Callable[[RawResponse], tuple[list[Any], str | None]]:
     """Parse one page of a Face ``start``/``top`` list (no continuation marker in the body)."""
-    parse_list = model_list(cls)
+    parse_list = model_list(ref)
 
-    def parse(raw: RawResponse) -> tuple[list[M], str | None]:
+    def parse(raw: RawResponse) -> tuple[list[Any], str | None]:
         return parse_list(raw), None
 
     return parse
@@ -64,5 +78,5 @@ def binary(raw: RawResponse) -> bytes:
 
 def training_status(raw: RawResponse) -> tuple[TrainingResult, float | None]:
     """A training status and the server's suggested polling interval."""
-    result = TrainingResult.model_validate_json(raw.content)
+    result = resolve("collections.TrainingResult").model_validate_json(raw.content)
     return result, parse_retry_after(raw.headers.get("retry-after"))

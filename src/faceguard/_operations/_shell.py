@@ -13,16 +13,18 @@ import functools
 import inspect
 import string
 from collections.abc import Callable, Coroutine
-from typing import Any, Generic, TypeVar, overload
-
-from typing_extensions import ParamSpec, Self
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
 from .._pagination import AsyncPager, SyncPager
 from .._polling import AsyncTrainingPoller, TrainingPoller
 from .._transport._async import AsyncTransport
 from .._transport._spec import PageSpec, RequestSpec, TrainSpec
 from .._transport._sync import SyncTransport
-from ..models.collections import TrainingResult
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from ..models.collections import TrainingResult
 
 __all__ = [
     "AsyncGroup",
@@ -69,9 +71,17 @@ class _Operation(Generic[P, R]):
         self._execute = execute
         self._coroutine = coroutine
         self._name = builder.__name__
-        signature = inspect.signature(builder)
-        self.__signature__ = signature.replace(return_annotation=returns)
-        self.__doc__ = _document(builder)
+        self._returns = returns
+
+    # Signature and docstring are computed on first use (help(), inspect, docs), not at import.
+    @functools.cached_property
+    def __signature__(self) -> inspect.Signature:
+        return_annotation = _returns(self._builder, self._returns)
+        return inspect.signature(self._builder).replace(return_annotation=return_annotation)
+
+    @functools.cached_property
+    def __doc__(self) -> str | None:  # type: ignore[override]
+        return _document(self._builder)
 
     def __set_name__(self, owner: type[Any], name: str) -> None:
         self._name = name
@@ -124,26 +134,22 @@ def _returns(builder: Callable[..., Any], wrapper: str) -> str:
 
 def sync_call(builder: Callable[P, RequestSpec[T]]) -> _Operation[P, T]:
     """A sync method that sends the builder's request and returns the parsed result."""
-    return _Operation(builder, SyncTransport.send, coroutine=False, returns=_returns(builder, "{}"))
+    return _Operation(builder, SyncTransport.send, coroutine=False, returns="{}")
 
 
 def async_call(builder: Callable[P, RequestSpec[T]]) -> _Operation[P, Coroutine[Any, Any, T]]:
     """An async method that sends the builder's request and returns the parsed result."""
-    return _Operation(builder, AsyncTransport.send, coroutine=True, returns=_returns(builder, "{}"))
+    return _Operation(builder, AsyncTransport.send, coroutine=True, returns="{}")
 
 
 def sync_pages(builder: Callable[P, PageSpec[T]]) -> _Operation[P, SyncPager[T]]:
     """A sync method returning a lazy iterator over every page of a list."""
-    return _Operation(
-        builder, SyncPager, coroutine=False, returns=_returns(builder, "SyncPager[{}]")
-    )
+    return _Operation(builder, SyncPager, coroutine=False, returns="SyncPager[{}]")
 
 
 def async_pages(builder: Callable[P, PageSpec[T]]) -> _Operation[P, AsyncPager[T]]:
     """A method returning a lazy async iterator over every page of a list."""
-    return _Operation(
-        builder, AsyncPager, coroutine=False, returns=_returns(builder, "AsyncPager[{}]")
-    )
+    return _Operation(builder, AsyncPager, coroutine=False, returns="AsyncPager[{}]")
 
 
 def _start_training(transport: SyncTransport, spec: TrainSpec[TrainingResult]) -> TrainingPoller:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 from .._constants import (
@@ -22,18 +22,18 @@ from .._constants import (
 )
 from .._exceptions import InvalidInputError
 from .._transport._spec import PageSpec, RawResponse, RequestSpec
-from ..models.content_safety import (
-    AddOrUpdateTextBlocklistItemsResult,
-    AnalyzeTextResult,
-    TextBlocklist,
-    TextBlocklistItem,
-    TextBlocklistItemInput,
-    TextBlocklistItemPage,
-    TextBlocklistPage,
-)
 from ..models.enums import TextAnalysisOutputType, TextCategory
 from . import _parsers
 from ._inputs import check_choice, check_count, check_int_range, check_length, check_pattern
+
+if TYPE_CHECKING:
+    from ..models.content_safety import (
+        AddOrUpdateTextBlocklistItemsResult,
+        AnalyzeTextResult,
+        TextBlocklist,
+        TextBlocklistItem,
+        TextBlocklistItemInput,
+    )
 
 __all__ = [
     "add_or_update_items",
@@ -60,9 +60,9 @@ def _name(value: str) -> dict[str, str]:
     }
 
 
-def _page_parser(page_model: type[TextBlocklistPage] | type[TextBlocklistItemPage]) -> Any:
+def _page_parser(page_model: str) -> Any:
     def parse(raw: RawResponse) -> tuple[list[Any], str | None]:
-        page = page_model.model_validate_json(raw.content)
+        page = _parsers.resolve(page_model).model_validate_json(raw.content)
         return list(page.value), page.next_link
 
     return parse
@@ -97,7 +97,7 @@ def create_or_update(
         method="PATCH",
         route=_BLOCKLIST,
         service="contentsafety",
-        parse=_parsers.model(TextBlocklist),
+        parse=_parsers.model("content_safety.TextBlocklist"),
         path_params=_name(blocklist_name),
         json=body,
         content_type="application/merge-patch+json",
@@ -116,7 +116,7 @@ def get(blocklist_name: str) -> RequestSpec[TextBlocklist]:
         method="GET",
         route=_BLOCKLIST,
         service="contentsafety",
-        parse=_parsers.model(TextBlocklist),
+        parse=_parsers.model("content_safety.TextBlocklist"),
         path_params=_name(blocklist_name),
     )
 
@@ -149,12 +149,14 @@ def list_blocklists() -> PageSpec[TextBlocklist]:
         method="GET",
         route="/text/blocklists",
         service="contentsafety",
-        parse=_page_parser(TextBlocklistPage),
+        parse=_page_parser("content_safety.TextBlocklistPage"),
     )
     return PageSpec(first=first, next_request=_follow_next_link)
 
 
 def _item(index: int, item: TextBlocklistItemInput | str) -> dict[str, Any]:
+    from ..models.content_safety import TextBlocklistItemInput
+
     where = f"blocklist_items[{index}]"
     if isinstance(item, str):
         item = TextBlocklistItemInput.model_construct(text=item)
@@ -195,7 +197,7 @@ def add_or_update_items(
         method="POST",
         route=_BLOCKLIST + ":addOrUpdateBlocklistItems",
         service="contentsafety",
-        parse=_parsers.model(AddOrUpdateTextBlocklistItemsResult),
+        parse=_parsers.model("content_safety.AddOrUpdateTextBlocklistItemsResult"),
         path_params=_name(blocklist_name),
         json=body,
     )
@@ -253,7 +255,7 @@ def list_items(
         method="GET",
         route=_BLOCKLIST + "/blocklistItems",
         service="contentsafety",
-        parse=_page_parser(TextBlocklistItemPage),
+        parse=_page_parser("content_safety.TextBlocklistItemPage"),
         path_params=_name(blocklist_name),
         query=query,
     )
@@ -271,7 +273,7 @@ def get_item(blocklist_name: str, item_id: str) -> RequestSpec[TextBlocklistItem
         method="GET",
         route=_BLOCKLIST + "/blocklistItems/{blocklistItemId}",
         service="contentsafety",
-        parse=_parsers.model(TextBlocklistItem),
+        parse=_parsers.model("content_safety.TextBlocklistItem"),
         path_params={
             **_name(blocklist_name),
             "blocklistItemId": check_length(
@@ -312,6 +314,6 @@ def analyze_text(
         method="POST",
         route="/text:analyze",
         service="contentsafety",
-        parse=_parsers.model(AnalyzeTextResult),
+        parse=_parsers.model("content_safety.AnalyzeTextResult"),
         json=body,
     )

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from .._constants import DEFAULT_FACE_ID_TTL, FACE_ID_TTL_MAX, FACE_ID_TTL_MIN
 from .._exceptions import InvalidInputError
 from .._guard._attributes import check_attributes
 from .._transport._spec import GuardCheck, GuardInfo, RequestSpec
-from ..models._base import ResultList
-from ..models.detection import FaceDetectionResult
 from ..models.enums import DetectionModel, FaceAttributeType, RecognitionModel
 from . import _parsers
 from ._images import ImageInput, read_image
 from ._inputs import check_choice, check_int_range, check_text_id, wire_bool
 
+if TYPE_CHECKING:
+    from ..models._results import ResultList
+    from ..models.detection import FaceDetectionResult
+
 __all__ = ["detect", "detect_from_session_image"]
 
-_PARSE = _parsers.model_list(FaceDetectionResult)
+_PARSE = _parsers.model_list("detection.FaceDetectionResult")
 
 
 def _query(

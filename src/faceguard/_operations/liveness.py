@@ -9,14 +9,13 @@ repr, and faceguard does not keep it.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._constants import LIVENESS_TOKEN_TTL_MAX, LIVENESS_TOKEN_TTL_MIN
 from .._exceptions import InvalidInputError
 from .._guard._override import Override
 from .._transport._spec import GuardCheck, GuardInfo, RequestSpec
 from ..models.enums import LivenessModel, LivenessOperationMode
-from ..models.liveness import LivenessSession, LivenessWithVerifySession
 from . import _parsers
 from ._images import ImageInput, read_image, sniff_format
 from ._inputs import (
@@ -27,6 +26,9 @@ from ._inputs import (
     check_text_id,
     wire_bool,
 )
+
+if TYPE_CHECKING:
+    from ..models.liveness import LivenessSession, LivenessWithVerifySession
 
 __all__ = [
     "create_session",
@@ -119,7 +121,7 @@ def create_session(
         operation="LivenessSessionOperations_CreateLivenessSession",
         method="POST",
         route=_SESSIONS,
-        parse=_parsers.model(LivenessSession),
+        parse=_parsers.model("liveness.LivenessSession"),
         json=body,
         idempotent=False,
         guard_checks=_LIVENESS,
@@ -141,7 +143,7 @@ def get_session_result(session_id: str) -> RequestSpec[LivenessSession]:
         operation="LivenessSessionOperations_GetLivenessSessionResult",
         method="GET",
         route=_SESSIONS + "/{sessionId}",
-        parse=_parsers.model(LivenessSession),
+        parse=_parsers.model("liveness.LivenessSession"),
         path_params={"sessionId": check_text_id("session_id", session_id)},
         session_id=session_id,
     )
@@ -235,7 +237,7 @@ def create_with_verify_session(
         operation="LivenessSessionOperations_CreateLivenessWithVerifySession",
         method="POST",
         route=_VERIFY_SESSIONS,
-        parse=_parsers.model(LivenessWithVerifySession),
+        parse=_parsers.model("liveness.LivenessWithVerifySession"),
         content=content,
         content_type=content_type,
         idempotent=False,
@@ -259,7 +261,7 @@ def get_with_verify_session_result(session_id: str) -> RequestSpec[LivenessWithV
         operation="LivenessSessionOperations_GetLivenessWithVerifySessionResult",
         method="GET",
         route=_VERIFY_SESSIONS + "/{sessionId}",
-        parse=_parsers.model(LivenessWithVerifySession),
+        parse=_parsers.model("liveness.LivenessWithVerifySession"),
         path_params={"sessionId": check_text_id("session_id", session_id)},
         session_id=session_id,
     )

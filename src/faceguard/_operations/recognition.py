@@ -9,7 +9,7 @@ covering the operation (and the container or person it names).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from .._constants import (
     FIND_SIMILAR_CANDIDATES_MAX,
@@ -21,14 +21,7 @@ from .._constants import (
     IDENTIFY_PERSON_IDS_MAX,
 )
 from .._transport._spec import GuardCheck, GuardInfo, RawResponse, RequestSpec
-from ..models._base import ResultList
 from ..models.enums import FindSimilarMatchMode
-from ..models.recognition import (
-    FindSimilarResult,
-    GroupingResult,
-    IdentificationResult,
-    VerificationResult,
-)
 from . import _parsers
 from ._inputs import (
     check_choice,
@@ -39,6 +32,15 @@ from ._inputs import (
     check_uuid,
     check_uuid_list,
 )
+
+if TYPE_CHECKING:
+    from ..models._results import ResultList
+    from ..models.recognition import (
+        FindSimilarResult,
+        GroupingResult,
+        IdentificationResult,
+        VerificationResult,
+    )
 
 __all__ = [
     "find_similar",
@@ -61,9 +63,9 @@ PERSON_DIRECTORY = "default"
 """The Person Directory is one per resource; consent tokens bind it by this id."""
 
 _CHECKS = frozenset({GuardCheck.RECOGNITION, GuardCheck.FACE_ID_USE})
-_VERIFY = _parsers.model(VerificationResult)
-_IDENTIFY = _parsers.model_list(IdentificationResult)
-_SIMILAR = _parsers.model_list(FindSimilarResult)
+_VERIFY = _parsers.model("recognition.VerificationResult")
+_IDENTIFY = _parsers.model_list("recognition.IdentificationResult")
+_SIMILAR = _parsers.model_list("recognition.FindSimilarResult")
 
 
 def _spec(
@@ -428,6 +430,6 @@ def group(face_ids: Sequence[str], *, consent: str | None = None) -> RequestSpec
         "FaceRecognitionOperations_Group",
         "/group",
         body,
-        _parsers.model(GroupingResult),
+        _parsers.model("recognition.GroupingResult"),
         _guard("group", consent, face_ids),
     )

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, TypeVar
 
 from .._config import ClientConfig
 from .._exceptions import APIConnectionError
@@ -16,6 +13,9 @@ from .._guard._engine import Guard
 from .._guard._routes import request_hooks
 from ._exchange import build_request, connection_error, interpret
 from ._spec import RawResponse, RequestSpec
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["AsyncTransport"]
 
@@ -31,16 +31,23 @@ class AsyncTransport:
         *,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.monotonic,
         guard: Guard | None = None,
     ) -> None:
         self.config = config
         self.guard = guard or Guard(None, endpoint=config.endpoint)
+        import httpx  # loaded when the first client is built, not with faceguard
+
+        self._transport_error = httpx.TransportError
         self._owns_client = http_client is None
         self._client = http_client or httpx.AsyncClient(
             timeout=config.timeout, transport=transport, follow_redirects=False
         )
+        if sleep is None:
+            import asyncio  # only async clients need it
+
+            sleep = asyncio.sleep
         self.sleep = sleep
         self.clock = clock
         # The backstop for requests that bypass the typed methods (see _guard/_routes.py).
@@ -82,7 +89,7 @@ class AsyncTransport:
         failure: APIConnectionError | None
         try:
             response = await self._client.send(request)
-        except httpx.TransportError as exc:
+        except self._transport_error as exc:
             failure = connection_error(
                 spec, exc, client_request_id=client_request_id, attempt=attempt
             )

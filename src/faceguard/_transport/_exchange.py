@@ -10,11 +10,8 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
-
-import httpx
-import pydantic
 
 from .._config import ClientConfig
 from .._constants import CONTENT_SAFETY_API_PATH, CONTENT_SAFETY_API_VERSION, FACE_API_PATH
@@ -28,16 +25,15 @@ from .._exceptions import (
 )
 from .._guard._routes import GUARDED_MARK
 from .._logging import logger
-from ..models._base import FaceModel, ResultList
 from ._retry import parse_retry_after
 from ._spec import RawResponse, RequestSpec
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["build_request", "connection_error", "interpret", "support_for"]
 
 T = TypeVar("T")
-
-# httpx errors raised before any byte of the request can have reached the server.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 def _base_path(config: ClientConfig) -> str:
@@ -157,10 +153,9 @@ def interpret(
     problems = 0
     try:
         result = spec.parse(raw)
-    except pydantic.ValidationError as exc:
-        problems = exc.error_count()
-    except ValueError:
-        problems = 1
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        count = getattr(exc, "error_count", None)
+        problems = count() if callable(count) else 1
     if problems:
         # Raised outside the except block: the parser's exception (which quotes response
         # values) must not survive as __context__. The message names no values either.
@@ -174,8 +169,8 @@ def interpret(
             f"the response does not match the REST contract ({problems} problem(s))",
             support=support,
         )
-    if isinstance(result, FaceModel | ResultList):
-        result._support = support_for(
+    if hasattr(result, "support_info"):  # models and ResultList carry their support info
+        result._support = support_for(  # type: ignore[attr-defined]
             spec,
             client_request_id=client_request_id,
             headers=raw.headers,
@@ -217,8 +212,17 @@ def connection_error(
     spec: RequestSpec[Any], exc: httpx.TransportError, *, client_request_id: str, attempt: int
 ) -> APIConnectionError:
     """The typed error of a call that got no response."""
-    sent = not isinstance(exc, _NOT_SENT)
+    import httpx
+
+    # httpx errors raised before any byte of the request can have reached the server.
+    not_sent = (
+        httpx.ConnectError,
+        httpx.ConnectTimeout,
+        httpx.PoolTimeout,
+        httpx.UnsupportedProtocol,
+    )
     cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+    sent = not isinstance(exc, not_sent)
     logger.info(
         "%s %s -> %s client_request_id=%s attempt=%d request_sent=%s",
         spec.method,

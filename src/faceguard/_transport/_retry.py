@@ -15,9 +15,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
-
-import tenacity
+from typing import TYPE_CHECKING
 
 from .._constants import (
     DEFAULT_BACKOFF_BASE,
@@ -27,6 +25,9 @@ from .._constants import (
     RETRYABLE_STATUS,
 )
 from .._exceptions import APIConnectionError, APIStatusError, RateLimitError
+
+if TYPE_CHECKING:
+    import tenacity
 
 __all__ = ["RetryPolicy", "parse_retry_after"]
 
@@ -42,6 +43,8 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     try:
         seconds = float(value)
     except ValueError:
+        from email.utils import parsedate_to_datetime
+
         try:
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
@@ -111,6 +114,8 @@ class RetryPolicy:
     # -- tenacity loops --------------------------------------------------------------------
 
     def _strategies(self, idempotent: bool) -> dict[str, object]:
+        import tenacity  # loaded with the first request, not with faceguard
+
         def should_retry(state: tenacity.RetryCallState) -> bool:
             outcome = state.outcome
             error = outcome.exception() if outcome is not None and outcome.failed else None
@@ -129,10 +134,14 @@ class RetryPolicy:
 
     def retrying(self, *, idempotent: bool, sleep: Callable[[float], None]) -> tenacity.Retrying:
         """A sync retry loop for one call."""
+        import tenacity
+
         return tenacity.Retrying(sleep=sleep, **self._strategies(idempotent))  # type: ignore[arg-type]
 
     def async_retrying(
         self, *, idempotent: bool, sleep: Callable[[float], Awaitable[None]]
     ) -> tenacity.AsyncRetrying:
         """An async retry loop for one call, with the same strategies as ``retrying``."""
+        import tenacity
+
         return tenacity.AsyncRetrying(sleep=sleep, **self._strategies(idempotent))  # type: ignore[arg-type]

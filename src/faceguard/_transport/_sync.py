@@ -5,9 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from typing import TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, TypeVar
 
 from .._config import ClientConfig
 from .._exceptions import APIConnectionError
@@ -15,6 +13,9 @@ from .._guard._engine import Guard
 from .._guard._routes import request_hooks
 from ._exchange import build_request, connection_error, interpret
 from ._spec import RawResponse, RequestSpec
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["SyncTransport"]
 
@@ -36,6 +37,9 @@ class SyncTransport:
     ) -> None:
         self.config = config
         self.guard = guard or Guard(None, endpoint=config.endpoint)
+        import httpx  # loaded when the first client is built, not with faceguard
+
+        self._transport_error = httpx.TransportError
         self._owns_client = http_client is None
         self._client = http_client or httpx.Client(
             timeout=config.timeout, transport=transport, follow_redirects=False
@@ -79,7 +83,7 @@ class SyncTransport:
         failure: APIConnectionError | None
         try:
             response = self._client.send(request)
-        except httpx.TransportError as exc:
+        except self._transport_error as exc:
             failure = connection_error(
                 spec, exc, client_request_id=client_request_id, attempt=attempt
             )
