@@ -234,26 +234,75 @@ OPERATIONS = ("verify", "identify", "detect")
 
 
 def faceguard_contender(endpoint: str, image: bytes) -> Contender:
-    from faceguard import FaceAttributeType, FaceClient
+    """faceguard with its guard on, as an application runs it: a declared use case, a consent
+    verifier, a memory store, faceIds known to the registry and a consented candidate."""
+    from faceguard import (
+        ConsentIssuer,
+        ConsentLedger,
+        ConsentVerifier,
+        FaceAttributeType,
+        FaceClient,
+        GuardPolicy,
+        MemoryStore,
+        UseCase,
+    )
+    from faceguard._guard._registry import FaceIdRecord
 
-    client = FaceClient(endpoint, api_key=API_KEY)
+    issuer, public_key = ConsentIssuer.generate()
+    store = MemoryStore()
+    verifier = ConsentVerifier(
+        {issuer.kid: public_key}, issuer=issuer.issuer, audience="bench", replay_store=store
+    )
+    policy = GuardPolicy(
+        use_case=UseCase.DUPLICATE_OR_BLOCKED_USERS, verifier=verifier, store=store
+    )
+    subject = "p-bench-subject"
+    token = issuer.issue(
+        subject,
+        audience="bench",
+        operations=["detect_template", "verify", "identify"],
+        use_case=UseCase.DUPLICATE_OR_BLOCKED_USERS,
+        bindings=[("largePersonGroup", LARGE_PERSON_GROUP_ID, None)],
+        use="session",
+    )
+    client = FaceClient(endpoint, api_key=API_KEY, guard=policy)
     recognition, detection = client.recognition, client.detection
     head_pose = [FaceAttributeType.HEAD_POSE]
+    # Setup, not measured: FACE_ID_1 comes from a real detect through the guard; FACE_ID_2 is
+    # recorded as if detected under the same consent; the candidate's consent is in the ledger.
+    detection.detect(image, return_face_id=True, return_face_attributes=head_pose, consent=token)
+    guard = client._transport.guard
+    guard.registry.record(
+        FACE_ID_2,
+        FaceIdRecord(
+            issued_at=time.time(),
+            ttl=86400,
+            detection_model="detection_03",
+            recognition_model="recognition_04",
+            endpoint=guard.endpoint,
+            subject=subject,
+        ),
+    )
+    ConsentLedger(store, clock=time.time).record_enrollment(
+        "largePersonGroup", LARGE_PERSON_GROUP_ID, PERSON_ID, subject
+    )
 
     def verify() -> object:
-        result = recognition.verify_face_to_face(FACE_ID_1, FACE_ID_2)
+        result = recognition.verify_face_to_face(FACE_ID_1, FACE_ID_2, consent=token)
         assert result.is_identical
         return result
 
     def identify() -> object:
         result = recognition.identify_from_large_person_group(
-            [FACE_ID_1], large_person_group_id=LARGE_PERSON_GROUP_ID
+            [FACE_ID_1], large_person_group_id=LARGE_PERSON_GROUP_ID, consent=token
         )
         assert result[0].candidates[0].person_id == PERSON_ID
         return result
 
     def detect() -> object:
-        result = detection.detect(image, return_face_id=True, return_face_attributes=head_pose)
+        result = detection.detect(
+            image, return_face_id=True, return_face_attributes=head_pose, consent=token
+        )
         assert result[0].face_attributes is not None
         return result
 

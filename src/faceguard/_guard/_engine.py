@@ -216,7 +216,12 @@ class Guard:
             self.registry.remember_container_model(
                 info.container_kind, info.container_id, info.recognition_model
             )
-        seen_model = getattr(result, "recognition_model", None)
+        # Only container reads report the model (and only with returnRecognitionModel).
+        seen_model = (
+            getattr(result, "recognition_model", None)
+            if spec.method == "GET" and "recognition_model" in getattr(result, "__dict__", ())
+            else None
+        )
         if isinstance(seen_model, str) and info.container_kind and info.container_id:
             self.registry.remember_container_model(
                 info.container_kind, info.container_id, str(seen_model)

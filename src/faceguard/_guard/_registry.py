@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from .._exceptions import FaceIdError
 from ._store import GuardStore
@@ -58,7 +58,16 @@ class FaceIdRegistry:
 
     def record(self, face_id: str, record: FaceIdRecord) -> None:
         """Remember a faceId the service just returned."""
-        data = json.dumps(asdict(record), separators=(",", ":")).encode()
+        # Field by field: dataclasses.asdict deep-copies, which costs more than the rest here.
+        fields = {
+            "issued_at": record.issued_at,
+            "ttl": record.ttl,
+            "detection_model": record.detection_model,
+            "recognition_model": record.recognition_model,
+            "endpoint": record.endpoint,
+            "subject": record.subject,
+        }
+        data = json.dumps(fields, separators=(",", ":")).encode()
         self._store.put(_NS, face_id.lower(), data, ttl=record.ttl)
 
     def lookup(self, face_id: str) -> FaceIdRecord | None:

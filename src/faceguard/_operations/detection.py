@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .._constants import DEFAULT_FACE_ID_TTL, FACE_ID_TTL_MAX, FACE_ID_TTL_MIN
@@ -33,6 +32,7 @@ def _query(
     return_face_landmarks: bool,
     return_recognition_model: bool,
     face_id_time_to_live: int,
+    consent: str | None,
 ) -> tuple[dict[str, str], frozenset[GuardCheck], GuardInfo]:
     detection = check_choice("detection_model", detection_model, DetectionModel)
     recognition = check_choice("recognition_model", recognition_model, RecognitionModel)
@@ -76,6 +76,7 @@ def _query(
         detection_model=detection.value,
         recognition_model=recognition.value,
         face_id_ttl=ttl if return_face_id else None,
+        consent=consent,
     )
     return query, frozenset(checks), guard
 
@@ -127,6 +128,7 @@ def detect(
         return_face_landmarks=return_face_landmarks,
         return_recognition_model=return_recognition_model,
         face_id_time_to_live=face_id_time_to_live,
+        consent=consent,
     )
     source = read_image(image)
     if source.url is not None:
@@ -138,7 +140,7 @@ def detect(
             query=query,
             json={"url": source.url},
             guard_checks=checks,
-            guard=replace(guard, consent=consent),
+            guard=guard,
         )
     return RequestSpec(
         operation="FaceDetectionOperations_Detect",
@@ -149,7 +151,7 @@ def detect(
         content=source.content,
         content_type="application/octet-stream",
         guard_checks=checks,
-        guard=replace(guard, consent=consent),
+        guard=guard,
     )
 
 
@@ -180,6 +182,7 @@ def detect_from_session_image(
         return_face_landmarks=return_face_landmarks,
         return_recognition_model=return_recognition_model,
         face_id_time_to_live=face_id_time_to_live,
+        consent=consent,
     )
     return RequestSpec(
         operation="FaceDetectionOperations_DetectFromSessionImageId",
@@ -189,5 +192,5 @@ def detect_from_session_image(
         query=query,
         json={"sessionImageId": check_text_id("session_image_id", session_image_id)},
         guard_checks=checks,
-        guard=replace(guard, consent=consent),
+        guard=guard,
     )

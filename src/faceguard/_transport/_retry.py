@@ -113,8 +113,19 @@ class RetryPolicy:
 
     # -- tenacity loops --------------------------------------------------------------------
 
-    def _strategies(self, idempotent: bool) -> dict[str, object]:
-        import tenacity  # loaded with the first request, not with faceguard
+    def first_retry_wait(self, error: BaseException, *, idempotent: bool) -> float | None:
+        """After a failed first attempt: seconds to wait before the second, or None to give up.
+
+        The transports run the first attempt outside tenacity (most calls succeed at once, and
+        building a retry loop for them costs CPU on every call) and hand over to ``retrying``
+        with ``offset=1`` only when it failed.
+        """
+        if self.max_attempts < 2 or not self.is_retryable(error, idempotent=idempotent):
+            return None
+        return self.wait_for(error, 1)
+
+    def _strategies(self, idempotent: bool, offset: int) -> dict[str, object]:
+        import tenacity  # loaded with the first retry, not with faceguard
 
         def should_retry(state: tenacity.RetryCallState) -> bool:
             outcome = state.outcome
@@ -123,25 +134,29 @@ class RetryPolicy:
 
         def wait(state: tenacity.RetryCallState) -> float:
             error = state.outcome.exception() if state.outcome is not None else None
-            return self.wait_for(error, state.attempt_number)
+            return self.wait_for(error, state.attempt_number + offset)
 
         return {
-            "stop": tenacity.stop_after_attempt(self.max_attempts),
+            "stop": tenacity.stop_after_attempt(self.max_attempts - offset),
             "wait": wait,
             "retry": should_retry,
             "reraise": True,
         }
 
-    def retrying(self, *, idempotent: bool, sleep: Callable[[float], None]) -> tenacity.Retrying:
-        """A sync retry loop for one call."""
+    def retrying(
+        self, *, idempotent: bool, sleep: Callable[[float], None], offset: int = 0
+    ) -> tenacity.Retrying:
+        """A sync retry loop for one call; ``offset`` attempts were already made outside it."""
         import tenacity
 
-        return tenacity.Retrying(sleep=sleep, **self._strategies(idempotent))  # type: ignore[arg-type]
+        strategies = self._strategies(idempotent, offset)
+        return tenacity.Retrying(sleep=sleep, **strategies)  # type: ignore[arg-type]
 
     def async_retrying(
-        self, *, idempotent: bool, sleep: Callable[[float], Awaitable[None]]
+        self, *, idempotent: bool, sleep: Callable[[float], Awaitable[None]], offset: int = 0
     ) -> tenacity.AsyncRetrying:
         """An async retry loop for one call, with the same strategies as ``retrying``."""
         import tenacity
 
-        return tenacity.AsyncRetrying(sleep=sleep, **self._strategies(idempotent))  # type: ignore[arg-type]
+        strategies = self._strategies(idempotent, offset)
+        return tenacity.AsyncRetrying(sleep=sleep, **strategies)  # type: ignore[arg-type]

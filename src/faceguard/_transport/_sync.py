@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from .._config import ClientConfig
-from .._exceptions import APIConnectionError
+from .._exceptions import APIConnectionError, APIError
 from .._guard._engine import Guard
 from .._guard._routes import request_hooks
 from ._exchange import build_request, connection_error, interpret
@@ -65,10 +65,22 @@ class SyncTransport:
 
     def _send_with_retries(self, spec: RequestSpec[T]) -> T:
         client_request_id = str(uuid.uuid4())
-        retrying = self.config.retry.retrying(idempotent=spec.idempotent, sleep=self.sleep)
+        policy = self.config.retry
+        # The first attempt runs outside tenacity: most calls succeed at once (see
+        # RetryPolicy.first_retry_wait).
+        try:
+            return self._attempt(spec, client_request_id, 1)
+        except APIError as error:
+            wait = policy.first_retry_wait(error, idempotent=spec.idempotent)
+            if wait is None:
+                raise
+        self.sleep(wait)
+        retrying = policy.retrying(idempotent=spec.idempotent, sleep=self.sleep, offset=1)
         for attempt in retrying:
             with attempt:
-                return self._attempt(spec, client_request_id, attempt.retry_state.attempt_number)
+                return self._attempt(
+                    spec, client_request_id, attempt.retry_state.attempt_number + 1
+                )
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     def _attempt(self, spec: RequestSpec[T], client_request_id: str, attempt: int) -> T:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._base import FaceModel as FaceModel
+    from ._base import FaceResult as FaceResult
     from ._base import OpenEnum as OpenEnum
     from ._base import RequestModel as RequestModel
     from ._base import ResultList as ResultList
@@ -111,6 +112,7 @@ if TYPE_CHECKING:
 
 _LAZY: dict[str, str] = {
     "FaceModel": "._base",
+    "FaceResult": "._base",
     "OpenEnum": "._base",
     "RequestModel": "._base",
     "ResultList": "._base",
@@ -231,6 +233,7 @@ __all__ = [
     "FaceListFace",
     "FaceListItem",
     "FaceModel",
+    "FaceResult",
     "FaceRectangle",
     "FaceUserData",
     "FindSimilarMatchMode",

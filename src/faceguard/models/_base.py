@@ -16,7 +16,7 @@ from pydantic.alias_generators import to_camel
 from .._exceptions import SupportInfo
 from ._results import ResultList
 
-__all__ = ["FaceModel", "OpenEnum", "RequestModel", "ResultList"]
+__all__ = ["FaceModel", "FaceResult", "OpenEnum", "RequestModel", "ResultList"]
 
 E = TypeVar("E", bound=Enum)
 
@@ -35,6 +35,15 @@ class FaceModel(BaseModel):
         frozen=True,
         use_enum_values=False,
     )
+
+
+class FaceResult(FaceModel):
+    """Base of models an operation returns on its own (not inside a list or another model):
+    they carry the support info of the call that produced them.
+
+    Nested models do without it: a private attribute costs every instance at parse time, and
+    a detected face with landmarks holds dozens of nested models.
+    """
 
     _support: SupportInfo | None = PrivateAttr(default=None)
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from ._base import FaceModel, OpenEnum, RequestModel
+from ._base import FaceModel, FaceResult, OpenEnum, RequestModel
 from .enums import RecognitionModel, TrainingStatus
 
 __all__ = [
@@ -46,7 +46,7 @@ class FaceListFace(FaceModel):
     """User-provided data attached to the face (up to 1K)."""
 
 
-class LargeFaceListFace(FaceModel):
+class LargeFaceListFace(FaceResult):
     """A persisted face in a large face list."""
 
     persisted_face_id: str
@@ -55,7 +55,7 @@ class LargeFaceListFace(FaceModel):
     """User-provided data attached to the face (up to 1K)."""
 
 
-class PersonGroupPersonFace(FaceModel):
+class PersonGroupPersonFace(FaceResult):
     """A persisted face of a person in a person group."""
 
     persisted_face_id: str
@@ -64,7 +64,7 @@ class PersonGroupPersonFace(FaceModel):
     """User-provided data attached to the face (up to 1K)."""
 
 
-class LargePersonGroupPersonFace(FaceModel):
+class LargePersonGroupPersonFace(FaceResult):
     """A persisted face of a person in a large person group."""
 
     persisted_face_id: str
@@ -73,7 +73,7 @@ class LargePersonGroupPersonFace(FaceModel):
     """User-provided data attached to the face (up to 1K)."""
 
 
-class AddFaceResult(FaceModel):
+class AddFaceResult(FaceResult):
     """Result of adding a face to a collection or person."""
 
     persisted_face_id: str
@@ -96,7 +96,7 @@ class FaceListItem(FaceModel):
     """Recognition model of the list; returned when ``returnRecognitionModel`` is true."""
 
 
-class FaceList(FaceModel):
+class FaceList(FaceResult):
     """A face list (up to 1,000 faces), with its faces."""
 
     face_list_id: str
@@ -111,7 +111,7 @@ class FaceList(FaceModel):
     """Faces registered in the face list."""
 
 
-class LargeFaceList(FaceModel):
+class LargeFaceList(FaceResult):
     """A large face list (up to 1,000,000 faces)."""
 
     large_face_list_id: str
@@ -128,7 +128,7 @@ class LargeFaceList(FaceModel):
 # --- person groups ---------------------------------------------------------------------------
 
 
-class PersonGroup(FaceModel):
+class PersonGroup(FaceResult):
     """A person group (up to 10,000 persons per group on S0)."""
 
     person_group_id: str
@@ -141,7 +141,7 @@ class PersonGroup(FaceModel):
     """Recognition model of the group; returned when ``returnRecognitionModel`` is true."""
 
 
-class LargePersonGroup(FaceModel):
+class LargePersonGroup(FaceResult):
     """A large person group (up to 1,000,000 persons)."""
 
     large_person_group_id: str
@@ -154,7 +154,7 @@ class LargePersonGroup(FaceModel):
     """Recognition model of the group; returned when ``returnRecognitionModel`` is true."""
 
 
-class PersonGroupPerson(FaceModel):
+class PersonGroupPerson(FaceResult):
     """A person in a person group."""
 
     person_id: str
@@ -167,7 +167,7 @@ class PersonGroupPerson(FaceModel):
     """IDs of the faces registered for the person (at most 248)."""
 
 
-class LargePersonGroupPerson(FaceModel):
+class LargePersonGroupPerson(FaceResult):
     """A person in a large person group."""
 
     person_id: str
@@ -180,7 +180,7 @@ class LargePersonGroupPerson(FaceModel):
     """IDs of the faces registered for the person (at most 248)."""
 
 
-class CreatePersonResult(FaceModel):
+class CreatePersonResult(FaceResult):
     """Result of creating a person."""
 
     person_id: str
@@ -190,7 +190,7 @@ class CreatePersonResult(FaceModel):
 # --- training --------------------------------------------------------------------------------
 
 
-class TrainingResult(FaceModel):
+class TrainingResult(FaceResult):
     """Training status of a large face list, person group or large person group.
 
     The contract marks all three timestamps as required, yet documents that

@@ -7,7 +7,7 @@ count limits on construction. The two list operations return one page at a time
 
 from pydantic import Field
 
-from ._base import FaceModel, OpenEnum, RequestModel
+from ._base import FaceModel, FaceResult, OpenEnum, RequestModel
 from .enums import TextAnalysisOutputType, TextCategory
 
 __all__ = [
@@ -30,7 +30,7 @@ __all__ = [
 # --- blocklists ------------------------------------------------------------------------------
 
 
-class TextBlocklist(FaceModel):
+class TextBlocklist(FaceResult):
     """A text blocklist."""
 
     blocklist_name: str
@@ -39,7 +39,7 @@ class TextBlocklist(FaceModel):
     """Description of the blocklist (up to 1024 characters)."""
 
 
-class TextBlocklistItem(FaceModel):
+class TextBlocklistItem(FaceResult):
     """An item of a text blocklist."""
 
     blocklist_item_id: str
@@ -52,7 +52,7 @@ class TextBlocklistItem(FaceModel):
     """Whether the item is matched as a regular expression."""
 
 
-class AddOrUpdateTextBlocklistItemsResult(FaceModel):
+class AddOrUpdateTextBlocklistItemsResult(FaceResult):
     """Result of adding or updating blocklist items."""
 
     blocklist_items: list[TextBlocklistItem]
@@ -149,7 +149,7 @@ class TextBlocklistMatch(FaceModel):
     """Content of the matched item."""
 
 
-class AnalyzeTextResult(FaceModel):
+class AnalyzeTextResult(FaceResult):
     """Result of "analyze text"."""
 
     categories_analysis: list[TextCategoriesAnalysis]

@@ -9,7 +9,7 @@ credential: it stays a plain ``str`` because callers must pass it on, but it is 
 from pydantic import Field, model_validator
 from typing_extensions import Self
 
-from ._base import FaceModel, OpenEnum, RequestModel
+from ._base import FaceModel, FaceResult, OpenEnum, RequestModel
 from .detection import FaceRectangle
 from .enums import (
     ImageType,
@@ -134,7 +134,7 @@ class LivenessSessionResults(FaceModel):
     """Attempts made within the session."""
 
 
-class LivenessSession(FaceModel):
+class LivenessSession(FaceResult):
     """A liveness session."""
 
     session_id: str
@@ -214,7 +214,7 @@ class LivenessWithVerifySessionResults(FaceModel):
     """Attempts made within the session."""
 
 
-class LivenessWithVerifySession(FaceModel):
+class LivenessWithVerifySession(FaceResult):
     """A liveness-with-verify session."""
 
     session_id: str

@@ -6,7 +6,7 @@ of these operations are inline in the contract and are built by the operations l
 
 from pydantic import Field
 
-from ._base import FaceModel
+from ._base import FaceModel, FaceResult
 
 __all__ = [
     "FindSimilarResult",
@@ -32,7 +32,7 @@ class FindSimilarResult(FaceModel):
     """persistedFaceId of the candidate, when searching a face list or large face list."""
 
 
-class GroupingResult(FaceModel):
+class GroupingResult(FaceResult):
     """A partition of faces by similarity."""
 
     groups: list[list[str]] = Field(repr=False)
@@ -59,7 +59,7 @@ class IdentificationResult(FaceModel):
     """Candidates ranked by confidence; empty if no person was identified."""
 
 
-class VerificationResult(FaceModel):
+class VerificationResult(FaceResult):
     """Whether two faces, or a face and a person, belong to the same person."""
 
     is_identical: bool
