@@ -378,7 +378,7 @@ def _response_models() -> list[type[FaceModel]]:
         for name in models.__all__
         if isinstance(obj := getattr(models, name), type)
         and issubclass(obj, FaceModel)
-        and obj is not FaceModel
+        and obj not in (FaceModel, models.FaceResult)
     ]
 
 
