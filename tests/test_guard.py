@@ -694,3 +694,10 @@ def test_erase_subject_withdraws_at_once_and_deletes_what_was_enrolled(
     events = [json.loads(x)["event"] for x in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert "consent_withdrawn" in events and events.count("deletion") == 2
     assert verify_chain(tmp_path / "audit.jsonl").ok
+
+
+def test_person_ids_match_the_token_regardless_of_letter_case() -> None:
+    rig = Rig()
+    token = rig.token(bindings=[("largePersonGroup", GROUP, PERSON.lower())])
+    rig.client.large_person_groups.add_face(GROUP, PERSON.upper(), JPEG, consent=token)
+    assert rig.ledger.subject_of("largePersonGroup", GROUP, PERSON) == SUBJECT

@@ -768,7 +768,10 @@ class ConsentVerifier:
         ]
         if not bound:
             raise _reject("container", f"the token is not bound to this {scope.container_kind}")
-        if scope.person_id is not None and scope.person_id not in bound:
+        # Person ids are UUIDs: compared without regard to letter case, as the service does.
+        if scope.person_id is not None and scope.person_id.lower() not in {
+            p.lower() for p in bound if p is not None
+        }:
             raise _reject("person", "the token is not bound to this person")
 
     def _check_status(self, claims: ConsentClaims, operation: str) -> None:

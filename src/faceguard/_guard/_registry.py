@@ -12,6 +12,7 @@ Errors name faceIds by position and describe their age and model; they never pri
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,12 @@ class FaceIdRecord:
     subject: str | None
     """The consent subject the faceId is bound to, or None if it is not bound (for example a
     second face in an image detected under a single-subject token)."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _decode(raw: bytes) -> FaceIdRecord:
+    # Records are immutable and looked up on every recognition call: decode each once.
+    return FaceIdRecord(**json.loads(raw))
 
 
 class FaceIdRegistry:
@@ -73,7 +80,7 @@ class FaceIdRegistry:
     def lookup(self, face_id: str) -> FaceIdRecord | None:
         """The record of a faceId, or None."""
         raw = self._store.get(_NS, face_id.lower())
-        return None if raw is None else FaceIdRecord(**json.loads(raw))
+        return None if raw is None else _decode(raw)
 
     def forget(self, face_id: str) -> None:
         """Drop a faceId (expired, revoked, or reported missing by the service)."""
