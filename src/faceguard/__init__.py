@@ -61,6 +61,9 @@ if TYPE_CHECKING:
     from ._guard._policy import GuardPolicy as GuardPolicy
     from ._guard._redis_store import RedisStore as RedisStore
     from ._guard._sqlite_store import SQLiteStore as SQLiteStore
+    from ._guard._status import StatusListError as StatusListError
+    from ._guard._status import StatusListIssuer as StatusListIssuer
+    from ._guard._status import StatusLists as StatusLists
     from ._guard._store import GuardStore as GuardStore
     from ._guard._store import MemoryStore as MemoryStore
     from ._guard._usecases import Deployment as Deployment
@@ -79,6 +82,9 @@ if TYPE_CHECKING:
 
 # Public name -> the private module that defines it, imported on first access.
 _LAZY: dict[str, str] = {
+    "StatusListIssuer": "._guard._status",
+    "StatusLists": "._guard._status",
+    "StatusListError": "._guard._status",
     "GuardPolicy": "._guard._policy",
     "UseCase": "._guard._usecases",
     "Deployment": "._guard._usecases",
@@ -167,6 +173,9 @@ __all__ = [
     "RetiredAttributeError",
     "RetryPolicy",
     "SQLiteStore",
+    "StatusListError",
+    "StatusListIssuer",
+    "StatusLists",
     "SupportInfo",
     "TrainingFailedError",
     "TrainingPoller",
