@@ -701,3 +701,16 @@ def test_person_ids_match_the_token_regardless_of_letter_case() -> None:
     token = rig.token(bindings=[("largePersonGroup", GROUP, PERSON.lower())])
     rig.client.large_person_groups.add_face(GROUP, PERSON.upper(), JPEG, consent=token)
     assert rig.ledger.subject_of("largePersonGroup", GROUP, PERSON) == SUBJECT
+
+
+def test_recognition_fails_closed_when_redis_is_unreachable() -> None:
+    import socket
+
+    from faceguard import RedisStore
+
+    with socket.socket() as probe:  # a loopback port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    store = RedisStore(f"redis://127.0.0.1:{port}/0?socket_connect_timeout=0.5")
+    rig = Rig(store=store)
+    refused(rig, GuardStoreError, lambda: rig.detect(rig.token()))
