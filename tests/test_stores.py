@@ -635,3 +635,11 @@ def test_memory_store_fails_closed_after_close_and_lists_empty_values() -> None:
         store.get("ns", "empty")
     with pytest.raises(GuardStoreError, match="closed"):
         store.add_if_absent("ns", "k", b"v")
+
+
+def test_get_many_reads_several_keys_in_order(backend: Backend) -> None:
+    store = backend.open()
+    store.put(backend.ns, "a", b"1")
+    store.put(backend.ns, "c", b"")
+    assert store.get_many(backend.ns, ["c", "missing", "a", "a"]) == [b"", None, b"1", b"1"]
+    assert store.get_many(backend.ns, []) == []

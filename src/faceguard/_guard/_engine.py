@@ -280,21 +280,28 @@ class Guard:
     def _suppress(self, spec: RequestSpec[Any], ticket: Ticket, results: list[Any]) -> list[Any]:
         info = spec.guard
         kind, container = info.container_kind, info.container_id
+        if kind is None:
+            return results
+        # Every candidate person (identify) or persisted face (face-list find-similar), at once.
+        ids = [
+            c.person_id for item in results for c in (getattr(item, "candidates", None) or ())
+        ] + [
+            item.persisted_face_id
+            for item in results
+            if getattr(item, "persisted_face_id", None) is not None
+        ]
+        live = self.ledger.live_persons(kind, container, ids) if ids else set()
         suppressed = 0
         kept: list[Any] = []
         for item in results:
             candidates = getattr(item, "candidates", None)
-            if candidates is not None and kind is not None:
-                live = [
-                    c
-                    for c in candidates
-                    if self.ledger.has_live_consent(kind, container, c.person_id)
-                ]
-                suppressed += len(candidates) - len(live)
-                changed = len(live) != len(candidates)
-                kept.append(item.model_copy(update={"candidates": live}) if changed else item)
-            elif kind is not None and getattr(item, "persisted_face_id", None):
-                if self.ledger.has_live_consent(kind, container, item.persisted_face_id):
+            if candidates is not None:
+                keep = [c for c in candidates if c.person_id in live]
+                suppressed += len(candidates) - len(keep)
+                changed = len(keep) != len(candidates)
+                kept.append(item.model_copy(update={"candidates": keep}) if changed else item)
+            elif getattr(item, "persisted_face_id", None) is not None:
+                if item.persisted_face_id in live:
                     kept.append(item)
                 else:
                     suppressed += 1

@@ -8,7 +8,7 @@ consent, and erasure can find everything stored for a subject.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ._store import GuardStore
 
@@ -50,6 +50,30 @@ class ConsentLedger:
         """Whether the person was enrolled under a consent that has not been withdrawn."""
         subject = self.subject_of(kind, container_id, person_id)
         return subject is not None and not self.is_withdrawn(subject)
+
+    def live_persons(
+        self, kind: str, container_id: str | None, person_ids: Sequence[str]
+    ) -> set[str]:
+        """The ids among ``person_ids`` enrolled under a consent that has not been withdrawn.
+
+        Two store reads in all (the persons' subjects, then the subjects' withdrawals), however
+        many candidates an identify returns.
+        """
+        keys = [_person_key(kind, container_id, person_id) for person_id in person_ids]
+        subjects = self._store.get_many(_PERSONS, keys)
+        distinct = sorted({raw.decode() for raw in subjects if raw is not None})
+        withdrawn = {
+            subject
+            for subject, mark in zip(
+                distinct, self._store.get_many(_WITHDRAWN, distinct), strict=True
+            )
+            if mark is not None
+        }
+        return {
+            person_id
+            for person_id, raw in zip(person_ids, subjects, strict=True)
+            if raw is not None and raw.decode() not in withdrawn
+        }
 
     def forget_person(self, kind: str, container_id: str | None, person_id: str) -> None:
         self._store.delete(_PERSONS, _person_key(kind, container_id, person_id))

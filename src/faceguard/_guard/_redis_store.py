@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import math
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -188,6 +188,15 @@ class RedisStore:
     def get(self, namespace: str, key: str) -> bytes | None:
         name = self._key(namespace, key)
         return self._bytes("get", self._call("get", lambda r: r.get(name)))
+
+    def get_many(self, namespace: str, keys: Sequence[str]) -> list[bytes | None]:
+        names = [self._key(namespace, key) for key in keys]
+        if not names:
+            return []
+        replies = self._call("get_many", lambda r: r.mget(names))
+        if not isinstance(replies, list) or len(replies) != len(names):
+            raise GuardStoreError("Redis guard store: get_many got a malformed reply")
+        return [self._bytes("get_many", reply) for reply in replies]
 
     def delete(self, namespace: str, key: str) -> None:
         name = self._key(namespace, key)

@@ -124,8 +124,9 @@ class FaceIdRegistry:
         now = self._clock()
         records: list[FaceIdRecord | None] = []
         models: set[str] = set()
-        for index, face_id in enumerate(face_ids, start=1):
-            record = self.lookup(face_id)
+        raws = self._store.get_many(_NS, [face_id.lower() for face_id in face_ids])
+        for index, (face_id, raw) in enumerate(zip(face_ids, raws, strict=True), start=1):
+            record = None if raw is None else _decode(raw)
             if record is None:
                 if not allow_unknown:
                     raise FaceIdError(

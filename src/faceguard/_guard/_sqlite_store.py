@@ -21,7 +21,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from .._exceptions import GuardStoreError
@@ -191,6 +191,26 @@ class SQLiteStore:
             return None if row is None else bytes(row[0])
 
         return self._read("get", op)
+
+    def get_many(self, namespace: str, keys: Sequence[str]) -> list[bytes | None]:
+        wanted = list(keys)
+        if not wanted:
+            return []
+
+        def op(conn: sqlite3.Connection, now: float) -> list[bytes | None]:
+            found: dict[str, bytes] = {}
+            # SQLite allows 999 parameters by default; ask in chunks well below it.
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    f"SELECT key, value FROM kv WHERE ns = ? AND key IN ({marks}) AND {_LIVE}",  # noqa: S608
+                    (namespace, *chunk, now),
+                ).fetchall()
+                found.update((str(key), bytes(value)) for key, value in rows)
+            return [found.get(key) for key in wanted]
+
+        return self._read("get_many", op)
 
     def delete(self, namespace: str, key: str) -> None:
         def op(conn: sqlite3.Connection, _now: float) -> None:

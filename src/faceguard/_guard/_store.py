@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from .._exceptions import GuardStoreError
@@ -30,6 +30,10 @@ class GuardStore(Protocol):
 
     def get(self, namespace: str, key: str) -> bytes | None:
         """The value, or ``None`` if absent or expired."""
+        ...
+
+    def get_many(self, namespace: str, keys: Sequence[str]) -> list[bytes | None]:
+        """The values of several keys in one round trip (``None`` where absent), in order."""
         ...
 
     def delete(self, namespace: str, key: str) -> None:
@@ -96,6 +100,12 @@ class MemoryStore:
         with self._lock:
             self._open()
             return self._live((namespace, key), self._clock())
+
+    def get_many(self, namespace: str, keys: Sequence[str]) -> list[bytes | None]:
+        with self._lock:
+            self._open()
+            now = self._clock()
+            return [self._live((namespace, key), now) for key in keys]
 
     def delete(self, namespace: str, key: str) -> None:
         with self._lock:
