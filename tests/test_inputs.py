@@ -102,8 +102,9 @@ def _respond(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"persistedFaceId": FACE})
     if path.endswith("/persons") and method == "POST":
         return httpx.Response(200, json={"personId": PERSON})
-    if path.endswith("/persons") or re.search(
-        r"/(largefacelists|persongroups|largepersongroups)$", path
+    # Collection roots only: a container may itself be named "persongroups".
+    if path.endswith("/persons") or re.fullmatch(
+        r"/face/v1\.2/(largefacelists|persongroups|largepersongroups)", path
     ):
         return httpx.Response(200, json=[])
     if path.endswith("/persistedfaces") and method == "GET":

