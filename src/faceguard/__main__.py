@@ -3,6 +3,8 @@
 Commands land with the issues that build them; today:
 
 - ``faceguard version``: print the version.
+- ``faceguard demo [--images DIR] [--html FILE]``: the whole guarded flow on the embedded
+  emulator with real photos (the README's main job).
 - ``faceguard audit verify FILE``: recompute an audit log's hash chain. Prints
   ``OK: N records, chain intact`` and exits 0, or ``BROKEN at record K: <problem>`` and exits
   1 (``K`` is the 0-based position of the first bad record, which is its ``seq`` in an intact
@@ -11,11 +13,21 @@ Commands land with the issues that build them; today:
   or show what a token says without verifying it. For development and tests only: in
   production the consent service mints tokens with a key kept in an HSM or key vault. Bad
   input exits 2 with a message on stderr.
+- ``faceguard testing check-cassettes [PATH ...]``: scan cassettes and fixtures (``.yaml``,
+  ``.yml``, ``.json`` under each directory, default ``.``) for keys, tokens and image bytes.
+  Prints ``file:line: ...`` per finding and exits 1, or ``OK: ...`` and exits 0; a missing or
+  unreadable path exits 2.
+- ``faceguard emulator serve [--host 127.0.0.1] [--port 5000] [--state-dir DIR] [--key KEY]
+  [--allow-remote]``: serve the offline emulator (Face v1.2, liveness, Content Safety
+  blocklists) over HTTP until Ctrl-C. Loopback only unless ``--allow-remote``; with
+  ``--state-dir`` the state survives restarts (SQLite); with ``--key`` only that subscription
+  key is accepted. Exits 2 on bad options (a non-loopback host, a port in use).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -35,6 +47,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("version", help="print the faceguard version")
+    demo = commands.add_parser(
+        "demo",
+        help="the guarded flow on the embedded emulator with real photos (no cloud account)",
+    )
+    demo.add_argument(
+        "--images",
+        type=Path,
+        default=None,
+        help="a folder of photos with a manifest.json (default: the checkout's example data)",
+    )
+    demo.add_argument(
+        "--html", type=Path, default=None, help="where to write the HTML report with the boxes"
+    )
     audit = commands.add_parser("audit", help="work with a faceguard audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_commands.add_parser(
@@ -42,7 +67,53 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("file", help="the audit log (JSON Lines)")
     _consent_parser(commands)
+    _testing_parser(commands)
+    _emulator_parser(commands)
     return parser
+
+
+def _emulator_parser(commands: Any) -> None:
+    emulator = commands.add_parser(
+        "emulator", help="the offline Face / Content Safety emulator (for tests)"
+    )
+    sub = emulator.add_subparsers(dest="emulator_command", required=True)
+    serve = sub.add_parser(
+        "serve",
+        help="serve the emulator over HTTP on loopback until Ctrl-C",
+        description=(
+            "Serve the offline emulator of the Face v1.2 and Content Safety 2024-09-01 REST "
+            "APIs. Point a client at http://HOST:PORT. For tests and development only: it "
+            "keeps biometric templates and has no real authentication."
+        ),
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=5000, help="port (default 5000; 0 = any)")
+    serve.add_argument(
+        "--state-dir", metavar="DIR", help="keep the state in DIR (SQLite) across restarts"
+    )
+    serve.add_argument(
+        "--key", metavar="KEY", help="accept only this subscription key (default: any key)"
+    )
+    serve.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a non-loopback --host (the emulator holds biometric templates)",
+    )
+
+
+def _testing_parser(commands: Any) -> None:
+    testing = commands.add_parser("testing", help="test helpers: the cassette hygiene check")
+    sub = testing.add_subparsers(dest="testing_command", required=True)
+    check = sub.add_parser(
+        "check-cassettes",
+        help="find keys, tokens and image bytes in cassettes and fixtures; exit 1 if any",
+    )
+    check.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="files, or directories searched for .yaml/.yml/.json (default: .)",
+    )
 
 
 _DEV_ONLY = (
@@ -307,17 +378,60 @@ def _audit_verify(file: str) -> int:
     return 1
 
 
+def _emulator_serve(args: argparse.Namespace) -> int:
+    try:
+        from .emulator import Emulator
+        from .emulator._server import EmulatorServer
+    except ImportError as exc:  # pragma: no cover - the emulator ships with faceguard
+        return _fail(f"the emulator cannot be loaded: {exc}")
+    if not 0 <= args.port <= 65535:
+        return _fail("--port must be within 0..65535")
+    try:
+        server = EmulatorServer(
+            Emulator(),
+            host=args.host,
+            port=args.port,
+            key=args.key,
+            state_dir=args.state_dir,
+            allow_remote=args.allow_remote,
+        )
+    except ValueError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}")
+    where = f" (state in {args.state_dir})" if args.state_dir else ""
+    sys.stderr.write(f"faceguard: emulator serving on {server.url}{where}; Ctrl-C stops it\n")
+    sys.stderr.flush()
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status."""
     args = _parser().parse_args(argv)
     if args.command == "audit" and args.audit_command == "verify":
         return _audit_verify(args.file)
+    if args.command == "emulator":
+        return _emulator_serve(args)
     if args.command == "consent":
         if args.consent_command == "keygen":
             return _consent_keygen(args.out)
         if args.consent_command == "issue":
             return _consent_issue(args)
         return _consent_inspect(args.token)
+    if args.command == "testing":
+        from .testing._hygiene import run_check
+
+        return run_check(args.paths, sys.stdout, sys.stderr)
+    if args.command == "demo":
+        from .emulator._demo import run_demo
+
+        try:
+            return run_demo(args.images, html=args.html, out=sys.stdout)
+        except (FileNotFoundError, ImportError) as problem:
+            sys.stderr.write(f"faceguard demo: {problem}\n")
+            return 2
     if args.command == "version":
         sys.stdout.write(f"faceguard {__version__}\n")
     return 0

@@ -1,0 +1,69 @@
+"""Test helpers for applications built on faceguard: safe cassettes and a hygiene check.
+
+Cassettes (vcrpy, ``pip install "faceguard[testing]"``) recorded with this configuration hold
+no subscription key, bearer token or liveness ``authToken``, and no image: every image body
+becomes a ``sha256:<hex>`` placeholder and requests are matched on method, path, query and
+the digest of the scrubbed body, so a replay fails when a test sends another image. The
+record mode comes from ``FACEGUARD_RECORD_MODE`` and is ``none`` by default: CI never
+records. With plain vcrpy::
+
+    from faceguard.testing import use_cassette
+
+    with use_cassette("tests/cassettes/detect.yaml"):
+        faces = client.detection.detect(image)
+
+With pytest-recording, in ``conftest.py``::
+
+    import pytest
+    import faceguard.testing
+
+    @pytest.fixture(scope="module")
+    def vcr_config():
+        return faceguard.testing.vcr_config()
+
+    def pytest_recording_configure(config, vcr):
+        faceguard.testing.register_matchers(vcr)
+
+The hygiene check (``check_paths``, or ``faceguard testing check-cassettes [PATH ...]`` in
+CI) finds keys, tokens and image bytes in any encoding in cassettes and fixtures.
+
+Importing this package does not import vcrpy.
+"""
+
+from __future__ import annotations
+
+from ._cassettes import (
+    MATCH_ON,
+    PLACEHOLDER,
+    RECORD_MODE_ENV,
+    body_digest,
+    image_placeholder,
+    make_vcr,
+    record_mode,
+    register_matchers,
+    request_body_digest,
+    scrub_request,
+    scrub_response,
+    use_cassette,
+    vcr_config,
+)
+from ._hygiene import Finding, check_paths, check_text
+
+__all__ = [
+    "Finding",
+    "MATCH_ON",
+    "PLACEHOLDER",
+    "RECORD_MODE_ENV",
+    "body_digest",
+    "check_paths",
+    "check_text",
+    "image_placeholder",
+    "make_vcr",
+    "record_mode",
+    "register_matchers",
+    "request_body_digest",
+    "scrub_request",
+    "scrub_response",
+    "use_cassette",
+    "vcr_config",
+]
