@@ -51,3 +51,15 @@ def test_the_demo_command_is_installed() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "identified correctly" in done.stdout
+
+
+def test_the_demo_runs_without_the_notebook_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The README installs only the emulator and consent extras: no tqdm there.
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "training: succeeded" in out
+    assert "identified correctly" in out

@@ -1875,3 +1875,12 @@ def test_property_parse_retry_after_never_raises_and_is_never_negative(value, no
     seconds = parse_retry_after(value, now=now)
     assert seconds is None or (isinstance(seconds, float) and seconds >= 0.0)
     assert seconds is None or not math.isnan(seconds)
+
+
+def test_device_correlation_id_is_at_most_64_characters(face, service):
+    with pytest.raises(InvalidInputError) as info:
+        face.liveness.create_session(
+            liveness_operation_mode="Passive", device_correlation_id="a1" * 32 + "b"
+        )
+    assert (info.value.parameter, info.value.rule) == ("device_correlation_id", "length")
+    assert service.requests == []

@@ -74,9 +74,10 @@ def _session_fields(
             "liveness_model_version", liveness_model_version, LivenessModel
         ).value
     if device_correlation_id is not None:
-        # Only its length here: whether it looks like personal data is the guard's call.
+        # Only its length here (the service's error reference: at most 64 characters);
+        # whether it looks like personal data is the guard's call.
         fields["deviceCorrelationId"] = check_length(
-            "device_correlation_id", device_correlation_id, minimum=1, maximum=128
+            "device_correlation_id", device_correlation_id, minimum=1, maximum=64
         )
     if auth_token_time_to_live_in_seconds is not None:
         fields["authTokenTimeToLiveInSeconds"] = check_int_range(

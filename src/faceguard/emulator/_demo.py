@@ -18,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from .._exceptions import ConfigurationError
+
 if TYPE_CHECKING:
     from faceguard import FaceClient
 
@@ -67,7 +69,7 @@ def _train(client: FaceClient, say: Callable[[str], None]) -> str:
         from faceguard.notebook import progress
 
         return str(progress(poller, desc="   training", timeout=120).status)
-    except ImportError:
+    except (ImportError, ConfigurationError):  # tqdm is in the notebook extra, not emulator
         result = poller.wait(timeout=120, progress=lambda s: say(f"   training: {s.status}"))
         return str(result.status)
 
@@ -269,7 +271,7 @@ def run_demo(images: Path | None = None, *, html: Path | None = None, out: TextI
     say(f"   check it yourself: faceguard audit verify {workdir / 'audit.jsonl'}")
     page = html or workdir / "report.html"
     if _write_html(page, report):
-        say(f"\nHTML report with the boxes drawn: {page}")
+        say(f"\nHTML report (boxes drawn when Pillow is installed): {page}")
     say(f"done in {time.perf_counter() - started:.1f} s")
     return 0 if chain.ok else 1
 
@@ -282,7 +284,7 @@ def _html_detection(faces: object, photo: Path) -> str:
         from faceguard.notebook import render_detection
 
         return render_detection(faces, photo.read_bytes())  # type: ignore[arg-type]
-    except ImportError:
+    except (ImportError, ConfigurationError):  # Pillow missing: no HTML for this part
         return ""
 
 
@@ -291,7 +293,7 @@ def _html_identification(results: object, names: dict[str, str]) -> str:
         from faceguard.notebook import render_identification
 
         return render_identification(results, names=names)  # type: ignore[arg-type]
-    except ImportError:
+    except (ImportError, ConfigurationError):  # Pillow missing: no HTML for this part
         return ""
 
 
@@ -300,7 +302,7 @@ def _html_refusal(refusal: Exception) -> str:
         from faceguard.notebook import render_refusal
 
         return render_refusal(refusal)  # type: ignore[arg-type]
-    except ImportError:
+    except (ImportError, ConfigurationError):  # Pillow missing: no HTML for this part
         return ""
 
 
