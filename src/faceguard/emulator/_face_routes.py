@@ -16,14 +16,17 @@ scripted a value (``Emulator.script_attribute``): it never invents a measurement
 
 from __future__ import annotations
 
+import heapq
 import ipaddress
 import json
 import math
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
@@ -37,8 +40,13 @@ from ._state import (
     FaceStore,
     PersistedFace,
     Person,
+    TrainedEntry,
     Training,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 __all__ = [
     "ATTRIBUTES",
@@ -658,6 +666,46 @@ def _op(kind: ContainerKind, verb: str, suffix: str = "") -> str:
     return f"{_family(kind)}_{verb}{kind[0].upper()}{kind[1:]}{suffix}"
 
 
+_GALLERY_MIN = 64
+"""Identify scores snapshots of fewer entries the reference way (``FaceRoutes._ranked``)."""
+_GALLERIES_KEPT = 4
+"""Embedding matrices kept (one per container, most recently used)."""
+_COSINE_MARGIN = 1e-3
+_EMBEDDING_BYTES = 128 * 4
+
+
+@dataclass(frozen=True)
+class _Gallery:
+    """A trained snapshot's embeddings as one float32 matrix of unit rows."""
+
+    entries: tuple[TrainedEntry, ...]
+    matrix: NDArray[np.float32]
+    rows: list[int]
+    """For each scored entry (those with embeddings), its index in ``entries``."""
+    starts: NDArray[np.intp] | None
+    """Each scored entry's first row in ``matrix``; ``None`` when every entry has one."""
+
+    @classmethod
+    def build(cls, entries: tuple[TrainedEntry, ...]) -> _Gallery | None:
+        """``None`` when an embedding is not 128 float32 values (scored the reference way)."""
+        import numpy as np
+
+        rows = [i for i, entry in enumerate(entries) if entry.embeddings]
+        blobs = [blob for i in rows for blob in entries[i].embeddings]
+        if not rows or set(map(len, blobs)) != {_EMBEDDING_BYTES}:
+            return None
+        matrix = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), -1)
+        wide = matrix.astype(np.float64)
+        norms = np.sqrt(np.einsum("ij,ij->i", wide, wide))
+        inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0.0)
+        unit = (wide * inverse[:, None]).astype(np.float32)
+        starts = None
+        if len(blobs) != len(rows):  # some entry has several faces
+            counts = [len(entries[i].embeddings) for i in rows]
+            starts = np.cumsum([0, *counts[:-1]]).astype(np.intp)
+        return cls(entries, unit, rows, starts)
+
+
 class FaceRoutes:
     """The Face handlers of one emulator.
 
@@ -691,6 +739,8 @@ class FaceRoutes:
         self._scripted = scripted
         self._stale = stale_training
         self._approved = approved
+        self._galleries: OrderedDict[tuple[ContainerKind, str], _Gallery] = OrderedDict()
+        self._galleries_lock = threading.Lock()
 
     # -- the table ---------------------------------------------------------------------------
 
@@ -821,6 +871,103 @@ class FaceRoutes:
 
     def _best(self, probe: bytes, embeddings: Sequence[bytes]) -> float:
         return max((self._confidence(probe, e) for e in embeddings), default=0.0)
+
+    def _ranked(
+        self, probe: bytes, entries: Sequence[TrainedEntry], threshold: float, top: int
+    ) -> list[tuple[float, str]]:
+        """Identify's candidates, the reference way: every entry scored by the engine, those
+        at or above ``threshold`` ranked by (confidence desc, id), the first ``top``."""
+        scored = [(self._best(probe, e.embeddings), e.owner_id) for e in entries if e.embeddings]
+        return sorted((s for s in scored if s[0] >= threshold), key=lambda s: (-s[0], s[1]))[:top]
+
+    def _gallery(
+        self, kind: ContainerKind, container_id: str, entries: tuple[TrainedEntry, ...]
+    ) -> _Gallery | None:
+        """The snapshot as one matrix, for ``_ranked_by_cosine``; ``None`` to score the
+        reference way (small snapshots, or an engine whose confidence is not known to rise
+        with the cosine of the embeddings: only ``OpenCVEngine``'s is, ENGINE.md section 5).
+        Cached per container while ``FaceStore.trained`` hands out the same snapshot."""
+        if len(entries) < _GALLERY_MIN:
+            return None
+        key = (kind, container_id)
+        with self._galleries_lock:
+            cached = self._galleries.get(key)
+            if cached is not None and cached.entries is entries:
+                self._galleries.move_to_end(key)
+                return cached
+        from ._engine import OpenCVEngine  # no OpenCV import: only the module's classes
+
+        try:
+            engine = self._engine()
+        except ImportError:  # EngineUnavailable: the reference way reports it if it must
+            return None
+        if not isinstance(engine, OpenCVEngine):
+            return None
+        gallery = _Gallery.build(entries)
+        if gallery is None:
+            return None
+        with self._galleries_lock:
+            self._galleries[key] = gallery
+            self._galleries.move_to_end(key)
+            while len(self._galleries) > _GALLERIES_KEPT:
+                self._galleries.popitem(last=False)
+        return gallery
+
+    def _ranked_by_cosine(
+        self, probe: bytes, gallery: _Gallery, threshold: float, top: int
+    ) -> list[tuple[float, str]]:
+        """The same answer as ``_ranked``, scoring only the entries that can be in it.
+
+        One matrix-vector product gives every entry's best cosine with the probe (float32).
+        The engine's confidence rises with the cosine (and its rounding keeps the order), so
+        entries are walked from the highest cosine down and scored exactly as ``_ranked``
+        does. The walk stops below an entry that proved nothing further can qualify: its
+        confidence is under ``threshold``, or under the ``top``-th best found so far; entries
+        within ``_COSINE_MARGIN`` of its cosine (far above float32 error) are still scored.
+        """
+        import numpy as np
+
+        if len(probe) != _EMBEDDING_BYTES:
+            return self._ranked(probe, gallery.entries, threshold, top)
+        vector = np.frombuffer(probe, dtype="<f4").astype(np.float64)
+        norm = float(np.linalg.norm(vector))
+        unit = (vector / norm if norm > 0.0 else vector).astype(np.float32)
+        cosines = gallery.matrix @ unit
+        if gallery.starts is not None:
+            cosines = np.maximum.reduceat(cosines, gallery.starts)
+        first = min(len(cosines), max(4 * top, 64))
+        head = np.argpartition(-cosines, first - 1)[:first] if first < len(cosines) else None
+        if head is None:
+            orders = [np.argsort(-cosines, kind="stable")]
+        else:
+            orders = [head[np.argsort(-cosines[head], kind="stable")]]
+        accepted: list[tuple[float, str]] = []
+        best: list[float] = []  # a min-heap of the ``top`` best confidences found
+        walked = np.zeros(len(cosines), dtype=bool)
+        stop_below: float | None = None
+        while orders:
+            for index in orders.pop().tolist():
+                if walked[index]:
+                    continue
+                cosine = float(cosines[index])
+                if stop_below is not None and cosine < stop_below:
+                    return sorted(accepted, key=lambda s: (-s[0], s[1]))[:top]
+                walked[index] = True
+                entry = gallery.entries[gallery.rows[index]]
+                score = self._best(probe, entry.embeddings)
+                full = len(best) >= top
+                if stop_below is None and (score < threshold or (full and score < best[0])):
+                    stop_below = cosine - _COSINE_MARGIN
+                if score >= threshold:
+                    accepted.append((score, entry.owner_id))
+                    if not full:
+                        heapq.heappush(best, score)
+                    elif score > best[0]:
+                        heapq.heapreplace(best, score)
+            if head is not None:
+                orders.append(np.argsort(-cosines, kind="stable"))
+                head = None
+        return sorted(accepted, key=lambda s: (-s[0], s[1]))[:top]
 
     # -- detection ---------------------------------------------------------------------------
 
@@ -1010,16 +1157,13 @@ class FaceRoutes:
                 raise _bad(f"{KIND_TEXT[kind]} ID is invalid.")
             model, entries = self.store.trained(kind, container_id, stale=self._stale)
             self._one_model(faces, model)
+            gallery = self._gallery(kind, container_id, entries)
             results: list[dict[str, object]] = []
             for face_id, face in zip(face_ids, faces, strict=True):
-                scored = [
-                    (self._best(face.embedding, entry.embeddings), entry.owner_id)
-                    for entry in entries
-                    if entry.embeddings
-                ]
-                ranked = sorted(
-                    (s for s in scored if s[0] >= threshold), key=lambda s: (-s[0], s[1])
-                )[:top]
+                if gallery is None:
+                    ranked = self._ranked(face.embedding, entries, threshold, top)
+                else:
+                    ranked = self._ranked_by_cosine(face.embedding, gallery, threshold, top)
                 results.append(
                     {
                         "faceId": face_id,

@@ -677,6 +677,10 @@ class FaceStore:
                     f"{text} not trained: it changed (persons or faces were added or removed) "
                     "after its last successful training; train it again.",
                 )
+            if training.trained_version == container.version:
+                # Nothing was added or removed since: the snapshot itself, the same object on
+                # every call (identify caches its embedding matrix by it).
+                return container.recognition_model, training.snapshot
             alive = container.persons if kind in PERSON_KINDS else container.faces
             entries = tuple(e for e in training.snapshot if e.owner_id in alive)
             return container.recognition_model, entries
