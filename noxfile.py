@@ -1,4 +1,5 @@
-"""Developer sessions: ``nox -s tests``, ``nox -s lint``, ``nox -s typecheck``, ``nox -s bench``."""
+"""Developer sessions: ``nox -s tests``, ``nox -s lint``, ``nox -s typecheck``, ``nox -s bench``,
+``nox -s record``."""
 
 from __future__ import annotations
 
@@ -37,3 +38,28 @@ def bench(session: nox.Session) -> None:
     """Client CPU per call and import time, side by side with raw httpx and azure-ai-vision-face."""
     session.install("-e", ".[bench]")
     session.run("python", "benchmarks/bench_client.py", *session.posargs)
+
+
+@nox.session
+def record(session: nox.Session) -> None:
+    """Re-record faceguard's own cassettes (tests/cassettes) from the emulator served on
+    loopback HTTP with its real face engine, check them, then replay them as CI does.
+
+    ``nox -s record -- -k liveness`` re-records only the tests selected."""
+    session.install("-e", ".[dev]")
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "tests/test_cassette_replay.py",
+        *session.posargs,
+        env={"FACEGUARD_RECORD_MODE": "all"},
+    )
+    session.run("faceguard", "testing", "check-cassettes", "tests/cassettes")
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "tests/test_cassette_replay.py",
+        env={"FACEGUARD_RECORD_MODE": "none"},
+    )

@@ -476,6 +476,14 @@ class RecordingEnviron(MutableMapping[str, str]):
 
 
 def test_reloading_faceguard_reads_no_environment_variable_and_does_no_io(monkeypatch):
+    # faceguard's pytest plugin makes pytest rewrite the package's asserts, and that import
+    # hook reads its cached bytecode with open(): take it out, so the reload uses the normal
+    # loader (a fresh interpreter, as in the subprocess test, has no such hook).
+    monkeypatch.setattr(
+        sys,
+        "meta_path",
+        [f for f in sys.meta_path if type(f).__module__ != "_pytest.assertion.rewrite"],
+    )
     environ = RecordingEnviron({"FACEGUARD_ENDPOINT": ENDPOINT, "FACEGUARD_LOG": "debug"})
     monkeypatch.setattr(os, "environ", environ)
 
