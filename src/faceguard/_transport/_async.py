@@ -11,6 +11,7 @@ from .._config import ClientConfig
 from .._exceptions import APIConnectionError, APIError
 from .._guard._engine import Guard
 from .._guard._routes import request_hooks
+from .._tracing import CallSpan, span_for
 from ._exchange import build_request, connection_error, interpret
 from ._spec import RawResponse, RequestSpec
 
@@ -61,19 +62,21 @@ class AsyncTransport:
         """Guard, send ``spec`` (retrying per the policy), and return its parsed result.
 
         The guard decides before anything is sent (its refusals are never retried) and
-        bookkeeps after the response.
+        bookkeeps after the response; the exchange runs in an OpenTelemetry span when the
+        ``otel`` extra is installed.
         """
         ticket = self.guard.before(spec)
-        result = await self._send_with_retries(spec)
+        with span_for(spec) as span:  # the guard's refusals send nothing: outside the span
+            result = await self._send_with_retries(spec, span)
         return self.guard.after(spec, ticket, result)
 
-    async def _send_with_retries(self, spec: RequestSpec[T]) -> T:
+    async def _send_with_retries(self, spec: RequestSpec[T], span: CallSpan) -> T:
         client_request_id = str(uuid.uuid4())
         policy = self.config.retry
         # The first attempt runs outside tenacity: most calls succeed at once (see
         # RetryPolicy.first_retry_wait).
         try:
-            return await self._attempt(spec, client_request_id, 1)
+            return await self._attempt(spec, client_request_id, 1, span)
         except APIError as error:
             wait = policy.first_retry_wait(error, idempotent=spec.idempotent)
             if wait is None:
@@ -83,11 +86,13 @@ class AsyncTransport:
         async for attempt in retrying:
             with attempt:
                 return await self._attempt(
-                    spec, client_request_id, attempt.retry_state.attempt_number + 1
+                    spec, client_request_id, attempt.retry_state.attempt_number + 1, span
                 )
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
-    async def _attempt(self, spec: RequestSpec[T], client_request_id: str, attempt: int) -> T:
+    async def _attempt(
+        self, spec: RequestSpec[T], client_request_id: str, attempt: int, span: CallSpan
+    ) -> T:
         request = build_request(
             self._client,
             spec,
@@ -110,6 +115,7 @@ class AsyncTransport:
             # auth header), and must not survive as __context__.
             raise failure
         raw = RawResponse(response.status_code, response.headers, response.content)
+        span.record(raw, client_request_id, attempt)
         return interpret(
             spec, raw, client_request_id=client_request_id, attempt=attempt, started=started
         )

@@ -11,6 +11,7 @@ from .._config import ClientConfig
 from .._exceptions import APIConnectionError, APIError
 from .._guard._engine import Guard
 from .._guard._routes import request_hooks
+from .._tracing import CallSpan, span_for
 from ._exchange import build_request, connection_error, interpret
 from ._spec import RawResponse, RequestSpec
 
@@ -57,19 +58,21 @@ class SyncTransport:
         """Guard, send ``spec`` (retrying per the policy), and return its parsed result.
 
         The guard decides before anything is sent (its refusals are never retried) and
-        bookkeeps after the response.
+        bookkeeps after the response; the exchange runs in an OpenTelemetry span when the
+        ``otel`` extra is installed.
         """
         ticket = self.guard.before(spec)
-        result = self._send_with_retries(spec)
+        with span_for(spec) as span:  # the guard's refusals send nothing: outside the span
+            result = self._send_with_retries(spec, span)
         return self.guard.after(spec, ticket, result)
 
-    def _send_with_retries(self, spec: RequestSpec[T]) -> T:
+    def _send_with_retries(self, spec: RequestSpec[T], span: CallSpan) -> T:
         client_request_id = str(uuid.uuid4())
         policy = self.config.retry
         # The first attempt runs outside tenacity: most calls succeed at once (see
         # RetryPolicy.first_retry_wait).
         try:
-            return self._attempt(spec, client_request_id, 1)
+            return self._attempt(spec, client_request_id, 1, span)
         except APIError as error:
             wait = policy.first_retry_wait(error, idempotent=spec.idempotent)
             if wait is None:
@@ -79,11 +82,13 @@ class SyncTransport:
         for attempt in retrying:
             with attempt:
                 return self._attempt(
-                    spec, client_request_id, attempt.retry_state.attempt_number + 1
+                    spec, client_request_id, attempt.retry_state.attempt_number + 1, span
                 )
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
-    def _attempt(self, spec: RequestSpec[T], client_request_id: str, attempt: int) -> T:
+    def _attempt(
+        self, spec: RequestSpec[T], client_request_id: str, attempt: int, span: CallSpan
+    ) -> T:
         request = build_request(
             self._client,
             spec,
@@ -106,6 +111,7 @@ class SyncTransport:
             # auth header), and must not survive as __context__.
             raise failure
         raw = RawResponse(response.status_code, response.headers, response.content)
+        span.record(raw, client_request_id, attempt)
         return interpret(
             spec, raw, client_request_id=client_request_id, attempt=attempt, started=started
         )
