@@ -63,3 +63,11 @@ def record(session: nox.Session) -> None:
         "tests/test_cassette_replay.py",
         env={"FACEGUARD_RECORD_MODE": "none"},
     )
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The docs site: mkdocs-material + mkdocstrings, --strict (as in CI)."""
+    session.install("-e", ".[dev]")
+    session.env["NO_MKDOCS_2_WARNING"] = "1"
+    session.run("mkdocs", "build", "--strict", *session.posargs)

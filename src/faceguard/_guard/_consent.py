@@ -372,13 +372,16 @@ class ConsentIssuer:
 
     @property
     def issuer(self) -> str:
+        """The ``iss`` every token carries."""
         return self._issuer
 
     @property
     def kid(self) -> str:
+        """The key id verifiers know the public key by."""
         return self._kid
 
     def public_key_pem(self) -> bytes:
+        """The public key, PEM: what verifiers pin under ``kid``."""
         ser = _serialization()
         return self._key.public_key().public_bytes(
             ser.Encoding.PEM, ser.PublicFormat.SubjectPublicKeyInfo
@@ -605,6 +608,7 @@ class ConsentVerifier:
 
     @property
     def leeway(self) -> float:
+        """Clock-skew allowance in seconds (at most 300)."""
         return self._leeway
 
     def status_max_age(self, operation: str) -> float:

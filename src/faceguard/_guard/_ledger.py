@@ -34,6 +34,7 @@ class ConsentLedger:
         self._store.put(_WITHDRAWN, subject, f"{self._clock():.3f}".encode())
 
     def is_withdrawn(self, subject: str) -> bool:
+        """Whether ``subject`` has withdrawn consent."""
         return self._store.get(_WITHDRAWN, subject) is not None
 
     def record_enrollment(
@@ -43,6 +44,7 @@ class ConsentLedger:
         self._store.put(_PERSONS, _person_key(kind, container_id, person_id), subject.encode())
 
     def subject_of(self, kind: str, container_id: str | None, person_id: str) -> str | None:
+        """The consent subject a person was enrolled under, or None."""
         raw = self._store.get(_PERSONS, _person_key(kind, container_id, person_id))
         return None if raw is None else raw.decode()
 
@@ -76,9 +78,11 @@ class ConsentLedger:
         }
 
     def forget_person(self, kind: str, container_id: str | None, person_id: str) -> None:
+        """Drop a person from the ledger (after it was deleted)."""
         self._store.delete(_PERSONS, _person_key(kind, container_id, person_id))
 
     def forget_container(self, kind: str, container_id: str) -> None:
+        """Drop every person of a container from the ledger (after it was deleted)."""
         prefix = f"{kind}:{container_id}:"
         for key in self._store.keys(_PERSONS):
             if key.startswith(prefix):

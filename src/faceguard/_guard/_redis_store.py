@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .._exceptions import ConfigurationError, GuardStoreError
+from ._store import GuardStore
 
 if TYPE_CHECKING:
     import redis
@@ -83,7 +84,7 @@ def _ms(seconds: float) -> int:
     return max(1, math.ceil(seconds * 1000 - 1e-6))
 
 
-class RedisStore:
+class RedisStore(GuardStore):
     """A ``GuardStore`` on Redis.
 
     Give ``url`` (``redis://[:password@]host:port/db``, ``rediss://`` for TLS,

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from .._exceptions import GuardStoreError
+from ._store import GuardStore
 
 __all__ = ["SQLiteStore"]
 
@@ -62,7 +63,7 @@ def _failure(action: str, exc: BaseException) -> GuardStoreError:
     return GuardStoreError(f"SQLite guard store: {action} failed ({type(exc).__name__}: {exc})")
 
 
-class SQLiteStore:
+class SQLiteStore(GuardStore):
     """A ``GuardStore`` in a SQLite file (or ``":memory:"``, private to this object).
 
     ``timeout`` is how long a write waits for another process's write lock before it fails

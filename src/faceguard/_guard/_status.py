@@ -157,14 +157,17 @@ class StatusListIssuer:
 
     @property
     def size(self) -> int:
+        """How many statuses the list holds."""
         return self._size
 
     @property
     def issuer(self) -> str:
+        """The ``iss`` of the status list tokens."""
         return self._issuer
 
     @property
     def kid(self) -> str:
+        """The key id the status list tokens are signed under."""
         return self._kid
 
     def _index(self, idx: int) -> int:
@@ -325,6 +328,7 @@ class StatusLists:
 
     @property
     def max_age(self) -> float:
+        """Seconds a loaded list stays fresh for ``check()``."""
         return self._max_age
 
     def update(self, token: str) -> StatusListInfo:
@@ -391,6 +395,7 @@ class StatusLists:
 
     @property
     def uris(self) -> frozenset[str]:
+        """The status list URIs loaded so far."""
         with self._lock:
             return frozenset(self._lists)
 

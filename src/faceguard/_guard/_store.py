@@ -64,7 +64,7 @@ class GuardStore(Protocol):
         ...
 
 
-class MemoryStore:
+class MemoryStore(GuardStore):
     """A ``GuardStore`` in this process's memory, thread-safe; the default."""
 
     def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
