@@ -35,6 +35,7 @@ from ._exceptions import PayloadTooLargeError as PayloadTooLargeError
 from ._exceptions import PermissionDeniedError as PermissionDeniedError
 from ._exceptions import PollingTimeoutError as PollingTimeoutError
 from ._exceptions import RateLimitError as RateLimitError
+from ._exceptions import RateLimitWaitError as RateLimitWaitError
 from ._exceptions import RetiredAttributeError as RetiredAttributeError
 from ._exceptions import SupportInfo as SupportInfo
 from ._exceptions import TrainingFailedError as TrainingFailedError
@@ -73,6 +74,8 @@ if TYPE_CHECKING:
     from ._pagination import SyncPager as SyncPager
     from ._polling import AsyncTrainingPoller as AsyncTrainingPoller
     from ._polling import TrainingPoller as TrainingPoller
+    from ._ratelimit._bucket import AdaptiveRate as AdaptiveRate
+    from ._ratelimit._limiter import RateLimiter as RateLimiter
     from ._transport._retry import RetryPolicy as RetryPolicy
     from .models.enums import DetectionModel as DetectionModel
     from .models.enums import FaceAttributeType as FaceAttributeType
@@ -95,6 +98,8 @@ _LAZY: dict[str, str] = {
     "ConsentScope": "._guard._consent",
     "ConsentLedger": "._guard._ledger",
     "GuardStore": "._guard._store",
+    "RateLimiter": "._ratelimit._limiter",
+    "AdaptiveRate": "._ratelimit._bucket",
     "MemoryStore": "._guard._store",
     "SQLiteStore": "._guard._sqlite_store",
     "RedisStore": "._guard._redis_store",
@@ -125,6 +130,7 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AdaptiveRate",
     "AsyncContentSafetyClient",
     "AsyncFaceClient",
     "AsyncPager",
@@ -168,6 +174,8 @@ __all__ = [
     "PermissionDeniedError",
     "PollingTimeoutError",
     "RateLimitError",
+    "RateLimitWaitError",
+    "RateLimiter",
     "RecognitionModel",
     "RedisStore",
     "RetiredAttributeError",

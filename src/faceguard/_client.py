@@ -38,6 +38,7 @@ from ._operations._groups import (
 )
 from ._operations._shell import AsyncGroup, SyncGroup, async_call, sync_call
 from ._operations.erasure import ErasurePlan, plan_erasure
+from ._ratelimit._limiter import RateLimiter
 from ._transport._async import AsyncTransport
 from ._transport._retry import RetryPolicy
 from ._transport._spec import Service
@@ -68,7 +69,16 @@ _CLIENT_ARGS = """
         guard: the responsible-use policy (``GuardPolicy``): declared use case, consent
             verifier, store, audit trail. Without one, detection without faceIds works and
             every recognition or enrollment is refused.
+        rate_limit: a ``RateLimiter`` (share its store to share the budget across processes
+            or machines), or a number of requests per second for a private one. Every
+            attempt waits for a slot; a 429 lowers the rate for a while. None: no limit.
 """
+
+
+def _limiter(rate_limit: RateLimiter | float | None) -> RateLimiter | None:
+    if rate_limit is None or isinstance(rate_limit, RateLimiter):
+        return rate_limit
+    return RateLimiter(rate_limit)
 
 
 class _SyncClient(SyncGroup):
@@ -89,6 +99,7 @@ class _SyncClient(SyncGroup):
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
         guard: GuardPolicy | None = None,
+        rate_limit: RateLimiter | float | None = None,
     ) -> None:
         config = resolve_config(
             self._service,
@@ -106,6 +117,7 @@ class _SyncClient(SyncGroup):
                 http_client=http_client,
                 transport=transport,
                 guard=Guard(guard, endpoint=config.endpoint),
+                limiter=_limiter(rate_limit),
                 sleep=sleep or time.sleep,
                 clock=clock or time.monotonic,
             )
@@ -152,6 +164,7 @@ class _AsyncClient(AsyncGroup):
         sleep: Callable[[float], Awaitable[None]] | None = None,
         clock: Callable[[], float] | None = None,
         guard: GuardPolicy | None = None,
+        rate_limit: RateLimiter | float | None = None,
     ) -> None:
         config = resolve_config(
             self._service,
@@ -167,6 +180,7 @@ class _AsyncClient(AsyncGroup):
                 http_client=http_client,
                 transport=transport,
                 guard=Guard(guard, endpoint=config.endpoint),
+                limiter=_limiter(rate_limit),
                 sleep=sleep,
                 clock=clock or time.monotonic,
             )

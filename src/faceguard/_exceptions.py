@@ -63,6 +63,7 @@ __all__ = [
     "PermissionDeniedError",
     "PollingTimeoutError",
     "RateLimitError",
+    "RateLimitWaitError",
     "RetiredAttributeError",
     "SupportInfo",
     "TrainingFailedError",
@@ -320,6 +321,15 @@ class UnsupportedMediaTypeError(APIStatusError):
 
 class RateLimitError(APIStatusError):
     """HTTP 429. ``retry_after`` holds the server's requested wait in seconds, if any."""
+
+
+class RateLimitWaitError(FaceGuardError):
+    """The client-side ``RateLimiter`` would have delayed the request longer than its
+    ``max_wait``; nothing was sent. ``wait`` is the delay it would have needed, in seconds."""
+
+    def __init__(self, message: str, *, wait: float) -> None:
+        super().__init__(message)
+        self.wait = wait
 
 
 class InternalServerError(APIStatusError):

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .._exceptions import ConfigurationError, GuardStoreError
+from .._ratelimit._bucket import BUCKET_LUA, BucketCommand, BucketReply
 from ._store import GuardStore
 
 if TYPE_CHECKING:
@@ -139,6 +140,9 @@ class RedisStore(GuardStore):
             )
         self._client: redis.Redis = client
         self._count_script = client.register_script(_COUNT_EVENT_LUA)
+        self._bucket_script = client.register_script(BUCKET_LUA)
+        # Tests freeze the bucket's clock to check atomicity exactly; None: the server's TIME.
+        self._bucket_clock: Callable[[], float] | None = None
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -227,6 +231,35 @@ class RedisStore(GuardStore):
                 f"Redis guard store: count_event got a {type(reply).__name__} reply"
             )
         return reply
+
+    def update_bucket(self, namespace: str, key: str, command: BucketCommand) -> BucketReply:
+        # Outside the ``{prefix}:`` key space, like the event sets, so ``keys`` never sees it.
+        self._check_namespace(namespace)
+        name = f"{self._prefix}#bucket:{namespace}:{key}"
+        adaptive = command.adaptive
+        args: list[str] = [
+            command.op,
+            repr(float(command.rate)),
+            repr(float(command.burst)),
+            repr(float(command.max_wait)) if math.isfinite(command.max_wait) else "-1",
+            "1" if adaptive is not None else "0",
+            repr(adaptive.decrease if adaptive else 1.0),
+            repr(adaptive.floor if adaptive else 1.0),
+            repr(adaptive.recovery if adaptive else 1.0),
+            repr(adaptive.hold if adaptive else 0.0),
+        ]
+        if self._bucket_clock is not None:
+            args.append(repr(self._bucket_clock()))
+        reply = self._call(
+            "update_bucket", lambda r: self._bucket_script(keys=[name], args=args, client=r)
+        )
+        try:
+            granted, wait, rate = reply
+            return BucketReply(granted=int(granted) == 1, wait=float(wait), rate=float(rate))
+        except (TypeError, ValueError):
+            raise GuardStoreError(
+                "Redis guard store: update_bucket got a malformed reply"
+            ) from None
 
     def keys(self, namespace: str) -> list[str]:
         start = self._key(namespace, "")

@@ -25,6 +25,14 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from .._exceptions import GuardStoreError
+from .._ratelimit._bucket import (
+    BucketCommand,
+    BucketReply,
+    apply,
+    decode_state,
+    encode_state,
+    idle_ttl,
+)
 from ._store import GuardStore
 
 __all__ = ["SQLiteStore"]
@@ -254,6 +262,26 @@ class SQLiteStore(GuardStore):
             return int(row[0])
 
         return self._write("count_event", op)
+
+    def update_bucket(self, namespace: str, key: str, command: BucketCommand) -> BucketReply:
+        def op(conn: sqlite3.Connection, now: float) -> BucketReply:
+            # Under BEGIN IMMEDIATE: read, compute and write back as one step for every
+            # process that shares the file.
+            row = conn.execute(
+                f"SELECT value FROM kv WHERE ns = ? AND key = ? AND {_LIVE}",  # noqa: S608
+                (namespace, key, now),
+            ).fetchone()
+            state, reply = apply(decode_state(None if row is None else bytes(row[0])), command, now)
+            if state is not None:
+                conn.execute(
+                    "INSERT INTO kv (ns, key, value, expires) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, "
+                    "expires = excluded.expires",
+                    (namespace, key, encode_state(state), now + idle_ttl(state, command, now)),
+                )
+            return reply
+
+        return self._write("update_bucket", op)
 
     def keys(self, namespace: str) -> list[str]:
         def op(conn: sqlite3.Connection, now: float) -> list[str]:

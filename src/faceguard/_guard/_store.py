@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from .._exceptions import GuardStoreError
+from .._ratelimit._bucket import BucketCommand, BucketReply, BucketState, apply
 
 __all__ = ["GuardStore", "MemoryStore"]
 
@@ -59,6 +60,14 @@ class GuardStore(Protocol):
         """Live keys of a namespace (for sweeps and erasure; not for hot paths)."""
         ...
 
+    def update_bucket(self, namespace: str, key: str, command: BucketCommand) -> BucketReply:
+        """Run one token-bucket command atomically and return the bucket's answer.
+
+        The arithmetic is ``faceguard._ratelimit._bucket.apply`` on the store's clock; every
+        process sharing the store shares the bucket (the ``RateLimiter``'s state).
+        """
+        ...
+
     def close(self) -> None:
         """Release connections or file handles."""
         ...
@@ -72,6 +81,7 @@ class MemoryStore(GuardStore):
         self._lock = threading.Lock()
         self._data: dict[tuple[str, str], tuple[bytes, float | None]] = {}
         self._events: dict[tuple[str, str], list[float]] = {}
+        self._buckets: dict[tuple[str, str], BucketState] = {}
         self._closed = False
 
     def _open(self) -> None:
@@ -142,10 +152,20 @@ class MemoryStore(GuardStore):
                 if ns == namespace and self._live((ns, k), now) is not None
             ]
 
+    def update_bucket(self, namespace: str, key: str, command: BucketCommand) -> BucketReply:
+        with self._lock:
+            self._open()
+            slot = (namespace, key)
+            state, reply = apply(self._buckets.get(slot), command, self._clock())
+            if state is not None:
+                self._buckets[slot] = state
+            return reply
+
     def close(self) -> None:
         with self._lock:
             self._data.clear()
             self._events.clear()
+            self._buckets.clear()
             self._closed = True
 
     def __repr__(self) -> str:

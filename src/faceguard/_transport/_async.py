@@ -18,6 +18,8 @@ from ._spec import RawResponse, RequestSpec
 if TYPE_CHECKING:
     import httpx
 
+    from .._ratelimit._limiter import RateLimiter
+
 __all__ = ["AsyncTransport"]
 
 T = TypeVar("T")
@@ -35,8 +37,11 @@ class AsyncTransport:
         sleep: Callable[[float], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.monotonic,
         guard: Guard | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.config = config
+        self.limiter = limiter
+        self._bucket = limiter.bucket_for(config.endpoint) if limiter is not None else ""
         self.guard = guard or Guard(None, endpoint=config.endpoint)
         import httpx  # loaded when the first client is built, not with faceguard
 
@@ -93,6 +98,12 @@ class AsyncTransport:
     async def _attempt(
         self, spec: RequestSpec[T], client_request_id: str, attempt: int, span: CallSpan
     ) -> T:
+        limiter = self.limiter
+        if limiter is not None:
+            # Every attempt takes a slot, retries included: the service counts them all.
+            wait = await limiter.areserve(self._bucket)
+            if wait > 0:
+                await self.sleep(wait)
         request = build_request(
             self._client,
             spec,
@@ -115,6 +126,8 @@ class AsyncTransport:
             # auth header), and must not survive as __context__.
             raise failure
         raw = RawResponse(response.status_code, response.headers, response.content)
+        if limiter is not None and raw.status_code == 429:
+            await limiter.athrottled(self._bucket)
         span.record(raw, client_request_id, attempt)
         return interpret(
             spec, raw, client_request_id=client_request_id, attempt=attempt, started=started

@@ -1,0 +1,1 @@
+"""Client-side rate limiting: a shared, adaptive token bucket per Face resource."""

@@ -1,0 +1,249 @@
+"""The token bucket's arithmetic: one pure function, shared by every store.
+
+The bucket is a GCRA (generic cell rate algorithm) bucket with reservations. Its whole state
+is three numbers:
+
+- ``tat``, the *theoretical arrival time*: when the bucket would be full again if nothing
+  else were sent. A request may go at ``tat - tolerance``, where the tolerance
+  ``(burst - 1) / rate`` is the burst allowance; sending pushes ``tat`` one emission
+  interval (``1 / rate``) further.
+- ``low`` and ``since``: the adaptive part. A 429 from the service lowers the rate to
+  ``low`` at time ``since``; the rate then climbs linearly back to the configured rate over
+  ``recovery`` seconds (additive increase, multiplicative decrease).
+
+Reservations, not polling: ``reserve`` answers *how long to wait* and books the slot at once,
+so N waiting callers (threads, tasks, processes, machines) are spaced exactly ``1 / rate``
+apart without any retry loop or lock held while sleeping. A caller that would have to wait
+longer than ``max_wait`` books nothing and is refused.
+
+``MemoryStore`` and ``SQLiteStore`` run ``apply`` under their lock or write transaction;
+``RedisStore`` runs ``BUCKET_LUA``, the same arithmetic on the server's clock (a test checks
+that both give the same answers for the same inputs).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, replace
+from typing import Literal
+
+__all__ = [
+    "BUCKET_LUA",
+    "AdaptiveRate",
+    "BucketCommand",
+    "BucketReply",
+    "BucketState",
+    "apply",
+    "decode_state",
+    "encode_state",
+]
+
+
+@dataclass(frozen=True)
+class AdaptiveRate:
+    """How the limiter reacts to the service's 429 answers (AIMD).
+
+    Args:
+        decrease: the rate is multiplied by this on a 429 (0 < decrease <= 1).
+        floor: the rate never falls below this fraction of the configured rate.
+        recovery: seconds for the rate to climb linearly back to the configured rate.
+        hold: 429s within this many seconds of the last decrease count as the same event, so
+            that 64 requests throttled together lower the rate once, not 64 times.
+    """
+
+    decrease: float = 0.9
+    floor: float = 0.1
+    recovery: float = 5.0
+    hold: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.decrease <= 1.0:
+            raise ValueError("AdaptiveRate.decrease must be within (0, 1]")
+        if not 0.0 < self.floor <= 1.0:
+            raise ValueError("AdaptiveRate.floor must be within (0, 1]")
+        if not (math.isfinite(self.recovery) and self.recovery > 0):
+            raise ValueError("AdaptiveRate.recovery must be a positive number of seconds")
+        if not (math.isfinite(self.hold) and self.hold >= 0):
+            raise ValueError("AdaptiveRate.hold must not be negative")
+
+
+@dataclass(frozen=True)
+class BucketCommand:
+    """One request to a bucket: book a slot (``reserve``), report a 429 (``throttled``), or
+    read the wait and rate without changing anything (``peek``)."""
+
+    op: Literal["reserve", "throttled", "peek"]
+    rate: float
+    """The configured rate, in requests per second."""
+    burst: float
+    """How many requests may go back to back after an idle period (at least 1)."""
+    max_wait: float = math.inf
+    """``reserve`` books nothing when the wait would be longer than this."""
+    adaptive: AdaptiveRate | None = None
+
+
+@dataclass(frozen=True)
+class BucketState:
+    """What a store keeps per bucket: three floats on the store's clock."""
+
+    tat: float
+    low: float = 0.0
+    """The rate right after the last decrease (0: never decreased)."""
+    since: float = -math.inf
+    """When the last decrease happened."""
+
+
+@dataclass(frozen=True)
+class BucketReply:
+    """The bucket's answer: whether a slot was booked, the wait before it, the rate used."""
+
+    granted: bool
+    wait: float
+    rate: float
+
+
+def effective_rate(state: BucketState | None, command: BucketCommand, now: float) -> float:
+    """The rate in force at ``now``: the configured one, or a recovering lowered one."""
+    adaptive = command.adaptive
+    if adaptive is None or state is None or state.low <= 0.0:
+        return command.rate
+    progress = (now - state.since) / adaptive.recovery
+    if progress >= 1.0 or progress < 0.0:  # recovered (or a clock that went backwards)
+        return command.rate
+    low = min(state.low, command.rate)
+    return low + (command.rate - low) * progress
+
+
+def apply(
+    state: BucketState | None, command: BucketCommand, now: float
+) -> tuple[BucketState | None, BucketReply]:
+    """Run ``command`` on ``state`` at time ``now``: (the new state, the reply).
+
+    The new state is ``None`` only when ``state`` was ``None`` and nothing was booked.
+    """
+    rate = effective_rate(state, command, now)
+    interval = 1.0 / rate
+    tolerance = (command.burst - 1.0) * interval
+    tat = now if state is None else state.tat
+    if command.op != "throttled":
+        wait = max(0.0, tat - tolerance - now)
+        if command.op == "peek" or wait > command.max_wait:
+            return state, BucketReply(granted=False, wait=wait, rate=rate)
+        booked = BucketState(tat=max(tat, now) + interval)
+        if state is not None:
+            booked = replace(state, tat=booked.tat)
+        return booked, BucketReply(granted=True, wait=wait, rate=rate)
+    # A 429: the rate is lowered unless a decrease already happened within ``hold`` seconds,
+    # and the burst credit is spent (the next request may go now, the ones after it are
+    # spaced at the new rate).
+    current = state or BucketState(tat=now)
+    adaptive = command.adaptive
+    if adaptive is not None and now - current.since >= adaptive.hold:
+        low = max(command.rate * adaptive.floor, rate * adaptive.decrease)
+        current = replace(current, low=low, since=now)
+        rate = low
+    tolerance = (command.burst - 1.0) / rate
+    current = replace(current, tat=max(current.tat, now + tolerance))
+    return current, BucketReply(granted=False, wait=0.0, rate=rate)
+
+
+def encode_state(state: BucketState) -> bytes:
+    """The bytes a key-value store keeps for a bucket."""
+    since = state.since if math.isfinite(state.since) else None
+    return json.dumps([state.tat, state.low, since], separators=(",", ":")).encode()
+
+
+def decode_state(raw: bytes | None) -> BucketState | None:
+    """The state stored by ``encode_state``; unreadable bytes count as an empty bucket."""
+    if raw is None:
+        return None
+    try:
+        tat, low, since = json.loads(raw)
+        return BucketState(
+            tat=float(tat), low=float(low), since=-math.inf if since is None else float(since)
+        )
+    except (ValueError, TypeError):
+        return None
+
+
+def idle_ttl(state: BucketState, command: BucketCommand, now: float) -> float:
+    """Seconds a stored bucket must outlive ``now``: past its tat and any recovery."""
+    recovery = command.adaptive.recovery if command.adaptive is not None else 0.0
+    latest = max(state.tat, state.since + recovery if math.isfinite(state.since) else now)
+    return max(60.0, latest - now + 60.0)
+
+
+# The same arithmetic for Redis, on the server's clock (seconds, microsecond precision).
+# KEYS[1]: the bucket hash (fields tat, low, since). ARGV: op ("reserve" | "throttled"), rate,
+# burst, max_wait (-1 for none), adaptive (0 | 1), decrease, floor, recovery, hold, and
+# optionally now (seconds; tests use it to compare this script with ``apply`` exactly).
+# Returns {granted (0 | 1), wait, rate} with the numbers as strings: Redis truncates Lua
+# numbers to integers in replies.
+BUCKET_LUA = """
+local now
+if ARGV[10] then
+  now = tonumber(ARGV[10])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
+local op = ARGV[1]
+local rate = tonumber(ARGV[2])
+local burst = tonumber(ARGV[3])
+local max_wait = tonumber(ARGV[4])
+local adaptive = ARGV[5] == '1'
+local decrease = tonumber(ARGV[6])
+local floor = tonumber(ARGV[7])
+local recovery = tonumber(ARGV[8])
+local hold = tonumber(ARGV[9])
+local saved = redis.call('HMGET', KEYS[1], 'tat', 'low', 'since')
+local exists = saved[1] ~= false
+local tat = now
+local low = 0
+local since = nil
+if exists then
+  tat = tonumber(saved[1])
+  low = tonumber(saved[2]) or 0
+  since = tonumber(saved[3])
+end
+local eff = rate
+if adaptive and exists and low > 0 and since ~= nil then
+  local progress = (now - since) / recovery
+  if progress >= 0 and progress < 1 then
+    local l = math.min(low, rate)
+    eff = l + (rate - l) * progress
+  end
+end
+local interval = 1 / eff
+local tolerance = (burst - 1) * interval
+local function save()
+  local latest = tat
+  if since ~= nil and since + recovery > latest then latest = since + recovery end
+  local ttl = math.max(60, latest - now + 60)
+  local fields = {'tat', string.format('%.6f', tat), 'low', string.format('%.9g', low)}
+  if since ~= nil then
+    table.insert(fields, 'since')
+    table.insert(fields, string.format('%.6f', since))
+  end
+  redis.call('HSET', KEYS[1], unpack(fields))
+  redis.call('PEXPIRE', KEYS[1], math.ceil(ttl * 1000))
+end
+if op ~= 'throttled' then
+  local wait = math.max(0, tat - tolerance - now)
+  if op == 'peek' or (max_wait >= 0 and wait > max_wait) then
+    return {0, string.format('%.6f', wait), string.format('%.9g', eff)}
+  end
+  tat = math.max(tat, now) + interval
+  save()
+  return {1, string.format('%.6f', wait), string.format('%.9g', eff)}
+end
+if adaptive and (since == nil or now - since >= hold) then
+  low = math.max(rate * floor, eff * decrease)
+  since = now
+  eff = low
+end
+tat = math.max(tat, now + (burst - 1) / eff)
+save()
+return {0, '0', string.format('%.9g', eff)}
+"""
