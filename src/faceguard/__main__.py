@@ -18,10 +18,12 @@ Commands land with the issues that build them; today:
   Prints ``file:line: ...`` per finding and exits 1, or ``OK: ...`` and exits 0; a missing or
   unreadable path exits 2.
 - ``faceguard emulator serve [--host 127.0.0.1] [--port 5000] [--state-dir DIR] [--key KEY]
-  [--allow-remote]``: serve the offline emulator (Face v1.2, liveness, Content Safety
-  blocklists) over HTTP until Ctrl-C. Loopback only unless ``--allow-remote``; with
-  ``--state-dir`` the state survives restarts (SQLite); with ``--key`` only that subscription
-  key is accepted. Exits 2 on bad options (a non-loopback host, a port in use).
+  [--allow-remote] [--tps N] [--fault-rate P [--fault-seed S]]``: serve the offline emulator
+  (Face v1.2, liveness, Content Safety blocklists) over HTTP until Ctrl-C. Loopback only
+  unless ``--allow-remote``; with ``--state-dir`` the state survives restarts (SQLite); with
+  ``--key`` only that subscription key is accepted; ``--tps`` sets a TPS limit and
+  ``--fault-rate`` random faults (``Faults.add_fault_mix``). Exits 2 on bad options (a
+  non-loopback host, a port in use, a rate out of range).
 """
 
 from __future__ import annotations
@@ -98,6 +100,25 @@ def _emulator_parser(commands: Any) -> None:
         "--allow-remote",
         action="store_true",
         help="allow a non-loopback --host (the emulator holds biometric templates)",
+    )
+    serve.add_argument(
+        "--tps",
+        type=int,
+        metavar="N",
+        help="answer 429 (with Retry-After) beyond N requests in any second, as the service",
+    )
+    serve.add_argument(
+        "--fault-rate",
+        type=float,
+        metavar="P",
+        help="fail a random fraction P (0..1] of requests, split evenly between 429 with "
+        "Retry-After 1, 503, and a connection dropped after handling",
+    )
+    serve.add_argument(
+        "--fault-seed",
+        type=int,
+        metavar="S",
+        help="seed the random faults (same seed and request order, same faults)",
     )
 
 
@@ -386,9 +407,14 @@ def _emulator_serve(args: argparse.Namespace) -> int:
         return _fail(f"the emulator cannot be loaded: {exc}")
     if not 0 <= args.port <= 65535:
         return _fail("--port must be within 0..65535")
+    emulator = Emulator()
+    try:
+        _script_faults(emulator, args)
+    except ValueError as exc:
+        return _fail(str(exc))
     try:
         server = EmulatorServer(
-            Emulator(),
+            emulator,
             host=args.host,
             port=args.port,
             key=args.key,
@@ -405,6 +431,21 @@ def _emulator_serve(args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
     return 0
+
+
+def _script_faults(emulator: Any, args: argparse.Namespace) -> None:
+    """Apply ``--tps``, ``--fault-rate`` and ``--fault-seed``; ValueError on bad values."""
+    if args.tps is not None:
+        if args.tps < 1:
+            raise ValueError("--tps must be at least 1")
+        emulator.faults.set_tps_limit(args.tps)
+    if args.fault_seed is not None:
+        emulator.faults.seed(args.fault_seed)
+    if args.fault_rate is not None:
+        if not 0.0 <= args.fault_rate <= 1.0:
+            raise ValueError("--fault-rate must be within 0..1")
+        if args.fault_rate > 0:
+            emulator.faults.add_fault_mix(args.fault_rate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,15 +19,26 @@ faulted or throttled.
   in transport mode. Over a real socket the request has already been read by then, so in
   server mode both kinds close the socket without a response.
 - ``times=1`` by default; ``times=None`` keeps the fault until ``clear()``.
+- ``probability=0.1``: a matching request meets the fault with this probability, drawn from
+  the ``random.Random`` of ``Faults`` (``Faults(seed=...)`` or ``Faults.seed(n)``: the same
+  seed and the same order of requests meet the same faults). Only a request that meets the
+  fault uses up one of its ``times``; one that escapes it goes on to the next matching rule.
+  ``add_fault_mix(rate)`` splits ``rate`` evenly between a 429 (``Retry-After: 1``), a 503
+  and a connection dropped after handling.
 
 TPS limit: at most ``n`` requests in any one-second window of the emulator's clock (all
 routes, or the given ones); beyond it the answer is 429 with ``Retry-After`` = whole seconds
 until the window frees a slot (at least 1), as the service answers.
+
+Traffic: every service request is recorded (``traffic()``, ``peak(window)``,
+``clear_traffic()``; see ``_traffic.py``, which also serves the ``/_emulator/faults``,
+``/_emulator/tps`` and ``/_emulator/traffic`` control routes for server mode).
 """
 
 from __future__ import annotations
 
 import math
+import random
 import re
 import threading
 import time
@@ -39,14 +50,20 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 
 from ._face_routes import json_response
+from ._traffic import DROPPED, Arrival, TrafficLog, register_routes
 
 if TYPE_CHECKING:
     from ._router import Emulator
 
-__all__ = ["CONTROL_PREFIX", "FaultRule", "Faults", "register"]
+__all__ = ["CONTROL_PREFIX", "Arrival", "FaultRule", "Faults", "register"]
 
 CONTROL_PREFIX = "/_emulator/"
 _DROP_MARK = "faceguard.emulator.drop"
+# Set by the TPS limit on a request it judged: the time it used, and whether it answered 429.
+_JUDGED_AT = "faceguard.emulator.judged_at"
+_THROTTLED_MARK = "faceguard.emulator.throttled"
+# Answered by a scripted fault (a status, or a refused connection) before the TPS limit.
+_FAULTED_MARK = "faceguard.emulator.faulted"
 _SERVICE_PREFIXES = ("/face/v1.2", "/contentsafety")
 
 DropKind = Literal["response", "connect"]
@@ -99,6 +116,8 @@ class FaultRule:
     message: str | None = None
     remaining: int | None = 1
     hits: int = 0
+    probability: float | None = None
+    """The chance that a matching request meets the fault; None for every one."""
     _regex: re.Pattern[str] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -106,6 +125,7 @@ class FaultRule:
             self._regex = _template_regex(self.route)
 
     def matches(self, method: str, path: str) -> bool:
+        """Whether a request is one the rule is for (its probability aside)."""
         if self.remaining is not None and self.remaining <= 0:
             return False
         if self.method is not None and self.method.upper() != method.upper():
@@ -116,17 +136,27 @@ class FaultRule:
 
 
 class Faults:
-    """The fault script of one emulator (``Emulator.faults``). Thread-safe."""
+    """The fault script of one emulator (``Emulator.faults``). Thread-safe.
+
+    Args:
+        clock: the emulator's clock (TPS windows and arrival times).
+        sleep: waits a ``delay`` fault out.
+        seed: seeds the generator that ``probability`` faults draw from.
+    """
 
     def __init__(
         self,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] | None = None,
+        seed: int | None = None,
     ) -> None:
         self._clock = clock
         self.sleep: Callable[[float], None] = sleep or time.sleep
         self._lock = threading.Lock()
+        self._random = random.Random(seed)  # noqa: S311 - fault injection, not secrets
+        self.traffic_log = TrafficLog()
+        """Every service request met (``traffic()``, ``peak()``)."""
         self._rules: list[FaultRule] = []
         self._tps: int | None = None
         self._tps_routes: list[re.Pattern[str]] | None = None
@@ -148,6 +178,7 @@ class Faults:
         method: str | None = None,
         code: str | None = None,
         message: str | None = None,
+        probability: float | None = None,
     ) -> FaultRule:
         """Script a fault for requests matching ``route``.
 
@@ -163,6 +194,11 @@ class Faults:
             times: how many matching requests meet the fault; ``None`` for all of them.
             method: only requests with this HTTP method.
             code, message: the error body's code and message instead of the service's.
+            probability: the chance (0 < p <= 1) that a matching request meets the fault;
+                ``None`` for every one. Only requests that meet it use up ``times``.
+
+        Raises:
+            ValueError: a fault that does nothing, or an argument out of its range.
         """
         drop_kind: DropKind | None = "response" if drop is True else (drop or None)
         if drop_kind not in (None, "response", "connect"):
@@ -177,6 +213,10 @@ class Faults:
             raise ValueError("delay and retry_after must not be negative")
         if times is not None and times < 1:
             raise ValueError("times must be at least 1 (or None for always)")
+        if probability is not None and (
+            isinstance(probability, bool) or not 0.0 < probability <= 1.0
+        ):
+            raise ValueError("probability must be within (0, 1], or None for every request")
         rule = FaultRule(
             route=route,
             method=method,
@@ -187,10 +227,41 @@ class Faults:
             code=code,
             message=message,
             remaining=times,
+            probability=None if probability is None else float(probability),
         )
         with self._lock:
             self._rules.append(rule)
         return rule
+
+    def add_fault_mix(
+        self, rate: float, *, route: str = "*", retry_after: float = 1.0
+    ) -> list[FaultRule]:
+        """Random faults on ``rate`` of the requests to ``route``, split evenly between a
+        429 with ``Retry-After``, a 503 and a connection dropped after handling (kept until
+        ``clear()``).
+
+        Raises:
+            ValueError: ``rate`` is not within (0, 1].
+        """
+        if isinstance(rate, bool) or not 0.0 < rate <= 1.0:
+            raise ValueError("the fault rate must be within (0, 1]")
+        share = rate / 3
+        # Each rule draws only for requests the rules before it let through, so its
+        # probability is conditional: share / (what is left), which makes each kind ``share``.
+        kinds: list[dict[str, Any]] = [
+            {"status": 429, "retry_after": retry_after},
+            {"status": 503},
+            {"drop": "response"},
+        ]
+        return [
+            self.add(route, times=None, probability=min(1.0, share / (1 - i * share)), **kind)
+            for i, kind in enumerate(kinds)
+        ]
+
+    def seed(self, seed: int | None) -> None:
+        """Reseed the generator that ``probability`` faults draw from."""
+        with self._lock:
+            self._random.seed(seed)
 
     def set_tps_limit(self, tps: int | None, *, routes: Iterable[str] | None = None) -> None:
         """Answer 429 beyond ``tps`` requests per second (``None`` removes the limit)."""
@@ -212,8 +283,25 @@ class Faults:
 
     @property
     def rules(self) -> list[FaultRule]:
+        """The scripted faults, in the order they are checked."""
         with self._lock:
             return list(self._rules)
+
+    # -- traffic -------------------------------------------------------------------------------
+
+    def traffic(self) -> list[Arrival]:
+        """The service requests met so far (the last 200,000)."""
+        return self.traffic_log.arrivals()
+
+    def clear_traffic(self) -> None:
+        """Forget the recorded traffic."""
+        self.traffic_log.clear()
+
+    def peak(self, window: float = 1.0, *, accepted_only: bool = False) -> int:
+        """The most requests that arrived within any half-open window of ``window``
+        seconds; with ``accepted_only``, only those the service let in (not answered 429 by
+        the TPS limit, nor answered by a scripted fault before it)."""
+        return self.traffic_log.peak(window, accepted_only=accepted_only)
 
     # -- applying ------------------------------------------------------------------------------
 
@@ -230,18 +318,46 @@ class Faults:
     def wrap(
         self, handle: Callable[[httpx.Request], httpx.Response]
     ) -> Callable[[httpx.Request], httpx.Response]:
-        """``handle`` that drops the connection of requests ``hook`` marked, once handled."""
+        """``handle`` that drops the connection of requests ``hook`` marked, once handled,
+        and records every service request in the traffic log."""
 
         def dropping(request: httpx.Request) -> httpx.Response:
-            response = handle(request)
+            path = request.url.path
+            if path.startswith(CONTROL_PREFIX):
+                return handle(request)
+            arrived = self._clock()
+            try:
+                response = handle(request)
+            except httpx.TransportError:  # a drop="connect" fault
+                self._record(request, arrived, DROPPED)
+                raise
             if request.extensions.get(_DROP_MARK):
+                self._record(request, arrived, DROPPED)
                 raise httpx.RemoteProtocolError(
                     "Server disconnected without sending a response (emulator fault)",
                     request=request,
                 )
+            self._record(request, arrived, response.status_code)
             return response
 
         return dropping
+
+    def _record(
+        self, request: httpx.Request, arrived: float, status: int | Literal["dropped"]
+    ) -> None:
+        # The time the TPS limit judged the request by, when it did, so that the log and the
+        # limit agree on which requests share a window.
+        at = request.extensions.get(_JUDGED_AT, arrived)
+        self.traffic_log.record(
+            Arrival(
+                at=float(at),
+                method=request.method,
+                path=request.url.path,
+                status=status,
+                throttled=bool(request.extensions.get(_THROTTLED_MARK)),
+                faulted=bool(request.extensions.get(_FAULTED_MARK)),
+            )
+        )
 
     def before(self, request: httpx.Request) -> tuple[FaultRule | None, httpx.Response | None]:
         """The fault that applies to ``request``: (the rule, a response to answer instead).
@@ -253,23 +369,36 @@ class Faults:
         if path.startswith(CONTROL_PREFIX):
             return None, None
         with self._lock:
-            rule = next((r for r in self._rules if r.matches(request.method, path)), None)
-            if rule is not None:
+            rule = None
+            for candidate in self._rules:
+                if not candidate.matches(request.method, path):
+                    continue
+                # Drawn under the lock: the same seed and request order meet the same faults.
+                if (
+                    candidate.probability is not None
+                    and self._random.random() >= candidate.probability
+                ):
+                    continue
+                rule = candidate
                 rule.hits += 1
                 if rule.remaining is not None:
                     rule.remaining -= 1
+                break
         if rule is not None and rule.delay:
             self.sleep(rule.delay)
+        if rule is not None and (rule.drop == "connect" or rule.status is not None):
+            request.extensions[_FAULTED_MARK] = True
         if rule is not None and rule.drop == "connect":
             raise httpx.ConnectError("connection refused (emulator fault)", request=request)
         if rule is not None and rule.status is not None:
             return rule, self._error(path, rule.status, rule.retry_after, rule.code, rule.message)
-        throttled = self._throttle(path)
+        throttled = self._throttle(request)
         if throttled is not None:
             return rule, throttled
         return rule, None
 
-    def _throttle(self, path: str) -> httpx.Response | None:
+    def _throttle(self, request: httpx.Request) -> httpx.Response | None:
+        path = request.url.path
         with self._lock:
             if self._tps is None:
                 return None
@@ -278,6 +407,7 @@ class Faults:
             ):
                 return None
             now = self._clock()
+            request.extensions[_JUDGED_AT] = now
             while self._window and self._window[0] <= now - 1.0:
                 self._window.popleft()
             if len(self._window) < self._tps:
@@ -285,6 +415,7 @@ class Faults:
                 return None
             wait = max(1, math.ceil(self._window[0] + 1.0 - now))
             self.throttled += 1
+            request.extensions[_THROTTLED_MARK] = True
         code, message = _errors_for(path)[429]
         if code == "429":
             message = f"Rate limit is exceeded. Try again in {wait} seconds."
@@ -333,11 +464,13 @@ def register(emulator: Emulator) -> Faults:
     """Set ``emulator.faults``, applied by a hook before auth and routing.
 
     ``emulator.handle`` is wrapped so that a ``drop="response"`` fault can drop the connection
-    after the request was handled.
+    after the request was handled, and so that the traffic log records every answer. The
+    control routes of ``_traffic`` are registered too.
     """
     clock = emulator.clock
     faults = Faults(clock=lambda: float(clock()), sleep=_sleep_hook(emulator))
     emulator.faults = faults
     emulator.add_hook(faults.hook)
     emulator.handle = faults.wrap(emulator.handle)  # type: ignore[method-assign,assignment]
+    register_routes(emulator, faults)
     return faults
