@@ -120,7 +120,7 @@ def test_peek_reports_without_booking() -> None:
     assert reply.wait == approx(0.1) and reply.rate == 10
 
 
-ADAPT = AdaptiveRate(decrease=0.5, floor=0.2, recovery=10.0, hold=1.0)
+ADAPT = AdaptiveRate(decrease=0.5, floor=0.2, recovery=10.0, hold=1.0, threshold=1)
 
 
 def test_a_429_lowers_the_rate_and_it_recovers_linearly() -> None:
@@ -158,6 +158,25 @@ def test_a_429_spends_the_burst_credit() -> None:
     assert waits == approx([0.0, 0.1, 0.2])
 
 
+def test_a_lone_429_is_a_blip_and_a_second_within_hold_lowers_the_rate() -> None:
+    adapt = AdaptiveRate(decrease=0.5, hold=1.0)  # threshold 2
+    # Two 429s more than ``hold`` apart: neither lowers the rate.
+    assert run([(throttled(adaptive=adapt), T0 + t) for t in (0.0, 1.5, 3.0)]) == approx(
+        [10.0, 10.0, 10.0]
+    )
+    # Two within ``hold``: the second lowers it; a third right after is the same event.
+    assert run([(throttled(adaptive=adapt), T0 + t) for t in (0.0, 0.5, 0.6)]) == approx(
+        [10.0, 5.0, 5.1]
+    )
+
+
+def test_threshold_three_needs_three_within_hold() -> None:
+    adapt = AdaptiveRate(decrease=0.5, hold=1.0, threshold=3)
+    assert run([(throttled(adaptive=adapt), T0 + t) for t in (0.0, 0.3, 0.6)]) == approx(
+        [10.0, 10.0, 5.0]
+    )
+
+
 def test_without_adaptation_a_429_keeps_the_rate() -> None:
     assert run([(throttled(), T0), (throttled(), T0 + 5)]) == [10.0, 10.0]
 
@@ -179,6 +198,9 @@ def test_state_bytes_round_trip_and_garbage_is_an_empty_bucket() -> None:
         {"recovery": 0.0},
         {"recovery": math.inf},
         {"hold": -1.0},
+        {"threshold": 0},
+        {"threshold": 1.5},
+        {"threshold": True},
     ],
 )
 def test_adaptive_rate_validation(kwargs: dict[str, float]) -> None:
@@ -233,11 +255,12 @@ def _lua_args(command: BucketCommand, now: float) -> list[str]:
         repr(adaptive.floor if adaptive else 1.0),
         repr(adaptive.recovery if adaptive else 1.0),
         repr(adaptive.hold if adaptive else 0.0),
+        str(adaptive.threshold if adaptive else 1),
         repr(now),
     ]
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", range(6))
 def test_the_lua_script_agrees_with_the_python_arithmetic(redis_url: str, seed: int) -> None:
     import redis
 
@@ -245,7 +268,7 @@ def test_the_lua_script_agrees_with_the_python_arithmetic(redis_url: str, seed: 
     client = redis.Redis.from_url(redis_url)
     script = client.register_script(BUCKET_LUA)
     key = f"fgtest-bucket-{uuid.uuid4().hex}"
-    adaptive = rng.choice([None, ADAPT, AdaptiveRate()])
+    adaptive = rng.choice([None, ADAPT, AdaptiveRate(), AdaptiveRate(threshold=3, hold=0.5)])
     rate, burst = rng.choice([1.0, 7.5, 10.0, 40.0]), float(rng.randint(1, 4))
     state: BucketState | None = None
     now = T0
@@ -348,7 +371,9 @@ def test_each_store_spaces_reservations(store: GuardStore) -> None:
 
 
 def test_each_store_answers_peek_and_throttled(store: GuardStore) -> None:
-    limiter = RateLimiter(10, store=store, adaptive=AdaptiveRate(decrease=0.5, hold=0.0))
+    limiter = RateLimiter(
+        10, store=store, adaptive=AdaptiveRate(decrease=0.5, hold=0.0, threshold=1)
+    )
     assert limiter.current("r")[0] == approx(10.0)
     assert limiter.throttled("r") == approx(5.0, rel=0.01)
     rate, _wait = limiter.current("r")
@@ -493,7 +518,9 @@ def test_retries_take_slots_and_a_429_lowers_the_rate() -> None:
     clock = FakeClock()
     recorder = Recorder(clock, 429, 503)
     limiter = RateLimiter(
-        5, store=MemoryStore(clock=clock), adaptive=AdaptiveRate(decrease=0.5, recovery=10.0)
+        5,
+        store=MemoryStore(clock=clock),
+        adaptive=AdaptiveRate(decrease=0.5, recovery=10.0, threshold=1),
     )
     with _sync_client(recorder, limiter, retry=RetryPolicy(jitter=0.0, backoff_base=0.0)) as client:
         client.person_groups.get("group-1")
@@ -504,16 +531,18 @@ def test_retries_take_slots_and_a_429_lowers_the_rate() -> None:
     assert rate == approx(2.5 + 2.5 * 0.06)  # 0.6 s into a 10 s recovery
 
 
-def test_a_429_reaches_the_caller_after_lowering_the_rate() -> None:
+def test_429s_reach_the_caller_and_two_in_a_second_lower_the_rate() -> None:
     clock = FakeClock()
-    recorder = Recorder(clock, 429)
-    limiter = RateLimiter(4, store=MemoryStore(clock=clock))
-    with (
-        _sync_client(recorder, limiter, retry=RetryPolicy(max_attempts=1)) as client,
-        pytest.raises(RateLimitError),
-    ):
-        client.person_groups.get("group-1")
-    assert limiter.current(limiter.bucket_for(ENDPOINT))[0] == approx(3.6)
+    recorder = Recorder(clock, 429, 429)
+    limiter = RateLimiter(4, store=MemoryStore(clock=clock))  # default AdaptiveRate
+    bucket = limiter.bucket_for(ENDPOINT)
+    with _sync_client(recorder, limiter, retry=RetryPolicy(max_attempts=1)) as client:
+        with pytest.raises(RateLimitError):
+            client.person_groups.get("group-1")
+        assert limiter.current(bucket)[0] == approx(4.0)  # a lone 429 is a blip
+        with pytest.raises(RateLimitError):
+            client.person_groups.get("group-1")  # 0.25 s later: the second within hold
+    assert limiter.current(bucket)[0] == approx(3.6)
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

@@ -247,6 +247,7 @@ class RedisStore(GuardStore):
             repr(adaptive.floor if adaptive else 1.0),
             repr(adaptive.recovery if adaptive else 1.0),
             repr(adaptive.hold if adaptive else 0.0),
+            str(adaptive.threshold if adaptive else 1),
         ]
         if self._bucket_clock is not None:
             args.append(repr(self._bucket_clock()))

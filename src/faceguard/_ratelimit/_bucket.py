@@ -7,9 +7,12 @@ is three numbers:
   else were sent. A request may go at ``tat - tolerance``, where the tolerance
   ``(burst - 1) / rate`` is the burst allowance; sending pushes ``tat`` one emission
   interval (``1 / rate``) further.
-- ``low`` and ``since``: the adaptive part. A 429 from the service lowers the rate to
-  ``low`` at time ``since``; the rate then climbs linearly back to the configured rate over
-  ``recovery`` seconds (additive increase, multiplicative decrease).
+- ``low`` and ``since``: the adaptive part. Repeated 429s from the service lower the rate
+  to ``low`` at time ``since``; the rate then climbs linearly back to the configured rate
+  over ``recovery`` seconds (additive increase, multiplicative decrease).
+- ``first`` and ``count``: the 429s seen within ``hold`` seconds of the ``first`` one. A lone
+  429 is a blip (a slot the service counted twice, another caller's burst); ``threshold``
+  of them within ``hold`` seconds is the service saying the rate is too high.
 
 Reservations, not polling: ``reserve`` answers *how long to wait* and books the slot at once,
 so N waiting callers (threads, tasks, processes, machines) are spaced exactly ``1 / rate``
@@ -50,12 +53,15 @@ class AdaptiveRate:
         recovery: seconds for the rate to climb linearly back to the configured rate.
         hold: 429s within this many seconds of the last decrease count as the same event, so
             that 64 requests throttled together lower the rate once, not 64 times.
+        threshold: how many 429s within ``hold`` seconds lower the rate; 1 reacts to every
+            429, 2 (the default) ignores a lone one. Every 429 spends the burst credit.
     """
 
     decrease: float = 0.9
     floor: float = 0.1
     recovery: float = 5.0
     hold: float = 1.0
+    threshold: int = 2
 
     def __post_init__(self) -> None:
         if not 0.0 < self.decrease <= 1.0:
@@ -66,6 +72,10 @@ class AdaptiveRate:
             raise ValueError("AdaptiveRate.recovery must be a positive number of seconds")
         if not (math.isfinite(self.hold) and self.hold >= 0):
             raise ValueError("AdaptiveRate.hold must not be negative")
+        if isinstance(self.threshold, bool) or not isinstance(self.threshold, int):
+            raise ValueError("AdaptiveRate.threshold must be a whole number of 429s")
+        if self.threshold < 1:
+            raise ValueError("AdaptiveRate.threshold must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,10 @@ class BucketState:
     """The rate right after the last decrease (0: never decreased)."""
     since: float = -math.inf
     """When the last decrease happened."""
+    first: float = -math.inf
+    """When the first 429 of the current ``hold`` window came."""
+    count: int = 0
+    """429s since ``first``."""
 
 
 @dataclass(frozen=True)
@@ -108,8 +122,10 @@ def effective_rate(state: BucketState | None, command: BucketCommand, now: float
     adaptive = command.adaptive
     if adaptive is None or state is None or state.low <= 0.0:
         return command.rate
-    progress = (now - state.since) / adaptive.recovery
-    if progress >= 1.0 or progress < 0.0:  # recovered (or a clock that went backwards)
+    # A clock read just before ``since`` (stores round times to microseconds; another
+    # process's clock) counts as no progress yet.
+    progress = max(0.0, (now - state.since) / adaptive.recovery)
+    if progress >= 1.0:
         return command.rate
     low = min(state.low, command.rate)
     return low + (command.rate - low) * progress
@@ -128,7 +144,8 @@ def apply(
     tat = now if state is None else state.tat
     if command.op != "throttled":
         wait = max(0.0, tat - tolerance - now)
-        if command.op == "peek" or wait > command.max_wait:
+        # 1 µs of slack: stores keep times to the microsecond.
+        if command.op == "peek" or wait > command.max_wait + 1e-6:
             return state, BucketReply(granted=False, wait=wait, rate=rate)
         booked = BucketState(tat=max(tat, now) + interval)
         if state is not None:
@@ -139,10 +156,15 @@ def apply(
     # spaced at the new rate).
     current = state or BucketState(tat=now)
     adaptive = command.adaptive
-    if adaptive is not None and now - current.since >= adaptive.hold:
-        low = max(command.rate * adaptive.floor, rate * adaptive.decrease)
-        current = replace(current, low=low, since=now)
-        rate = low
+    if adaptive is not None:
+        if now - current.first > adaptive.hold:
+            current = replace(current, first=now, count=1)
+        else:
+            current = replace(current, count=current.count + 1)
+        if current.count >= adaptive.threshold and now - current.since >= adaptive.hold:
+            low = max(command.rate * adaptive.floor, rate * adaptive.decrease)
+            current = replace(current, low=low, since=now)
+            rate = low
     tolerance = (command.burst - 1.0) / rate
     current = replace(current, tat=max(current.tat, now + tolerance))
     return current, BucketReply(granted=False, wait=0.0, rate=rate)
@@ -151,7 +173,9 @@ def apply(
 def encode_state(state: BucketState) -> bytes:
     """The bytes a key-value store keeps for a bucket."""
     since = state.since if math.isfinite(state.since) else None
-    return json.dumps([state.tat, state.low, since], separators=(",", ":")).encode()
+    first = state.first if math.isfinite(state.first) else None
+    fields = [state.tat, state.low, since, first, state.count]
+    return json.dumps(fields, separators=(",", ":")).encode()
 
 
 def decode_state(raw: bytes | None) -> BucketState | None:
@@ -159,9 +183,13 @@ def decode_state(raw: bytes | None) -> BucketState | None:
     if raw is None:
         return None
     try:
-        tat, low, since = json.loads(raw)
+        tat, low, since, first, count = json.loads(raw)
         return BucketState(
-            tat=float(tat), low=float(low), since=-math.inf if since is None else float(since)
+            tat=float(tat),
+            low=float(low),
+            since=-math.inf if since is None else float(since),
+            first=-math.inf if first is None else float(first),
+            count=int(count),
         )
     except (ValueError, TypeError):
         return None
@@ -175,15 +203,16 @@ def idle_ttl(state: BucketState, command: BucketCommand, now: float) -> float:
 
 
 # The same arithmetic for Redis, on the server's clock (seconds, microsecond precision).
-# KEYS[1]: the bucket hash (fields tat, low, since). ARGV: op ("reserve" | "throttled"), rate,
-# burst, max_wait (-1 for none), adaptive (0 | 1), decrease, floor, recovery, hold, and
-# optionally now (seconds; tests use it to compare this script with ``apply`` exactly).
+# KEYS[1]: the bucket hash (fields tat, low, since, first, count). ARGV: op ("reserve" |
+# "throttled" | "peek"), rate, burst, max_wait (-1 for none), adaptive (0 | 1), decrease,
+# floor, recovery, hold, threshold, and optionally now (seconds; tests use it to compare this
+# script with ``apply`` exactly).
 # Returns {granted (0 | 1), wait, rate} with the numbers as strings: Redis truncates Lua
 # numbers to integers in replies.
 BUCKET_LUA = """
 local now
-if ARGV[10] then
-  now = tonumber(ARGV[10])
+if ARGV[11] then
+  now = tonumber(ARGV[11])
 else
   local t = redis.call('TIME')
   now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -197,20 +226,25 @@ local decrease = tonumber(ARGV[6])
 local floor = tonumber(ARGV[7])
 local recovery = tonumber(ARGV[8])
 local hold = tonumber(ARGV[9])
-local saved = redis.call('HMGET', KEYS[1], 'tat', 'low', 'since')
+local threshold = tonumber(ARGV[10])
+local saved = redis.call('HMGET', KEYS[1], 'tat', 'low', 'since', 'first', 'count')
 local exists = saved[1] ~= false
 local tat = now
 local low = 0
 local since = nil
+local first = nil
+local count = 0
 if exists then
   tat = tonumber(saved[1])
   low = tonumber(saved[2]) or 0
   since = tonumber(saved[3])
+  first = tonumber(saved[4])
+  count = tonumber(saved[5]) or 0
 end
 local eff = rate
 if adaptive and exists and low > 0 and since ~= nil then
-  local progress = (now - since) / recovery
-  if progress >= 0 and progress < 1 then
+  local progress = math.max(0, (now - since) / recovery)
+  if progress < 1 then
     local l = math.min(low, rate)
     eff = l + (rate - l) * progress
   end
@@ -226,22 +260,36 @@ local function save()
     table.insert(fields, 'since')
     table.insert(fields, string.format('%.6f', since))
   end
+  if first ~= nil then
+    table.insert(fields, 'first')
+    table.insert(fields, string.format('%.6f', first))
+    table.insert(fields, 'count')
+    table.insert(fields, tostring(count))
+  end
   redis.call('HSET', KEYS[1], unpack(fields))
   redis.call('PEXPIRE', KEYS[1], math.ceil(ttl * 1000))
 end
 if op ~= 'throttled' then
   local wait = math.max(0, tat - tolerance - now)
-  if op == 'peek' or (max_wait >= 0 and wait > max_wait) then
+  if op == 'peek' or (max_wait >= 0 and wait > max_wait + 0.000001) then
     return {0, string.format('%.6f', wait), string.format('%.9g', eff)}
   end
   tat = math.max(tat, now) + interval
   save()
   return {1, string.format('%.6f', wait), string.format('%.9g', eff)}
 end
-if adaptive and (since == nil or now - since >= hold) then
-  low = math.max(rate * floor, eff * decrease)
-  since = now
-  eff = low
+if adaptive then
+  if first == nil or now - first > hold then
+    first = now
+    count = 1
+  else
+    count = count + 1
+  end
+  if count >= threshold and (since == nil or now - since >= hold) then
+    low = math.max(rate * floor, eff * decrease)
+    since = now
+    eff = low
+  end
 end
 tat = math.max(tat, now + (burst - 1) / eff)
 save()
