@@ -109,8 +109,10 @@ def test_four_processes_share_one_redis_limiter(server: EmulatorServer, redis_ur
     # And on average no more than the limit over the whole run.
     times = sorted(a.at for a in arrivals)
     assert (len(times) - 1) / (times[-1] - times[0]) <= LIMIT * 1.02
-    # The service hardly ever had to refuse: the limiter, not the 429s, set the pace.
-    assert emulator.faults.throttled <= 3
+    # Booked exactly 1/10 s apart, a request that reaches the server a little later than the
+    # one ten slots after it makes eleven in that request's window, and the server refuses
+    # one: a few such 429s happen, each retried. Far fewer than without sharing.
+    assert emulator.faults.throttled <= 0.15 * WORKERS * PER_WORKER
 
 
 def test_private_limiters_overrun_the_server(server: EmulatorServer) -> None:
@@ -122,4 +124,4 @@ def test_private_limiters_overrun_the_server(server: EmulatorServer) -> None:
     # overrun shows in the first second: the limit, plus a refused request per worker.
     peak = server.emulator.faults.traffic_log.peak(1.0)
     assert peak > LIMIT + BURST_SLACK, peak
-    assert server.emulator.faults.throttled >= WORKERS
+    assert server.emulator.faults.throttled > 0.15 * WORKERS * PER_WORKER
