@@ -35,9 +35,11 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Client CPU per call and import time, side by side with raw httpx and azure-ai-vision-face."""
-    session.install("-e", ".[bench]")
-    session.run("python", "benchmarks/bench_client.py", *session.posargs)
+    """Every benchmark (benchmarks/run_all.py): client CPU per call and import time next to raw
+    httpx and azure-ai-vision-face, async throughput, the faceId registry at 1M, bulk; writes
+    benchmarks/RESULTS.md. ``nox -s bench -- --quick`` is a smoke run (not a result)."""
+    session.install("-e", ".[bench,emulator,consent,redis]")
+    session.run("python", "benchmarks/run_all.py", "--write-results", *session.posargs)
 
 
 @nox.session

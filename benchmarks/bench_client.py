@@ -967,6 +967,60 @@ def print_report(results: dict[str, Any], out: Any) -> None:
                 )
 
 
+def runner_args(quick: bool) -> list[str]:
+    """What ``run_all.py`` passes: the full sizes, or a smoke run's."""
+    if quick:
+        return ["--iterations", "200", "--repeats", "3", "--warmup", "50", "--import-repeats", "3"]
+    return []
+
+
+def summary_rows(results: dict[str, Any]) -> list[Any]:
+    """The summary table's rows (``_common.Row``), from this script's JSON document."""
+    from _common import Row
+
+    rows: list[Row] = []
+    for op, figs in (results.get("cpu_per_call") or {}).items():
+        fg = figs["faceguard"]
+        for other, key, target in (
+            ("raw httpx", "ratio_vs_httpx", TARGET_VS_HTTPX),
+            ("azure-ai-vision-face", "ratio_vs_azure", TARGET_VS_AZURE),
+        ):
+            them = figs[other]
+            if "cpu_us" not in fg or "cpu_us" not in them:
+                text = f"{other}: {them.get('missing') or fg.get('missing') or 'n/a'}"
+            else:
+                text = f"{fg['cpu_us']:.0f} vs {them['cpu_us']:.0f} µs"
+            rows.append(
+                Row(
+                    "client CPU/call",
+                    f"{op}: faceguard / {other}",
+                    text,
+                    ratio=fg.get(key),
+                    target=target,
+                )
+            )
+    imports = results.get("import_time")
+    if imports is not None:
+        fg, az = imports["modules"]["faceguard"], imports["modules"]["azure.ai.vision.face"]
+        if "importtime_us" in fg and "importtime_us" in az:
+            text = (
+                f"{fg['importtime_us'] / 1000:.0f} vs {az['importtime_us'] / 1000:.0f} ms "
+                "(-X importtime)"
+            )
+        else:
+            text = f"azure.ai.vision.face: {az.get('missing', 'n/a')}"
+        rows.append(
+            Row(
+                "import time",
+                "faceguard / azure.ai.vision.face",
+                text,
+                ratio=imports.get("ratio_importtime"),
+                target=TARGET_IMPORT,
+            )
+        )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--iterations", type=int, default=2000, help="calls per measurement")

@@ -34,7 +34,6 @@ import os
 import platform
 import pstats
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -43,10 +42,12 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from _common import RedisServer
 
 from faceguard import ConsentRejectedError
 from faceguard._guard._consent import ConsentIssuer, ConsentScope, ConsentVerifier
@@ -381,82 +382,6 @@ def measure_store(
 
 
 # -- stores --------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class RedisServer:
-    """A private redis-server on a loopback port, in its own temp dir, without persistence."""
-
-    executable: str
-    directory: Path
-    port: int = 0
-    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-
-    def start(self, attempts: int = 5) -> None:
-        for _ in range(attempts):
-            self.port = _free_port()
-            log = self.directory / "redis.log"
-            self.process = subprocess.Popen(
-                [
-                    self.executable,
-                    "--port", str(self.port),
-                    "--bind", "127.0.0.1",
-                    "--dir", str(self.directory),
-                    "--save", "",
-                    "--appendonly", "no",
-                    "--daemonize", "no",
-                    "--logfile", str(log),
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )  # fmt: skip
-            if self._ready(timeout=10.0):
-                return
-            self.stop()  # lost the port to someone else, most likely: try another one
-        raise RuntimeError(f"redis-server did not start (see {self.directory / 'redis.log'})")
-
-    def _ready(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
-                return False
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock,
-            ):
-                sock.sendall(b"PING\r\n")
-                if sock.recv(64).startswith(b"+PONG"):
-                    return True
-            time.sleep(0.05)
-        return False
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def version(self) -> str:
-        out = subprocess.run(
-            [self.executable, "--version"], capture_output=True, text=True, check=False
-        ).stdout
-        return out.split("v=", 1)[1].split()[0] if "v=" in out else out.strip()
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @contextlib.contextmanager
