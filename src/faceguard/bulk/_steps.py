@@ -1,0 +1,227 @@
+"""One item's life, written once as a generator of I/O requests (the sans-I/O core).
+
+``add_face_steps`` and ``detect_steps`` yield what they need done (``Write`` a journal record,
+``Lookup`` the service for an in-doubt add, ``Send`` a request, ``Sleep``) and receive the
+answer (a ``Failed`` wrapping the exception when it raised); they return the item's
+``BulkItemResult``. The sync shell runs them with plain calls, the async shell with ``await``:
+every decision about journaling, in-doubt checks, retries and skips is in this module.
+
+An add, step by step:
+
+1. already ``added`` or ``skipped`` in the journal: reported from it, nothing is sent;
+2. in doubt (``sending`` at start, an earlier in-doubt ``failed``, or a dropped connection,
+   5xx... in this run): the service is checked for the item's marker; found -> ``added``
+   (``recovered``), nothing is sent;
+3. the request is built (image read, consent minted, all checked), ``sending`` is written,
+   then the request is sent;
+4. success -> ``added``; a skip -> ``skipped``; else retried up to ``max_attempts`` tries,
+   then ``failed`` (with ``in_doubt`` when the last try may have been applied).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
+
+from .._transport._spec import RequestSpec
+from ._items import PreparedFace, PreparedImage
+from ._journal import JournalRecord
+from ._outcome import Backoff, Decision, Step, classify, record_of, result_of
+from ._report import BulkItemResult, SkipReason
+from ._target import Target
+
+__all__ = [
+    "Action",
+    "Failed",
+    "ItemSteps",
+    "Lookup",
+    "Rules",
+    "Send",
+    "Sleep",
+    "Write",
+    "add_face_steps",
+    "detect_steps",
+]
+
+
+@dataclass(frozen=True)
+class Write:
+    """Write this record to the journal (a failure stops the run)."""
+
+    record: JournalRecord
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Find the face carrying ``marker`` on the service: answer its persisted face id or
+    None (or ``Failed``)."""
+
+    marker: str
+    person_id: str | None
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send this request: answer its parsed result (or ``Failed``)."""
+
+    spec: RequestSpec[Any]
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """Wait this many seconds before the next attempt."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The answer to a ``Lookup`` or ``Send`` that raised."""
+
+    error: Exception
+
+
+Action = Write | Lookup | Send | Sleep
+ItemSteps = Generator[Action, object, BulkItemResult]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The retry rules of a run."""
+
+    max_attempts: int
+    backoff: Backoff
+
+
+def _in_doubt_at_start(prior: JournalRecord | None) -> bool:
+    if prior is None:
+        return False
+    return prior.state == "sending" or (prior.state == "failed" and prior.in_doubt)
+
+
+def add_face_steps(
+    face: PreparedFace, prior: JournalRecord | None, target: Target, container_id: str, rules: Rules
+) -> ItemSteps:
+    """The steps of one add (see the module docstring)."""
+    key = face.key
+    if prior is not None and prior.state in ("added", "skipped"):
+        return result_of(prior, from_journal=True)
+    in_doubt = _in_doubt_at_start(prior)
+    attempts = 0
+    while True:
+        decision: Decision
+        error: Exception
+        if in_doubt:
+            found = yield Lookup(face.marker, face.item.person_id)
+            if not isinstance(found, Failed):
+                if isinstance(found, str):
+                    record = record_of(key, "added", attempts=attempts, persisted_face_id=found)
+                    yield Write(record)
+                    return result_of(record, recovered=True)
+                in_doubt = False  # not on the service: the add did not happen; send it
+                continue
+            # The check itself failed: the add stays in doubt; try the check again later.
+            attempts += 1
+            error = found.error
+            checked = classify(error, sent=True, mutating=False)
+            step = Step.RETRY if checked.step is Step.RETRY else Step.FAIL
+            decision = Decision(step, in_doubt=True, retry_after=checked.retry_after)
+        else:
+            attempts += 1
+            try:
+                spec = face.build(target, container_id)
+            except Exception as exc:  # noqa: BLE001 - classified: image, consent, bug
+                error, decision = exc, classify(exc, sent=False, mutating=True)
+            else:
+                # Written before the request leaves: a crash from here on leaves the add
+                # in doubt, and the next run checks the service before sending it again.
+                yield Write(record_of(key, "sending", attempts=attempts))
+                reply = yield Send(spec)
+                if not isinstance(reply, Failed):
+                    persisted = getattr(reply, "persisted_face_id", None)
+                    record = record_of(key, "added", attempts=attempts, persisted_face_id=persisted)
+                    yield Write(record)
+                    return result_of(record)
+                error = reply.error
+                decision = classify(error, sent=True, mutating=True)
+                in_doubt = decision.in_doubt
+        final = _final(key, attempts, error, decision, rules)
+        if final is not None:
+            yield Write(final)
+            return result_of(final)
+        yield Sleep(rules.backoff.wait(attempts, decision.retry_after))
+
+
+def _final(
+    key: str, attempts: int, error: Exception, decision: Decision, rules: Rules
+) -> JournalRecord | None:
+    """The final record after a failed try, or None to try again."""
+    if decision.step is Step.SKIP:
+        reason = decision.reason.value if decision.reason else None
+        return record_of(key, "skipped", attempts=attempts, error=error, reason=reason)
+    if decision.step is Step.FAIL or attempts >= rules.max_attempts:
+        return record_of(key, "failed", attempts=attempts, error=error, in_doubt=decision.in_doubt)
+    return None
+
+
+def _faces_json(faces: list[Any]) -> list[dict[str, Any]]:
+    # faceIds expire and name biometric templates: never journaled.
+    return [
+        face.model_dump(mode="json", by_alias=True, exclude={"face_id"}, exclude_none=True)
+        for face in faces
+    ]
+
+
+def _faces_from(record: JournalRecord) -> list[Any]:
+    from ..models.detection import FaceDetectionResult
+
+    return [FaceDetectionResult.model_validate(data) for data in record.faces or []]
+
+
+def _large_enough(face: Any, min_face_size: int | None) -> bool:
+    if min_face_size is None:
+        return True
+    rect = face.face_rectangle
+    return bool(rect.width >= min_face_size and rect.height >= min_face_size)
+
+
+def detect_steps(
+    image: PreparedImage, prior: JournalRecord | None, min_face_size: int | None, rules: Rules
+) -> ItemSteps:
+    """The steps of one detection: detect (retried like an add, never in doubt: detection
+    changes nothing on the service), keep the faces of at least ``min_face_size`` pixels,
+    journal the results without faceIds."""
+    key = image.key
+    if prior is not None and prior.state == "added":
+        return result_of(prior, from_journal=True, faces=_faces_from(prior))
+    if prior is not None and prior.state == "skipped":
+        return result_of(prior, from_journal=True)
+    attempts = 0
+    while True:
+        attempts += 1
+        error: Exception
+        try:
+            spec = image.build()
+        except Exception as exc:  # noqa: BLE001 - classified: image, consent, bug
+            error, decision = exc, classify(exc, sent=False, mutating=False)
+        else:
+            reply = yield Send(spec)
+            if not isinstance(reply, Failed):
+                faces = list(reply)  # type: ignore[call-overload]
+                kept = [face for face in faces if _large_enough(face, min_face_size)]
+                if not kept:
+                    reason = SkipReason.FACE_TOO_SMALL if faces else SkipReason.NO_FACE
+                    record = record_of(key, "skipped", attempts=attempts, reason=reason.value)
+                    yield Write(record)
+                    return result_of(record)
+                record = record_of(key, "added", attempts=attempts, faces=_faces_json(kept))
+                yield Write(record)
+                return result_of(record, faces=kept)
+            error = reply.error
+            decision = classify(error, sent=True, mutating=False)
+        final = _final(key, attempts, error, decision, rules)
+        if final is not None:
+            yield Write(final)
+            return result_of(final)
+        yield Sleep(rules.backoff.wait(attempts, decision.retry_after))
