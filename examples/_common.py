@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from faceguard import AsyncFaceClient, ContentSafetyClient, FaceClient, GuardPolicy
+from faceguard import AsyncFaceClient, ContentSafetyClient, FaceClient, GuardPolicy, RateLimiter
 from faceguard.emulator import Emulator
 
 __all__ = ["Backend"]
@@ -33,15 +33,23 @@ class Backend:
             return None, None  # FACEGUARD_ENDPOINT and FACEGUARD_API_KEY
         return "https://emulator.invalid", "emulator"
 
-    def face_client(self, guard: GuardPolicy | None = None) -> FaceClient:
+    def face_client(
+        self, guard: GuardPolicy | None = None, *, rate_limit: RateLimiter | None = None
+    ) -> FaceClient:
         endpoint, key = self._options()
         transport = self.emulator.transport() if self.emulator else None
-        return FaceClient(endpoint, api_key=key, transport=transport, guard=guard)
+        return FaceClient(
+            endpoint, api_key=key, transport=transport, guard=guard, rate_limit=rate_limit
+        )
 
-    def async_face_client(self, guard: GuardPolicy | None = None) -> AsyncFaceClient:
+    def async_face_client(
+        self, guard: GuardPolicy | None = None, *, rate_limit: RateLimiter | None = None
+    ) -> AsyncFaceClient:
         endpoint, key = self._options()
         transport = self.emulator.transport() if self.emulator else None
-        return AsyncFaceClient(endpoint, api_key=key, transport=transport, guard=guard)
+        return AsyncFaceClient(
+            endpoint, api_key=key, transport=transport, guard=guard, rate_limit=rate_limit
+        )
 
     def content_safety_client(self) -> ContentSafetyClient:
         endpoint, key = self._options()

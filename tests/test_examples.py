@@ -33,6 +33,7 @@ EXPECTED: dict[str, str] = {  # script: a line it must print (a regular expressi
     "liveness_session.py": r"^  liveness spoofface; match 0\.\d\d; reject",
     "content_safety_blocklist.py": r"^  blocked by free gift card: 'FREE GIFT CARD",
     "async_bulk_detect.py": r"^\d+ of 10 photos are good enough to enroll$",
+    "bulk_enroll.py": r"^run again: 7 added, 1 skipped, 0 failed; 8 taken from the journal$",
     "mock_quickstart.py": r"^training: succeeded$",
 }
 
