@@ -194,7 +194,10 @@ def main(argv: list[str] | None = None) -> int:
         "--write-results", action="store_true", help="write the results file (RESULTS.md)"
     )
     parser.add_argument(
-        "--results", default=str(HERE / "RESULTS.md"), help="where --write-results writes"
+        "--results",
+        default=None,
+        help="where --write-results writes (default RESULTS.md; RESULTS.quick.md for --quick, "
+        "so that a smoke run never replaces the figures of record)",
     )
     parser.add_argument("--json", metavar="PATH", help="also write the summary rows as JSON")
     args = parser.parse_args(argv)
@@ -228,8 +231,9 @@ def main(argv: list[str] | None = None) -> int:
         text = results_markdown(
             info, outcomes, command=command, started=started, quick=args.quick, load_end=load_end
         )
-        Path(args.results).write_text(text + "\n", encoding="utf-8")
-        print(f"written: {args.results}")
+        results = args.results or str(HERE / ("RESULTS.quick.md" if args.quick else "RESULTS.md"))
+        Path(results).write_text(text + "\n", encoding="utf-8")
+        print(f"written: {results}")
     return 1 if any(outcome.failed for outcome in outcomes) else 0
 
 
