@@ -648,3 +648,280 @@ def test_every_bulk_symbol_is_documented(name: str) -> None:
                 inspect.isfunction(member) or isinstance(member, property)
             ):
                 assert inspect.getdoc(member), f"faceguard.bulk.{name}.{member_name}"
+
+
+# -- hardening: adds in doubt, stopping, look-up cost, markers --------------------------------
+
+
+def test_a_guard_store_failure_after_the_add_is_in_doubt_not_failed(rig: Rig) -> None:
+    """The guard records the enrollment AFTER the service applied the add; if its store fails
+    there, the add happened: the item must be looked up, never re-sent blindly (and never
+    reported as a plain failure, which a rerun would send again)."""
+    from faceguard import GuardStoreError
+
+    persons, token = make_persons(rig.client, "staff", 1, rig.consent)
+    items = face_items(persons, 3, token)
+    store = rig.guard.store
+    real_put = store.put
+    failures = []
+
+    def put(namespace: str, key: str, value: bytes, **kwargs: Any) -> None:
+        if namespace == "consent-person" and not failures:
+            failures.append(key)
+            raise GuardStoreError("store down")
+        real_put(namespace, key, value, **kwargs)
+
+    store.put = put  # type: ignore[method-assign]
+    journal = MemoryJournal()
+    posts = rig.recorder.posts()
+    report = bulk_add_faces(
+        rig.client.large_person_groups,
+        "staff",
+        items,
+        journal=journal,
+        progress=False,
+        sleep=no_sleep,
+        concurrency=1,
+    )
+    assert failures, "the fault was not met"
+    assert (report.added, report.failed, report.recovered) == (3, 0, 1)
+    assert rig.recorder.posts() - posts == 3  # the applied add was found, not sent again
+    _exactly_once(rig, "staff", persons, items, report.batch_id)
+    # ... and a rerun sends nothing either
+    again = bulk_add_faces(rig.client.large_person_groups, "staff", items, journal=journal)
+    assert all(r.from_journal for r in again.items) and rig.recorder.posts() - posts == 3
+
+
+def test_classify_retries_what_was_not_sent_and_doubts_guard_store_failures() -> None:
+    from faceguard import GuardStoreError, RateLimitWaitError
+    from faceguard.bulk._outcome import Decision, Step, classify
+
+    wait = RateLimitWaitError("limiter", wait=3.0)
+    assert classify(wait, sent=True, mutating=True) == Decision(Step.RETRY, retry_after=3.0)
+    store = GuardStoreError("down")
+    assert classify(store, sent=True, mutating=True) == Decision(Step.RETRY, in_doubt=True)
+    assert classify(store, sent=False, mutating=True) == Decision(Step.RETRY)
+    assert classify(store, sent=True, mutating=False) == Decision(Step.RETRY)
+
+
+def test_an_add_in_doubt_is_looked_up_only_after_the_settle_wait(rig: Rig) -> None:
+    """A timed-out or dropped request may still be running on the service: looking it up
+    at once could miss the face it is about to add, and the re-send would add it twice."""
+    from faceguard.bulk import Backoff
+
+    persons, token = make_persons(rig.client, "staff", 1, rig.consent)
+    waits: list[float] = []
+
+    def run(key: str, fault: dict[str, Any], backoff: Backoff) -> Any:
+        rig.emulator.faults.add(ADD_ROUTE, method="POST", **fault)
+        waits.clear()
+        return bulk_add_faces(
+            rig.client.large_person_groups,
+            "staff",
+            [BulkFace(key, SINGLE[0], persons[0], token)],
+            progress=False,
+            sleep=waits.append,
+            backoff=backoff,
+        )
+
+    dropped = run("a", {"drop": True}, Backoff(random=lambda: 0.0, settle=7.0))
+    assert dropped.recovered == 1 and waits == [7.0]
+    gateway = run("b", {"status": 504}, Backoff(random=lambda: 0.0, settle=7.0))
+    assert gateway.added == 1 and waits == [7.0]
+    # the service answered: in doubt (looked up), but nothing of it is still running
+    failed = run("c", {"status": 503}, Backoff(random=lambda: 0.0, settle=7.0))
+    assert failed.added == 1 and failed.items[0].attempts == 2 and waits == [1.0]
+    throttled = run("d", {"status": 429, "retry_after": 0, "times": 4}, Backoff(settle=7.0))
+    assert throttled.added == 1 and waits == [0.0]  # a 429 was not applied: no settle
+    assert Backoff(random=lambda: 0.0).wait(1, None, settle=True) == 5.0  # the default
+
+
+def test_ctrl_c_stops_the_items_in_flight(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C (KeyboardInterrupt in the main thread) must not wait for items in flight to
+    use up their retries: they stop before their next request, the journal says where each
+    is, and a rerun completes the batch with each face once."""
+    import time
+
+    import faceguard.bulk._sync as bulk_sync
+
+    persons, token = make_persons(rig.client, "staff", 1, rig.consent)
+    items = [BulkFace("no-consent", SINGLE[0], persons[0]), *face_items(persons, 3, token)]
+
+    class Interrupting(bulk_sync.Progress):
+        def done(self, result: Any) -> None:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(bulk_sync, "Progress", Interrupting)
+    rig.emulator.faults.add(ADD_ROUTE, method="POST", status=503, times=None)
+    journal = MemoryJournal()
+    posts = rig.recorder.posts()
+    with pytest.raises(KeyboardInterrupt):
+        bulk_add_faces(
+            rig.client.large_person_groups,
+            "staff",
+            items,
+            journal=journal,
+            concurrency=2,
+            max_attempts=30,
+            sleep=lambda _s: time.sleep(0.02),
+        )
+    assert rig.recorder.posts() - posts <= 3, "items in flight went on retrying after Ctrl-C"
+    monkeypatch.undo()
+    rig.emulator.faults.clear()
+    report = bulk_add_faces(
+        rig.client.large_person_groups, "staff", items, journal=journal, progress=False
+    )
+    assert (report.added, report.skipped, report.failed) == (3, 1, 0)
+    _exactly_once(rig, "staff", persons, items[1:], report.batch_id)
+
+
+class _FailingJournal(MemoryJournal):
+    """Fails the first write of one key."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+
+    def put(self, batch_id: str, record: JournalRecord) -> None:
+        if record.key == self.key:
+            from faceguard.bulk import JournalError
+
+            raise JournalError("disk full")
+        super().put(batch_id, record)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_journal_failure_stops_the_other_items_in_flight(rig: Rig, mode: str) -> None:
+    import time
+
+    from faceguard.bulk import JournalError
+
+    persons, token = make_persons(rig.client, "staff", 1, rig.consent)
+    items = face_items(persons, 2, token)
+    rig.emulator.faults.add(ADD_ROUTE, method="POST", status=503, times=None)
+    journal = _FailingJournal(items[0].key)
+    posts = rig.recorder.posts()
+    kwargs: dict[str, Any] = {"journal": journal, "concurrency": 2, "max_attempts": 30}
+    with pytest.raises(JournalError, match="disk full"):
+        if mode == "sync":
+            bulk_add_faces(
+                rig.client.large_person_groups,
+                "staff",
+                items,
+                progress=False,
+                sleep=lambda _s: time.sleep(0.02),
+                **kwargs,
+            )
+        else:
+
+            async def main() -> Any:
+                async with rig.async_client() as client:
+                    return await async_bulk_add_faces(
+                        client.large_person_groups,
+                        "staff",
+                        items,
+                        progress=False,
+                        sleep=lambda _s: asyncio.sleep(0.02),
+                        **kwargs,
+                    )
+
+            asyncio.run(main())
+    assert rig.recorder.posts() - posts <= 2, "an item went on sending after the journal failed"
+    # the item that was in flight is left as the journal says, never dropped
+    assert journal.records("largePersonGroup:staff")[items[1].key].state in ("sending", "failed")
+
+
+def test_in_doubt_look_ups_fetch_only_faces_of_unknown_marker(rig: Rig) -> None:
+    """A person's faces added by this batch (journal, or this run) carry known markers: an
+    in-doubt look-up fetches only the others, from the last listed, until it finds its own.
+    Counted in requests: each is rate-limited."""
+    persons, token = make_persons(rig.client, "staff", 1, rig.consent)
+    journal = MemoryJournal()
+    group = rig.client.large_person_groups
+    first = face_items(persons, 10, token, prefix="first")
+    # a face of the person added outside the batch: fetched once, its marker unknown
+    group.add_face("staff", persons[0], SINGLE[0], user_data="enrolled by hand", consent=token)
+    bulk_add_faces(group, "staff", first, journal=journal, progress=False)
+    rig.emulator.faults.add(ADD_ROUTE, method="POST", drop=True, times=3)
+    second = face_items(persons, 10, token, prefix="second")
+    before = len(rig.recorder.requests)
+    report = bulk_add_faces(
+        group, "staff", [*first, *second], journal=journal, progress=False, concurrency=1,
+        sleep=no_sleep,
+    )  # fmt: skip
+    gets = [path for method, path in rig.recorder.requests[before:] if method == "GET"]
+    face_gets = [p for p in gets if "/persistedfaces/" in p]
+    assert report.added == 20 and report.recovered == 3
+    assert len(gets) - len(face_gets) == 3  # one get_person per look-up
+    # each dropped face is the last listed: one GET each (before: every face, 11 + 1 + 1)
+    assert len(face_gets) == 3, face_gets
+    _exactly_once_with(rig, persons, {face_marker(report.batch_id, i.key) for i in first + second})
+
+
+def _exactly_once_with(rig: Rig, persons: list[str], markers: set[str]) -> None:
+    on_server = markers_on_server(rig.client, "staff", persons)
+    assert {m: on_server[m] for m in markers} == dict.fromkeys(markers, 1)
+
+
+def test_in_doubt_look_up_from_a_resumed_journal_skips_the_batchs_own_faces(rig: Rig) -> None:
+    persons, token = make_persons(rig.client, "staff", 1, rig.consent)
+    journal = MemoryJournal()
+    group = rig.client.large_person_groups
+    items = face_items(persons, 12, token)
+    bulk_add_faces(group, "staff", items[:11], journal=journal, progress=False)
+    journal.put("largePersonGroup:staff", JournalRecord(key=items[11].key, state="sending"))
+    before = len(rig.recorder.requests)
+    report = bulk_add_faces(group, "staff", items, journal=journal, progress=False)
+    new = rig.recorder.requests[before:]
+    # one get_person (the face was not applied), no get_face: all 11 markers are known
+    assert [m for m, _ in new] == ["GET", "POST"]
+    assert report.added == 12 and not report.items[11].recovered
+    _exactly_once(rig, "staff", persons, items, report.batch_id)
+
+
+def test_the_marker_check_is_exact() -> None:
+    from faceguard.bulk._target import has_marker
+
+    a = face_marker("b", "photo")
+    b = face_marker("b", "photo2")
+    assert has_marker(a, a) and has_marker(f"ada {a}", a)
+    assert not has_marker(f"ada {a}", b)
+    assert not has_marker(f"{a} {b}", a)  # only the last word is this face's marker
+    assert not has_marker(f"ada{a}", a)  # glued to other text
+    assert not has_marker(a + "0", a) and not has_marker(a[:-1], a)
+    assert not has_marker(f"{a} copied", a) and not has_marker(None, a) and not has_marker("", a)
+    assert len({len(face_marker("b", str(i))) for i in range(100)}) == 1  # never a prefix
+
+
+def test_failure_messages_and_reprs_hold_no_token_or_image(rig: Rig) -> None:
+    make_persons(rig.client, "staff", 1, rig.consent)
+    ghost = "00000000-0000-4000-8000-000000000000"
+    token = rig.consent.token(
+        operations=["enroll"], bindings=[("largePersonGroup", "staff", ghost)]
+    )
+    image = SINGLE[0].read_bytes()
+    item = BulkFace("ghost", image, ghost, token, user_data="ada")
+    report = bulk_add_faces(rig.client.large_person_groups, "staff", [item], progress=False)
+    with pytest.raises(BulkFailedError) as caught:
+        report.raise_for_failures()
+    texts = [str(caught.value), repr(report), repr(report.items), repr(item), str(report.items)]
+    for text in texts:
+        assert token not in text and repr(image[:16])[2:-1] not in text and "ada " not in text
+    failed = report.items[0]
+    assert failed.support is not None and failed.support.request_id and failed.error_code
+
+
+def test_a_generator_that_raises_stops_the_call_before_anything_is_sent(rig: Rig) -> None:
+    persons, token = make_persons(rig.client, "staff", 1, rig.consent)
+    items = face_items(persons, 3, token)
+
+    def broken() -> Iterator[BulkFace]:
+        yield from items[:2]
+        raise OSError("photo share unmounted")
+
+    _refused(
+        rig,
+        lambda: bulk_add_faces(rig.client.large_person_groups, "staff", broken(), progress=False),
+        OSError,
+        "unmounted",
+    )

@@ -18,20 +18,22 @@ from ._outcome import Backoff
 from ._plan import Plan, plan_add, plan_detect
 from ._progress import Progress
 from ._report import BulkItemResult, BulkReport
-from ._steps import Failed, ItemSteps, Lookup, Send, Sleep, Write
-from ._target import AsyncEnrollmentGroup, FaceCache, detection_group, has_marker
+from ._steps import Action, Failed, ItemSteps, Sleep, Stopped, Write
+from ._target import AsyncEnrollmentGroup, detection_group
 
 __all__ = ["async_bulk_add_faces", "async_bulk_detect"]
 
 
 class _Runner:
-    """Performs the actions of the step machines, awaiting the I/O."""
+    """Performs the actions of the step machines, awaiting the I/O. Once ``stopped`` is set
+    (a journal failure, a crash, a cancellation), no item sends or waits any more, as in the
+    sync shell."""
 
     def __init__(self, plan: Plan, group: Any, sleep: Callable[[float], Awaitable[None]]) -> None:
         self._plan = plan
-        self._group = group
+        self._transport = group._transport
         self._sleep = sleep
-        self._cache = FaceCache()
+        self.stopped = False
 
     async def drive(self, steps: ItemSteps) -> BulkItemResult:
         reply: object = None
@@ -41,65 +43,44 @@ class _Runner:
         except StopIteration as done:
             result: BulkItemResult = done.value
             return result
+        finally:
+            steps.close()
 
-    async def _perform(self, action: object) -> object:
+    async def _perform(self, action: Action) -> object:
         if isinstance(action, Write):
             # A journal failure stops the run (JournalError): never send unrecorded.
             await asyncio.to_thread(self._plan.journal.put, self._plan.batch_id, action.record)
             return None
+        if self.stopped:
+            raise Stopped
         if isinstance(action, Sleep):
             await self._sleep(action.seconds)
             return None
         try:
-            if isinstance(action, Send):
-                return await self._group._transport.send(action.spec)
-            assert isinstance(action, Lookup)
-            return await self._lookup(action)
+            return await self._transport.send(action.spec)
         except Exception as exc:  # noqa: BLE001 - classified by the step machine
             return Failed(exc)
-
-    async def _lookup(self, action: Lookup) -> str | None:
-        """As the sync shell's ``_lookup``, awaited."""
-        plan, group = self._plan, self._group
-        assert plan.target is not None
-        if plan.target.listing == "person":
-            person = await group.get_person(plan.container_id, action.person_id)
-            face_ids = list(person.persisted_face_ids or [])
-            for face_id in self._cache.missing(face_ids):
-                face = await group.get_face(plan.container_id, action.person_id, face_id)
-                self._cache.add(face_id, face.user_data)
-            return self._cache.find(face_ids, action.marker)
-        if plan.target.listing == "face_list":
-            faces = (await group.get(plan.container_id)).persisted_faces or []
-            found = [f for f in faces if has_marker(f.user_data, action.marker)]
-        else:
-            found = [
-                f
-                async for f in group.list_faces(plan.container_id)
-                if has_marker(f.user_data, action.marker)
-            ]
-        return str(found[0].persisted_face_id) if found else None
 
 
 async def _run(
     plan: Plan, group: Any, *, progress: bool, sleep: Callable[[float], Awaitable[None]]
 ) -> BulkReport:
     priors = await asyncio.to_thread(plan.journal.open_batch, plan.batch_id, plan.keys)
+    plan.opened(priors)
     runner = _Runner(plan, group, sleep)
     results: list[BulkItemResult | None] = [None] * len(plan.keys)
     bar = Progress(enabled=progress, total=len(plan.keys), desc=plan.desc)
     indices = iter(range(len(plan.keys)))  # shared: each worker pulls the next item
-    stopped = False
 
     async def worker() -> None:
-        nonlocal stopped
         for index in indices:
-            if stopped:
+            if runner.stopped:
                 return
             try:
                 result = await runner.drive(plan.steps(index, priors.get(plan.keys[index])))
             except BaseException:
-                stopped = True  # a journal failure (or a crash): the others send nothing more
+                # A journal failure, a crash or a cancellation: the others send nothing more.
+                runner.stopped = True
                 raise
             results[index] = result
             bar.done(result)
@@ -108,9 +89,10 @@ async def _run(
         workers = min(plan.concurrency, len(plan.keys))
         outcomes = await asyncio.gather(*(worker() for _ in range(workers)), return_exceptions=True)
     finally:
+        runner.stopped = True
         bar.close()
     for outcome in outcomes:
-        if isinstance(outcome, BaseException):
+        if isinstance(outcome, BaseException) and not isinstance(outcome, Stopped):
             raise outcome
     return BulkReport(batch_id=plan.batch_id, items=[r for r in results if r is not None])
 

@@ -27,8 +27,10 @@ from .._exceptions import (
     ConsentRequiredError,
     FaceGuardError,
     GuardError,
+    GuardStoreError,
     InvalidImageError,
     RateLimitError,
+    RateLimitWaitError,
     SupportInfo,
 )
 from ._journal import JournalRecord
@@ -38,6 +40,7 @@ __all__ = ["Backoff", "Decision", "Step", "classify", "record_of", "result_of"]
 
 _WITHDRAWN_CHECKS = frozenset({"withdrawn", "revoked"})
 _RETRY_STATUS_MIN = 500
+_GATEWAY_TIMEOUT = 504  # a gateway gave up waiting: the service may still be working
 
 
 class Step(enum.Enum):
@@ -57,25 +60,37 @@ class Decision:
     reason: SkipReason | None = None
     retry_after: float | None = None
     """The service's ``Retry-After``, which the wait honours."""
+    settle: bool = False
+    """The request may still be running on the service (no answer came from it): wait at
+    least ``Backoff.settle`` before looking for the face it may add."""
 
 
 @dataclass(frozen=True)
 class Backoff:
     """Waits between attempts of one item: exponential with jitter, or the service's
-    ``Retry-After`` when it gave one (capped at ``cap``)."""
+    ``Retry-After`` when it gave one (capped at ``cap``).
+
+    ``settle`` is the least wait after an add whose request may still be running on the
+    service (the connection dropped or timed out after it left, or a gateway timed out),
+    before the service is checked for it: a check made too early would miss the face it is
+    about to add, and the add would be sent again."""
 
     base: float = 1.0
     cap: float = 60.0
     jitter: float = 0.5
     random: Callable[[], float] = random.random
+    settle: float = 5.0
 
-    def wait(self, attempt: int, retry_after: float | None) -> float:
-        """Seconds to wait after ``attempt`` failed tries (1 after the first)."""
+    def wait(self, attempt: int, retry_after: float | None, *, settle: bool = False) -> float:
+        """Seconds to wait after ``attempt`` failed tries (1 after the first); at least
+        ``settle`` seconds with ``settle=True``."""
         if retry_after is not None:
-            return min(max(0.0, retry_after), max(self.cap, 0.0))
-        delay = min(self.cap, self.base * 2.0 ** (attempt - 1))
-        # Full range jitter spreads workers that were throttled at the same moment apart.
-        return delay * (1.0 - self.jitter * self.random())
+            delay = min(max(0.0, retry_after), max(self.cap, 0.0))
+        else:
+            delay = min(self.cap, self.base * 2.0 ** (attempt - 1))
+            # Full range jitter spreads workers that were throttled at the same moment apart.
+            delay *= 1.0 - self.jitter * self.random()
+        return max(delay, self.settle) if settle else delay
 
 
 def _image_reason(error: APIStatusError) -> SkipReason | None:
@@ -107,21 +122,36 @@ def classify(error: BaseException, *, sent: bool, mutating: bool) -> Decision:
         return Decision(Step.SKIP, reason=SkipReason.CONSENT_REJECTED)
     if isinstance(error, InvalidImageError):
         return Decision(Step.SKIP, reason=SkipReason.INVALID_IMAGE)
+    if isinstance(error, GuardStoreError):
+        # The guard's store fails before a request (nothing sent) but also in the guard's
+        # bookkeeping AFTER the service answered: the add may have been applied.
+        return Decision(Step.RETRY, in_doubt=mutating and sent)
     if isinstance(error, GuardError):
         return Decision(Step.FAIL)  # refused before any I/O; a retry gets the same answer
     if isinstance(error, RateLimitError):
         # A throttled request was not applied.
         return Decision(Step.RETRY, retry_after=error.retry_after)
+    if isinstance(error, RateLimitWaitError):
+        # The client's own limiter would have waited too long: nothing was sent (and the
+        # client re-sends an add only after a 429 or a connection that never carried it).
+        return Decision(Step.RETRY, retry_after=error.wait)
     if isinstance(error, APIStatusError):
         reason = _image_reason(error)
         if reason is not None:
             return Decision(Step.SKIP, reason=reason)
         if error.status_code >= _RETRY_STATUS_MIN:
             # A 5xx may come after the service applied the add.
-            return Decision(Step.RETRY, in_doubt=mutating, retry_after=error.retry_after)
+            return Decision(
+                Step.RETRY,
+                in_doubt=mutating,
+                retry_after=error.retry_after,
+                settle=mutating and error.status_code == _GATEWAY_TIMEOUT,
+            )
         return Decision(Step.FAIL)
     if isinstance(error, APIConnectionError):
-        return Decision(Step.RETRY, in_doubt=mutating and error.request_sent)
+        # Dropped or timed out after the request left: it may be running on the service still.
+        doubt = mutating and error.request_sent
+        return Decision(Step.RETRY, in_doubt=doubt, settle=doubt)
     if isinstance(error, APIResponseValidationError):
         # A success status came back: the add happened, but its answer is unreadable.
         return Decision(Step.FAIL, in_doubt=mutating)

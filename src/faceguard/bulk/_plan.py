@@ -8,7 +8,7 @@ run: ``<kind>:<container id>`` for enrollment (``largePersonGroup:employees``), 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,13 +18,14 @@ from ._items import (
     BulkImage,
     check_batch_id,
     detect_batch_id,
+    face_marker,
     prepare_detect,
     prepare_faces,
 )
 from ._journal import Journal, JournalRecord, MemoryJournal
 from ._outcome import Backoff
 from ._steps import ItemSteps, Rules, add_face_steps, detect_steps
-from ._target import Target, resolve_target
+from ._target import resolve_target
 
 __all__ = ["Plan", "plan_add", "plan_detect"]
 
@@ -42,8 +43,8 @@ class Plan:
     steps: Callable[[int, JournalRecord | None], ItemSteps]
     """The step machine of item ``index``, given its journal record."""
     desc: str
-    target: Target | None = None
-    container_id: str | None = None
+    opened: Callable[[Mapping[str, JournalRecord]], None] = lambda _priors: None
+    """Called with the journal's records of the batch before any item runs."""
 
 
 def _check_common(concurrency: int, max_attempts: int, journal: object) -> None:
@@ -79,6 +80,13 @@ def plan_add(
     def steps(index: int, prior: JournalRecord | None) -> ItemSteps:
         return add_face_steps(faces[index], prior, target, container_id, rules)
 
+    def opened(priors: Mapping[str, JournalRecord]) -> None:
+        # The faces this batch added in earlier runs carry known markers: an in-doubt
+        # look-up need not fetch them (one GET per face of the person otherwise).
+        for record in priors.values():
+            if record.state == "added" and record.persisted_face_id:
+                rules.cache.add(record.persisted_face_id, face_marker(batch, record.key))
+
     return Plan(
         batch_id=batch,
         keys=[face.key for face in faces],
@@ -86,8 +94,7 @@ def plan_add(
         concurrency=concurrency,
         steps=steps,
         desc=f"enrolling into {target.name} {container_id}",
-        target=target,
-        container_id=container_id,
+        opened=opened,
     )
 
 

@@ -1,17 +1,19 @@
 """One item's life, written once as a generator of I/O requests (the sans-I/O core).
 
 ``add_face_steps`` and ``detect_steps`` yield what they need done (``Write`` a journal record,
-``Lookup`` the service for an in-doubt add, ``Send`` a request, ``Sleep``) and receive the
-answer (a ``Failed`` wrapping the exception when it raised); they return the item's
-``BulkItemResult``. The sync shell runs them with plain calls, the async shell with ``await``:
-every decision about journaling, in-doubt checks, retries and skips is in this module.
+``Send`` a request, ``Sleep``) and receive the answer (a ``Failed`` wrapping the exception when
+it raised); they return the item's ``BulkItemResult``. The sync shell runs them with plain
+calls, the async shell with ``await``: every decision about journaling, in-doubt checks (the
+look-up requests too, built with the client's pure builders), retries and skips is in this
+module.
 
 An add, step by step:
 
 1. already ``added`` or ``skipped`` in the journal: reported from it, nothing is sent;
 2. in doubt (``sending`` at start, an earlier in-doubt ``failed``, or a dropped connection,
-   5xx... in this run): the service is checked for the item's marker; found -> ``added``
-   (``recovered``), nothing is sent;
+   5xx... in this run; after a dropped or timed-out request, at least ``Backoff.settle``
+   seconds later): the service is checked for the item's marker (``lookup_steps``); found ->
+   ``added`` (``recovered``), nothing is sent;
 3. the request is built (image read, consent minted, all checked), ``sending`` is written,
    then the request is sent;
 4. success -> ``added``; a skip -> ``skipped``; else retried up to ``max_attempts`` tries,
@@ -21,7 +23,7 @@ An add, step by step:
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .._transport._spec import RequestSpec
@@ -29,19 +31,20 @@ from ._items import PreparedFace, PreparedImage
 from ._journal import JournalRecord
 from ._outcome import Backoff, Decision, Step, classify, record_of, result_of
 from ._report import BulkItemResult, SkipReason
-from ._target import Target
+from ._target import FaceCache, Target, has_marker
 
 __all__ = [
     "Action",
     "Failed",
     "ItemSteps",
-    "Lookup",
     "Rules",
     "Send",
     "Sleep",
+    "Stopped",
     "Write",
     "add_face_steps",
     "detect_steps",
+    "lookup_steps",
 ]
 
 
@@ -50,15 +53,6 @@ class Write:
     """Write this record to the journal (a failure stops the run)."""
 
     record: JournalRecord
-
-
-@dataclass(frozen=True)
-class Lookup:
-    """Find the face carrying ``marker`` on the service: answer its persisted face id or
-    None (or ``Failed``)."""
-
-    marker: str
-    person_id: str | None
 
 
 @dataclass(frozen=True)
@@ -77,27 +71,90 @@ class Sleep:
 
 @dataclass(frozen=True)
 class Failed:
-    """The answer to a ``Lookup`` or ``Send`` that raised."""
+    """The answer to a ``Send`` that raised."""
 
     error: Exception
 
 
-Action = Write | Lookup | Send | Sleep
+class Stopped(Exception):
+    """Raised by a shell instead of performing an action once its run is stopping (another
+    item's journal failure, Ctrl-C, a cancellation): the item is left as its journal says."""
+
+
+Action = Write | Send | Sleep
 ItemSteps = Generator[Action, object, BulkItemResult]
 
 
 @dataclass(frozen=True)
 class Rules:
-    """The retry rules of a run."""
+    """The retry rules of a run, and its cache of faces seen on the service."""
 
     max_attempts: int
     backoff: Backoff
+    cache: FaceCache = field(default_factory=FaceCache)
+    """The marker-bearing userData of every face this run saw, added, or found in the
+    journal: a person's faces are fetched at most once per run, and faces of this batch
+    never (their markers are known)."""
 
 
 def _in_doubt_at_start(prior: JournalRecord | None) -> bool:
     if prior is None:
         return False
     return prior.state == "sending" or (prior.state == "failed" and prior.in_doubt)
+
+
+def lookup_steps(
+    target: Target, container_id: str, person_id: str | None, marker: str, cache: FaceCache
+) -> Generator[Action, object, str | Failed | None]:
+    """Find the face carrying ``marker``: its persisted face id, None, or the ``Failed``
+    answer of a request. REST: ``GET`` the person, then each of its faces whose userData is
+    not cached yet (from the last listed, where a new face usually is) until the marker is
+    found; a face list's ``GET``; or the pages of a large face list's faces."""
+    kind = target.kind
+    if target.listing == "person":
+        person = yield Send(kind.get_person(container_id, person_id))
+        if isinstance(person, Failed):
+            return person
+        face_ids = [str(face_id) for face_id in getattr(person, "persisted_face_ids", None) or []]
+        found = cache.find(face_ids, marker)
+        if found is not None:
+            return found
+        # The list of face ids is always fetched afresh: a face added since is found too.
+        for face_id in reversed(cache.missing(face_ids)):
+            face = yield Send(kind.get_face(container_id, person_id, face_id))
+            if isinstance(face, Failed):
+                return face
+            user_data = getattr(face, "user_data", None)
+            cache.add(face_id, user_data)
+            if has_marker(user_data, marker):
+                return face_id
+        return None
+    if target.listing == "face_list":
+        face_list = yield Send(kind.get(container_id))
+        if isinstance(face_list, Failed):
+            return face_list
+        return _marked(getattr(face_list, "persisted_faces", None) or [], marker)
+    paged = kind.list_faces(container_id)
+    request = paged.first
+    while request is not None:
+        page = yield Send(request)
+        if isinstance(page, Failed):
+            return page
+        items: list[Any] = page[0]  # type: ignore[index]
+        continuation: str | None = page[1]  # type: ignore[index]
+        found = _marked(items, marker)
+        if found is not None:
+            return found
+        request = paged.next_request(request, items, continuation)
+    return None
+
+
+def _marked(faces: list[Any], marker: str) -> str | None:
+    """The persisted face id of the first face whose userData carries ``marker``."""
+    for face in faces:
+        if has_marker(face.user_data, marker):
+            return str(face.persisted_face_id)
+    return None
 
 
 def add_face_steps(
@@ -112,10 +169,13 @@ def add_face_steps(
     while True:
         decision: Decision
         error: Exception
+        settle = False
         if in_doubt:
-            found = yield Lookup(face.marker, face.item.person_id)
+            found = yield from lookup_steps(
+                target, container_id, face.item.person_id, face.marker, rules.cache
+            )
             if not isinstance(found, Failed):
-                if isinstance(found, str):
+                if found is not None:
                     record = record_of(key, "added", attempts=attempts, persisted_face_id=found)
                     yield Write(record)
                     return result_of(record, recovered=True)
@@ -140,17 +200,19 @@ def add_face_steps(
                 reply = yield Send(spec)
                 if not isinstance(reply, Failed):
                     persisted = getattr(reply, "persisted_face_id", None)
+                    if persisted is not None:
+                        rules.cache.add(str(persisted), face.marker)
                     record = record_of(key, "added", attempts=attempts, persisted_face_id=persisted)
                     yield Write(record)
                     return result_of(record)
                 error = reply.error
                 decision = classify(error, sent=True, mutating=True)
-                in_doubt = decision.in_doubt
+                in_doubt, settle = decision.in_doubt, decision.settle
         final = _final(key, attempts, error, decision, rules)
         if final is not None:
             yield Write(final)
             return result_of(final)
-        yield Sleep(rules.backoff.wait(attempts, decision.retry_after))
+        yield Sleep(rules.backoff.wait(attempts, decision.retry_after, settle=settle))
 
 
 def _final(

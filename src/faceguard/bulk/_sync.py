@@ -8,6 +8,7 @@ its image is read only then.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -19,20 +20,26 @@ from ._outcome import Backoff
 from ._plan import Plan, plan_add, plan_detect
 from ._progress import Progress
 from ._report import BulkItemResult, BulkReport
-from ._steps import Failed, ItemSteps, Lookup, Send, Sleep, Write
-from ._target import EnrollmentGroup, FaceCache, detection_group, has_marker
+from ._steps import Action, Failed, ItemSteps, Sleep, Stopped, Write
+from ._target import EnrollmentGroup, detection_group
 
 __all__ = ["bulk_add_faces", "bulk_detect"]
 
 
 class _Runner:
-    """Performs the actions of the step machines, with blocking I/O."""
+    """Performs the actions of the step machines, with blocking I/O. Once ``stop`` is
+    called (a journal failure, a crash, Ctrl-C), no item sends or waits any more: each is
+    left as its journal says (``sending`` is looked up by the next run)."""
 
     def __init__(self, plan: Plan, group: Any, sleep: Callable[[float], None]) -> None:
         self._plan = plan
-        self._group = group
+        self._transport = group._transport
         self._sleep = sleep
-        self._cache = FaceCache()
+        self._stopped = threading.Event()
+
+    def stop(self) -> None:
+        """Let no item send or wait any more."""
+        self._stopped.set()
 
     def drive(self, steps: ItemSteps) -> BulkItemResult:
         reply: object = None
@@ -42,48 +49,28 @@ class _Runner:
         except StopIteration as done:
             result: BulkItemResult = done.value
             return result
+        finally:
+            steps.close()
 
-    def _perform(self, action: object) -> object:
+    def _perform(self, action: Action) -> object:
         if isinstance(action, Write):
             # A journal failure stops the run (JournalError): never send unrecorded.
             self._plan.journal.put(self._plan.batch_id, action.record)
             return None
+        if self._stopped.is_set():
+            raise Stopped
         if isinstance(action, Sleep):
             self._sleep(action.seconds)
             return None
         try:
-            if isinstance(action, Send):
-                return self._group._transport.send(action.spec)
-            assert isinstance(action, Lookup)
-            return self._lookup(action)
+            return self._transport.send(action.spec)
         except Exception as exc:  # noqa: BLE001 - classified by the step machine
             return Failed(exc)
-
-    def _lookup(self, action: Lookup) -> str | None:
-        """The persisted face id carrying the marker, or None. REST: ``GET`` the person and
-        each of its faces not seen yet in this run; a face list's ``GET``; or every page of
-        a large face list's faces."""
-        plan, group = self._plan, self._group
-        assert plan.target is not None
-        if plan.target.listing == "person":
-            person = group.get_person(plan.container_id, action.person_id)
-            face_ids = list(person.persisted_face_ids or [])
-            for face_id in self._cache.missing(face_ids):
-                face = group.get_face(plan.container_id, action.person_id, face_id)
-                self._cache.add(face_id, face.user_data)
-            return self._cache.find(face_ids, action.marker)
-        if plan.target.listing == "face_list":
-            faces = group.get(plan.container_id).persisted_faces or []
-        else:
-            faces = group.list_faces(plan.container_id)
-        for face in faces:
-            if has_marker(face.user_data, action.marker):
-                return str(face.persisted_face_id)
-        return None
 
 
 def _run(plan: Plan, group: Any, *, progress: bool, sleep: Callable[[float], None]) -> BulkReport:
     priors = plan.journal.open_batch(plan.batch_id, plan.keys)
+    plan.opened(priors)
     runner = _Runner(plan, group, sleep)
     results: list[BulkItemResult | None] = [None] * len(plan.keys)
     bar = Progress(enabled=progress, total=len(plan.keys), desc=plan.desc)
@@ -95,7 +82,9 @@ def _run(plan: Plan, group: Any, *, progress: bool, sleep: Callable[[float], Non
             index = running.pop(future)
             error = future.exception()
             if error is not None:
-                failure = failure or error
+                if not isinstance(error, Stopped):
+                    failure = failure or error
+                runner.stop()  # a journal failure (or a crash): the others send nothing more
                 continue
             results[index] = future.result()
             bar.done(future.result())
@@ -103,15 +92,19 @@ def _run(plan: Plan, group: Any, *, progress: bool, sleep: Callable[[float], Non
     running: dict[Future[BulkItemResult], int] = {}
     try:
         with ThreadPoolExecutor(plan.concurrency, thread_name_prefix="faceguard-bulk") as pool:
-            for index, key in enumerate(plan.keys):
-                while len(running) >= plan.concurrency and failure is None:
+            try:
+                for index, key in enumerate(plan.keys):
+                    while len(running) >= plan.concurrency and failure is None:
+                        collect(wait(running, return_when=FIRST_COMPLETED)[0])
+                    if failure is not None:
+                        break
+                    steps = plan.steps(index, priors.get(key))
+                    running[pool.submit(runner.drive, steps)] = index
+                while running:
                     collect(wait(running, return_when=FIRST_COMPLETED)[0])
-                if failure is not None:
-                    break  # a journal failure (or a crash): send nothing more
-                steps = plan.steps(index, priors.get(key))
-                running[pool.submit(runner.drive, steps)] = index
-            while running:
-                collect(wait(running, return_when=FIRST_COMPLETED)[0])
+            except BaseException:
+                runner.stop()  # Ctrl-C: the items in flight stop before their next request
+                raise
     finally:
         bar.close()
     if failure is not None:

@@ -117,8 +117,10 @@ def has_marker(user_data: str | None, marker: str) -> bool:
 class FaceCache:
     """userData by persisted face id, for one run: a face's userData is fetched once.
 
-    Only faces seen on the service are cached; a person's list of face ids is always fetched
-    afresh, so faces added later in the run are found too. Thread-safe.
+    Holds the faces seen on the service, and those whose marker is known without asking:
+    added by this run, or recorded ``added`` in the journal (their userData is then the
+    marker alone, which is all a look-up tests). A person's list of face ids is always
+    fetched afresh, so faces added later in the run are found too. Thread-safe.
     """
 
     def __init__(self) -> None:
