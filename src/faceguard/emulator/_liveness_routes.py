@@ -2,7 +2,8 @@
 
 REST (under ``/face/v1.2``): create / get / delete for ``/detectLiveness-sessions`` and
 ``/detectLivenessWithVerify-sessions`` (the latter created from ``multipart/form-data`` with a
-``verifyImage`` part), and ``GET /sessionImages/{sessionImageId}``. Deletes answer 204.
+``verifyImage`` part), and ``GET /sessionImages/{sessionImageId}``. Deletes answer 204. The
+stored records are in ``_liveness_state``; request parsing is in ``_liveness_forms``.
 
 What happens on the client device (the Vision SDK running a liveness check) cannot be emulated,
 so nothing about an attempt is ever guessed: its outcome is set only through the control API,
@@ -32,18 +33,12 @@ until deleted: when the service drops expired sessions is not documented.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
-import math
 import secrets
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from email.message import Message
 from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
@@ -56,6 +51,27 @@ from ._face_routes import (
     empty_response,
     error_response,
     json_response,
+)
+from ._liveness_forms import (
+    _BadRequest,
+    _control_kwargs,
+    _form_bool,
+    _form_threshold,
+    _form_values,
+    _invalid_body,
+    _json_object,
+    _parse_multipart,
+    _session_fields,
+)
+from ._liveness_state import (
+    _DECISIONS,
+    _DEFAULT_VERIFY_THRESHOLD,
+    LIVENESS_MODEL_VERSION,
+    LivenessAttempt,
+    LivenessScriptError,
+    LivenessSessionState,
+    Rectangle,
+    SessionKind,
 )
 
 if TYPE_CHECKING:
@@ -70,201 +86,9 @@ __all__ = [
     "register",
 ]
 
-LIVENESS_MODEL_VERSION = "2024-11-15"
-_MODES = frozenset({"Passive", "PassiveActive"})
-_DECISIONS = frozenset({"realface", "spoofface", "uncertain"})
-_TOKEN_TTL_DEFAULT = 600
-_TOKEN_TTL_MIN = 60
-_TOKEN_TTL_MAX = 86400
-# The Face error reference: "Must not be null or empty, and be no more than 64 characters."
-_DEVICE_ID_MAX = 64
-# isIdentical threshold when the session sets none (Verify's documented default).
-_DEFAULT_VERIFY_THRESHOLD = 0.5
-
-SessionKind = Literal["liveness", "livenessWithVerify"]
-Rectangle = tuple[int, int, int, int]
-"""(left, top, width, height) in pixels."""
-
 _SESSIONS = "/detectLiveness-sessions"
 _VERIFY_SESSIONS = "/detectLivenessWithVerify-sessions"
 _CONTROL = "/_emulator/liveness/sessions/{sessionId}/attempts"
-
-
-class LivenessScriptError(ValueError):
-    """A control call that cannot be applied: unknown session, expired token, bad values.
-
-    ``code`` is what the HTTP control route answers with.
-    """
-
-    def __init__(self, code: str, message: str, *, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.status = status
-
-
-@dataclass
-class LivenessAttempt:
-    """One scripted attempt, as stored (wire shape built on read)."""
-
-    attempt_id: int
-    status: Literal["Succeeded", "Failed"]
-    face_rectangle: Rectangle
-    digest: str
-    decision: str | None = None
-    error_code: str | None = None
-    error_message: str | None = None
-    session_image_id: str | None = None
-    match_confidence: float | None = None
-    is_identical: bool | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "attempt_id": self.attempt_id,
-            "status": self.status,
-            "face_rectangle": list(self.face_rectangle),
-            "digest": self.digest,
-            "decision": self.decision,
-            "error_code": self.error_code,
-            "error_message": self.error_message,
-            "session_image_id": self.session_image_id,
-            "match_confidence": self.match_confidence,
-            "is_identical": self.is_identical,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> LivenessAttempt:
-        left, top, width, height = (int(v) for v in data["face_rectangle"])
-        return cls(
-            attempt_id=int(data["attempt_id"]),
-            status=data["status"],
-            face_rectangle=(left, top, width, height),
-            digest=str(data["digest"]),
-            decision=data.get("decision"),
-            error_code=data.get("error_code"),
-            error_message=data.get("error_message"),
-            session_image_id=data.get("session_image_id"),
-            match_confidence=data.get("match_confidence"),
-            is_identical=data.get("is_identical"),
-        )
-
-
-@dataclass
-class LivenessSessionState:
-    """A session as the emulator keeps it. The auth token never appears in a repr."""
-
-    session_id: str
-    kind: SessionKind
-    auth_token: str = field(repr=False)
-    created_at: float
-    token_ttl: int
-    mode: str
-    model_version: str
-    enable_session_image: bool = False
-    device_correlation_id: str | None = field(default=None, repr=False)
-    device_correlation_id_set_in_client: bool = False
-    attempts: list[LivenessAttempt] = field(default_factory=list)
-    # with-verify only
-    verify_reference: dict[str, Any] | None = None
-    verify_embedding: bytes | None = field(default=None, repr=False)
-    verify_image_hash: str | None = None
-    verify_threshold: float | None = None
-
-    def token_valid(self, now: float) -> bool:
-        return now < self.created_at + self.token_ttl
-
-    def status(self) -> str:
-        return self.attempts[-1].status if self.attempts else "NotStarted"
-
-    def to_wire(self) -> dict[str, Any]:
-        attempts = [self._attempt_wire(a) for a in self.attempts]
-        results: dict[str, Any] = {"attempts": attempts}
-        if self.kind == "livenessWithVerify":
-            results["verifyReferences"] = (
-                [self.verify_reference] if self.verify_reference is not None else []
-            )
-        return {
-            "sessionId": self.session_id,
-            "authToken": self.auth_token,
-            "status": self.status(),
-            "modelVersion": self.model_version,
-            "results": results,
-        }
-
-    def _attempt_wire(self, attempt: LivenessAttempt) -> dict[str, Any]:
-        left, top, width, height = attempt.face_rectangle
-        targets = {
-            "color": {"faceRectangle": {"top": top, "left": left, "width": width, "height": height}}
-        }
-        wire: dict[str, Any] = {"attemptId": attempt.attempt_id, "attemptStatus": attempt.status}
-        if attempt.status == "Failed":
-            wire["error"] = {
-                "code": attempt.error_code,
-                "message": attempt.error_message,
-                "targets": targets,
-            }
-            return wire
-        result: dict[str, Any] = {"targets": targets, "digest": attempt.digest}
-        if attempt.decision is not None:
-            result["livenessDecision"] = attempt.decision
-        if attempt.session_image_id is not None:
-            result["sessionImageId"] = attempt.session_image_id
-        if self.kind == "livenessWithVerify":
-            if attempt.match_confidence is not None:
-                result["verifyResult"] = {
-                    "matchConfidence": attempt.match_confidence,
-                    "isIdentical": bool(attempt.is_identical),
-                }
-            if self.verify_image_hash is not None:
-                result["verifyImageHash"] = self.verify_image_hash
-        wire["result"] = result
-        return wire
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for persistence (the embedding as base64; no image is ever kept)."""
-        return {
-            "session_id": self.session_id,
-            "kind": self.kind,
-            "auth_token": self.auth_token,
-            "created_at": self.created_at,
-            "token_ttl": self.token_ttl,
-            "mode": self.mode,
-            "model_version": self.model_version,
-            "enable_session_image": self.enable_session_image,
-            "device_correlation_id": self.device_correlation_id,
-            "device_correlation_id_set_in_client": self.device_correlation_id_set_in_client,
-            "attempts": [a.to_dict() for a in self.attempts],
-            "verify_reference": self.verify_reference,
-            "verify_embedding": (
-                base64.b64encode(self.verify_embedding).decode()
-                if self.verify_embedding is not None
-                else None
-            ),
-            "verify_image_hash": self.verify_image_hash,
-            "verify_threshold": self.verify_threshold,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> LivenessSessionState:
-        embedding = data.get("verify_embedding")
-        return cls(
-            session_id=str(data["session_id"]),
-            kind=data["kind"],
-            auth_token=str(data["auth_token"]),
-            created_at=float(data["created_at"]),
-            token_ttl=int(data["token_ttl"]),
-            mode=str(data["mode"]),
-            model_version=str(data["model_version"]),
-            enable_session_image=bool(data.get("enable_session_image")),
-            device_correlation_id=data.get("device_correlation_id"),
-            device_correlation_id_set_in_client=bool(
-                data.get("device_correlation_id_set_in_client")
-            ),
-            attempts=[LivenessAttempt.from_dict(a) for a in data.get("attempts", [])],
-            verify_reference=data.get("verify_reference"),
-            verify_embedding=base64.b64decode(embedding) if embedding else None,
-            verify_image_hash=data.get("verify_image_hash"),
-            verify_threshold=data.get("verify_threshold"),
-        )
 
 
 # -- responses ---------------------------------------------------------------------------------
@@ -287,37 +111,6 @@ def _not_found(operation: str) -> httpx.Response:
         "Session ID is not found. The session ID is expired or does not exist.",
         operation=operation,
     )
-
-
-class _BadRequest(Exception):
-    """A refused request: rendered as the Face error of the operation that refused it."""
-
-    def __init__(self, code: str, message: str, *, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-
-    def response(self, operation: str) -> httpx.Response:
-        return error_response(self.status, self.code, self.message, operation=operation)
-
-
-def _invalid_body(detail: str) -> _BadRequest:
-    return _BadRequest(
-        "InvalidRequestBody",
-        "Incorrect request body provided. Please check the operation schema and try again. "
-        f"({detail})",
-    )
-
-
-def _json_object(request: httpx.Request) -> dict[str, Any]:
-    try:
-        body = json.loads(request.content or b"null")
-    except ValueError:
-        raise _BadRequest("BadArgument", "JSON parsing error.") from None
-    if not isinstance(body, dict):
-        raise _invalid_body("the body must be a JSON object")
-    return body
 
 
 # -- the control object ------------------------------------------------------------------------
@@ -691,168 +484,6 @@ class LivenessControl:
         return json_response(
             200, {"attemptId": attempt.attempt_id, "attemptStatus": attempt.status}
         )
-
-
-# -- request parsing ---------------------------------------------------------------------------
-
-
-def _session_fields(body: Mapping[str, Any]) -> dict[str, Any]:
-    mode = body.get("livenessOperationMode")
-    if mode is None:
-        raise _invalid_body("'livenessOperationMode' is required")
-    if mode not in _MODES:
-        raise _BadRequest(
-            "InvalidLivenessOperationMode",
-            f"Invalid livenessOperationMode specified. Must be one of {', '.join(sorted(_MODES))}.",
-        )
-    set_in_client = body.get("deviceCorrelationIdSetInClient", False)
-    session_image = body.get("enableSessionImage", False)
-    for name, value in (
-        ("deviceCorrelationIdSetInClient", set_in_client),
-        ("enableSessionImage", session_image),
-    ):
-        if value is not None and not isinstance(value, bool):
-            raise _invalid_body(f"'{name}' must be a boolean")
-    model = body.get("livenessModelVersion", LIVENESS_MODEL_VERSION)
-    if model != LIVENESS_MODEL_VERSION:
-        raise _invalid_body(f"'livenessModelVersion' must be '{LIVENESS_MODEL_VERSION}'")
-    ttl = body.get("authTokenTimeToLiveInSeconds", _TOKEN_TTL_DEFAULT)
-    if (
-        isinstance(ttl, bool)
-        or not isinstance(ttl, int)
-        or not _TOKEN_TTL_MIN <= ttl <= _TOKEN_TTL_MAX
-    ):
-        raise _BadRequest(
-            "InvalidTokenLifetime",
-            "Invalid authTokenTimeToLiveInSeconds specified. Must be within 60 to 86400.",
-        )
-    device = body.get("deviceCorrelationId")
-    if set_in_client:
-        if device is not None:
-            raise _invalid_body(
-                "'deviceCorrelationId' must be null when 'deviceCorrelationIdSetInClient' is true"
-            )
-    elif not isinstance(device, str) or not device or len(device) > _DEVICE_ID_MAX:
-        raise _BadRequest(
-            "InvalidDeviceCorrelationId",
-            "A device correlation ID is required in the request body during session create or "
-            "session start. Must not be null or empty, and be no more than 64 characters.",
-        )
-    return {
-        "mode": mode,
-        "set_in_client": bool(set_in_client),
-        "session_image": bool(session_image),
-        "model": model,
-        "ttl": ttl,
-        "device": device,
-    }
-
-
-def _parse_multipart(request: httpx.Request) -> tuple[dict[str, str], dict[str, bytes]]:
-    """The form fields and file parts (those whose Content-Disposition has a filename) of a
-    ``multipart/form-data`` body (RFC 7578)."""
-    header = Message()
-    header["content-type"] = request.headers.get("content-type", "")
-    boundary = header.get_param("boundary")
-    if header.get_content_type() != "multipart/form-data" or not isinstance(boundary, str):
-        raise _invalid_body("the body must be multipart/form-data with a boundary")
-    delimiter = b"\r\n--" + boundary.encode("latin-1")
-    chunks = (b"\r\n" + request.content).split(delimiter)
-    form: dict[str, str] = {}
-    files: dict[str, bytes] = {}
-    closed = False
-    for chunk in chunks[1:]:
-        if chunk.startswith(b"--"):
-            closed = True
-            break
-        head, sep, data = chunk.partition(b"\r\n\r\n")
-        if not sep:
-            raise _invalid_body("a multipart part has no header block")
-        part = Message()
-        for line in head.decode("latin-1").split("\r\n"):
-            name, colon, value = line.partition(":")
-            if colon:
-                part[name.strip()] = value.strip()
-        if part.get_content_disposition() != "form-data":
-            continue
-        field_name = part.get_param("name", header="content-disposition")
-        if not isinstance(field_name, str):
-            continue
-        if part.get_param("filename", header="content-disposition") is not None:
-            files[field_name] = data
-        else:
-            form[field_name] = data.decode("utf-8", errors="replace")
-    if not closed:
-        raise _invalid_body("the multipart body is not terminated")
-    return form, files
-
-
-def _form_bool(form: Mapping[str, str], name: str) -> bool | None:
-    value = form.get(name)
-    if value is None:
-        return None
-    if value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise _invalid_body(f"'{name}' must be true or false")
-
-
-def _form_values(form: Mapping[str, str]) -> dict[str, Any]:
-    """The JSON-typed session fields of a form (multipart carries only strings)."""
-    values: dict[str, Any] = {}
-    for name in ("livenessOperationMode", "livenessModelVersion", "deviceCorrelationId"):
-        if name in form:
-            values[name] = form[name]
-    for name in ("deviceCorrelationIdSetInClient", "enableSessionImage"):
-        flag = _form_bool(form, name)
-        if flag is not None:
-            values[name] = flag
-    if "authTokenTimeToLiveInSeconds" in form:
-        try:
-            values["authTokenTimeToLiveInSeconds"] = int(form["authTokenTimeToLiveInSeconds"])
-        except ValueError:
-            values["authTokenTimeToLiveInSeconds"] = None
-    return values
-
-
-def _form_threshold(form: Mapping[str, str]) -> float | None:
-    raw = form.get("verifyConfidenceThreshold")
-    if raw is None:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not 0.0 <= value <= 1.0:
-        raise _invalid_body("'verifyConfidenceThreshold' must be within [0, 1]")
-    return value
-
-
-def _control_kwargs(body: Mapping[str, Any]) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {}
-    if "decision" in body:
-        kwargs["decision"] = body["decision"]
-    if "error" in body:
-        error = body["error"]
-        if not isinstance(error, dict):
-            raise LivenessScriptError("InvalidScript", "error must be {code, message}")
-        kwargs["error"] = (error.get("code"), error.get("message"))
-    if "image" in body:
-        try:
-            kwargs["image"] = base64.b64decode(str(body["image"]), validate=True)
-        except (binascii.Error, ValueError):
-            raise LivenessScriptError("InvalidScript", "image must be base64") from None
-    if "faceRectangle" in body:
-        rect = body["faceRectangle"]
-        if not isinstance(rect, dict):
-            raise LivenessScriptError("InvalidScript", "faceRectangle must be an object")
-        kwargs["face_rectangle"] = tuple(
-            rect.get(key) for key in ("left", "top", "width", "height")
-        )
-    if "matchConfidence" in body:
-        kwargs["match_confidence"] = body["matchConfidence"]
-    if "digest" in body:
-        kwargs["digest"] = body["digest"]
-    return kwargs
 
 
 # -- wiring ------------------------------------------------------------------------------------

@@ -175,7 +175,7 @@ class StateFile:
 
 
 def _face_store(emulator: Any) -> Any | None:
-    """The emulator's ``FaceStore`` (``_state.py``), if it has one."""
+    """The emulator's ``FaceStore`` (``_store.py``), if it has one."""
     for name in ("store", "face_store", "state"):
         candidate = getattr(emulator, name, None)
         if candidate is not None and hasattr(candidate, "locked"):

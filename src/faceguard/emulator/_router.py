@@ -39,7 +39,8 @@ from ._face_routes import (
     fetch_image,
     validate_scripted_attribute,
 )
-from ._state import FaceApiError, FaceStore, Limits, ServiceState
+from ._state import FaceApiError, Limits, ServiceState
+from ._store import FaceStore
 
 if TYPE_CHECKING:
     from ._content_safety_routes import ContentSafetyControl
