@@ -338,7 +338,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--fault-rate", type=float, default=0.1, help="share of faulted requests")
     parser.add_argument("--seed", type=int, default=7, help="seed of the random faults")
-    parser.add_argument("--concurrency", type=int, default=8, help="bulk_add_faces concurrency")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=16,
+        help="bulk_add_faces concurrency (items in flight; an item waiting out a Retry-After "
+        "or the settle time after a dropped connection holds its slot)",
+    )
     parser.add_argument(
         "--skip-resume", action="store_true", help="leave out the kill-and-resume part"
     )
