@@ -48,3 +48,27 @@ def test_face_id_ttl_is_checked_even_without_face_ids(ttl: int) -> None:
     with pytest.raises(InvalidInputError) as info:
         detection.detect(JPEG, return_face_id=False, face_id_time_to_live=ttl)
     assert info.value.parameter == "face_id_time_to_live"
+
+
+@pytest.mark.parametrize("cls_name", ["RequestSpec", "GuardInfo"])
+def test_spec_init_matches_the_dataclass_fields(cls_name: str) -> None:
+    """RequestSpec and GuardInfo write their ``__init__`` out (the frozen-dataclass one is
+    slow): it must take every field, in order, with the field's default."""
+    import dataclasses
+    import inspect
+
+    from faceguard._transport import _spec
+
+    cls = getattr(_spec, cls_name)
+    parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    fields = dataclasses.fields(cls)
+    assert [p.name for p in parameters] == [f.name for f in fields]
+    built = cls(**{p.name: "x" for p in parameters if p.default is inspect.Parameter.empty})
+    for field in fields:
+        if field.default is not dataclasses.MISSING:
+            assert getattr(built, field.name) == field.default, field.name
+        elif field.default_factory is not dataclasses.MISSING:
+            assert getattr(built, field.name) == field.default_factory(), field.name
+    assert list(vars(built)) == [f.name for f in fields]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.route = "y"

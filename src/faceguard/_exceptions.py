@@ -34,6 +34,7 @@ support ticket carries it first. No error keeps request bodies, images, keys or 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +114,89 @@ class SupportInfo:
             **self.extra,
         }
         return {key: value for key, value in data.items() if value is not None}
+
+
+class PendingSupport:
+    """The support info of a successful result, built the first time it is read.
+
+    Every result carries its support info, but few are ever asked for it: the transport keeps
+    the few raw values here (the route and ids ``SupportInfo`` holds, and the response headers
+    for the service's request id) and ``resolve`` builds the ``SupportInfo`` once. Nothing of
+    the request is kept: no body, image, key or consent token. Copied, pickled or compared, it
+    behaves as the ``SupportInfo`` it stands for.
+    """
+
+    __slots__ = (
+        "_client_request_id",
+        "_headers",
+        "_info",
+        "_method",
+        "_model_version",
+        "_operation",
+        "_route",
+        "_session_id",
+        "_status_code",
+    )
+
+    def __init__(
+        self,
+        operation: str,
+        method: str,
+        route: str,
+        session_id: str | None,
+        client_request_id: str,
+        status_code: int,
+        headers: Mapping[str, str],
+        model_version: str | None,
+    ) -> None:
+        self._operation = operation
+        self._method = method
+        self._route = route
+        self._session_id = session_id
+        self._client_request_id = client_request_id
+        self._status_code = status_code
+        self._headers: Mapping[str, str] | None = headers
+        self._model_version = model_version
+        self._info: SupportInfo | None = None
+
+    def resolve(self) -> SupportInfo:
+        """The ``SupportInfo`` (built on the first call, then the same object)."""
+        info = self._info
+        if info is None:
+            headers = self._headers
+            request_id = None
+            if headers is not None:
+                request_id = headers.get("apim-request-id") or headers.get("x-ms-request-id")
+            info = self._info = SupportInfo(
+                operation=self._operation,
+                method=self._method,
+                api_path=self._route,
+                request_id=request_id,
+                client_request_id=self._client_request_id,
+                status_code=self._status_code,
+                session_id=self._session_id,
+                model_version=self._model_version,
+            )
+            self._headers = None
+        return info
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PendingSupport):
+            other = other.resolve()
+        return self.resolve() == other
+
+    __hash__ = None  # type: ignore[assignment]  # like SupportInfo, whose ``extra`` is a dict
+
+    def __reduce__(self) -> tuple[Any, tuple[SupportInfo]]:
+        # Copies and pickles hold the SupportInfo itself, not the response headers.
+        return _same, (self.resolve(),)
+
+    def __repr__(self) -> str:
+        return repr(self.resolve())
+
+
+def _same(info: SupportInfo) -> SupportInfo:
+    return info
 
 
 class FaceGuardError(Exception):

@@ -143,5 +143,7 @@ _NOOP = CallSpan()
 
 def span_for(spec: RequestSpec[Any]) -> CallSpan:
     """A context manager tracing one logical call of ``spec`` (a shared no-op without OTel)."""
+    if _trace is None:  # the import was tried and failed: no OpenTelemetry, nothing to trace
+        return _NOOP
     tracer = _get_tracer()
     return _NOOP if tracer is None else CallSpan(tracer, spec)

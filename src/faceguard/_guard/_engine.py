@@ -9,8 +9,8 @@ typed operation passes through them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, TypeVar
+import functools
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .._exceptions import (
     ConsentRejectedError,
@@ -20,7 +20,7 @@ from .._exceptions import (
     LivenessGuardError,
 )
 from .._transport._spec import GuardCheck, GuardInfo, RequestSpec
-from ..models._results import ResultList
+from ..models._results import ResultList, attr_or_none
 from ._ledger import ConsentLedger
 from ._liveness import check_device_correlation_id, count_session
 from ._override import Override
@@ -28,6 +28,9 @@ from ._policy import GuardPolicy
 from ._registry import FaceIdRecord, FaceIdRegistry
 from ._store import GuardStore, MemoryStore
 from ._usecases import check_use_case
+
+if TYPE_CHECKING:
+    from ._consent import ConsentScope
 
 __all__ = ["Guard", "Ticket"]
 
@@ -44,13 +47,29 @@ _RULES = {
 }
 
 
-@dataclass(frozen=True)
-class Ticket:
-    """What ``before`` learned, for ``after``: the start time and the verified consent."""
+class Ticket(NamedTuple):
+    """What ``before`` learned, for ``after``: the start time and the verified consent.
+
+    Immutable like a frozen dataclass, and built several times faster (one per call)."""
 
     started: float
     subject: str | None
     override: Override | None
+
+
+@functools.lru_cache(maxsize=1024)
+def _scope(
+    operation: str, kind: str | None, container_id: str | None, person_id: str | None
+) -> ConsentScope:
+    """The (validated, immutable) consent scope of a call; the same few recur on every call.
+
+    Only successful constructions are cached: an invalid scope raises every time.
+    """
+    from ._consent import ConsentScope
+
+    return ConsentScope(
+        operation=operation, container_kind=kind, container_id=container_id, person_id=person_id
+    )
 
 
 def _override(info: GuardInfo, rule: str) -> Override | None:
@@ -94,10 +113,11 @@ class Guard:
 
     def _decide(self, spec: RequestSpec[Any]) -> Ticket:
         info = spec.guard
-        started = self.policy.clock()
-        operation = info.operation_for_use_case
+        policy = self.policy
+        started = policy.clock()
+        operation = info.use_case_operation or info.consent_operation  # operation_for_use_case
         if operation is not None:
-            check_use_case(operation, self.policy.use_case, self.policy.deployment)
+            check_use_case(operation, policy.use_case, policy.deployment)
         subject = self._consent(info) if info.consent_operation else None
         used_override: Override | None = None
         if info.face_ids:
@@ -122,15 +142,13 @@ class Guard:
                 "this client has no ConsentVerifier: build it with "
                 "guard=GuardPolicy(verifier=ConsentVerifier(...))",
             )
-        from ._consent import ConsentScope
-
         claims = verifier.verify(
             info.consent,
-            ConsentScope(
-                operation=operation,
-                container_kind=info.container_kind,
-                container_id=info.container_id,
-                person_id=info.person_id if operation in {"verify", "enroll"} else None,
+            _scope(
+                operation,
+                info.container_kind,
+                info.container_id,
+                info.person_id if operation in {"verify", "enroll"} else None,
             ),
             use_case=self.policy.use_case,
         )
@@ -155,13 +173,16 @@ class Guard:
             container_model=container_model,
             allow_unknown=self.policy.allow_unknown_face_ids or override is not None,
         )
+        unknown = False
         for index, record in enumerate(records, start=1):
-            if record is not None and subject is not None and record.subject != subject:
+            if record is None:
+                unknown = True
+            elif subject is not None and record.subject != subject:
                 raise ConsentRejectedError(
                     "subject",
                     f"faceId #{index} was detected under another subject's consent token",
                 )
-        return override if any(r is None for r in records) else None
+        return override if unknown else None
 
     def _check_liveness(self, info: GuardInfo) -> Override | None:
         device = info.device_correlation_id
@@ -283,42 +304,45 @@ class Guard:
         if kind is None:
             return results
         # Every candidate person (identify) or persisted face (face-list find-similar), at once.
-        ids = [
-            c.person_id for item in results for c in (getattr(item, "candidates", None) or ())
-        ] + [
-            item.persisted_face_id
+        # attr_or_none: a model without the field would raise (and catch) AttributeError.
+        entries = [
+            (item, attr_or_none(item, "candidates"), attr_or_none(item, "persisted_face_id"))
             for item in results
-            if getattr(item, "persisted_face_id", None) is not None
         ]
+        ids = [c.person_id for _, candidates, _ in entries for c in (candidates or ())]
+        ids += [face for _, _, face in entries if face is not None]
         live = self.ledger.live_persons(kind, container, ids) if ids else set()
         suppressed = 0
         kept: list[Any] = []
-        for item in results:
-            candidates = getattr(item, "candidates", None)
+        for item, candidates, face in entries:
             if candidates is not None:
                 keep = [c for c in candidates if c.person_id in live]
                 suppressed += len(candidates) - len(keep)
                 changed = len(keep) != len(candidates)
                 kept.append(item.model_copy(update={"candidates": keep}) if changed else item)
-            elif getattr(item, "persisted_face_id", None) is not None:
-                if item.persisted_face_id in live:
+            elif face is not None:
+                if face in live:
                     kept.append(item)
                 else:
                     suppressed += 1
             else:
                 kept.append(item)
-        filtered: list[Any] = ResultList(kept)
-        filtered._support = getattr(results, "_support", None)  # type: ignore[attr-defined]
-        decision = "suppressed" if suppressed else "allowed"
-        self._audit(
-            spec,
-            "candidate_suppressed" if suppressed else "decision",
-            decision,
-            None,
-            subject=ticket.subject,
-            result=results,
-            details={"suppressed": suppressed},
-        )
+        filtered: list[Any]
+        if not suppressed and type(results) is ResultList:
+            filtered = results  # nothing removed: the same items, with their support info
+        else:
+            filtered = ResultList(kept)
+            filtered._attach_support(getattr(results, "_support_state", None))
+        if self.policy.audit is not None:
+            self._audit(
+                spec,
+                "candidate_suppressed" if suppressed else "decision",
+                "suppressed" if suppressed else "allowed",
+                None,
+                subject=ticket.subject,
+                result=results,
+                details={"suppressed": suppressed},
+            )
         return filtered
 
     # -- audit -------------------------------------------------------------------------------

@@ -61,21 +61,19 @@ class ConsentLedger:
         Two store reads in all (the persons' subjects, then the subjects' withdrawals), however
         many candidates an identify returns.
         """
-        keys = [_person_key(kind, container_id, person_id) for person_id in person_ids]
+        prefix = f"{kind}:{container_id or ''}:"  # _person_key, hoisted out of the loop
+        keys = [prefix + person_id.lower() for person_id in person_ids]
         subjects = self._store.get_many(_PERSONS, keys)
-        distinct = sorted({raw.decode() for raw in subjects if raw is not None})
-        withdrawn = {
-            subject
-            for subject, mark in zip(
-                distinct, self._store.get_many(_WITHDRAWN, distinct), strict=True
-            )
-            if mark is not None
-        }
-        return {
-            person_id
-            for person_id, raw in zip(person_ids, subjects, strict=True)
-            if raw is not None and raw.decode() not in withdrawn
-        }
+        enrolled: dict[str, str] = {}  # person id -> subject, for those with one
+        for person_id, raw in zip(person_ids, subjects, strict=True):
+            if raw is not None:
+                enrolled[person_id] = raw.decode()
+        if not enrolled:
+            return set()  # no candidate was enrolled through the guard: nothing to look up
+        distinct = sorted(set(enrolled.values()))
+        marks = self._store.get_many(_WITHDRAWN, distinct)
+        withdrawn = {s for s, mark in zip(distinct, marks, strict=True) if mark is not None}
+        return {person_id for person_id, subject in enrolled.items() if subject not in withdrawn}
 
     def forget_person(self, kind: str, container_id: str | None, person_id: str) -> None:
         """Drop a person from the ledger (after it was deleted)."""

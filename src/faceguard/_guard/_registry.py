@@ -41,6 +41,10 @@ class FaceIdRecord:
     second face in an image detected under a single-subject token)."""
 
 
+_JSON = json.JSONEncoder(separators=(",", ":"))
+"""``json.dumps(..., separators=(",", ":"))`` without building an encoder per record."""
+
+
 @functools.lru_cache(maxsize=4096)
 def _decode(raw: bytes) -> FaceIdRecord:
     # Records are immutable and looked up on every recognition call: decode each once.
@@ -74,7 +78,7 @@ class FaceIdRegistry:
             "endpoint": record.endpoint,
             "subject": record.subject,
         }
-        data = json.dumps(fields, separators=(",", ":")).encode()
+        data = _JSON.encode(fields).encode()
         self._store.put(_NS, face_id.lower(), data, ttl=record.ttl)
 
     def lookup(self, face_id: str) -> FaceIdRecord | None:
@@ -122,12 +126,12 @@ class FaceIdRegistry:
                 ``resource_mismatch`` or ``model_mismatch``.
         """
         now = self._clock()
+        fixed_margin = self._margin
         records: list[FaceIdRecord | None] = []
         models: set[str] = set()
         raws = self._store.get_many(_NS, [face_id.lower() for face_id in face_ids])
         for index, (face_id, raw) in enumerate(zip(face_ids, raws, strict=True), start=1):
-            record = None if raw is None else _decode(raw)
-            if record is None:
+            if raw is None:
                 if not allow_unknown:
                     raise FaceIdError(
                         "unknown",
@@ -136,8 +140,10 @@ class FaceIdRegistry:
                     )
                 records.append(None)
                 continue
+            record = _decode(raw)
             age = now - record.issued_at
-            margin = self.margin_for(record.ttl)
+            # margin_for, inline: this loop runs for every faceId of every recognition call.
+            margin = fixed_margin if fixed_margin is not None else max(30.0, record.ttl / 100)
             if age >= record.ttl - margin:
                 self.forget(face_id)
                 raise FaceIdError(

@@ -67,6 +67,13 @@ def check_pattern(parameter: str, value: str, pattern: re.Pattern[str], *, maxim
 
 def check_collection_id(parameter: str, value: str) -> str:
     """Face list / person group ids: ``^[a-z0-9-_]+$``, 1..64 characters."""
+    # The common case in one step; anything else goes through the full check for its error.
+    if (
+        type(value) is str
+        and 0 < len(value) <= COLLECTION_ID_MAX
+        and _COLLECTION_ID.fullmatch(value) is not None
+    ):
+        return value
     return check_pattern(parameter, value, _COLLECTION_ID, maximum=COLLECTION_ID_MAX)
 
 
@@ -92,7 +99,8 @@ def check_uuid_list(
     """A list of UUIDs whose length is within ``minimum``..``maximum``."""
     items = check_count(parameter, values, minimum=minimum, maximum=maximum)
     for index, value in enumerate(items):
-        check_uuid(f"{parameter}[{index}]", value)
+        if not isinstance(value, str) or _UUID.fullmatch(value) is None:
+            check_uuid(f"{parameter}[{index}]", value)  # raises, naming the item
     return items
 
 
@@ -113,7 +121,11 @@ def check_name(parameter: str, value: str) -> str:
 
 def check_count(parameter: str, values: Sequence[str], *, minimum: int, maximum: int) -> list[str]:
     """A sequence (not a bare string) of ``minimum``..``maximum`` items."""
-    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+    if (
+        type(values) is not list  # the usual two pass at once, without the ABC check
+        and type(values) is not tuple
+        and (isinstance(values, str | bytes) or not isinstance(values, Sequence))
+    ):
         raise InvalidInputError(parameter, "type", "must be a list of strings")
     if not minimum <= len(values) <= maximum:
         raise InvalidInputError(

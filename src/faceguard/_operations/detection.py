@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._constants import DEFAULT_FACE_ID_TTL, FACE_ID_TTL_MAX, FACE_ID_TTL_MIN
 from .._exceptions import InvalidInputError
@@ -23,17 +24,27 @@ __all__ = ["detect", "detect_from_session_image"]
 _PARSE = _parsers.model_list("detection.FaceDetectionResult")
 
 
-def _query(
-    *,
+class _Checked(NamedTuple):
+    """The checked, consent-independent part of a detect request."""
+
+    query: dict[str, str]
+    checks: frozenset[GuardCheck]
+    detection_model: str
+    recognition_model: str
+    face_id_ttl: int | None
+
+
+def _check(
     detection_model: DetectionModel | str,
     recognition_model: RecognitionModel | str,
     return_face_id: bool,
-    return_face_attributes: Sequence[FaceAttributeType | str],
+    return_face_attributes: Iterable[FaceAttributeType | str],
     return_face_landmarks: bool,
     return_recognition_model: bool,
     face_id_time_to_live: int,
-    consent: str | None,
-) -> tuple[dict[str, str], frozenset[GuardCheck], GuardInfo]:
+) -> _Checked:
+    """Every argument rule of a detect request, and the query it sends. Pure: the outcome
+    depends on the arguments only."""
     detection = check_choice("detection_model", detection_model, DetectionModel)
     recognition = check_choice("recognition_model", recognition_model, RecognitionModel)
     if isinstance(return_face_attributes, str):
@@ -71,14 +82,59 @@ def _query(
         raise InvalidInputError(
             "return_recognition_model", "dependency", "only applies when return_face_id=True"
         )
+    return _Checked(
+        query,
+        frozenset(checks),
+        detection.value,
+        recognition.value,
+        ttl if return_face_id else None,
+    )
+
+
+_check_memo = functools.lru_cache(maxsize=256, typed=True)(_check)
+"""``_check`` remembered per distinct arguments (of distinct types: ``600.0`` is not ``600``,
+nor ``1`` ``True``): an application sends the same few detect settings on every call. Only
+successful checks are remembered; a refusal is raised every time."""
+
+
+def _query(
+    *,
+    detection_model: DetectionModel | str,
+    recognition_model: RecognitionModel | str,
+    return_face_id: bool,
+    return_face_attributes: Sequence[FaceAttributeType | str],
+    return_face_landmarks: bool,
+    return_recognition_model: bool,
+    face_id_time_to_live: int,
+    consent: str | None,
+) -> tuple[dict[str, str], frozenset[GuardCheck], GuardInfo]:
+    attributes: Iterable[FaceAttributeType | str] = return_face_attributes
+    if not isinstance(attributes, str):
+        try:
+            attributes = tuple(attributes)  # hashable, and read once
+        except TypeError:
+            attributes = return_face_attributes  # not iterable: _check refuses it as before
+    args: tuple[Any, ...] = (
+        detection_model,
+        recognition_model,
+        return_face_id,
+        attributes,
+        return_face_landmarks,
+        return_recognition_model,
+        face_id_time_to_live,
+    )
+    try:
+        checked = _check_memo(*args)
+    except TypeError:  # an unhashable argument: checked without the memo
+        checked = _check(*args)
     guard = GuardInfo(
         consent_operation="detect_template" if return_face_id else None,
-        detection_model=detection.value,
-        recognition_model=recognition.value,
-        face_id_ttl=ttl if return_face_id else None,
+        detection_model=checked.detection_model,
+        recognition_model=checked.recognition_model,
+        face_id_ttl=checked.face_id_ttl,
         consent=consent,
     )
-    return query, frozenset(checks), guard
+    return dict(checked.query), checked.checks, guard
 
 
 def detect(

@@ -8,6 +8,7 @@ response. The transports add only the I/O between them.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,24 +21,43 @@ from .._exceptions import (
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
+    PendingSupport,
     SupportInfo,
     status_error_class,
 )
 from .._guard._routes import GUARDED_MARK
 from .._logging import logger
+from ..models._results import attr_or_none
 from ._retry import parse_retry_after
 from ._spec import RawResponse, RequestSpec
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["build_request", "connection_error", "interpret", "support_for"]
+__all__ = [
+    "build_request",
+    "connection_error",
+    "interpret",
+    "new_client_request_id",
+    "support_for",
+]
 
 T = TypeVar("T")
 
 
-def _base_path(config: ClientConfig) -> str:
-    return FACE_API_PATH if config.service == "face" else CONTENT_SAFETY_API_PATH
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+"""Compact JSON bodies; one shared encoder (``json.dumps`` with options builds one per call)."""
+
+
+def new_client_request_id() -> str:
+    """A fresh ``x-ms-client-request-id``: exactly what ``str(uuid.uuid4())`` returns for the
+    same 16 random bytes (version 4, RFC 4122 variant), without building a ``uuid.UUID``,
+    whose checks cost most of it."""
+    data = bytearray(os.urandom(16))
+    data[6] = (data[6] & 0x0F) | 0x40  # version 4
+    data[8] = (data[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = data.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def build_request(
@@ -53,10 +73,15 @@ def build_request(
     Built by the httpx client so its defaults apply (``Accept-Encoding``, and the headers of
     a caller's own ``http_client``), and marked as coming through the guard.
     """
-    path = spec.route.format_map({k: quote(v, safe="") for k, v in spec.path_params.items()})
-    query = dict(spec.query)
+    route = spec.route
+    if spec.path_params:
+        route = route.format_map({k: quote(v, safe="") for k, v in spec.path_params.items()})
+    query = spec.query
     if config.service == "contentsafety":
-        query["api-version"] = CONTENT_SAFETY_API_VERSION
+        query = {**query, "api-version": CONTENT_SAFETY_API_VERSION}
+        base = CONTENT_SAFETY_API_PATH
+    else:
+        base = FACE_API_PATH
     headers = {
         "Accept": spec.accept,
         "User-Agent": config.user_agent,
@@ -65,13 +90,13 @@ def build_request(
     }
     content = spec.content
     if spec.json is not None:
-        content = json.dumps(spec.json, separators=(",", ":"), ensure_ascii=False).encode()
+        content = _JSON.encode(spec.json).encode()
         headers["Content-Type"] = spec.content_type or "application/json"
     elif content is not None:
         headers["Content-Type"] = spec.content_type or "application/octet-stream"
     return client.build_request(
         spec.method,
-        f"{config.endpoint}{_base_path(config)}{path}",
+        f"{config.endpoint}{base}{route}",
         params=query or None,
         headers=headers,
         content=content,
@@ -123,7 +148,7 @@ def _error_body(raw: RawResponse) -> tuple[object | None, str | None, str | None
 
 
 def _model_version(result: object) -> str | None:
-    version = getattr(result, "model_version", None)
+    version = attr_or_none(result, "model_version")
     version = getattr(version, "value", version)  # an OpenEnum member or a new string
     return version if isinstance(version, str) else None
 
@@ -169,13 +194,20 @@ def interpret(
             f"the response does not match the REST contract ({problems} problem(s))",
             support=support,
         )
-    if hasattr(result, "support_info"):  # models and ResultList carry their support info
-        result._support = support_for(  # type: ignore[attr-defined]
-            spec,
-            client_request_id=client_request_id,
-            headers=raw.headers,
-            status_code=raw.status_code,
-            model_version=_model_version(result),
+    # Models and ResultList carry their support info: its raw values now, built when read.
+    attach = getattr(result, "_attach_support", None)
+    if attach is not None:
+        attach(
+            PendingSupport(
+                spec.operation,
+                spec.method,
+                spec.route,
+                spec.session_id,
+                client_request_id,
+                raw.status_code,
+                raw.headers,
+                _model_version(result),
+            )
         )
     return result
 

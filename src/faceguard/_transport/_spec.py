@@ -45,9 +45,14 @@ class GuardCheck(str, Enum):
     """A liveness session is created: device correlation id and session caps."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class GuardInfo:
-    """What the guard needs to decide about one call, filled in by the call's builder."""
+    """What the guard needs to decide about one call, filled in by the call's builder.
+
+    Frozen; ``__init__`` is written out (same parameters, order and defaults as the generated
+    one) because the generated one of a frozen dataclass sets each field through
+    ``object.__setattr__``, which costs more than the rest of a builder.
+    """
 
     consent_operation: str | None = None
     """The consent operation the call needs (``verify``, ``identify``, ``enroll``...)."""
@@ -71,9 +76,42 @@ class GuardInfo:
     override: object | None = None
     """An ``Override`` of a soft rule, with its reason."""
 
+    def __init__(
+        self,
+        consent_operation: str | None = None,
+        use_case_operation: str | None = None,
+        container_kind: str | None = None,
+        container_id: str | None = None,
+        person_id: str | None = None,
+        face_ids: tuple[str, ...] = (),
+        detection_model: str | None = None,
+        recognition_model: str | None = None,
+        face_id_ttl: int | None = None,
+        device_correlation_id: str | None = None,
+        consent: str | None = None,
+        override: object | None = None,
+    ) -> None:
+        vars(self).update(
+            consent_operation=consent_operation,
+            use_case_operation=use_case_operation,
+            container_kind=container_kind,
+            container_id=container_id,
+            person_id=person_id,
+            face_ids=face_ids,
+            detection_model=detection_model,
+            recognition_model=recognition_model,
+            face_id_ttl=face_id_ttl,
+            device_correlation_id=device_correlation_id,
+            consent=consent,
+            override=override,
+        )
+
     @property
     def operation_for_use_case(self) -> str | None:
         return self.use_case_operation or self.consent_operation
+
+
+_OK = frozenset({200})
 
 
 @dataclass(frozen=True)
@@ -85,9 +123,13 @@ class RawResponse:
     content: bytes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class RequestSpec(Generic[T]):
-    """One REST call, fully described: a pure value built before any I/O."""
+    """One REST call, fully described: a pure value built before any I/O.
+
+    Frozen, with a written-out ``__init__`` like ``GuardInfo`` (one spec per call);
+    ``path_params``, ``query`` and ``guard`` default to a new empty dict / ``GuardInfo()``.
+    """
 
     operation: str
     """REST operation id from the spec, e.g. ``FaceDetectionOperations_Detect``."""
@@ -107,10 +149,48 @@ class RequestSpec(Generic[T]):
     """Safe to resend after the server may have applied it (reads, deletes, PUT by id,
     pure computations). Creates with server-assigned ids and adds are not."""
     guard_checks: frozenset[GuardCheck] = frozenset()
-    success_status: frozenset[int] = frozenset({200})
+    success_status: frozenset[int] = _OK
     session_id: str | None = None
     """Liveness session the call concerns, for support info."""
     guard: GuardInfo = field(default_factory=GuardInfo)
+
+    def __init__(
+        self,
+        operation: str,
+        method: str,
+        route: str,
+        parse: Callable[[RawResponse], T],
+        service: Service = "face",
+        path_params: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | None = None,
+        json: object | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        accept: str = "application/json",
+        idempotent: bool = True,
+        guard_checks: frozenset[GuardCheck] = frozenset(),
+        success_status: frozenset[int] = _OK,
+        session_id: str | None = None,
+        guard: GuardInfo | None = None,
+    ) -> None:
+        vars(self).update(
+            operation=operation,
+            method=method,
+            route=route,
+            parse=parse,
+            service=service,
+            path_params={} if path_params is None else path_params,
+            query={} if query is None else query,
+            json=json,
+            content=content,
+            content_type=content_type,
+            accept=accept,
+            idempotent=idempotent,
+            guard_checks=guard_checks,
+            success_status=success_status,
+            session_id=session_id,
+            guard=GuardInfo() if guard is None else guard,
+        )
 
     def with_query(self, **updates: str) -> RequestSpec[T]:
         """A copy with some query parameters replaced (used by pagination)."""

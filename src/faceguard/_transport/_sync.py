@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -12,7 +11,7 @@ from .._exceptions import APIConnectionError, APIError
 from .._guard._engine import Guard
 from .._guard._routes import request_hooks
 from .._tracing import CallSpan, span_for
-from ._exchange import build_request, connection_error, interpret
+from ._exchange import build_request, connection_error, interpret, new_client_request_id
 from ._spec import RawResponse, RequestSpec
 
 if TYPE_CHECKING:
@@ -72,7 +71,7 @@ class SyncTransport:
         return self.guard.after(spec, ticket, result)
 
     def _send_with_retries(self, spec: RequestSpec[T], span: CallSpan) -> T:
-        client_request_id = str(uuid.uuid4())
+        client_request_id = new_client_request_id()
         policy = self.config.retry
         # The first attempt runs outside tenacity: most calls succeed at once (see
         # RetryPolicy.first_retry_wait).

@@ -10,10 +10,10 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from .._exceptions import SupportInfo
+from .._exceptions import PendingSupport, SupportInfo
 from ._results import ResultList
 
 __all__ = ["FaceModel", "FaceResult", "OpenEnum", "RequestModel", "ResultList"]
@@ -41,15 +41,42 @@ class FaceResult(FaceModel):
     """Base of models an operation returns on its own (not inside a list or another model):
     they carry the support info of the call that produced them.
 
-    Nested models do without it: a private attribute costs every instance at parse time, and
-    a detected face with landmarks holds dozens of nested models.
+    The support info lives in the instance's private-attribute slot (``__pydantic_private__``),
+    set by the transport after parsing, so copies, pickles and equality treat it as a private
+    attribute. It is not declared as one: pydantic would then run a Python hook on every
+    validation of every result (twice per subclass) only to set it to ``None``. Nested models
+    do without it altogether.
     """
 
-    _support: SupportInfo | None = PrivateAttr(default=None)
+    @property
+    def _support(self) -> SupportInfo | None:
+        private = self.__pydantic_private__
+        state = private.get("_support") if private else None
+        if isinstance(state, PendingSupport):
+            state = private["_support"] = state.resolve()  # type: ignore[index]
+        return state
+
+    @_support.setter
+    def _support(self, value: SupportInfo | None) -> None:
+        self._attach_support(value)
+
+    def _attach_support(self, support: SupportInfo | PendingSupport | None) -> None:
+        """Keep the support info of the call that returned this result (pending or built)."""
+        private = self.__pydantic_private__
+        if support is None:  # no support info: the slot as a fresh model has it (equality)
+            if private is not None:
+                private.pop("_support", None)
+                if not private:
+                    object.__setattr__(self, "__pydantic_private__", None)
+        elif private is None:
+            object.__setattr__(self, "__pydantic_private__", {"_support": support})
+        else:
+            private["_support"] = support
 
     def support_info(self) -> dict[str, Any]:
         """API path, request ids and model version of the call that returned this result."""
-        return self._support.as_dict() if self._support is not None else {}
+        support = self._support
+        return support.as_dict() if support is not None else {}
 
 
 class RequestModel(BaseModel):
