@@ -72,3 +72,42 @@ def test_spec_init_matches_the_dataclass_fields(cls_name: str) -> None:
     assert list(vars(built)) == [f.name for f in fields]
     with pytest.raises(dataclasses.FrozenInstanceError):
         built.route = "y"
+
+
+def _list_and_get(http_client: httpx.Client, calls: int) -> None:
+    with FaceClient("https://res.example.com", api_key="k", http_client=http_client) as client:
+        for _ in range(calls):
+            client.face_lists.list(return_recognition_model=True)
+            client.face_lists.get("list-1")
+
+
+def test_urls_of_repeated_calls_are_the_same_with_or_without_a_caller_s_params() -> None:
+    def record(urls: list[str]) -> httpx.MockTransport:
+        def handler(request: httpx.Request) -> httpx.Response:
+            urls.append(str(request.url))
+            one = b'{"faceListId":"x","name":"n"}'
+            body = b"[]" if request.url.path.endswith("facelists") else one
+            return httpx.Response(200, content=body)
+
+        return httpx.MockTransport(handler)
+
+    plain: list[str] = []
+    _list_and_get(httpx.Client(transport=record(plain)), 2)
+    assert (
+        plain
+        == [
+            "https://res.example.com/face/v1.2/facelists?returnRecognitionModel=true",
+            "https://res.example.com/face/v1.2/facelists/list-1?returnRecognitionModel=false",
+        ]
+        * 2
+    )
+    # A caller's own client params are added, and faceguard's win on a clash.
+    merged: list[str] = []
+    caller = httpx.Client(
+        transport=record(merged), params={"trace": "1", "returnRecognitionModel": "false"}
+    )
+    _list_and_get(caller, 1)
+    assert [httpx.URL(url).params for url in merged] == [
+        httpx.QueryParams({"trace": "1", "returnRecognitionModel": "true"}),
+        httpx.QueryParams({"trace": "1", "returnRecognitionModel": "false"}),
+    ]
