@@ -355,6 +355,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.child:
         return child(args)
+    import importlib.util
+
+    if importlib.util.find_spec("cv2") is None:
+        # The emulator server would answer every add with 500 EngineUnavailable.
+        parser.error('the emulator\'s face engine needs cv2: pip install "faceguard[emulator]"')
 
     results: dict[str, Any] = {
         "setup": {

@@ -704,36 +704,125 @@ def test_classify_retries_what_was_not_sent_and_doubts_guard_store_failures() ->
     assert classify(store, sent=True, mutating=False) == Decision(Step.RETRY)
 
 
-def test_an_add_in_doubt_is_looked_up_only_after_the_settle_wait(rig: Rig) -> None:
-    """A timed-out or dropped request may still be running on the service: looking it up
-    at once could miss the face it is about to add, and the re-send would add it twice."""
+def _timeline(rig: Rig, run: Any) -> list[tuple[str, float]]:
+    """What one bulk run did, in order: ("POST" | "GET", 0) per request, ("sleep", seconds)
+    per backoff wait."""
+    events: list[tuple[str, float]] = []
+    seen = len(rig.recorder.requests)
+
+    def sleep(seconds: float) -> None:
+        nonlocal seen
+        events.extend((method, 0.0) for method, _ in rig.recorder.requests[seen:])
+        seen = len(rig.recorder.requests)
+        events.append(("sleep", seconds))
+
+    run(sleep)
+    events.extend((method, 0.0) for method, _ in rig.recorder.requests[seen:])
+    return events
+
+
+def _resent_only_after_settling(events: list[tuple[str, float]], settle: float) -> None:
+    """Every re-send follows a look-up made at least ``settle`` seconds after the send
+    before it."""
+    slept, looked_after_settle = 0.0, False
+    for kind, seconds in events:
+        if kind == "sleep":
+            slept += seconds
+        elif kind == "GET":
+            looked_after_settle = looked_after_settle or slept >= settle
+        elif slept or looked_after_settle:  # a re-send
+            assert looked_after_settle, events
+            slept, looked_after_settle = 0.0, False
+
+
+def test_an_add_in_doubt_is_re_sent_only_after_the_settle_time(rig: Rig) -> None:
+    """A timed-out or dropped request may still be running on the service: a look-up made
+    at once could miss the face it is about to add, and a re-send would add it twice. So the
+    first look-up (after the usual backoff) may only find the face; a re-send needs a
+    look-up made once ``Backoff.settle`` seconds have passed."""
     from faceguard.bulk import Backoff
 
     persons, token = make_persons(rig.client, "staff", 1, rig.consent)
-    waits: list[float] = []
+    backoff = Backoff(random=lambda: 0.0, settle=7.0)
 
-    def run(key: str, fault: dict[str, Any], backoff: Backoff) -> Any:
+    def run(
+        key: str, fault: dict[str, Any], *, settling: bool = True
+    ) -> tuple[Any, list[tuple[str, float]]]:
         rig.emulator.faults.add(ADD_ROUTE, method="POST", **fault)
-        waits.clear()
-        return bulk_add_faces(
-            rig.client.large_person_groups,
-            "staff",
-            [BulkFace(key, SINGLE[0], persons[0], token)],
-            progress=False,
-            sleep=waits.append,
-            backoff=backoff,
+        reports = []
+        events = _timeline(
+            rig,
+            lambda sleep: reports.append(
+                bulk_add_faces(
+                    rig.client.large_person_groups,
+                    "staff",
+                    [BulkFace(key, SINGLE[0], persons[0], token)],
+                    progress=False,
+                    sleep=sleep,
+                    backoff=backoff,
+                )
+            ),
         )
+        if settling:
+            _resent_only_after_settling(events, 7.0)
+        return reports[0], events
 
-    dropped = run("a", {"drop": True}, Backoff(random=lambda: 0.0, settle=7.0))
-    assert dropped.recovered == 1 and waits == [7.0]
-    gateway = run("b", {"status": 504}, Backoff(random=lambda: 0.0, settle=7.0))
-    assert gateway.added == 1 and waits == [7.0]
-    # the service answered: in doubt (looked up), but nothing of it is still running
-    failed = run("c", {"status": 503}, Backoff(random=lambda: 0.0, settle=7.0))
-    assert failed.added == 1 and failed.items[0].attempts == 2 and waits == [1.0]
-    throttled = run("d", {"status": 429, "retry_after": 0, "times": 4}, Backoff(settle=7.0))
-    assert throttled.added == 1 and waits == [0.0]  # a 429 was not applied: no settle
+    # Dropped after the service applied it: found by the first look-up, after 1 s, not 7.
+    dropped, events = run("a", {"drop": True})
+    assert dropped.recovered == 1 and [e for e in events if e[0] != "GET"] == [
+        ("POST", 0.0),
+        ("sleep", 1.0),
+    ]
+    # A gateway timeout, not applied: looked up after 1 s, again at 7 s, then re-sent.
+    gateway, events = run("b", {"status": 504})
+    assert gateway.added == 1 and gateway.recovered == 0
+    assert [e for e in events if e[0] != "GET"] == [
+        ("POST", 0.0),
+        ("sleep", 1.0),
+        ("sleep", 6.0),
+        ("POST", 0.0),
+    ]
+    looked_up = "".join("G" if kind == "GET" else "." for kind, _ in events)
+    assert looked_up.startswith("..G") and ".G" in looked_up[3:]  # a look-up after each wait
+    # The service answered: in doubt (looked up once), but nothing of it is still running.
+    failed, events = run("c", {"status": 503}, settling=False)
+    assert failed.added == 1 and failed.items[0].attempts == 2
+    assert [e[1] for e in events if e[0] == "sleep"] == [1.0]
+    throttled, events = run("d", {"status": 429, "retry_after": 0, "times": 4}, settling=False)
+    assert throttled.added == 1  # a 429 was not applied: no look-up, no settle
+    assert [e for e in events if e[0] != "POST"] == [("sleep", 0.0)]
     assert Backoff(random=lambda: 0.0).wait(1, None, settle=True) == 5.0  # the default
+
+
+def test_a_resumed_sending_item_not_found_waits_the_settle_time(rig: Rig) -> None:
+    """A run that died with an add ``sending`` left no time of sending: the next run may find
+    it at once, but re-sends it only after a look-up ``settle`` seconds into the run."""
+    from faceguard.bulk import Backoff
+
+    persons, token = make_persons(rig.client, "staff", 1, rig.consent)
+    items = face_items(persons, 1, token)
+    batch = "largePersonGroup:staff"
+    journal = MemoryJournal()
+    journal.open_batch(batch, [items[0].key])
+    journal.put(batch, JournalRecord(key=items[0].key, state="sending", attempts=1))
+    reports = []
+    events = _timeline(
+        rig,
+        lambda sleep: reports.append(
+            bulk_add_faces(
+                rig.client.large_person_groups,
+                "staff",
+                items,
+                journal=journal,
+                progress=False,
+                sleep=sleep,
+                backoff=Backoff(settle=4.0),
+            )
+        ),
+    )
+    assert reports[0].added == 1 and reports[0].recovered == 0
+    assert events == [("GET", 0.0), ("sleep", 4.0), ("GET", 0.0), ("POST", 0.0)]
+    _exactly_once(rig, "staff", persons, items, batch)
 
 
 def test_ctrl_c_stops_the_items_in_flight(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -871,10 +960,11 @@ def test_in_doubt_look_up_from_a_resumed_journal_skips_the_batchs_own_faces(rig:
     bulk_add_faces(group, "staff", items[:11], journal=journal, progress=False)
     journal.put("largePersonGroup:staff", JournalRecord(key=items[11].key, state="sending"))
     before = len(rig.recorder.requests)
-    report = bulk_add_faces(group, "staff", items, journal=journal, progress=False)
+    report = bulk_add_faces(group, "staff", items, journal=journal, progress=False, sleep=no_sleep)
     new = rig.recorder.requests[before:]
-    # one get_person (the face was not applied), no get_face: all 11 markers are known
-    assert [m for m, _ in new] == ["GET", "POST"]
+    # get_person at once, again after the settle time (the face was not applied), then the
+    # add; no get_face: all 11 markers are known
+    assert [m for m, _ in new] == ["GET", "GET", "POST"]
     assert report.added == 12 and not report.items[11].recovered
     _exactly_once(rig, "staff", persons, items, report.batch_id)
 

@@ -61,8 +61,8 @@ class Decision:
     retry_after: float | None = None
     """The service's ``Retry-After``, which the wait honours."""
     settle: bool = False
-    """The request may still be running on the service (no answer came from it): wait at
-    least ``Backoff.settle`` before looking for the face it may add."""
+    """The request may still be running on the service (no answer came from it): a look-up
+    that finds nothing before ``Backoff.settle`` seconds have passed proves nothing yet."""
 
 
 @dataclass(frozen=True)
@@ -70,10 +70,12 @@ class Backoff:
     """Waits between attempts of one item: exponential with jitter, or the service's
     ``Retry-After`` when it gave one (capped at ``cap``).
 
-    ``settle`` is the least wait after an add whose request may still be running on the
-    service (the connection dropped or timed out after it left, or a gateway timed out),
-    before the service is checked for it: a check made too early would miss the face it is
-    about to add, and the add would be sent again."""
+    ``settle`` is the least time after an add whose request may still be running on the
+    service (the connection dropped or timed out after it left, or a gateway timed out)
+    before it may be sent again: a look-up made earlier could miss the face it is about to
+    add. The bulk helpers look once after the usual wait (a landed add is found then) and,
+    if the face is not there, once more when ``settle`` seconds have passed, before any
+    re-send."""
 
     base: float = 1.0
     cap: float = 60.0

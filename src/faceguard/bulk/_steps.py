@@ -11,9 +11,13 @@ An add, step by step:
 
 1. already ``added`` or ``skipped`` in the journal: reported from it, nothing is sent;
 2. in doubt (``sending`` at start, an earlier in-doubt ``failed``, or a dropped connection,
-   5xx... in this run; after a dropped or timed-out request, at least ``Backoff.settle``
-   seconds later): the service is checked for the item's marker (``lookup_steps``); found ->
-   ``added`` (``recovered``), nothing is sent;
+   5xx... in this run): the service is checked for the item's marker (``lookup_steps``);
+   found -> ``added`` (``recovered``), nothing is sent. When the request may still be running
+   on the service (the connection dropped or timed out after it left, a gateway timed out, or
+   the last run died with it ``sending``), a look-up that finds nothing proves nothing yet: the
+   item waits until ``Backoff.settle`` seconds have passed since the failure and looks again.
+   So a landed add is found after the usual backoff, and an add is re-sent only after the
+   settle time and a look-up that came after it;
 3. the request is built (image read, consent minted, all checked), ``sending`` is written,
    then the request is sent;
 4. success -> ``added``; a skip -> ``skipped``; else retried up to ``max_attempts`` tries,
@@ -165,6 +169,10 @@ def add_face_steps(
     if prior is not None and prior.state in ("added", "skipped"):
         return result_of(prior, from_journal=True)
     in_doubt = _in_doubt_at_start(prior)
+    # Seconds still to wait before a look-up that finds nothing may lead to a re-send: the
+    # request may still be running on the service. A run that died with the add "sending"
+    # left no time of sending, so the whole settle time is owed.
+    owed = rules.backoff.settle if prior is not None and prior.state == "sending" else 0.0
     attempts = 0
     while True:
         decision: Decision
@@ -179,6 +187,11 @@ def add_face_steps(
                     record = record_of(key, "added", attempts=attempts, persisted_face_id=found)
                     yield Write(record)
                     return result_of(record, recovered=True)
+                if owed > 0:
+                    # Looked early: the add may still land. Look again once settled.
+                    yield Sleep(owed)
+                    owed = 0.0
+                    continue
                 in_doubt = False  # not on the service: the add did not happen; send it
                 continue
             # The check itself failed: the add stays in doubt; try the check again later.
@@ -212,7 +225,9 @@ def add_face_steps(
         if final is not None:
             yield Write(final)
             return result_of(final)
-        yield Sleep(rules.backoff.wait(attempts, decision.retry_after, settle=settle))
+        wait = rules.backoff.wait(attempts, decision.retry_after)
+        owed = max((rules.backoff.settle if settle else owed) - wait, 0.0)
+        yield Sleep(wait)
 
 
 def _final(
