@@ -916,8 +916,10 @@ def test_a_journal_failure_stops_the_other_items_in_flight(rig: Rig, mode: str) 
 
             asyncio.run(main())
     assert rig.recorder.posts() - posts <= 2, "an item went on sending after the journal failed"
-    # the item that was in flight is left as the journal says, never dropped
-    assert journal.records("largePersonGroup:staff")[items[1].key].state in ("sending", "failed")
+    # the item that was in flight is left as the journal says, never dropped: pending if it
+    # was stopped before its request left, sending or failed if a request had left
+    state = journal.records("largePersonGroup:staff")[items[1].key].state
+    assert state in ("pending", "sending", "failed")
 
 
 def test_in_doubt_look_ups_fetch_only_faces_of_unknown_marker(rig: Rig) -> None:
@@ -1015,3 +1017,74 @@ def test_a_generator_that_raises_stops_the_call_before_anything_is_sent(rig: Rig
         OSError,
         "unmounted",
     )
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_an_add_still_waiting_for_its_rate_limit_slot_is_pending_after_a_crash(
+    rig: Rig, mode: str
+) -> None:
+    """``sending`` is journaled as the request leaves, after the limiter's wait: an add that
+    was only queued for its slot when the process died is sent by the next run without a
+    look-up (look-ups spend the same TPS budget)."""
+    from faceguard import RateLimiter
+
+    persons, token = make_persons(rig.client, "staff", 1, rig.consent)
+    items = face_items(persons, 2, token)
+    journal = MemoryJournal()
+    batch = "largePersonGroup:staff"
+
+    def crash(_seconds: float) -> None:
+        raise Crash("killed while waiting for a rate-limit slot")
+
+    async def async_crash(_seconds: float) -> None:
+        crash(_seconds)
+
+    with pytest.raises(Crash):
+        # One request per 2 s: the first add goes at once, the second must wait.
+        if mode == "sync":
+            with FaceClient(
+                ENDPOINT,
+                api_key=API_KEY,
+                transport=rig.recorder,
+                guard=rig.guard,
+                sleep=crash,
+                rate_limit=RateLimiter(0.5),
+            ) as client:
+                bulk_add_faces(
+                    client.large_person_groups,
+                    "staff",
+                    items,
+                    journal=journal,
+                    concurrency=1,
+                    progress=False,
+                )
+        else:
+
+            async def main() -> None:
+                async with AsyncFaceClient(
+                    ENDPOINT,
+                    api_key=API_KEY,
+                    transport=rig.recorder,
+                    guard=rig.guard,
+                    sleep=async_crash,
+                    rate_limit=RateLimiter(0.5),
+                ) as client:
+                    await async_bulk_add_faces(
+                        client.large_person_groups,
+                        "staff",
+                        items,
+                        journal=journal,
+                        concurrency=1,
+                        progress=False,
+                    )
+
+            asyncio.run(main())
+    states = {key: record.state for key, record in journal.records(batch).items()}
+    assert states == {items[0].key: "added", items[1].key: "pending"}
+    before = len(rig.recorder.requests)
+    report = bulk_add_faces(
+        rig.client.large_person_groups, "staff", items, journal=journal, progress=False
+    )
+    assert [method for method, _ in rig.recorder.requests[before:]] == ["POST"]  # no look-up
+    assert report.added == 2 and not any(r.recovered for r in report.items)
+    _exactly_once(rig, "staff", persons, items, batch)

@@ -11,6 +11,7 @@ from .._exceptions import APIConnectionError, APIError
 from .._guard._engine import Guard
 from .._guard._routes import request_hooks
 from .._tracing import CallSpan, span_for
+from ._before_send import before_send
 from ._exchange import build_request, connection_error, interpret, new_client_request_id
 from ._spec import RawResponse, RequestSpec
 
@@ -99,6 +100,9 @@ class SyncTransport:
             wait = limiter.reserve(self._bucket)
             if wait > 0:
                 self.sleep(wait)
+        hook = before_send.get()
+        if hook is not None:
+            hook()
         request = build_request(
             self._client,
             spec,

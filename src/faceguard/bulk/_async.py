@@ -12,8 +12,9 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from .._transport._before_send import before_send
 from ._items import BulkFace, BulkImage
-from ._journal import Journal
+from ._journal import Journal, JournalRecord
 from ._outcome import Backoff
 from ._plan import Plan, plan_add, plan_detect
 from ._progress import Progress
@@ -56,10 +57,41 @@ class _Runner:
         if isinstance(action, Sleep):
             await self._sleep(action.seconds)
             return None
+        record = action.record
+        if record is None:
+            try:
+                return await self._transport.send(action.spec)
+            except Exception as exc:  # noqa: BLE001 - classified by the step machine
+                return Failed(exc)
+        return await self._send_recorded(action.spec, record)
+
+    async def _send_recorded(self, spec: Any, record: JournalRecord) -> object:
+        """Send ``spec``, writing ``record`` as it leaves (see ``Send.record``)."""
+        written = False
+        failure: BaseException | None = None
+
+        async def write() -> None:
+            nonlocal written, failure
+            if self.stopped:
+                failure = Stopped()
+                raise failure
+            if not written:
+                try:
+                    await asyncio.to_thread(self._plan.journal.put, self._plan.batch_id, record)
+                except BaseException as exc:
+                    failure = exc
+                    raise
+                written = True
+
+        token = before_send.set(write)
         try:
-            return await self._transport.send(action.spec)
-        except Exception as exc:  # noqa: BLE001 - classified by the step machine
+            return await self._transport.send(spec)
+        except Exception as exc:
+            if exc is failure:
+                raise  # a journal failure or a stop: the run stops, nothing was sent
             return Failed(exc)
+        finally:
+            before_send.reset(token)
 
 
 async def _run(

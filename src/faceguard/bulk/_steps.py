@@ -18,8 +18,8 @@ An add, step by step:
    item waits until ``Backoff.settle`` seconds have passed since the failure and looks again.
    So a landed add is found after the usual backoff, and an add is re-sent only after the
    settle time and a look-up that came after it;
-3. the request is built (image read, consent minted, all checked), ``sending`` is written,
-   then the request is sent;
+3. the request is built (image read, consent minted, all checked) and sent; ``sending`` is
+   written once its rate-limit slot has come, just before it leaves;
 4. success -> ``added``; a skip -> ``skipped``; else retried up to ``max_attempts`` tries,
    then ``failed`` (with ``in_doubt`` when the last try may have been applied).
 """
@@ -64,6 +64,10 @@ class Send:
     """Send this request: answer its parsed result (or ``Failed``)."""
 
     spec: RequestSpec[Any]
+    record: JournalRecord | None = None
+    """Written to the journal as the request is about to leave (after the rate limiter's
+    wait, before the first byte): an add still waiting for its slot when the process dies
+    is left pending, not in doubt. A failure to write it stops the run, as a ``Write``."""
 
 
 @dataclass(frozen=True)
@@ -207,10 +211,9 @@ def add_face_steps(
             except Exception as exc:  # noqa: BLE001 - classified: image, consent, bug
                 error, decision = exc, classify(exc, sent=False, mutating=True)
             else:
-                # Written before the request leaves: a crash from here on leaves the add
-                # in doubt, and the next run checks the service before sending it again.
-                yield Write(record_of(key, "sending", attempts=attempts))
-                reply = yield Send(spec)
+                # Written as the request leaves: a crash from then on leaves the add in
+                # doubt, and the next run checks the service before sending it again.
+                reply = yield Send(spec, record_of(key, "sending", attempts=attempts))
                 if not isinstance(reply, Failed):
                     persisted = getattr(reply, "persisted_face_id", None)
                     if persisted is not None:

@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
+from .._transport._before_send import before_send
 from ._items import BulkFace, BulkImage
-from ._journal import Journal
+from ._journal import Journal, JournalRecord
 from ._outcome import Backoff
 from ._plan import Plan, plan_add, plan_detect
 from ._progress import Progress
@@ -62,10 +63,41 @@ class _Runner:
         if isinstance(action, Sleep):
             self._sleep(action.seconds)
             return None
+        record = action.record
+        if record is None:
+            try:
+                return self._transport.send(action.spec)
+            except Exception as exc:  # noqa: BLE001 - classified by the step machine
+                return Failed(exc)
+        return self._send_recorded(action.spec, record)
+
+    def _send_recorded(self, spec: Any, record: JournalRecord) -> object:
+        """Send ``spec``, writing ``record`` as it leaves (see ``Send.record``)."""
+        written = False
+        failure: BaseException | None = None
+
+        def write() -> None:
+            nonlocal written, failure
+            if self._stopped.is_set():
+                failure = Stopped()
+                raise failure
+            if not written:
+                try:
+                    self._plan.journal.put(self._plan.batch_id, record)
+                except BaseException as exc:
+                    failure = exc
+                    raise
+                written = True
+
+        token = before_send.set(write)
         try:
-            return self._transport.send(action.spec)
-        except Exception as exc:  # noqa: BLE001 - classified by the step machine
+            return self._transport.send(spec)
+        except Exception as exc:
+            if exc is failure:
+                raise  # a journal failure or a stop: the run stops, nothing was sent
             return Failed(exc)
+        finally:
+            before_send.reset(token)
 
 
 def _run(plan: Plan, group: Any, *, progress: bool, sleep: Callable[[float], None]) -> BulkReport:
