@@ -618,3 +618,17 @@ def test_a_fresh_import_reads_no_environment_variable_and_does_no_io():
     assert report["io"] == []
     # FACEGUARD_LOG=debug is honoured when a client is built, not at import.
     assert report["handlers"] == ["NullHandler"]
+
+
+@pytest.mark.parametrize("name", ["SkipReason", "UseCase", "GuardCheck", "DetectionModel"])
+def test_string_enums_print_as_their_wire_value(name: str) -> None:
+    """A member goes into a message or a log line as ``no_face``, not ``SkipReason.NO_FACE``."""
+    import faceguard.bulk
+    from faceguard._transport._spec import GuardCheck
+
+    enum_type = {"GuardCheck": GuardCheck, "SkipReason": faceguard.bulk.SkipReason}.get(
+        name
+    ) or getattr(faceguard, name)
+    for member in enum_type:
+        assert str(member) == f"{member}" == f"{member:>0}" == member.value
+        assert member == member.value  # still a str

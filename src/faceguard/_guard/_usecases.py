@@ -14,14 +14,14 @@ deployment of either kind refuses every recognition operation; no override exist
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 from .._exceptions import UseCaseError
+from .._wire_enum import WireEnum
 
 __all__ = ["CONSENT_OPERATIONS", "PERMITTED", "Deployment", "UseCase", "check_use_case"]
 
 
-class UseCase(str, Enum):
+class UseCase(WireEnum):
     """Limited-access use cases, named as in the consent token's ``consent.uc`` claim."""
 
     LIVENESS = "commercial.liveness"

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from enum import Enum
 from typing import Generic, Literal, TypeVar
+
+from .._wire_enum import WireEnum
 
 __all__ = [
     "GuardCheck",
@@ -26,7 +27,7 @@ T = TypeVar("T")
 Service = Literal["face", "contentsafety"]
 
 
-class GuardCheck(str, Enum):
+class GuardCheck(WireEnum):
     """Responsible-use checks an operation needs; the guard layer enforces them."""
 
     ATTRIBUTES = "attributes"

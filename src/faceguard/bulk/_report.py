@@ -8,11 +8,11 @@ detection result was recorded.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from .._exceptions import FaceGuardError, SupportInfo
+from .._wire_enum import WireEnum
 
 if TYPE_CHECKING:
     from ..models.detection import FaceDetectionResult
@@ -25,7 +25,7 @@ ItemStatus = Literal["added", "skipped", "failed"]
 _STATUSES: tuple[ItemStatus, ...] = ("added", "skipped", "failed")
 
 
-class SkipReason(str, enum.Enum):
+class SkipReason(WireEnum):
     """Why an item was skipped rather than added. Skipped items are not retried, by this run
     or by a resumed one: sending them again would get the same answer."""
 

@@ -6,7 +6,7 @@ plain strings (see ``OpenEnum``), request arguments accept the enum or its strin
 
 from __future__ import annotations
 
-from enum import Enum
+from .._wire_enum import WireEnum
 
 __all__ = [
     "AccessoryType",
@@ -31,14 +31,7 @@ __all__ = [
 ]
 
 
-class _WireEnum(str, Enum):
-    """A string enum that prints as its wire value (``str(x) == x.value``) on every Python."""
-
-    def __str__(self) -> str:
-        return str(self.value)
-
-    def __format__(self, format_spec: str) -> str:
-        return format(str(self.value), format_spec)
+_WireEnum = WireEnum  # the name the enums below were written with
 
 
 class DetectionModel(_WireEnum):
