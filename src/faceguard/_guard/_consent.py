@@ -607,6 +607,11 @@ class ConsentVerifier:
         self._status_max_age = _status_ages(status_max_age or {})
 
     @property
+    def replay_store(self) -> GuardStore | None:
+        """Where single-use token ids are recorded (None: ``use: "once"`` tokens are refused)."""
+        return self._replay_store
+
+    @property
     def leeway(self) -> float:
         """Clock-skew allowance in seconds (at most 300)."""
         return self._leeway

@@ -90,6 +90,16 @@ class Guard:
             self.store, clock=self.policy.clock, margin=self.policy.face_id_margin
         )
         self.ledger = ConsentLedger(self.store, clock=self.policy.clock)
+        verifier = self.policy.verifier
+        replay = getattr(verifier, "replay_store", None)
+        self.blocking = (
+            not isinstance(self.store, MemoryStore)
+            or (replay is not None and not isinstance(replay, MemoryStore))
+            or self.policy.audit is not None
+        )
+        """Whether ``before``/``after`` may wait on I/O (a database or network store, an audit
+        file written with fsync): the async transport then runs them in a worker thread, so
+        the event loop keeps serving other calls meanwhile."""
 
     # -- before ------------------------------------------------------------------------------
 

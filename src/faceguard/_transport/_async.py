@@ -67,13 +67,24 @@ class AsyncTransport:
         """Guard, send ``spec`` (retrying per the policy), and return its parsed result.
 
         The guard decides before anything is sent (its refusals are never retried) and
-        bookkeeps after the response; the exchange runs in an OpenTelemetry span when the
-        ``otel`` extra is installed.
+        bookkeeps after the response, in a worker thread when its store or audit log does
+        blocking I/O; the exchange runs in an OpenTelemetry span when the ``otel`` extra is
+        installed.
         """
-        ticket = self.guard.before(spec)
-        with span_for(spec) as span:  # the guard's refusals send nothing: outside the span
+        guard = self.guard
+        if not guard.blocking:
+            ticket = guard.before(spec)
+            with span_for(spec) as span:  # the guard's refusals send nothing: outside the span
+                result = await self._send_with_retries(spec, span)
+            return guard.after(spec, ticket, result)
+        # The guard's store or audit file does blocking I/O: off the event loop. (The guard
+        # is thread-safe: sync clients are shared between threads too.)
+        import asyncio
+
+        ticket = await asyncio.to_thread(guard.before, spec)
+        with span_for(spec) as span:
             result = await self._send_with_retries(spec, span)
-        return self.guard.after(spec, ticket, result)
+        return await asyncio.to_thread(guard.after, spec, ticket, result)
 
     async def _send_with_retries(self, spec: RequestSpec[T], span: CallSpan) -> T:
         client_request_id = new_client_request_id()
