@@ -116,6 +116,14 @@ class SupportInfo:
         return {key: value for key, value in data.items() if value is not None}
 
 
+def service_request_id(headers: Mapping[str, str] | None) -> str | None:
+    """The service's id of a request, from its response headers (``apim-request-id``, else
+    ``x-ms-request-id``): what a support ticket quotes."""
+    if headers is None:
+        return None
+    return headers.get("apim-request-id") or headers.get("x-ms-request-id")
+
+
 class PendingSupport:
     """The support info of a successful result, built the first time it is read.
 
@@ -163,15 +171,11 @@ class PendingSupport:
         """The ``SupportInfo`` (built on the first call, then the same object)."""
         info = self._info
         if info is None:
-            headers = self._headers
-            request_id = None
-            if headers is not None:
-                request_id = headers.get("apim-request-id") or headers.get("x-ms-request-id")
             info = self._info = SupportInfo(
                 operation=self._operation,
                 method=self._method,
                 api_path=self._route,
-                request_id=request_id,
+                request_id=service_request_id(self._headers),
                 client_request_id=self._client_request_id,
                 status_code=self._status_code,
                 session_id=self._session_id,

@@ -15,6 +15,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from ._exceptions import service_request_id
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class CallSpan:
                 "faceguard.retries": attempt - 1,
             }
         )
-        request_id = raw.headers.get("apim-request-id") or raw.headers.get("x-ms-request-id")
+        request_id = service_request_id(raw.headers)
         if request_id:
             self._span.set_attribute("az.service_request_id", request_id)
 

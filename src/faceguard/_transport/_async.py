@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncTransport"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class AsyncTransport:
@@ -72,19 +73,20 @@ class AsyncTransport:
         installed.
         """
         guard = self.guard
-        if not guard.blocking:
-            ticket = guard.before(spec)
-            with span_for(spec) as span:  # the guard's refusals send nothing: outside the span
-                result = await self._send_with_retries(spec, span)
-            return guard.after(spec, ticket, result)
-        # The guard's store or audit file does blocking I/O: off the event loop. (The guard
-        # is thread-safe: sync clients are shared between threads too.)
-        import asyncio
-
-        ticket = await asyncio.to_thread(guard.before, spec)
-        with span_for(spec) as span:
+        ticket = await self._guarded(guard.before, spec)
+        with span_for(spec) as span:  # the guard's refusals send nothing: outside the span
             result = await self._send_with_retries(spec, span)
-        return await asyncio.to_thread(guard.after, spec, ticket, result)
+        return await self._guarded(guard.after, spec, ticket, result)
+
+    async def _guarded(self, step: Callable[..., R], *args: object) -> R:
+        """Run one of the guard's steps: in a worker thread when its store or audit file does
+        blocking I/O (the guard is thread-safe: sync clients are shared between threads too),
+        else here on the event loop, where a thread hop would cost more than the step."""
+        if self.guard.blocking:
+            import asyncio
+
+            return await asyncio.to_thread(step, *args)
+        return step(*args)
 
     async def _send_with_retries(self, spec: RequestSpec[T], span: CallSpan) -> T:
         client_request_id = new_client_request_id()

@@ -25,6 +25,7 @@ from .._exceptions import (
     APITimeoutError,
     PendingSupport,
     SupportInfo,
+    service_request_id,
     status_error_class,
 )
 from .._guard._routes import GUARDED_MARK
@@ -138,14 +139,11 @@ def support_for(
     model_version: str | None = None,
 ) -> SupportInfo:
     """Support info of a call, from its spec and (when there is one) its response."""
-    request_id = None
-    if headers is not None:
-        request_id = headers.get("apim-request-id") or headers.get("x-ms-request-id")
     return SupportInfo(
         operation=spec.operation,
         method=spec.method,
         api_path=spec.route,
-        request_id=request_id,
+        request_id=service_request_id(headers),
         client_request_id=client_request_id,
         status_code=status_code,
         error_code=error_code,

@@ -31,10 +31,7 @@ __all__ = [
 ]
 
 
-_WireEnum = WireEnum  # the name the enums below were written with
-
-
-class DetectionModel(_WireEnum):
+class DetectionModel(WireEnum):
     """Face detection models. ``detection_03`` is the service's recommendation."""
 
     DETECTION_01 = "detection_01"
@@ -42,7 +39,7 @@ class DetectionModel(_WireEnum):
     DETECTION_03 = "detection_03"
 
 
-class RecognitionModel(_WireEnum):
+class RecognitionModel(WireEnum):
     """Face recognition models. ``recognition_04`` is the service's recommendation."""
 
     RECOGNITION_01 = "recognition_01"
@@ -51,7 +48,7 @@ class RecognitionModel(_WireEnum):
     RECOGNITION_04 = "recognition_04"
 
 
-class FaceAttributeType(_WireEnum):
+class FaceAttributeType(WireEnum):
     """Face attributes that may still be requested.
 
     The spec's enum also lists ``age``, ``smile``, ``facialHair`` and ``hair``; they are limited
@@ -70,14 +67,14 @@ class FaceAttributeType(_WireEnum):
     QUALITY_FOR_RECOGNITION = "qualityForRecognition"
 
 
-class FindSimilarMatchMode(_WireEnum):
+class FindSimilarMatchMode(WireEnum):
     """How find-similar ranks candidates."""
 
     MATCH_PERSON = "matchPerson"
     MATCH_FACE = "matchFace"
 
 
-class TrainingStatus(_WireEnum):
+class TrainingStatus(WireEnum):
     """Status of a training operation (``OperationStatus`` in the spec)."""
 
     NOT_STARTED = "notStarted"
@@ -86,7 +83,7 @@ class TrainingStatus(_WireEnum):
     FAILED = "failed"
 
 
-class OperationState(_WireEnum):
+class OperationState(WireEnum):
     """State of a liveness session or attempt (``Azure.Core.Foundations.OperationState``)."""
 
     NOT_STARTED = "NotStarted"
@@ -96,20 +93,20 @@ class OperationState(_WireEnum):
     CANCELED = "Canceled"
 
 
-class LivenessOperationMode(_WireEnum):
+class LivenessOperationMode(WireEnum):
     """Liveness detection mode."""
 
     PASSIVE = "Passive"
     PASSIVE_ACTIVE = "PassiveActive"
 
 
-class LivenessModel(_WireEnum):
+class LivenessModel(WireEnum):
     """Liveness model versions in v1.2 GA."""
 
     V2024_11_15 = "2024-11-15"
 
 
-class LivenessDecision(_WireEnum):
+class LivenessDecision(WireEnum):
     """Outcome of a liveness attempt."""
 
     UNCERTAIN = "uncertain"
@@ -117,7 +114,7 @@ class LivenessDecision(_WireEnum):
     SPOOF_FACE = "spoofface"
 
 
-class ImageType(_WireEnum):
+class ImageType(WireEnum):
     """Kind of image a liveness decision target refers to."""
 
     COLOR = "Color"
@@ -125,7 +122,7 @@ class ImageType(_WireEnum):
     DEPTH = "Depth"
 
 
-class QualityForRecognition(_WireEnum):
+class QualityForRecognition(WireEnum):
     """Whether a face image is good enough for recognition."""
 
     LOW = "low"
@@ -133,7 +130,7 @@ class QualityForRecognition(_WireEnum):
     HIGH = "high"
 
 
-class BlurLevel(_WireEnum):
+class BlurLevel(WireEnum):
     """Blur level of a face."""
 
     LOW = "low"
@@ -141,7 +138,7 @@ class BlurLevel(_WireEnum):
     HIGH = "high"
 
 
-class ExposureLevel(_WireEnum):
+class ExposureLevel(WireEnum):
     """Exposure level of a face."""
 
     UNDER_EXPOSURE = "underExposure"
@@ -149,7 +146,7 @@ class ExposureLevel(_WireEnum):
     OVER_EXPOSURE = "overExposure"
 
 
-class NoiseLevel(_WireEnum):
+class NoiseLevel(WireEnum):
     """Noise level of a face image."""
 
     LOW = "low"
@@ -157,7 +154,7 @@ class NoiseLevel(_WireEnum):
     HIGH = "high"
 
 
-class MaskType(_WireEnum):
+class MaskType(WireEnum):
     """Kind of mask, where one is detected."""
 
     FACE_MASK = "faceMask"
@@ -166,7 +163,7 @@ class MaskType(_WireEnum):
     UNCERTAIN = "uncertain"
 
 
-class GlassesType(_WireEnum):
+class GlassesType(WireEnum):
     """Kind of glasses."""
 
     NO_GLASSES = "noGlasses"
@@ -175,7 +172,7 @@ class GlassesType(_WireEnum):
     SWIMMING_GOGGLES = "swimmingGoggles"
 
 
-class AccessoryType(_WireEnum):
+class AccessoryType(WireEnum):
     """Kind of accessory."""
 
     HEADWEAR = "headwear"
@@ -183,7 +180,7 @@ class AccessoryType(_WireEnum):
     MASK = "mask"
 
 
-class TextCategory(_WireEnum):
+class TextCategory(WireEnum):
     """Content Safety harm categories."""
 
     HATE = "Hate"
@@ -192,7 +189,7 @@ class TextCategory(_WireEnum):
     VIOLENCE = "Violence"
 
 
-class TextAnalysisOutputType(_WireEnum):
+class TextAnalysisOutputType(WireEnum):
     """Granularity of text severities."""
 
     FOUR_SEVERITY_LEVELS = "FourSeverityLevels"
