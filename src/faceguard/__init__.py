@@ -37,6 +37,7 @@ from ._exceptions import PollingTimeoutError as PollingTimeoutError
 from ._exceptions import RateLimitError as RateLimitError
 from ._exceptions import RateLimitWaitError as RateLimitWaitError
 from ._exceptions import RetiredAttributeError as RetiredAttributeError
+from ._exceptions import StoreKeyError as StoreKeyError
 from ._exceptions import SupportInfo as SupportInfo
 from ._exceptions import TrainingFailedError as TrainingFailedError
 from ._exceptions import UnknownRouteError as UnknownRouteError
@@ -184,6 +185,7 @@ __all__ = [
     "StatusListError",
     "StatusListIssuer",
     "StatusLists",
+    "StoreKeyError",
     "SupportInfo",
     "TrainingFailedError",
     "TrainingPoller",

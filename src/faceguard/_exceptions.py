@@ -66,6 +66,7 @@ __all__ = [
     "RateLimitError",
     "RateLimitWaitError",
     "RetiredAttributeError",
+    "StoreKeyError",
     "SupportInfo",
     "TrainingFailedError",
     "UnknownRouteError",
@@ -226,6 +227,12 @@ class InvalidImageError(InvalidInputError):
 
 class ConfigurationError(FaceGuardError):
     """The client cannot be built: missing endpoint or credential, or ambiguous credentials."""
+
+
+class StoreKeyError(ConfigurationError):
+    """A guard store's pseudonymisation key is missing, too short, or not the key the store
+    was first written with. The message says how to make and configure one; it never holds
+    the key."""
 
 
 class GuardError(FaceGuardError):
