@@ -15,6 +15,7 @@ from ._exceptions import APIError as APIError
 from ._exceptions import APIResponseValidationError as APIResponseValidationError
 from ._exceptions import APIStatusError as APIStatusError
 from ._exceptions import APITimeoutError as APITimeoutError
+from ._exceptions import AuditError as AuditError
 from ._exceptions import AuthenticationError as AuthenticationError
 from ._exceptions import BadRequestError as BadRequestError
 from ._exceptions import ConfigurationError as ConfigurationError
@@ -136,6 +137,7 @@ __all__ = [
     "AsyncFaceClient",
     "AsyncPager",
     "AsyncTrainingPoller",
+    "AuditError",
     "AuditLog",
     "AuthenticationError",
     "BadRequestError",

@@ -5,6 +5,7 @@ FaceGuardError
 ├── InvalidInputError            bad argument, raised before any byte is sent
 │   └── InvalidImageError        wrong format, too small or too large, unreadable
 ├── ConfigurationError           no endpoint, no credential, or both a key and a token credential
+├── AuditError                   the audit log cannot take a record: the guarded call is not sent
 ├── GuardError                   responsible-use refusal, raised before any I/O, never retried
 │   ├── RetiredAttributeError    a retired, limited or unknown face attribute was requested
 │   ├── ConsentRequiredError     recognition or enrollment without a consent token
@@ -44,6 +45,7 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AuditError",
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
@@ -233,6 +235,25 @@ class StoreKeyError(ConfigurationError):
     """A guard store's pseudonymisation key is missing, too short, or not the key the store
     was first written with. The message says how to make and configure one; it never holds
     the key."""
+
+
+class AuditError(FaceGuardError):
+    """The audit log cannot take a record, so the guarded call that needed it fails closed.
+
+    ``reason`` names why: ``locked`` (another writer holds the log), ``write_failed`` (disk
+    full, I/O error: nothing of the record stays in the file), ``lock_lost`` (the file was
+    removed or replaced under the log), ``unhealthy`` (an earlier write failed: call
+    ``AuditLog.recover()``), ``closed``, ``damaged`` (the file does not end in a whole, valid
+    record), ``head_store`` (the log head could not be kept in the store), ``forked`` (the
+    log was opened in another process) or ``unsupported`` (no file lock on this platform).
+    ``request_sent`` is True only when the call had already gone out and its outcome could not
+    be recorded. The message names the file and the cause, never a record's content.
+    """
+
+    def __init__(self, message: str, *, reason: str, request_sent: bool = False) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.request_sent = request_sent
 
 
 class GuardError(FaceGuardError):
