@@ -30,14 +30,19 @@ FaceGuardError
 ```
 
 `str(error)` of every API error starts with the service's request id, so a log line or a
-support ticket carries it first. No error keeps request bodies, images, keys or tokens.
+support ticket carries it first. No error keeps request bodies, images, keys or tokens, and
+the service's own words (message, code, body) reach an error with every faceId, personId and
+other biometric handle replaced by an ``id#<hash>`` marker; only the call's request ids and
+session id stay readable (``_redact`` says which ids count and why).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from ._redact import kept_ids, redact_body, redact_text
 
 __all__ = [
     "APIConnectionError",
@@ -206,6 +211,11 @@ def _same(info: SupportInfo) -> SupportInfo:
     return info
 
 
+def _support_ids(support: SupportInfo) -> frozenset[str]:
+    """The UUIDs an error's text may quote in clear: this call's request ids and session."""
+    return kept_ids((support.request_id, support.client_request_id, support.session_id))
+
+
 class FaceGuardError(Exception):
     """Root of every error faceguard raises."""
 
@@ -328,6 +338,16 @@ class APIError(FaceGuardError):
     """Base of errors that happened while talking to the service."""
 
     def __init__(self, message: str, *, support: SupportInfo) -> None:
+        # The message and the error code are the service's words: every UUID in them but this
+        # call's request ids is taken for a biometric handle and redacted (see _redact).
+        keep = _support_ids(support)
+        if support.error_code is not None or support.extra:
+            support = replace(
+                support,
+                error_code=support.error_code and redact_text(support.error_code, keep),
+                extra={k: redact_text(v, keep) for k, v in support.extra.items()},
+            )
+        message = redact_text(message, keep)
         super().__init__(message)
         self.message = message
         self.support = support
@@ -399,9 +419,10 @@ class APIStatusError(APIError):
         retry_after: float | None = None,
     ) -> None:
         super().__init__(message, support=support)
+        keep = _support_ids(support)
         self.status_code = status_code
-        self.error_code = error_code
-        self.body = body
+        self.error_code = error_code and redact_text(error_code, keep)
+        self.body = redact_body(body, keep)
         self.retries_taken = retries_taken
         self.retry_after = retry_after
         """Seconds the service asked to wait (``Retry-After``), on 429 and 503 mostly."""
@@ -464,6 +485,7 @@ class TrainingFailedError(OperationError):
     """Training ended with status ``failed``; ``message`` is the service's reason."""
 
     def __init__(self, message: str, *, route: str) -> None:
+        message = redact_text(message)  # the service's words: no faceId or personId in clear
         super().__init__(f"training failed: {message} ({route})")
         self.message = message
         self.route = route
@@ -473,6 +495,7 @@ class PollingTimeoutError(OperationError, TimeoutError):
     """``wait(timeout=...)`` ran out before the operation finished."""
 
     def __init__(self, *, timeout: float, last_status: str | None, route: str) -> None:
+        last_status = last_status and redact_text(last_status)
         super().__init__(
             f"operation still {last_status or 'unknown'} after {timeout:g} s ({route})"
         )

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from .._redact import redact_text
 from ._face_routes import error_response
 
 if TYPE_CHECKING:
@@ -74,8 +75,10 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
-        # The request line has no secret (keys and tokens travel in headers only).
-        logger.debug("%s " + format, self.address_string(), *args)
+        # The request line has no secret (keys and tokens travel in headers only), but its
+        # path and query name faceIds, personIds and persistedFaceIds: redacted (GUARD.md §5.4).
+        shown = tuple(redact_text(arg) if isinstance(arg, str) else arg for arg in args)
+        logger.debug("%s " + format, self.address_string(), *shown)
 
     def _serve(self) -> None:
         length_header = self.headers.get("Content-Length")
