@@ -8,28 +8,45 @@ reordering any record breaks the chain that ``verify_chain`` (and ``faceguard au
 recomputes.
 
 The record format (canonical JSON, the hash, the content rules that ``record`` enforces) is
-defined in ``_audit_record``; reading a log back and ``verify_chain`` are in ``_audit_chain``.
-Both are re-exported here, where the rest of the package imports them.
+defined in ``_audit_record``; reading a log back and ``verify_chain`` are in ``_audit_chain``;
+signed checkpoints and the stored head in ``_audit_seal``; the one-writer lock in
+``_audit_lock``; checking a log against its seals in ``_audit_verify``.
 
-One process owns a log file: ``AuditLog`` is thread-safe, but two processes appending to the
-same file would fork the chain.
+The log is evidence, so it fails closed (GUARD.md §5.3):
+
+- **One writer.** Opening takes an exclusive OS lock on the file; a second ``AuditLog`` on the
+  same file, in this process or another, gets ``AuditError(reason="locked")`` at once.
+- **Whole records or nothing.** A record is one unbuffered ``write`` of one line. If it fails
+  (disk full, I/O error, file-size limit) the file is cut back to the last whole record, so no
+  half-written line is left behind or flushed later, and ``AuditError(reason="write_failed")``
+  is raised. The guard writes the record that must precede a call *before* sending it, so the
+  call is then not sent.
+- **Unhealthy until recovered.** After a failed write every further record is refused
+  (``reason="unhealthy"``), and so every guarded call, until ``recover()`` succeeds: it cuts
+  off anything after the last whole record, re-reads that record and checks it is the head
+  this log wrote, and re-stores the head. Re-opening the file (a new ``AuditLog``) is the
+  other way back; it refuses a file that does not end in a whole, valid record.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
 import secrets
+import stat
 import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import Final, TypeAlias
+from typing import TYPE_CHECKING, Final, TypeAlias
 
+from .._exceptions import AuditError, GuardStoreError
 from ._audit_chain import ChainReport, _Broken, _parse_line, _to_record, verify_chain
+from ._audit_lock import lock_exclusive, same_file
 from ._audit_record import (
     _MAX_REASON,
     _MAX_ROUTE,
@@ -55,6 +72,19 @@ from ._audit_record import (
     canonical_json,
     find_sensitive,
 )
+from ._audit_seal import (
+    SealKey,
+    check_log_id,
+    checkpoint_details,
+    get_head,
+    head_holds,
+    head_value,
+    put_head,
+    put_seal,
+)
+
+if TYPE_CHECKING:
+    from ._store import GuardStore
 
 __all__ = [
     "DECISIONS",
@@ -73,6 +103,7 @@ __all__ = [
 
 _MIN_KEY_BYTES: Final = 16
 _TAIL_CHUNK = 8192  # bytes read back per step when finding the last line
+_DEFAULT_CHECKPOINT_EVERY: Final = 1000
 
 Clock: TypeAlias = Callable[[], float | datetime]
 
@@ -88,12 +119,13 @@ def _format_ts(now: float | datetime) -> str:
 
 
 class AuditLog:
-    """An append-only, hash-chained JSONL audit log.
+    """An append-only, hash-chained JSONL audit log with one writer.
 
     ``path`` is created if missing (mode 0600); an existing log is continued from its last
-    record's ``seq`` and ``hash``. Opening refuses (``ValueError``) a file whose last line is
-    incomplete or whose last record does not hash to itself: appending to a damaged log would
-    hide the damage. Run ``faceguard audit verify`` on it first.
+    record's ``seq`` and ``hash``. Opening raises ``AuditError``: ``locked`` when another
+    ``AuditLog`` (in any process) has the file open, ``damaged`` when the file does not end in
+    a whole record that hashes to itself (appending would hide the damage: run ``faceguard
+    audit verify`` first) or when it disagrees with the head kept in ``head_store``.
 
     ``clock`` returns the time (epoch seconds, or an aware ``datetime``); it is injectable for
     tests. ``subject_key`` is the HMAC key for subject pseudonyms (at least 16 bytes); without
@@ -102,8 +134,14 @@ class AuditLog:
     destroying the key makes its pseudonyms unlinkable ("crypto-shredding", §5.4).
     ``fsync`` (default True) forces each record to disk before ``record`` returns.
 
-    Thread-safe: records are written whole, one at a time, under a lock. After a failed write
-    the log refuses further records (the file may end in a partial line).
+    ``audit_key`` (an Ed25519 private key PEM, separate from the consent keys) makes the log
+    write a signed ``checkpoint`` record after every ``checkpoint_every`` records (default
+    1000) and when it closes. ``head_store`` (a ``GuardStore``, e.g. the guard's SQLite or Redis
+    store) keeps the log's head and a copy of every checkpoint under ``log_id`` (default: the
+    file name), so ``faceguard audit verify --store`` can tell a truncated file from a forged
+    append. See ``_audit_seal`` for what each of them proves.
+
+    Thread-safe: records are written whole, one at a time, under a lock.
     """
 
     def __init__(
@@ -113,25 +151,49 @@ class AuditLog:
         clock: Clock = time.time,
         subject_key: bytes | None = None,
         fsync: bool = True,
+        audit_key: bytes | str | None = None,
+        checkpoint_every: int | None = None,
+        head_store: GuardStore | None = None,
+        log_id: str | None = None,
     ) -> None:
         if subject_key is None:
             subject_key = secrets.token_bytes(32)
         elif not isinstance(subject_key, bytes) or len(subject_key) < _MIN_KEY_BYTES:
             raise ValueError(f"subject_key must be at least {_MIN_KEY_BYTES} bytes")
+        if checkpoint_every is not None:
+            if audit_key is None:
+                raise ValueError("checkpoint_every needs audit_key: checkpoints are signed")
+            if type(checkpoint_every) is not int or checkpoint_every < 1:
+                raise ValueError("checkpoint_every must be a positive integer")
         self._path = Path(path)
+        self._seal_key = SealKey(audit_key) if audit_key is not None else None
+        self._every = checkpoint_every or _DEFAULT_CHECKPOINT_EVERY
+        self._store = head_store
+        self._log_id = check_log_id(log_id if log_id is not None else self._path.name)
         self._clock = clock
         self._key = subject_key
         self._fsync = fsync
         self._lock = threading.Lock()
-        self._failed = False
-        self._file = open(  # noqa: SIM115 - held open for the log's lifetime; see close()
-            self._path, "ab", opener=_open_private
-        )
+        self._problem: str | None = None  # why the log is unhealthy, None when healthy
+        self._since_seal = 0
+        self._seals = 0
+        self._pid = os.getpid()
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(self._path, flags, 0o600)
         try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise AuditError(f"audit log {self._path} is not a regular file", reason="damaged")
+            lock_exclusive(fd, self._path)
+            self._size = os.fstat(fd).st_size
             self._next_seq, self._head = _read_tail(self._path)
+            if self._store is not None:
+                self._check_stored_head()
         except BaseException:
-            self._file.close()
+            os.close(fd)
             raise
+        self._fd: int | None = fd
+
+    # -- properties --------------------------------------------------------------------------
 
     @property
     def path(self) -> Path:
@@ -150,6 +212,17 @@ class AuditLog:
         with self._lock:
             return self._head
 
+    @property
+    def healthy(self) -> bool:
+        """False after a failed write, until ``recover()`` succeeds; False once closed."""
+        with self._lock:
+            return self._problem is None and self._fd is not None
+
+    @property
+    def key_id(self) -> str | None:
+        """The audit key's id (``sha256:`` of the public key), or None without a key."""
+        return self._seal_key.kid if self._seal_key is not None else None
+
     def pseudonym(self, sub: str) -> str:
         """``hmac:`` + hex HMAC-SHA256 of ``sub`` under this log's subject key."""
         if not isinstance(sub, str) or not sub:
@@ -157,6 +230,8 @@ class AuditLog:
         _check_unicode(sub, "subject")
         mac = hmac.new(self._key, sub.encode("utf-8"), hashlib.sha256)
         return "hmac:" + mac.hexdigest()
+
+    # -- writing -----------------------------------------------------------------------------
 
     def record(
         self,
@@ -175,14 +250,15 @@ class AuditLog:
     ) -> AuditRecord:
         """Append one record and return it as written.
 
-        ``event`` must be one of ``EVENTS`` and ``decision`` one of ``DECISIONS``. ``subject``
-        is the raw consent ``sub`` (only ``pseudonym(sub)`` is written, and the raw value may
-        not appear in any text of the record) or a pseudonym already made by ``pseudonym()``
-        (a value of the form ``hmac:`` + 64 hex digits), which is written as given. Raises
-        ``ValueError``, writing nothing, when a field breaks the types or the content rules
-        (see the module docstring).
+        ``event`` must be one of ``EVENTS`` (``checkpoint`` excepted: only the log seals
+        itself) and ``decision`` one of ``DECISIONS``. ``subject`` is the raw consent ``sub``
+        (only ``pseudonym(sub)`` is written, and the raw value may not appear in any text of
+        the record) or a pseudonym already made by ``pseudonym()`` (``hmac:`` + 64 hex
+        digits), which is written as given. Raises ``ValueError``, writing nothing, when a
+        field breaks the types or the content rules (see ``_audit_record``), and
+        ``AuditError`` when the record cannot be written (see the module docstring).
         """
-        if not isinstance(event, str) or event not in EVENTS:
+        if not isinstance(event, str) or event not in EVENTS or event == "checkpoint":
             raise ValueError(f"unknown audit event {event!r}")
         if not isinstance(decision, str) or decision not in DECISIONS:
             raise ValueError(f"unknown audit decision {decision!r}")
@@ -226,32 +302,65 @@ class AuditLog:
             "details": clean_details,
         }
         with self._lock:
-            if self._file.closed:
-                raise ValueError("the audit log is closed")
-            if self._failed:
-                raise OSError(f"audit log {self._path} is unusable after a failed write")
-            body["seq"] = self._next_seq
-            body["ts"] = _format_ts(self._clock())
-            body["prev"] = self._head
-            digest = _digest(body)
-            line = canonical_json({**body, "hash": digest}) + b"\n"
+            fd = self._usable()
+            if self._seal_key is not None and self._since_seal >= self._every:
+                self._seal(fd)  # before the record: a failed seal leaves the record unwritten
+            written = self._append(fd, body)
+            self._since_seal += 1
+        return written
+
+    def checkpoint(self) -> AuditRecord:
+        """Write a signed checkpoint now (``close`` writes one too). Needs ``audit_key``."""
+        if self._seal_key is None:
+            raise ValueError("checkpoints need an audit_key")
+        with self._lock:
+            return self._seal(self._usable())
+
+    def recover(self) -> None:
+        """Make the log usable again after a failed write, or raise ``AuditError``.
+
+        Cuts the file back to the end of the last whole record this log wrote (dropping any
+        partial line a failed write left), re-reads that record and checks it is this log's
+        head, and stores the head again. Raises ``AuditError`` and stays unhealthy when the
+        file was replaced or removed (``lock_lost``: open a new ``AuditLog``), when the last
+        record is not the head (``damaged``), or when the head cannot be stored.
+        """
+        with self._lock:
+            fd = self._check_open()
+            if not same_file(fd, self._path):
+                raise self._fail("lock_lost", "the file was removed or replaced")
             try:
-                self._file.write(line)
-                self._file.flush()
-                if self._fsync:
-                    os.fsync(self._file.fileno())
-            except BaseException:
-                self._failed = True
-                raise
-            self._next_seq += 1
-            self._head = digest
-        return _to_record({**body, "hash": digest})
+                if os.fstat(fd).st_size != self._size:
+                    os.ftruncate(fd, self._size)
+                    os.fsync(fd)
+                next_seq, head = _read_tail(self._path)
+            except (OSError, AuditError) as exc:
+                raise self._fail("damaged", f"cannot restore the tail ({_cause(exc)})") from None
+            if (next_seq, head) != (self._next_seq, self._head):
+                raise self._fail("damaged", "the last record is not the one this log wrote")
+            if self._store is not None and self._next_seq > 0:
+                self._put_head(self._next_seq - 1, self._head)
+            self._problem = None
 
     def close(self) -> None:
-        """Flush and close the file; further ``record`` calls raise ``ValueError``."""
+        """Seal (with an audit key), flush and close; later ``record`` calls raise
+        ``AuditError(reason="closed")``. Raises ``AuditError`` if the closing checkpoint
+        cannot be written; the file is closed either way."""
         with self._lock:
-            if not self._file.closed:
-                self._file.close()
+            fd = self._fd
+            if fd is None:
+                return
+            try:
+                if (
+                    self._seal_key is not None
+                    and self._since_seal > 0
+                    and self._problem is None
+                    and os.getpid() == self._pid
+                ):
+                    self._seal(self._usable())
+            finally:
+                self._fd = None
+                os.close(fd)
 
     def __enter__(self) -> AuditLog:
         return self
@@ -267,9 +376,149 @@ class AuditLog:
     def __repr__(self) -> str:
         return f"AuditLog({str(self._path)!r})"
 
+    # -- internals (called with self._lock held) ---------------------------------------------
 
-def _open_private(path: str, flags: int) -> int:
-    return os.open(path, flags, 0o600)
+    def _check_open(self) -> int:
+        if self._fd is None:
+            raise AuditError(f"the audit log {self._path} is closed", reason="closed")
+        if os.getpid() != self._pid:
+            raise AuditError(
+                f"the audit log {self._path} was opened by another process (fork); open a new "
+                "AuditLog in this one (one writer per file)",
+                reason="forked",
+            )
+        return self._fd
+
+    def _usable(self) -> int:
+        fd = self._check_open()
+        if self._problem is not None:
+            raise AuditError(
+                f"the audit log {self._path} is unusable after a failed write "
+                f"({self._problem}); guarded calls are refused until AuditLog.recover() "
+                "succeeds",
+                reason="unhealthy",
+            )
+        if not same_file(fd, self._path):
+            raise self._fail(
+                "lock_lost",
+                "the file was removed or replaced: another writer may own the path now",
+            )
+        return fd
+
+    def _fail(self, reason: str, why: str) -> AuditError:
+        self._problem = why
+        return AuditError(
+            f"audit log {self._path}: {why}; the record was not written", reason=reason
+        )
+
+    def _append(self, fd: int, body: dict[str, JSONValue]) -> AuditRecord:
+        """Write one record (``fd`` from ``_usable``): all of it, or nothing in the file."""
+        body["seq"] = self._next_seq
+        body["ts"] = _format_ts(self._clock())
+        body["prev"] = self._head
+        digest = _digest(body)
+        line = canonical_json({**body, "hash": digest}) + b"\n"
+        try:
+            view = memoryview(line)
+            while view:  # unbuffered: nothing of a failed record is left to flush later
+                view = view[os.write(fd, view) :]
+            if self._fsync:
+                os.fsync(fd)
+        except OSError as exc:
+            self._cut_back(fd)
+            raise self._fail("write_failed", f"writing a record failed ({_cause(exc)})") from None
+        if self._store is not None:
+            try:
+                self._put_head(self._next_seq, digest)
+            except AuditError:
+                self._cut_back(fd)  # file and store agree on the head, or neither moves
+                raise
+        self._size += len(line)
+        self._next_seq += 1
+        self._head = digest
+        return _to_record({**body, "hash": digest})
+
+    def _cut_back(self, fd: int) -> None:
+        # If even this fails the log is still marked failed: recover() or re-opening deals
+        # with the partial line (re-opening refuses it).
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, self._size)
+
+    def _seal(self, fd: int) -> AuditRecord:
+        assert self._seal_key is not None
+        if self._next_seq == 0:
+            raise ValueError("an empty log has nothing to seal")
+        details = checkpoint_details(self._seal_key, self._next_seq - 1, self._head, self._next_seq)
+        body: dict[str, JSONValue] = {
+            "v": VERSION,
+            "event": "checkpoint",
+            "operation": "AuditCheckpoint",
+            "route": "POST /audit/checkpoint",
+            "decision": "allowed",
+            "rule": "audit integrity",
+            "reason": "signed checkpoint of the records before it",
+            "subject": None,
+            "request_id": None,
+            "client_request_id": None,
+            "model_version": None,
+            "details": details,
+        }
+        if self._store is not None:
+            try:
+                put_seal(self._store, self._log_id, self._seals, details)
+            except GuardStoreError as exc:
+                raise self._fail("head_store", f"storing a checkpoint failed ({exc})") from None
+            self._seals += 1
+        written = self._append(fd, body)
+        self._since_seal = 0
+        return written
+
+    def _put_head(self, seq: int, digest: str) -> None:
+        assert self._store is not None
+        head = head_value(self._seal_key, self._log_id, seq, digest, self._seals)
+        try:
+            put_head(self._store, head)
+        except GuardStoreError as exc:
+            raise self._fail("head_store", f"storing the log head failed ({exc})") from None
+
+    def _check_stored_head(self) -> None:
+        """At open: the file's tail must be the head kept in the store, if there is one."""
+        assert self._store is not None
+        try:
+            head = get_head(self._store, self._log_id)
+        except GuardStoreError as exc:
+            raise AuditError(
+                f"audit log {self._path}: cannot read its head from the store ({exc})",
+                reason="head_store",
+            ) from None
+        if head is None:
+            if self._next_seq > 0:
+                self._put_head(self._next_seq - 1, self._head)
+            return
+        problem = None
+        if isinstance(head, str):
+            problem = f"the stored head is {head}"
+        elif self._seal_key is not None and not head_holds(self._seal_key.public, head):
+            problem = "the stored head is not signed by this log's audit key"
+        elif head["seq"] != self._next_seq - 1 or head["hash"] != self._head:
+            problem = (
+                f"the file ends at seq {self._next_seq - 1} but the stored head is seq "
+                f"{head['seq']} with another hash"
+            )
+        if problem is not None:
+            raise AuditError(
+                f"audit log {self._path} does not match its stored head ({problem}); run "
+                "'faceguard audit verify --store' before appending",
+                reason="damaged",
+            )
+        assert isinstance(head, dict)
+        self._seals = head["seals"]
+
+
+def _cause(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
 
 
 def _read_tail(path: Path) -> tuple[int, str]:
@@ -286,16 +535,18 @@ def _read_tail(path: Path) -> tuple[int, str]:
             handle.seek(position)
             tail = handle.read(step) + tail
     if not tail.endswith(b"\n"):
-        raise ValueError(
+        raise AuditError(
             f"audit log {path} ends with an incomplete line (a truncated write?); "
-            "run 'faceguard audit verify' and repair it before appending"
+            "run 'faceguard audit verify' and repair it before appending",
+            reason="damaged",
         )
     last = tail[:-1].rsplit(b"\n", 1)[-1]
     try:
         record = _parse_line(last)
     except _Broken as exc:
-        raise ValueError(
+        raise AuditError(
             f"audit log {path} ends with a damaged record ({exc.problem}); "
-            "run 'faceguard audit verify' before appending"
+            "run 'faceguard audit verify' before appending",
+            reason="damaged",
         ) from None
     return record.seq + 1, record.hash

@@ -56,6 +56,7 @@ AuditEvent = Literal[
     "override",
     "consent_withdrawn",
     "stripped",
+    "checkpoint",
 ]
 AuditDecision = Literal["allowed", "refused", "stripped", "suppressed"]
 
@@ -68,6 +69,7 @@ EVENTS: Final[frozenset[str]] = frozenset(
         "override",
         "consent_withdrawn",
         "stripped",
+        "checkpoint",
     }
 )
 DECISIONS: Final[frozenset[str]] = frozenset({"allowed", "refused", "stripped", "suppressed"})

@@ -1,0 +1,75 @@
+"""One writer per audit log: an OS file lock taken when the log opens (GUARD.md §5.3).
+
+Two writers appending to one file would fork the hash chain: each continues from the head it
+last saw, so the file would hold two records with the same ``seq`` and ``prev``. The lock makes
+the second writer fail at once instead, with ``AuditError(reason="locked")``.
+
+POSIX: ``fcntl.flock(LOCK_EX | LOCK_NB)`` on the log's own file descriptor. ``flock`` locks
+belong to the open file description, not to the process, so a second ``AuditLog`` on the same
+file *in the same process* is refused as well as one in another process, whatever path spells
+the file (relative, through a symlink, a hard link). The lock ends when the descriptor closes,
+including when the process dies, so a crash never leaves a stale lock behind. A child made by
+``fork`` shares the parent's descriptor (and so its lock): ``AuditLog`` refuses to write from a
+process other than the one that opened it (``reason="forked"``). ``flock`` on NFS is emulated
+with byte-range locks by Linux and may not be enforced across clients: keep the log on a local
+disk.
+
+Windows (and any platform without ``fcntl.flock``): not built. ``AuditLog`` raises
+``AuditError(reason="unsupported")`` rather than run without the one-writer guarantee; a
+``msvcrt.locking`` version would lock a byte range and is left for when it can be tested there.
+
+"Lock lost": the lock protects the *file*, not the path. If the file is removed, renamed or
+replaced, a new writer can open and lock a new file at the same path while this one still
+appends to the old one. ``same_file`` is checked before every record, so that case is caught
+(``reason="lock_lost"``) before the record is written.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from typing import Final
+
+from .._exceptions import AuditError
+
+__all__ = ["lock_exclusive", "same_file"]
+
+_WOULD_BLOCK: Final = frozenset({errno.EWOULDBLOCK, errno.EAGAIN})
+
+
+def lock_exclusive(fd: int, path: os.PathLike[str] | str) -> None:
+    """Take the exclusive, non-blocking lock on ``fd`` or raise ``AuditError`` at once."""
+    try:
+        import fcntl
+    except ImportError:
+        raise AuditError(
+            f"audit log {os.fspath(path)}: the one-writer file lock is built on POSIX "
+            "fcntl.flock only and is not available on this platform (not built for Windows "
+            "yet); faceguard does not write an audit log without it",
+            reason="unsupported",
+        ) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in _WOULD_BLOCK:
+            raise AuditError(
+                f"audit log {os.fspath(path)} is already open for writing (by this or another "
+                "process): one writer per log, or the chain would fork. Close the other "
+                "AuditLog, or give this one its own file",
+                reason="locked",
+            ) from None
+        raise AuditError(
+            f"audit log {os.fspath(path)}: cannot lock it ({exc.strerror or exc})",
+            reason="locked",
+        ) from None
+
+
+def same_file(fd: int, path: os.PathLike[str] | str) -> bool:
+    """Whether ``path`` still names the file open on ``fd`` (not removed, renamed or
+    replaced). A failure to look the path up counts as "no"."""
+    try:
+        held = os.fstat(fd)
+        named = os.stat(path)
+    except OSError:
+        return False
+    return (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino) and held.st_nlink > 0
