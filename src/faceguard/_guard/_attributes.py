@@ -5,14 +5,17 @@ makeup limited-access capabilities (the Responsible AI notice in every Detect de
 Face v1.2 contract). faceguard never requests any of them, and also refuses what a detection
 model does not produce, so a request fails here with a clear reason instead of at the service.
 An allowlist, not a denylist: a name faceguard does not know is refused too.
+
+Requests and responses read names the same way (``normalise_key``): what this module refuses
+to ask for is exactly what the response rail (``models._retired``) strips from any response.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from .._exceptions import RetiredAttributeError
+from ..models._retired import RETIRED_ATTRIBUTE_FIELDS, normalise_key
 from ..models.enums import DetectionModel, FaceAttributeType, RecognitionModel
 
 __all__ = ["ALLOWED_ATTRIBUTES", "RETIRED_ATTRIBUTES", "check_attributes"]
@@ -46,7 +49,7 @@ ALLOWED_ATTRIBUTES: dict[DetectionModel, frozenset[FaceAttributeType]] = {
 
 _QUALITY_MODELS = frozenset({RecognitionModel.RECOGNITION_03, RecognitionModel.RECOGNITION_04})
 
-# Normalised name -> why it is refused.
+# Normalised name -> why it is refused; the names are RETIRED_ATTRIBUTE_FIELDS (tested).
 RETIRED_ATTRIBUTES: dict[str, str] = {
     "emotion": "retired by Microsoft (emotion recognition)",
     "gender": "retired by Microsoft (gender classification)",
@@ -57,11 +60,7 @@ RETIRED_ATTRIBUTES: dict[str, str] = {
     "makeup": "a limited-access capability Microsoft withdrew from general use",
 }
 
-_BY_NORMALISED = {re.sub(r"[\s_\-]", "", m.value).lower(): m for m in FaceAttributeType}
-
-
-def _normalise(name: str) -> str:
-    return re.sub(r"[\s_\-]", "", name).lower()
+_BY_NORMALISED = {normalise_key(m.value): m for m in FaceAttributeType}
 
 
 def check_attributes(
@@ -78,12 +77,13 @@ def check_attributes(
     result: list[FaceAttributeType] = []
     for item in requested:
         name = item.value if isinstance(item, FaceAttributeType) else str(item)
-        key = _normalise(name)
-        if key in RETIRED_ATTRIBUTES:
+        key = normalise_key(name)
+        if key in RETIRED_ATTRIBUTE_FIELDS:
             raise RetiredAttributeError(
                 name,
-                f"face attribute {name!r} is {RETIRED_ATTRIBUTES[key]}; faceguard never requests "
-                f"it. {detection_model.value} still offers: {', '.join(offered) or 'nothing'}",
+                f"face attribute {name!r} is {RETIRED_ATTRIBUTES.get(key, 'retired')}; "
+                f"faceguard never requests it. {detection_model.value} still offers: "
+                f"{', '.join(offered) or 'nothing'}",
                 allowed=offered,
             )
         member = _BY_NORMALISED.get(key)

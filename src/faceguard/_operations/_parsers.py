@@ -2,6 +2,9 @@
 
 Models are named, not imported (``"detection.FaceDetectionResult"``): the pydantic models load
 on the first response that needs them, so importing the clients stays cheap.
+
+Every JSON body goes through ``clean_json`` before validation: retired face attributes are
+removed at any depth, whatever the response and wherever in it (GUARD §1a, the response rail).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .._transport._retry import parse_retry_after
 from .._transport._spec import RawResponse
 from ..models._results import ResultList
+from ..models._retired import clean_json
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
@@ -43,7 +47,7 @@ def model(ref: str) -> Callable[[RawResponse], Any]:
 
     def parse(raw: RawResponse) -> Any:
         # What model_validate_json runs, without its argument checks (none are passed).
-        return resolve(ref).__pydantic_validator__.validate_json(raw.content)
+        return resolve(ref).__pydantic_validator__.validate_json(clean_json(raw.content))
 
     return parse
 
@@ -53,7 +57,7 @@ def model_list(ref: str) -> Callable[[RawResponse], ResultList[Any]]:
 
     def parse(raw: RawResponse) -> ResultList[Any]:
         # What TypeAdapter.validate_json runs, without its argument checks (none are passed).
-        return ResultList(_list_adapter(ref).validator.validate_json(raw.content))
+        return ResultList(_list_adapter(ref).validator.validate_json(clean_json(raw.content)))
 
     return parse
 

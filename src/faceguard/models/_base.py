@@ -3,6 +3,9 @@
 Unknown fields are kept (``extra="allow"``) so a newer service version never breaks an older
 client, and models are frozen so a result cannot be edited by accident after it was returned.
 Each parsed result carries the support info of the call that produced it.
+
+Unknown fields are kept, but never retired attributes (``_retired``): the client's parsers
+strip the raw body, and a model validated or built directly strips its input the same way.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+from typing_extensions import Self
 
 from .._exceptions import PendingSupport, SupportInfo
 from ._results import ResultList
+from ._retired import clean_json, strip_retired
 
 __all__ = ["FaceModel", "FaceResult", "OpenEnum", "RequestModel", "ResultList"]
 
@@ -35,6 +40,31 @@ class FaceModel(BaseModel):
         frozen=True,
         use_enum_values=False,
     )
+
+    # The three ways a caller validates a model by hand strip retired attributes at any depth
+    # first, as the client's parsers do (they call the validator directly, not these): so no
+    # entry point can put one in a field or in ``model_extra``. ``model_construct`` skips
+    # validation by definition and is not covered.
+
+    def __init__(self, /, **data: Any) -> None:
+        super().__init__(**strip_retired(data))
+
+    # Marked as pydantic's own __init__: a model with a custom one is validated through it
+    # even when nested, a Python call per nested model that made parsing a detect response
+    # ~10x slower. Parsing never needs it (the parsers strip the body), only keyword
+    # construction does. Pinned by test_retired_response.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @classmethod
+    def model_validate(cls, obj: Any, **options: Any) -> Self:
+        """Validate ``obj`` without any retired attribute in it (see ``_retired``)."""
+        return super().model_validate(strip_retired(obj), **options)
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **options: Any) -> Self:
+        """Validate a JSON text without any retired attribute in it (see ``_retired``)."""
+        data = bytes(json_data) if isinstance(json_data, bytearray) else json_data
+        return super().model_validate_json(clean_json(data), **options)
 
 
 class FaceResult(FaceModel):

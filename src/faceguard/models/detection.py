@@ -2,8 +2,9 @@
 
 These mirror the ``definitions`` of the Face v1.2 contract. ``FaceAttributes`` deliberately
 has no fields for the retired (emotion, gender) and limited-access (age, smile, facial hair,
-hair, makeup) capabilities: whatever the service sends under those names is dropped while
-parsing, so it can reach neither a field nor ``model_extra``.
+hair, makeup) capabilities, and keeps no unknown attribute either (an allowlist). Retired
+names are also stripped everywhere else in a response, at any depth (``_retired``), so they
+reach neither a field nor ``model_extra``.
 """
 
 from collections.abc import Mapping
@@ -12,6 +13,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from ._base import FaceModel, OpenEnum
+from ._retired import RETIRED_ATTRIBUTE_FIELDS
 from .enums import (
     AccessoryType,
     BlurLevel,
@@ -38,22 +40,6 @@ __all__ = [
     "OcclusionProperties",
     "RETIRED_ATTRIBUTE_FIELDS",
 ]
-
-RETIRED_ATTRIBUTE_FIELDS: frozenset[str] = frozenset(
-    {"age", "smile", "facialhair", "hair", "emotion", "gender", "makeup"}
-)
-"""Retired or limited-access face attributes, lower-cased without separators.
-
-Keys matching one of these (in any case, with or without ``_``/``-``) are removed from the
-face attributes before they are parsed."""
-
-
-def _is_retired(key: object) -> bool:
-    """Whether a key of an incoming attributes dict names a retired or limited attribute."""
-    if not isinstance(key, str):
-        return False
-    normalised = key.replace("_", "").replace("-", "").lower()
-    return normalised in RETIRED_ATTRIBUTE_FIELDS
 
 
 class FaceRectangle(FaceModel):
@@ -207,8 +193,11 @@ class MaskProperties(FaceModel):
 class FaceAttributes(FaceModel):
     """Face attributes of a detected face.
 
-    Only attributes that may still be requested are modelled. The retired and limited ones
-    listed in ``RETIRED_ATTRIBUTE_FIELDS`` are removed from the input before validation.
+    Only attributes that may still be requested are modelled, and nothing else is kept:
+    unlike other models, unknown keys are dropped before validation (``model_extra`` stays
+    empty). faceguard requests only allowlisted attributes, so an unknown key here is one it
+    never asked for, possibly a retired capability under a new name (``perceivedAge``) that
+    no denylist would catch.
     """
 
     glasses: OpenEnum[GlassesType] | None = None
@@ -233,11 +222,16 @@ class FaceAttributes(FaceModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _strip_retired_attributes(cls, data: Any) -> Any:
-        """Drop retired and limited-access attributes before they can be parsed or kept."""
+    def _keep_allowlisted_attributes(cls, data: Any) -> Any:
+        """Drop every key that is not a modelled attribute (its wire or Python name)."""
         if isinstance(data, Mapping):
-            return {key: value for key, value in data.items() if not _is_retired(key)}
+            return {key: value for key, value in data.items() if key in _FACE_ATTRIBUTE_KEYS}
         return data
+
+
+_FACE_ATTRIBUTE_KEYS = frozenset(FaceAttributes.model_fields) | frozenset(
+    field.alias for field in FaceAttributes.model_fields.values() if field.alias
+)
 
 
 class FaceDetectionResult(FaceModel):
