@@ -539,8 +539,10 @@ def test_raw_recognition_through_the_http_client_is_refused_but_reads_pass() -> 
         http.post(f"{ENDPOINT}/face/v1.2/detect", content=JPEG)  # returnFaceId defaults to true
     assert seen == []
     http.get(f"{ENDPOINT}/face/v1.2/persongroups")
-    http.get("https://elsewhere.example.com/anything")  # not this service: not policed
-    assert len(seen) == 2
+    assert len(seen) == 1
+    with pytest.raises(UnknownRouteError):  # a guarded client carries only the service's traffic
+        http.get("https://elsewhere.example.com/anything")
+    assert len(seen) == 1
 
 
 # -- prohibited deployments, use cases ------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from faceguard import FaceClient, InvalidInputError
+from faceguard import FaceClient, GuardError, InvalidInputError
 from faceguard._operations import detection, recognition
 
 ENDPOINT = "https://example.cognitiveservices.azure.com"
@@ -101,13 +101,11 @@ def test_urls_of_repeated_calls_are_the_same_with_or_without_a_caller_s_params()
         ]
         * 2
     )
-    # A caller's own client params are added, and faceguard's win on a clash.
+    # A caller's own client params would change the request the guard decided on (and could
+    # carry a guarded parameter): the wire check refuses the call, and nothing is sent.
     merged: list[str] = []
-    caller = httpx.Client(
-        transport=record(merged), params={"trace": "1", "returnRecognitionModel": "false"}
-    )
-    _list_and_get(caller, 1)
-    assert [httpx.URL(url).params for url in merged] == [
-        httpx.QueryParams({"trace": "1", "returnRecognitionModel": "true"}),
-        httpx.QueryParams({"trace": "1", "returnRecognitionModel": "false"}),
-    ]
+    for params in ({"trace": "1"}, {"returnRecognitionModel": "false", "top": "3"}):
+        caller = httpx.Client(transport=record(merged), params=params)
+        with pytest.raises(GuardError, match=r"not the one the guard decided on|not define"):
+            _list_and_get(caller, 1)
+    assert merged == []

@@ -1,176 +1,193 @@
-"""The route allowlist: the backstop for requests that did not come through a typed method.
+"""The route table the wire check decides by: every (method, route template) faceguard sends.
 
-faceguard installs a request hook on the httpx client it sends through (its own, or the one
-the caller passed as ``http_client``). Requests from the typed methods carry the guard's
-decision and pass. Any other request to the service's endpoint is checked here:
+One table serves both paths. A typed call's spec must name a route of this table (the wire
+check compares them), and a raw request is matched against it; an unknown route is denied.
+The container routes are derived from the four container builders (``_operations/_kinds``),
+the others from the builder modules' own route constants, so a route template is written in
+the builder that sends it and read here.
 
-- a ``returnFaceAttributes`` naming a retired or unknown attribute → ``RetiredAttributeError``;
-- a route faceguard does not know (a new API version included) → ``UnknownRouteError``;
-- a known route that creates, compares or enrolls templates, or opens a liveness session,
-  needs the guard's consent, faceId and liveness checks → refused (``GuardError``); use the
-  typed method. Reads, updates and deletions may pass.
+Each route says what the wire check needs to know of it:
+
+- ``decision``: the route creates, compares or enrolls templates, or opens a liveness session;
+  only a request the guard decided on (the typed path's pass) may carry it. Detect is the one
+  route whose need depends on its query (``returnFaceId``, which defaults to true).
+- ``body``: how the body is read: JSON (parsed strictly), an image or JSON (detect and add
+  face), multipart (liveness with verify), or nothing.
+- ``consent``: the consent operation the typed path must have checked for it.
+
+Matching is by path segments, case-insensitively for the literal ones (the service's routes
+are), with ``{param}`` matching one non-empty segment (or the part before ``:verb``).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
 
-from .._constants import CONTENT_SAFETY_API_PATH, FACE_API_PATH
-from .._exceptions import GuardError, UnknownRouteError
-from ..models.enums import DetectionModel, RecognitionModel
-from ._attributes import check_attributes
+__all__ = ["FACE_QUERY", "CONTENT_SAFETY_QUERY", "Route", "match_route", "routes"]
 
-if TYPE_CHECKING:
-    import httpx
+Body = Literal["none", "json", "image_or_json", "multipart"]
 
-__all__ = ["CONTENT_SAFETY_ROUTES", "FACE_ROUTES", "GUARDED_MARK", "request_hooks"]
-
-GUARDED_MARK = "faceguard.guarded"
-"""``httpx.Request.extensions`` key set on requests built by the typed methods."""
-
-
-def _containers() -> list[tuple[str, str]]:
-    routes: list[tuple[str, str]] = []
-    kinds = {
-        "persongroups": "personGroupId",
-        "largepersongroups": "largePersonGroupId",
-        "facelists": "faceListId",
-        "largefacelists": "largeFaceListId",
-    }
-    for name, id_param in kinds.items():
-        base = f"/{name}/{{{id_param}}}"
-        routes += [("GET", f"/{name}")] + [(m, base) for m in ("PUT", "GET", "PATCH", "DELETE")]
-        if name != "facelists":
-            routes += [("POST", f"{base}/train"), ("GET", f"{base}/training")]
-        if name.endswith("persongroups"):
-            person = f"{base}/persons/{{personId}}"
-            face = f"{person}/persistedfaces/{{persistedFaceId}}"
-            routes += [("GET", f"{base}/persons"), ("POST", f"{base}/persons")]
-            routes += [(m, person) for m in ("GET", "PATCH", "DELETE")]
-            routes += [("POST", f"{person}/persistedfaces")]
-            routes += [(m, face) for m in ("GET", "PATCH", "DELETE")]
-        else:
-            face = f"{base}/persistedfaces/{{persistedFaceId}}"
-            routes += [("POST", f"{base}/persistedfaces"), ("DELETE", face)]
-            if name == "largefacelists":
-                routes += [("GET", f"{base}/persistedfaces"), ("GET", face), ("PATCH", face)]
-    return routes
-
-
-FACE_ROUTES: frozenset[tuple[str, str]] = frozenset(
-    [
-        ("POST", "/detect"),
-        ("POST", "/verify"),
-        ("POST", "/identify"),
-        ("POST", "/findsimilars"),
-        ("POST", "/group"),
-        ("POST", "/detectLiveness-sessions"),
-        ("GET", "/detectLiveness-sessions/{sessionId}"),
-        ("DELETE", "/detectLiveness-sessions/{sessionId}"),
-        ("POST", "/detectLivenessWithVerify-sessions"),
-        ("GET", "/detectLivenessWithVerify-sessions/{sessionId}"),
-        ("DELETE", "/detectLivenessWithVerify-sessions/{sessionId}"),
-        ("GET", "/sessionImages/{sessionImageId}"),
-        *_containers(),
-    ]
-)
-"""Every (method, route template) of Face v1.2 GA."""
-
-CONTENT_SAFETY_ROUTES: frozenset[tuple[str, str]] = frozenset(
-    [
-        ("GET", "/text/blocklists"),
-        ("GET", "/text/blocklists/{blocklistName}"),
-        ("PATCH", "/text/blocklists/{blocklistName}"),
-        ("DELETE", "/text/blocklists/{blocklistName}"),
-        ("POST", "/text/blocklists/{blocklistName}:addOrUpdateBlocklistItems"),
-        ("POST", "/text/blocklists/{blocklistName}:removeBlocklistItems"),
-        ("GET", "/text/blocklists/{blocklistName}/blocklistItems"),
-        ("GET", "/text/blocklists/{blocklistName}/blocklistItems/{blocklistItemId}"),
-        ("POST", "/text:analyze"),
-    ]
-)
-"""Every (method, route template) of the Content Safety operations faceguard covers."""
-
-# Routes whose guard checks (consent, faceIds, liveness caps) a raw request cannot satisfy.
-_NEEDS_DECISION = re.compile(
-    r"^POST (/verify|/identify|/findsimilars|/group|/detectLiveness(WithVerify)?-sessions|"
-    r"/.*/persistedfaces)$"
-)
-
-
-def _matcher(routes: frozenset[tuple[str, str]]) -> list[tuple[str, re.Pattern[str], str]]:
-    compiled = []
-    for method, template in routes:
-        pattern = re.escape(template)
-        pattern = re.sub(r"\\\{\w+\\\}", r"[^/:]+", pattern)
-        compiled.append((method, re.compile(f"^{pattern}$"), template))
-    return compiled
-
-
-_FACE = _matcher(FACE_ROUTES)
-_CONTENT_SAFETY = _matcher(CONTENT_SAFETY_ROUTES)
-
-
-def _check_attributes(request: httpx.Request) -> None:
-    requested = request.url.params.get("returnFaceAttributes")
-    if requested is None:
-        return
-    detection = request.url.params.get("detectionModel", DetectionModel.DETECTION_01.value)
-    recognition = request.url.params.get("recognitionModel", RecognitionModel.RECOGNITION_01.value)
-    try:
-        detection_model = DetectionModel(detection)
-        recognition_model = RecognitionModel(recognition)
-    except ValueError:
-        raise UnknownRouteError("unknown detection or recognition model in a raw request") from None
-    names = [name.strip() for name in requested.split(",") if name.strip()]
-    check_attributes(names, detection_model=detection_model, recognition_model=recognition_model)
-
-
-def check_request(request: httpx.Request, *, endpoint: str, service: str) -> None:
-    """Police one request about to leave through the client's httpx client."""
-    if request.extensions.get(GUARDED_MARK) is True:
-        return
-    target, url = urlsplit(endpoint), request.url
-    if url.host != target.hostname or (target.port and url.port != target.port):
-        return  # not for this service: a shared http_client may talk to others too
-    base = target.path + (FACE_API_PATH if service == "face" else CONTENT_SAFETY_API_PATH)
-    path = url.path
-    if service == "face":
-        _check_attributes(request)
-    if not path.startswith(base):
-        raise UnknownRouteError(
-            f"raw request to an unknown route: {request.method} (path withheld)"
-        )
-    route = path[len(base) :]
-    table = _FACE if service == "face" else _CONTENT_SAFETY
-    template = next(
-        (t for m, pattern, t in table if m == request.method and pattern.match(route)), None
+FACE_QUERY: Mapping[str, str] = {
+    name.lower(): name
+    for name in (
+        "detectionModel",
+        "faceIdTimeToLive",
+        "recognitionModel",
+        "returnFaceAttributes",
+        "returnFaceId",
+        "returnFaceLandmarks",
+        "returnRecognitionModel",
+        "start",
+        "targetFace",
+        "top",
+        "userData",
     )
-    if template is None:
-        raise UnknownRouteError(
-            f"raw request to a route faceguard does not know: {request.method} "
-            "(unknown routes are denied; a new API version needs an allowlist update)"
-        )
-    creates_face_ids = template == "/detect" and url.params.get("returnFaceId", "true") != "false"
-    if creates_face_ids or _NEEDS_DECISION.match(f"{request.method} {template}"):
-        raise GuardError(
-            f"{request.method} {template} needs the guard's consent, faceId and liveness checks: "
-            "call the typed method instead of sending a raw request"
-        )
+}
+"""Every query parameter of the Face v1.2 contract, by its lower-case spelling."""
+
+CONTENT_SAFETY_QUERY: Mapping[str, str] = {
+    name.lower(): name for name in ("api-version", "maxpagesize", "skip", "top")
+}
+"""Every query parameter of the Content Safety contract faceguard covers."""
 
 
-def request_hooks(
-    *, endpoint: str, service: str
-) -> tuple[Callable[[httpx.Request], None], Callable[[httpx.Request], Coroutine[Any, Any, None]]]:
-    """The sync and async httpx request hooks enforcing ``check_request``."""
+@dataclass(frozen=True)
+class Route:
+    """One (method, route template) of a service, with what the wire check needs of it."""
 
-    def hook(request: httpx.Request) -> None:
-        check_request(request, endpoint=endpoint, service=service)
+    service: Literal["face", "contentsafety"]
+    method: str
+    template: str
+    decision: bool = False
+    body: Body = "none"
+    consent: str | None = None
+    """The consent operation (``verify``, ``enroll``...), or the use-case operation of a
+    liveness session (``liveness``)."""
 
-    async def async_hook(request: httpx.Request) -> None:
-        check_request(request, endpoint=endpoint, service=service)
+    @functools.cached_property
+    def segments(self) -> tuple[tuple[str, str | None, str], ...]:
+        """(literal, param name, ``:verb`` suffix) per path segment; literals lower-cased."""
+        parts: list[tuple[str, str | None, str]] = []
+        for segment in self.template.strip("/").split("/"):
+            if segment.startswith("{"):
+                name, _, rest = segment[1:].partition("}")
+                parts.append(("", name, rest.lower()))
+            else:
+                parts.append((segment.lower(), None, ""))
+        return tuple(parts)
 
-    return hook, async_hook
+
+def _face_routes() -> list[Route]:
+    from .._operations import _kinds, liveness
+
+    face: list[Route] = [
+        Route("face", "POST", "/detect", body="image_or_json", consent="detect_template"),
+        Route("face", "POST", "/verify", decision=True, body="json", consent="verify"),
+        Route("face", "POST", "/identify", decision=True, body="json", consent="identify"),
+        Route("face", "POST", "/findsimilars", decision=True, body="json", consent="find_similar"),
+        Route("face", "POST", "/group", decision=True, body="json", consent="group"),
+        Route("face", "GET", "/sessionImages/{sessionImageId}"),
+    ]
+    for base, mode, consent in (
+        (liveness.SESSIONS_ROUTE, "json", "liveness"),
+        (liveness.VERIFY_SESSIONS_ROUTE, "multipart", "liveness_verify"),
+    ):
+        body: Body = "json" if mode == "json" else "multipart"
+        face.append(Route("face", "POST", base, decision=True, body=body, consent=consent))
+        face += [Route("face", m, base + "/{sessionId}") for m in ("GET", "DELETE")]
+    for kind in (
+        _kinds.PERSON_GROUPS,
+        _kinds.LARGE_PERSON_GROUPS,
+        _kinds.FACE_LISTS,
+        _kinds.LARGE_FACE_LISTS,
+    ):
+        base = kind.route
+        face.append(Route("face", "GET", base.rsplit("/", 1)[0]))
+        face += [Route("face", m, base, body="json") for m in ("PUT", "PATCH")]
+        face += [Route("face", m, base) for m in ("GET", "DELETE")]
+        if kind is not _kinds.FACE_LISTS:
+            face += [
+                Route("face", "POST", base + "/train"),
+                Route("face", "GET", base + "/training"),
+            ]
+        enroll = Route("face", "POST", "", decision=True, body="image_or_json", consent="enroll")
+        if kind in (_kinds.PERSON_GROUPS, _kinds.LARGE_PERSON_GROUPS):
+            person = base + "/persons/{personId}"
+            face_route = person + "/persistedfaces/{persistedFaceId}"
+            face += [
+                Route("face", "GET", base + "/persons"),
+                Route("face", "POST", base + "/persons", body="json"),
+            ]
+            face += [Route("face", "GET", person), Route("face", "DELETE", person)]
+            face.append(Route("face", "PATCH", person, body="json"))
+            face.append(_with_template(enroll, person + "/persistedfaces"))
+            face += [Route("face", m, face_route) for m in ("GET", "DELETE")]
+            face.append(Route("face", "PATCH", face_route, body="json"))
+        else:
+            face_route = base + "/persistedfaces/{persistedFaceId}"
+            face.append(_with_template(enroll, base + "/persistedfaces"))
+            face.append(Route("face", "DELETE", face_route))
+            if kind is _kinds.LARGE_FACE_LISTS:
+                face += [
+                    Route("face", "GET", base + "/persistedfaces"),
+                    Route("face", "GET", face_route),
+                ]
+                face.append(Route("face", "PATCH", face_route, body="json"))
+    return face
+
+
+def _with_template(route: Route, template: str) -> Route:
+    return Route(route.service, route.method, template, route.decision, route.body, route.consent)
+
+
+def _content_safety_routes() -> list[Route]:
+    from .._operations import content_safety
+
+    blocklist = content_safety.BLOCKLIST_ROUTE
+    return [
+        Route("contentsafety", "GET", "/text/blocklists"),
+        Route("contentsafety", "GET", blocklist),
+        Route("contentsafety", "PATCH", blocklist, body="json"),
+        Route("contentsafety", "DELETE", blocklist),
+        Route("contentsafety", "POST", blocklist + ":addOrUpdateBlocklistItems", body="json"),
+        Route("contentsafety", "POST", blocklist + ":removeBlocklistItems", body="json"),
+        Route("contentsafety", "GET", blocklist + "/blocklistItems"),
+        Route("contentsafety", "GET", blocklist + "/blocklistItems/{blocklistItemId}"),
+        Route("contentsafety", "POST", content_safety.ANALYZE_ROUTE, body="json"),
+    ]
+
+
+@functools.lru_cache(maxsize=1)
+def routes() -> dict[tuple[str, str, int], tuple[Route, ...]]:
+    """Every route, indexed by (service, method, number of segments)."""
+    table: dict[tuple[str, str, int], list[Route]] = {}
+    for route in _face_routes() + _content_safety_routes():
+        table.setdefault((route.service, route.method, len(route.segments)), []).append(route)
+    return {key: tuple(value) for key, value in table.items()}
+
+
+def match_route(
+    service: str, method: str, segments: list[str]
+) -> tuple[Route, dict[str, str]] | None:
+    """The route a request's decoded path segments name, with its path parameters."""
+    for route in routes().get((service, method, len(segments)), ()):
+        params: dict[str, str] = {}
+        for (literal, name, suffix), segment in zip(route.segments, segments, strict=True):
+            if name is None:
+                if segment.lower() != literal:
+                    break
+                continue
+            value = segment
+            if suffix:
+                if not segment.lower().endswith(suffix):
+                    break
+                value = segment[: -len(suffix)]
+            if not value or ":" in value:
+                break
+            params[name] = value
+        else:
+            return route, params
+    return None

@@ -50,7 +50,8 @@ __all__ = [
 T = TypeVar("T")
 
 _NAME = re.compile(r"^[0-9A-Za-z._~-]+$")
-_BLOCKLIST = "/text/blocklists/{blocklistName}"
+BLOCKLIST_ROUTE = "/text/blocklists/{blocklistName}"
+ANALYZE_ROUTE = "/text:analyze"
 _PAGE_QUERY = frozenset({"top", "skip", "maxpagesize"})
 
 
@@ -95,7 +96,7 @@ def create_or_update(
     return RequestSpec(
         operation="TextBlocklists_CreateOrUpdateTextBlocklist",
         method="PATCH",
-        route=_BLOCKLIST,
+        route=BLOCKLIST_ROUTE,
         service="contentsafety",
         parse=_parsers.model("content_safety.TextBlocklist"),
         path_params=_name(blocklist_name),
@@ -114,7 +115,7 @@ def get(blocklist_name: str) -> RequestSpec[TextBlocklist]:
     return RequestSpec(
         operation="TextBlocklists_GetTextBlocklist",
         method="GET",
-        route=_BLOCKLIST,
+        route=BLOCKLIST_ROUTE,
         service="contentsafety",
         parse=_parsers.model("content_safety.TextBlocklist"),
         path_params=_name(blocklist_name),
@@ -130,7 +131,7 @@ def delete(blocklist_name: str) -> RequestSpec[None]:
     return RequestSpec(
         operation="TextBlocklists_DeleteTextBlocklist",
         method="DELETE",
-        route=_BLOCKLIST,
+        route=BLOCKLIST_ROUTE,
         service="contentsafety",
         parse=_parsers.empty,
         path_params=_name(blocklist_name),
@@ -195,7 +196,7 @@ def add_or_update_items(
     return RequestSpec(
         operation="TextBlocklists_AddOrUpdateBlocklistItems",
         method="POST",
-        route=_BLOCKLIST + ":addOrUpdateBlocklistItems",
+        route=BLOCKLIST_ROUTE + ":addOrUpdateBlocklistItems",
         service="contentsafety",
         parse=_parsers.model("content_safety.AddOrUpdateTextBlocklistItemsResult"),
         path_params=_name(blocklist_name),
@@ -215,7 +216,7 @@ def remove_items(blocklist_name: str, item_ids: Sequence[str]) -> RequestSpec[No
     return RequestSpec(
         operation="TextBlocklists_RemoveBlocklistItems",
         method="POST",
-        route=_BLOCKLIST + ":removeBlocklistItems",
+        route=BLOCKLIST_ROUTE + ":removeBlocklistItems",
         service="contentsafety",
         parse=_parsers.empty,
         path_params=_name(blocklist_name),
@@ -253,7 +254,7 @@ def list_items(
     first: RequestSpec[tuple[list[TextBlocklistItem], str | None]] = RequestSpec(
         operation="TextBlocklists_ListTextBlocklistItems",
         method="GET",
-        route=_BLOCKLIST + "/blocklistItems",
+        route=BLOCKLIST_ROUTE + "/blocklistItems",
         service="contentsafety",
         parse=_page_parser("content_safety.TextBlocklistItemPage"),
         path_params=_name(blocklist_name),
@@ -271,7 +272,7 @@ def get_item(blocklist_name: str, item_id: str) -> RequestSpec[TextBlocklistItem
     return RequestSpec(
         operation="TextBlocklists_GetTextBlocklistItem",
         method="GET",
-        route=_BLOCKLIST + "/blocklistItems/{blocklistItemId}",
+        route=BLOCKLIST_ROUTE + "/blocklistItems/{blocklistItemId}",
         service="contentsafety",
         parse=_parsers.model("content_safety.TextBlocklistItem"),
         path_params={
@@ -312,7 +313,7 @@ def analyze_text(
     return RequestSpec(
         operation="TextOperations_AnalyzeText",
         method="POST",
-        route="/text:analyze",
+        route=ANALYZE_ROUTE,
         service="contentsafety",
         parse=_parsers.model("content_safety.AnalyzeTextResult"),
         json=body,

@@ -41,8 +41,8 @@ __all__ = [
 ]
 
 _LIVENESS = frozenset({GuardCheck.LIVENESS})
-_SESSIONS = "/detectLiveness-sessions"
-_VERIFY_SESSIONS = "/detectLivenessWithVerify-sessions"
+SESSIONS_ROUTE = "/detectLiveness-sessions"
+VERIFY_SESSIONS_ROUTE = "/detectLivenessWithVerify-sessions"
 
 
 def _session_fields(
@@ -121,7 +121,7 @@ def create_session(
     return RequestSpec(
         operation="LivenessSessionOperations_CreateLivenessSession",
         method="POST",
-        route=_SESSIONS,
+        route=SESSIONS_ROUTE,
         parse=_parsers.model("liveness.LivenessSession"),
         json=body,
         idempotent=False,
@@ -143,7 +143,7 @@ def get_session_result(session_id: str) -> RequestSpec[LivenessSession]:
     return RequestSpec(
         operation="LivenessSessionOperations_GetLivenessSessionResult",
         method="GET",
-        route=_SESSIONS + "/{sessionId}",
+        route=SESSIONS_ROUTE + "/{sessionId}",
         parse=_parsers.model("liveness.LivenessSession"),
         path_params={"sessionId": check_text_id("session_id", session_id)},
         session_id=session_id,
@@ -159,7 +159,7 @@ def delete_session(session_id: str) -> RequestSpec[None]:
     return RequestSpec(
         operation="LivenessSessionOperations_DeleteLivenessSession",
         method="DELETE",
-        route=_SESSIONS + "/{sessionId}",
+        route=SESSIONS_ROUTE + "/{sessionId}",
         parse=_parsers.empty,
         path_params={"sessionId": check_text_id("session_id", session_id)},
         success_status=frozenset({204}),
@@ -237,7 +237,7 @@ def create_with_verify_session(
     return RequestSpec(
         operation="LivenessSessionOperations_CreateLivenessWithVerifySession",
         method="POST",
-        route=_VERIFY_SESSIONS,
+        route=VERIFY_SESSIONS_ROUTE,
         parse=_parsers.model("liveness.LivenessWithVerifySession"),
         content=content,
         content_type=content_type,
@@ -261,7 +261,7 @@ def get_with_verify_session_result(session_id: str) -> RequestSpec[LivenessWithV
     return RequestSpec(
         operation="LivenessSessionOperations_GetLivenessWithVerifySessionResult",
         method="GET",
-        route=_VERIFY_SESSIONS + "/{sessionId}",
+        route=VERIFY_SESSIONS_ROUTE + "/{sessionId}",
         parse=_parsers.model("liveness.LivenessWithVerifySession"),
         path_params={"sessionId": check_text_id("session_id", session_id)},
         session_id=session_id,
@@ -278,7 +278,7 @@ def delete_with_verify_session(session_id: str) -> RequestSpec[None]:
     return RequestSpec(
         operation="LivenessSessionOperations_DeleteLivenessWithVerifySession",
         method="DELETE",
-        route=_VERIFY_SESSIONS + "/{sessionId}",
+        route=VERIFY_SESSIONS_ROUTE + "/{sessionId}",
         parse=_parsers.empty,
         path_params={"sessionId": check_text_id("session_id", session_id)},
         success_status=frozenset({204}),

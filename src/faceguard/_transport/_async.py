@@ -5,14 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import urlsplit
 
 from .._config import ClientConfig
 from .._exceptions import APIConnectionError, APIError
 from .._guard._engine import Guard
-from .._guard._routes import request_hooks
 from .._tracing import CallSpan, span_for
 from ._before_send import before_send
 from ._exchange import build_request, connection_error, interpret, new_client_request_id
+from ._guarded import PASS_KEY, Capability, install_guard
 from ._spec import RawResponse, RequestSpec
 
 if TYPE_CHECKING:
@@ -57,12 +58,15 @@ class AsyncTransport:
             sleep = asyncio.sleep
         self.sleep = sleep
         self.clock = clock
-        # The backstop for requests that bypass the typed methods (see _guard/_routes.py).
-        hooks = request_hooks(endpoint=config.endpoint, service=config.service)
-        self._client.event_hooks["request"] = [
-            *self._client.event_hooks["request"],
-            hooks[1],
-        ]
+        # Every request of this httpx client passes the wire check (see _guarded.py); the
+        # typed path's requests carry a pass minted by this capability.
+        self.capability = Capability()
+        install_guard(
+            self._client,
+            self.capability,
+            endpoint_path=urlsplit(config.endpoint).path,
+            asynchronous=True,
+        )
 
     async def send(self, spec: RequestSpec[T]) -> T:
         """Guard, send ``spec`` (retrying per the policy), and return its parsed result.
@@ -129,6 +133,8 @@ class AsyncTransport:
             client_request_id=client_request_id,
             auth_headers=await self.config.auth.async_headers(),
         )
+        issued = self.capability.mint(spec, request.content)
+        request.extensions[PASS_KEY] = issued
         started = time.perf_counter()
         failure: APIConnectionError | None
         try:
@@ -139,6 +145,8 @@ class AsyncTransport:
             )
         else:
             failure = None
+        finally:
+            self.capability.retire(issued)
         if failure is not None:
             # Raised outside the except block: httpx's exception holds the request (and its
             # auth header), and must not survive as __context__.

@@ -28,7 +28,6 @@ from .._exceptions import (
     service_request_id,
     status_error_class,
 )
-from .._guard._routes import GUARDED_MARK
 from .._logging import logger
 from ..models._results import attr_or_none
 from ._retry import parse_retry_after
@@ -88,7 +87,7 @@ def build_request(
     """The HTTP request for one attempt of ``spec``.
 
     Built by the httpx client so its defaults apply (``Accept-Encoding``, and the headers of
-    a caller's own ``http_client``), and marked as coming through the guard.
+    a caller's own ``http_client``); the transport then attaches the guard's pass.
     """
     route = spec.route
     if spec.path_params:
@@ -125,7 +124,6 @@ def build_request(
         params=params,
         headers=headers,
         content=content,
-        extensions={GUARDED_MARK: True},
     )
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import urlsplit
 
 from .._config import ClientConfig
 from .._exceptions import APIConnectionError, APIError
 from .._guard._engine import Guard
-from .._guard._routes import request_hooks
 from .._tracing import CallSpan, span_for
 from ._before_send import before_send
 from ._exchange import build_request, connection_error, interpret, new_client_request_id
+from ._guarded import PASS_KEY, Capability, install_guard
 from ._spec import RawResponse, RequestSpec
 
 if TYPE_CHECKING:
@@ -52,12 +53,15 @@ class SyncTransport:
         )
         self.sleep = sleep
         self.clock = clock
-        # The backstop for requests that bypass the typed methods (see _guard/_routes.py).
-        hooks = request_hooks(endpoint=config.endpoint, service=config.service)
-        self._client.event_hooks["request"] = [
-            *self._client.event_hooks["request"],
-            hooks[0],
-        ]
+        # Every request of this httpx client passes the wire check (see _guarded.py); the
+        # typed path's requests carry a pass minted by this capability.
+        self.capability = Capability()
+        install_guard(
+            self._client,
+            self.capability,
+            endpoint_path=urlsplit(config.endpoint).path,
+            asynchronous=False,
+        )
 
     def send(self, spec: RequestSpec[T]) -> T:
         """Guard, send ``spec`` (retrying per the policy), and return its parsed result.
@@ -110,6 +114,8 @@ class SyncTransport:
             client_request_id=client_request_id,
             auth_headers=self.config.auth.sync_headers(),
         )
+        issued = self.capability.mint(spec, request.content)
+        request.extensions[PASS_KEY] = issued
         started = time.perf_counter()
         failure: APIConnectionError | None
         try:
@@ -120,6 +126,8 @@ class SyncTransport:
             )
         else:
             failure = None
+        finally:
+            self.capability.retire(issued)
         if failure is not None:
             # Raised outside the except block: httpx's exception holds the request (and its
             # auth header), and must not survive as __context__.

@@ -1,0 +1,218 @@
+"""Read a request as it will go on the wire, in one canonical form the guard can decide on.
+
+The service is lenient in ways an attacker can use: its route and parameter names are
+case-insensitive, it reads percent-encoded paths, and a JSON reader may take the first or the
+last of two equal keys. So before any decision the request is canonicalised, and anything
+that could be read two ways is refused (fail closed):
+
+- the host is ignored (any alias, IP literal or ``Host`` header reaches some Face resource);
+  the path is percent-decoded once and must then be plain: no ``%``, ``\\``, ``;``, empty or
+  dot segments; it must be a route of the table (``_routes``) under the service's prefix;
+- method-override headers and request ``Content-Encoding`` are refused;
+- every query parameter must be one of the contract's names, spelled exactly, and appear once;
+- a JSON body must parse strictly, with no key twice at any depth (letter case ignored).
+
+What comes out (``WireRequest``) is what the decision in ``_wire_check`` reads.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, unquote_to_bytes
+
+from .._constants import CONTENT_SAFETY_API_PATH, FACE_API_PATH
+from .._exceptions import GuardError, UnknownRouteError
+from ._routes import CONTENT_SAFETY_QUERY, FACE_QUERY, Route, match_route
+
+__all__ = ["WireRequest", "read_request"]
+
+_OVERRIDE_HEADERS = ("x-http-method-override", "x-http-method", "x-method-override")
+_FACE_PREFIX = FACE_API_PATH.lower()
+_SAFETY_PREFIX = CONTENT_SAFETY_API_PATH.lower()
+
+
+@dataclass(frozen=True)
+class WireRequest:
+    """One request in canonical form."""
+
+    route: Route
+    path_params: Mapping[str, str]
+    query: Mapping[str, str]
+    """Parameter name (the contract's spelling) → decoded value."""
+    content: bytes = field(repr=False)
+    body: Any = field(default=None, repr=False)
+    """The parsed JSON body, when the body is JSON."""
+    form: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """The text fields of a multipart body."""
+    content_type: str = ""
+
+
+def _refuse(message: str) -> GuardError:
+    return GuardError(f"ambiguous request refused: {message}")
+
+
+def _plain_path(raw_path: bytes) -> str:
+    try:
+        path = unquote_to_bytes(raw_path).decode("utf-8", "strict")
+    except UnicodeDecodeError:
+        raise UnknownRouteError("a request path that is not UTF-8 is denied") from None
+    if "%" in path or "\\" in path or ";" in path or any(ord(c) < 0x21 for c in path):
+        raise UnknownRouteError("a request path with encoded, control or ';' characters is denied")
+    return path
+
+
+def _locate(path: str, prefixes: frozenset[str]) -> tuple[str, list[str]]:
+    """(service, route segments) of a decoded path; UnknownRouteError for anything else."""
+    lowered = path.lower()
+    for prefix in sorted(prefixes, key=len, reverse=True):
+        for service, api in (("face", _FACE_PREFIX), ("contentsafety", _SAFETY_PREFIX)):
+            head = prefix + api + "/"
+            if lowered.startswith(head):
+                rest = path[len(head) :]
+                segments = rest.split("/")
+                if any(s in ("", ".", "..") for s in segments):
+                    raise UnknownRouteError("a request path with empty or dot segments is denied")
+                return service, segments
+    raise UnknownRouteError(
+        "a request to a path that is not a Face or Content Safety route is denied: a client's "
+        "http_client carries only the service's traffic (use another httpx client for the rest)"
+    )
+
+
+def _canonical_name(name: str) -> str:
+    """What a lenient server could read a parameter name as."""
+    name = unicodedata.normalize("NFKC", name)
+    return "".join(c for c in name if unicodedata.category(c)[0] not in "CZ").lower()
+
+
+def _read_query(raw_query: bytes, known: Mapping[str, str]) -> dict[str, str]:
+    query: dict[str, str] = {}
+    if not raw_query:
+        return query
+    for pair in raw_query.split(b"&"):
+        if not pair:
+            raise _refuse("an empty query parameter")
+        raw_name, _, raw_value = pair.partition(b"=")
+        try:
+            name = unquote(raw_name.decode("ascii").replace("+", " "), errors="strict")
+            value = unquote(raw_value.decode("ascii").replace("+", " "), errors="strict")
+        except UnicodeError:
+            raise _refuse("a query parameter that is not ASCII/UTF-8") from None
+        canonical = known.get(_canonical_name(name))
+        if canonical is None:
+            raise _refuse("a query parameter the contract does not define (name withheld)")
+        if name != canonical:
+            raise _refuse(f"query parameter {canonical!r} spelled another way")
+        if canonical in query:
+            raise _refuse(f"query parameter {canonical!r} given twice")
+        query[canonical] = value
+    return query
+
+
+def _strict_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        folded = _canonical_name(key)
+        if folded in seen:
+            raise _refuse("a JSON body with the same key twice")
+        seen.add(folded)
+    return dict(pairs)
+
+
+def _bad_constant(name: str) -> Any:
+    raise _refuse(f"a JSON body with {name}")
+
+
+def _parse_json(content: bytes) -> Any:
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _refuse("a JSON body that is not UTF-8") from None
+    try:
+        return json.loads(text, object_pairs_hook=_strict_object, parse_constant=_bad_constant)
+    except (ValueError, RecursionError):
+        raise _refuse("a body that is not exactly one JSON value") from None
+
+
+_BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
+_FIELD_NAME = re.compile(rb'name="([^"]*)"', re.IGNORECASE)
+
+
+def _parse_form(content: bytes, content_type: str) -> dict[str, str]:
+    """The text fields of a multipart/form-data body (files are skipped)."""
+    found = _BOUNDARY.search(content_type)
+    if found is None:
+        raise _refuse("a multipart body without a boundary")
+    delimiter = b"--" + found.group(1).encode("latin-1")
+    fields: dict[str, str] = {}
+    for part in content.split(delimiter)[1:]:
+        if part.startswith(b"--"):
+            break
+        head, _, value = part.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        disposition = next(
+            (line for line in lines if line.lower().startswith(b"content-disposition")), b""
+        )
+        name_match = _FIELD_NAME.search(disposition)
+        if name_match is None:
+            raise _refuse("a multipart part without a name")
+        if b"filename=" in disposition.lower():
+            continue
+        name = _canonical_name(name_match.group(1).decode("utf-8", "replace"))
+        if name in fields:
+            raise _refuse("a multipart body with the same field twice")
+        fields[name] = value.removesuffix(b"\r\n").decode("utf-8", "replace")
+    return fields
+
+
+def read_request(
+    method: str,
+    raw_path: bytes,
+    raw_query: bytes,
+    headers: Mapping[str, str],
+    content: bytes,
+    *,
+    prefixes: frozenset[str] = frozenset({""}),
+) -> WireRequest:
+    """The canonical form of a request; a ``GuardError`` for anything ambiguous or unknown.
+
+    ``prefixes`` are the (lower-case) path prefixes of the endpoints this HTTP client serves
+    (usually just ``""``).
+    """
+    for name in _OVERRIDE_HEADERS:
+        if name in headers:
+            raise _refuse("a method-override header")
+    encoding = headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise _refuse("a compressed request body")
+    service, segments = _locate(_plain_path(raw_path), prefixes)
+    matched = match_route(service, method.upper(), segments)
+    if matched is None:
+        raise UnknownRouteError(
+            f"a route faceguard does not know: {method.upper()} (unknown routes are denied; a "
+            "new API version needs an allowlist update)"
+        )
+    route, params = matched
+    query = _read_query(raw_query, FACE_QUERY if service == "face" else CONTENT_SAFETY_QUERY)
+    content_type = headers.get("content-type", "").lower()
+    body: Any = None
+    form: dict[str, str] = {}
+    if content:
+        media = content_type.split(";", 1)[0].strip()
+        if route.body == "none":
+            raise _refuse("a body on a route that takes none")
+        if route.body == "multipart":
+            if media != "multipart/form-data":
+                raise _refuse("a liveness-with-verify body that is not multipart/form-data")
+            form = _parse_form(content, content_type)
+        elif route.body == "json" or media not in ("application/octet-stream", ""):
+            # Image routes take raw bytes (octet-stream, or undeclared: the service then
+            # refuses it); every other body is read as JSON whatever its declared type, since
+            # a lenient server may read it so.
+            body = _parse_json(content)
+    return WireRequest(route, params, query, content, body, form, content_type)

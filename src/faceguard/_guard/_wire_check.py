@@ -1,0 +1,154 @@
+"""The one decision on the wire: what every request through a faceguard client's HTTP client
+must satisfy, typed or raw (GUARD.md §2.2).
+
+``check_wire`` reads a canonical ``WireRequest`` and applies the hard rules that can be read off
+the request itself: the route allowlist (already, by parsing), the attribute allowlist, and
+the rule that a request creating, comparing or enrolling templates, or opening a liveness
+session, needs the guard's decision. The typed path's decision is the ``RequestSpec`` the
+guard checked, handed over as an unforgeable pass (``_transport/_guarded.py``); it may only add
+restrictions. So the request on the wire must be exactly that spec's request (route, path,
+query, body bytes), and what the guard read from the spec's own guard info (faceIds,
+container, person, models, TTL, device id, consent operation) must be what the request says:
+a spec cannot vouch for a request it does not describe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from .._exceptions import GuardError, UnknownRouteError
+from ..models.enums import DetectionModel, RecognitionModel
+from ._attributes import check_attributes
+from ._wire import WireRequest
+
+if TYPE_CHECKING:
+    from .._transport._spec import RequestSpec
+
+__all__ = ["check_wire"]
+
+_CONTAINER_KEYS = ("personGroupId", "largePersonGroupId", "faceListId", "largeFaceListId")
+_BODY_CONTAINER_KEYS = {k.lower(): k for k in (*_CONTAINER_KEYS, "dynamicPersonGroupId")}
+_FACE_ID_KEYS = ("faceid", "faceids", "faceid1", "faceid2")
+
+
+def _needs_decision(wire: WireRequest) -> bool:
+    route = wire.route
+    if route.template == "/detect" and route.service == "face":
+        value = wire.query.get("returnFaceId", "true").lower()  # the service's default: true
+        if value not in ("true", "false"):
+            raise GuardError("ambiguous request refused: returnFaceId must be true or false")
+        return value == "true"
+    return route.decision
+
+
+def _check_attributes(wire: WireRequest) -> None:
+    requested = wire.query.get("returnFaceAttributes")
+    if requested is None:
+        return
+    try:
+        detection = DetectionModel(wire.query.get("detectionModel", "detection_01"))
+        recognition = RecognitionModel(wire.query.get("recognitionModel", "recognition_01"))
+    except ValueError:
+        raise UnknownRouteError("unknown detection or recognition model in a request") from None
+    names = [name.strip() for name in requested.split(",")]
+    check_attributes(names, detection_model=detection, recognition_model=recognition)
+
+
+def _strings(value: object) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, str):
+                yield item
+
+
+def _body_keys(wire: WireRequest) -> dict[str, Any]:
+    body = wire.body
+    if isinstance(body, dict):
+        return {k.lower(): v for k, v in body.items()}
+    return dict(wire.form)
+
+
+def _face_ids(body: dict[str, Any]) -> set[str]:
+    return {face_id.lower() for key in _FACE_ID_KEYS for face_id in _strings(body.get(key))}
+
+
+def _mismatch(wire: WireRequest, spec: RequestSpec[Any], content: bytes) -> str | None:
+    """Why the wire request is not the one the guard decided on, or None."""
+    route = wire.route
+    if spec.method != route.method or spec.route != route.template:
+        return "another route"
+    if dict(spec.path_params) != dict(wire.path_params):
+        return "another path"
+    expected_query = {k: str(v) for k, v in spec.query.items()}
+    sent_query = {k: v for k, v in wire.query.items() if k != "api-version"}
+    if expected_query != sent_query:
+        return "another query"
+    if wire.content != content:
+        return "another body"
+    info = spec.guard
+    body = _body_keys(wire)
+    if _face_ids(body) != {face_id.lower() for face_id in info.face_ids}:
+        return "other faceIds than the guard checked"
+    containers = {wire.path_params[k] for k in _CONTAINER_KEYS if k in wire.path_params}
+    containers |= {v for k, v in body.items() if k in _BODY_CONTAINER_KEYS and isinstance(v, str)}
+    if containers and containers != {info.container_id}:
+        return "another container than the guard checked"
+    persons = {wire.path_params["personId"]} if "personId" in wire.path_params else set()
+    persons |= set(_strings(body.get("personid")))
+    if persons and persons != {info.person_id}:
+        return "another person than the guard checked"
+    return None
+
+
+def _decided_facts(wire: WireRequest, spec: RequestSpec[Any], needs: bool) -> str | None:
+    """For a request that needs a decision: was the decision about this kind of call?"""
+    info = spec.guard
+    route = wire.route
+    operation = info.consent_operation or info.use_case_operation
+    if route.consent is not None and operation != route.consent:
+        return "a decision for another operation"
+    if route.template == "/detect" and needs:
+        query = wire.query
+        if (
+            query.get("faceIdTimeToLive") != str(info.face_id_ttl)
+            or query.get("detectionModel") != info.detection_model
+            or query.get("recognitionModel") != info.recognition_model
+        ):
+            return "faceId facts (models, time to live) other than the guard recorded"
+    if route.consent in ("liveness", "liveness_verify"):
+        device = _body_keys(wire).get("devicecorrelationid")
+        if device != info.device_correlation_id:
+            return "another device correlation id than the guard checked"
+    return None
+
+
+def check_wire(wire: WireRequest, decided: tuple[RequestSpec[Any], bytes] | None) -> None:
+    """Refuse (``GuardError``) a request the guard must not let through.
+
+    ``decided`` is the typed path's pass: the spec the guard decided on and the exact body
+    bytes built from it; ``None`` for a raw request.
+    """
+    if wire.route.service == "face":
+        _check_attributes(wire)
+    needs = _needs_decision(wire) if wire.route.service == "face" else False
+    route = wire.route
+    if decided is None:
+        if needs:
+            raise GuardError(
+                f"{route.method} {route.template} needs the guard's consent, faceId and "
+                "liveness checks: call the typed method instead of sending a raw request"
+            )
+        return
+    spec, content = decided
+    reason = _mismatch(wire, spec, content)
+    if reason is None and needs:
+        reason = _decided_facts(wire, spec, needs)
+    if reason is not None:
+        raise GuardError(
+            f"the request about to be sent is not the one the guard decided on ({reason}): "
+            "something between the typed call and the wire (a request hook, a caller's "
+            "client parameters) changed it"
+        )
