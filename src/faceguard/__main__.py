@@ -5,10 +5,13 @@ Commands land with the issues that build them; today:
 - ``faceguard version``: print the version.
 - ``faceguard demo [--images DIR] [--html FILE]``: the whole guarded flow on the embedded
   emulator with real photos (the README's main job).
-- ``faceguard audit verify FILE``: recompute an audit log's hash chain. Prints
-  ``OK: N records, chain intact`` and exits 0, or ``BROKEN at record K: <problem>`` and exits
-  1 (``K`` is the 0-based position of the first bad record, which is its ``seq`` in an intact
-  log). A file that cannot be read exits 2.
+- ``faceguard audit verify FILE [--key PUB] [--store URL|PATH] [--log-id ID]``: recompute an
+  audit log's hash chain, and with ``--key`` / ``--store`` its signed checkpoints and stored
+  head. Prints ``OK: ...`` and exits 0, or ``<VERDICT> at record K: <problem>`` (``K`` is the
+  0-based position, the ``seq`` in an intact log) and exits 1 BROKEN, 3 FORGED APPEND,
+  4 REWRITTEN, 5 TRUNCATED; bad usage or an unreadable file, key or store exits 2.
+- ``faceguard audit keygen [--out PREFIX]``: a new Ed25519 audit key pair (keep it apart from
+  the consent keys).
 - ``faceguard consent keygen|issue|inspect``: make an Ed25519 key pair, mint a consent token,
   or show what a token says without verifying it. For development and tests only: in
   production the consent service mints tokens with a key kept in an HSM or key vault. Bad
@@ -64,10 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     audit = commands.add_parser("audit", help="work with a faceguard audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    verify = audit_commands.add_parser(
-        "verify", help="recompute an audit log's hash chain and report the first broken record"
-    )
-    verify.add_argument("file", help="the audit log (JSON Lines)")
+    _audit_parser(audit_commands)
     _consent_parser(commands)
     _testing_parser(commands)
     _emulator_parser(commands)
@@ -142,6 +142,57 @@ _DEV_ONLY = (
     "application's consent service, whose private key stays in an HSM or key vault."
 )
 _MAX_KEY_FILE = 64 * 1024
+
+
+_AUDIT_EXITS = """exit status:
+  0  OK: the chain is intact (and, with --key / --store, every record is covered by a
+     genuine checkpoint or the stored head)
+  1  BROKEN: the chain itself is broken (a record altered, deleted, reordered, malformed)
+  2  bad usage, or the file, key or store cannot be read
+  3  FORGED APPEND: records no genuine checkpoint (or stored head) covers: appended by
+     someone without the audit key (without --store, also a crashed writer's last records)
+  4  REWRITTEN: a checkpoint signed by the key, or the stored head, names a record the file
+     no longer has: deleted (or altered) and the chain recomputed
+  5  TRUNCATED: the file ends before the stored head or a stored checkpoint, or mid-record
+"""
+
+
+def _audit_parser(audit_commands: Any) -> None:
+    verify = audit_commands.add_parser(
+        "verify",
+        help="check an audit log's hash chain, signed checkpoints and stored head",
+        description=(
+            "Recompute the hash chain; with --key also check the signed checkpoints, with "
+            "--store also check the file against the head kept in the guard store. The file "
+            "alone proves only that it is one chain; the key proves everything up to the last "
+            "checkpoint; the store pins the tail."
+        ),
+        epilog=_AUDIT_EXITS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    verify.add_argument("file", help="the audit log (JSON Lines)")
+    verify.add_argument("--key", metavar="PUB", help="the audit key's public key PEM file")
+    verify.add_argument(
+        "--store",
+        metavar="URL|PATH",
+        help="the guard store holding the log head: a SQLite file, or redis://, rediss://, "
+        "unix:// URL",
+    )
+    verify.add_argument(
+        "--log-id", metavar="ID", help="the log's id in the store (default: the file name)"
+    )
+    keygen = audit_commands.add_parser(
+        "keygen",
+        help="write a new Ed25519 audit key pair, PREFIX.key and PREFIX.pub",
+        description=(
+            "Write a new Ed25519 audit key (PREFIX.key, PKCS#8 PEM, mode 0600) and its public "
+            "key (PREFIX.pub). Keep the audit key apart from the consent keys; existing files "
+            "are never overwritten."
+        ),
+    )
+    keygen.add_argument(
+        "--out", default="audit", metavar="PREFIX", help="path prefix (default: audit)"
+    )
 
 
 def _consent_parser(commands: Any) -> None:
@@ -378,25 +429,70 @@ def _consent_inspect(token: str) -> int:
     return 0
 
 
-def _audit_verify(file: str) -> int:
-    from ._guard._audit import verify_chain  # imported here: `faceguard version` stays light
+def _open_store(where: str) -> Any:
+    """The guard store named by ``--store``: a Redis URL, or an existing SQLite file."""
+    if where.startswith(("redis://", "rediss://", "unix://")):
+        from ._guard._redis_store import RedisStore
 
+        return RedisStore(where)
+    from ._guard._sqlite_store import SQLiteStore
+
+    if not Path(where).is_file():
+        raise FileNotFoundError(f"no such store file: {where}")
+    return SQLiteStore(where)
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    # imported here: `faceguard version` stays light
+    from ._exceptions import FaceGuardError
+    from ._guard._audit import verify_chain
+    from ._guard._audit_verify import EXIT_CODES, verify_log
+
+    file = args.file
+    plain = args.key is None and args.store is None
+    public = None
+    if args.key is not None:
+        read = _read_key(args.key)
+        if isinstance(read, str):
+            return _fail(read)
+        public = read[0]
+    store = None
     try:
-        report = verify_chain(file)
-    except FileNotFoundError:
-        sys.stderr.write(f"faceguard: no such audit log: {file}\n")
-        return 2
+        if args.store is not None:
+            store = _open_store(args.store)
+        if plain:
+            report = verify_chain(file)
+            if report.ok:
+                sys.stdout.write(f"OK: {report.records} records, chain intact\n")
+                return 0
+            if report.problem and "incomplete last line" in report.problem:
+                sys.stdout.write(f"TRUNCATED at record {report.first_broken}: {report.problem}\n")
+                return EXIT_CODES["truncated"]
+            sys.stdout.write(f"BROKEN at record {report.first_broken}: {report.problem}\n")
+            return 1
+        verdict = verify_log(file, public_key=public, store=store, log_id=args.log_id)
+    except FileNotFoundError as exc:
+        missing = exc.filename is not None and os.fspath(exc.filename) == file
+        return _fail(f"no such audit log: {file}" if missing else str(exc))
     except IsADirectoryError:
-        sys.stderr.write(f"faceguard: not a file: {file}\n")
-        return 2
+        return _fail(f"not a file: {file}")
     except OSError as exc:
-        sys.stderr.write(f"faceguard: cannot read {file}: {exc.strerror or exc}\n")
-        return 2
-    if report.ok:
-        sys.stdout.write(f"OK: {report.records} records, chain intact\n")
+        return _fail(f"cannot read {file}: {exc.strerror or exc}")
+    except (ValueError, FaceGuardError) as exc:
+        return _fail(str(exc))
+    finally:
+        if store is not None:
+            store.close()
+    if verdict.ok:
+        sealed = f", {verdict.checkpoints} checkpoint(s) verified" if public is not None else ""
+        sys.stdout.write(
+            f"OK: {verdict.records} records, chain intact{sealed}, "
+            f"{verdict.sealed} record(s) covered by the key or the store\n"
+        )
         return 0
-    sys.stdout.write(f"BROKEN at record {report.first_broken}: {report.problem}\n")
-    return 1
+    label = verdict.status.upper().replace("_", " ")
+    sys.stdout.write(f"{label} at record {verdict.at}: {verdict.problem}\n")
+    return EXIT_CODES[verdict.status]
 
 
 def _emulator_serve(args: argparse.Namespace) -> int:
@@ -451,8 +547,10 @@ def _script_faults(emulator: Any, args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status."""
     args = _parser().parse_args(argv)
-    if args.command == "audit" and args.audit_command == "verify":
-        return _audit_verify(args.file)
+    if args.command == "audit":
+        if args.audit_command == "keygen":
+            return _consent_keygen(args.out)
+        return _audit_verify(args)
     if args.command == "emulator":
         return _emulator_serve(args)
     if args.command == "consent":
