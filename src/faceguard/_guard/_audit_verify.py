@@ -249,6 +249,24 @@ def _check_store(
     if public is not None and not head_holds(public, head):
         note("rewritten", 0, "the stored head is not signed by the audit key")
         return 0
+    covered = 0
+    seq = head["seq"]
+    if seq >= n:
+        note(
+            "truncated",
+            n,
+            f"the file ends at seq {n - 1}, before the stored head at seq {seq}: "
+            f"{seq + 1 - n} record(s) were cut off the end",
+        )
+    elif hashes[seq] != head["hash"]:
+        note(
+            "rewritten",
+            seq,
+            f"the stored head names seq {seq} with another hash than the file's: the log "
+            "was rewritten",
+        )
+    else:
+        covered = int(seq) + 1
     for index, seal in enumerate(seals):
         if isinstance(seal, str) or (public is not None and not checkpoint_holds(public, seal)):
             problem = seal if isinstance(seal, str) else "not signed by the audit key"
@@ -269,21 +287,4 @@ def _check_store(
                 f"stored checkpoint {index} seals seq {seq} with another hash than the file's: "
                 "records up to it were deleted, inserted or altered and the chain recomputed",
             )
-    seq = head["seq"]
-    if seq >= n:
-        note(
-            "truncated",
-            n,
-            f"the file ends at seq {n - 1}, before the stored head at seq {seq}: "
-            f"{seq + 1 - n} record(s) were cut off the end",
-        )
-        return 0
-    if hashes[seq] != head["hash"]:
-        note(
-            "rewritten",
-            seq,
-            f"the stored head names seq {seq} with another hash than the file's: the log "
-            "was rewritten",
-        )
-        return 0
-    return int(seq) + 1
+    return covered
