@@ -39,6 +39,9 @@ from ._state import (
 
 __all__ = ["FaceStore"]
 
+_FRESH_ID_ATTEMPTS = 100
+"""Draws from the ids source before a repeating one is reported (uuid4 never needs two)."""
+
 
 def _code(kind: ContainerKind) -> str:
     """``personGroup`` -> ``PersonGroup``: the prefix of the kind's error codes."""
@@ -118,16 +121,30 @@ class FaceStore:
     def issue_face_id(
         self, embedding: bytes, *, detection_model: str, recognition_model: str, ttl: int
     ) -> DetectedFace:
-        face = DetectedFace(
-            face_id=self.new_id(),
-            embedding=embedding,
-            detection_model=detection_model,
-            recognition_model=recognition_model,
-            created_at=self.now(),
-            ttl=ttl,
-        )
         with self._lock:
-            self.state.face_ids[face.face_id] = face
+            # Every detection is a new template with a new faceId, as on the service, even
+            # for the same image twice. An injected ``ids`` may repeat itself (a counter
+            # reset between tests): a faceId the state still holds is never handed out
+            # again, since that would silently replace the earlier template.
+            face_id = self.new_id()
+            for _ in range(_FRESH_ID_ATTEMPTS):
+                if face_id not in self.state.face_ids:
+                    break
+                face_id = self.new_id()
+            else:
+                raise RuntimeError(
+                    f"the emulator's ids source repeated a faceId it already issued "
+                    f"{_FRESH_ID_ATTEMPTS} times in a row: it must make unique ids"
+                )
+            face = DetectedFace(
+                face_id=face_id,
+                embedding=embedding,
+                detection_model=detection_model,
+                recognition_model=recognition_model,
+                created_at=self.now(),
+                ttl=ttl,
+            )
+            self.state.face_ids[face_id] = face
         return face
 
     def face(self, face_id: str) -> DetectedFace | None:

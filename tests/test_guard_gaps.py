@@ -1,0 +1,365 @@
+"""Guard behaviours one-line changes used to break unnoticed (issue 11 §7), through the client.
+
+- Identify and find-similar when *no* candidate has live consent: the common case of a
+  stranger. Every candidate must be suppressed and the suppression audited (the older test
+  always had one consented person, so "return everything when nobody is consented" passed).
+- A faceId detected by a client of another Face resource, with the same guard store: refused.
+- The emulator answers distinct faceIds for two detects of one image, and both stay usable.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from faceguard import FaceClient, FaceIdError, InternalServerError
+from faceguard._guard._audit import AuditLog
+from faceguard._guard._consent import ConsentIssuer, ConsentVerifier
+from faceguard._guard._ledger import ConsentLedger
+from faceguard._guard._policy import GuardPolicy
+from faceguard._guard._store import MemoryStore
+from faceguard._guard._usecases import CONSENT_OPERATIONS, UseCase
+from faceguard.emulator import Emulator, EngineFace, ManualClock
+
+ENDPOINT = "https://resource-a.cognitiveservices.azure.com"
+OTHER_ENDPOINT = "https://resource-b.cognitiveservices.azure.com"
+AUDIENCE = "faceguard:guard-gaps"
+JPEG = b"\xff\xd8\xff\xe0" + bytes(3000)
+SUBJECT = "p-carol"
+OTHER_SUBJECT = "p-dave"
+ISSUER, PUBLIC_KEY = ConsentIssuer.generate(issuer="urn:faceguard:guard-gaps", kid="gaps-1")
+
+# (client method, keyword naming the container, container kind) for every identify flavour.
+IDENTIFY = [
+    ("identify_from_person_group", "person_group_id", "personGroup", "staff-pg"),
+    ("identify_from_large_person_group", "large_person_group_id", "largePersonGroup", "staff"),
+    ("identify_from_dynamic_person_group", "dynamic_person_group_id", "dynamicPersonGroup", "d1"),
+    ("identify_from_person_directory", "person_ids", "personDirectory", "default"),
+]
+FIND_SIMILAR = [
+    ("find_similar_from_face_list", "face_list_id", "faceList", "visitors"),
+    ("find_similar_from_large_face_list", "large_face_list_id", "largeFaceList", "visitors-l"),
+]
+
+
+class Service:
+    """A scripted Face service; records every request."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.identify: list[dict[str, Any]] = []
+        self.similar: list[dict[str, Any]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        path = request.url.path.removeprefix("/face/v1.2")
+        if path == "/detect":
+            rect = {"top": 1, "left": 1, "width": 90, "height": 90}
+            return httpx.Response(200, json=[{"faceId": str(uuid.uuid4()), "faceRectangle": rect}])
+        if path == "/identify":
+            return httpx.Response(200, json=self.identify)
+        if path == "/findsimilars":
+            return httpx.Response(200, json=self.similar)
+        if path == "/verify":
+            return httpx.Response(200, json={"isIdentical": True, "confidence": 0.9})
+        if path == "/group":
+            return httpx.Response(200, json={"groups": [], "messyGroup": []})
+        return httpx.Response(404)
+
+
+class Rig:
+    """Guarded clients sharing one policy (one store, one ledger, one audit log)."""
+
+    def __init__(self, audit: AuditLog | None = None, **policy: Any) -> None:
+        self.store = MemoryStore()
+        verifier = ConsentVerifier(
+            {ISSUER.kid: PUBLIC_KEY},
+            issuer=ISSUER.issuer,
+            audience=AUDIENCE,
+            replay_store=self.store,
+        )
+        self.policy = GuardPolicy(
+            use_case=UseCase.DUPLICATE_OR_BLOCKED_USERS,
+            verifier=verifier,
+            store=self.store,
+            audit=audit,
+            **policy,
+        )
+        self.ledger = ConsentLedger(self.store, clock=self.policy.clock)
+        self.service = Service()
+
+    def client(self, endpoint: str = ENDPOINT) -> FaceClient:
+        return FaceClient(
+            endpoint, api_key="k", transport=httpx.MockTransport(self.service), guard=self.policy
+        )
+
+    def token(self, subject: str = SUBJECT) -> str:
+        bindings = [(kind, cid, None) for _, _, kind, cid in IDENTIFY + FIND_SIMILAR]
+        return ISSUER.issue(
+            subject,
+            audience=AUDIENCE,
+            operations=CONSENT_OPERATIONS,
+            use_case=UseCase.DUPLICATE_OR_BLOCKED_USERS,
+            bindings=bindings,
+            use="standing",
+        )
+
+    def detect(self, client: FaceClient, subject: str = SUBJECT) -> str:
+        (face,) = client.detection.detect(JPEG, return_face_id=True, consent=self.token(subject))
+        assert face.face_id is not None
+        return face.face_id
+
+
+@pytest.fixture
+def audit(tmp_path: Path) -> Iterator[AuditLog]:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    yield log
+    log.close()
+
+
+def _records(tmp_path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+
+
+def _suppressed(tmp_path: Path) -> list[int]:
+    """The ``suppressed`` counts of the audit's candidate_suppressed records, in order."""
+    return [
+        r["details"]["suppressed"]
+        for r in _records(tmp_path)
+        if r.get("event") == "candidate_suppressed"
+    ]
+
+
+def _identify(rig: Rig, flavour: tuple[str, str, str, str], face_ids: list[str]) -> Any:
+    method, keyword, _, container = flavour
+    argument: object = ["*"] if keyword == "person_ids" else container
+    call: Callable[..., Any] = getattr(rig.client().recognition, method)
+    return call(face_ids, **{keyword: argument}, consent=rig.token())
+
+
+def _strangers(count: int) -> list[dict[str, Any]]:
+    return [{"personId": str(uuid.uuid4()), "confidence": 0.9 - i / 10} for i in range(count)]
+
+
+# -- (a) nobody consented: every candidate suppressed, and audited --------------------------
+
+
+@pytest.mark.parametrize("flavour", IDENTIFY, ids=[f[0] for f in IDENTIFY])
+def test_identify_with_only_strangers_returns_no_candidate(
+    flavour: tuple[str, str, str, str], tmp_path: Path, audit: AuditLog
+) -> None:
+    rig = Rig(audit)
+    face_id = rig.detect(rig.client())
+    rig.service.identify = [{"faceId": face_id, "candidates": _strangers(3)}]
+    (result,) = _identify(rig, flavour, [face_id])
+    assert result.candidates == []
+    assert _suppressed(tmp_path) == [3]
+
+
+def test_identify_of_several_faces_none_consented(tmp_path: Path, audit: AuditLog) -> None:
+    rig = Rig(audit)
+    faces = [rig.detect(rig.client()) for _ in range(3)]
+    rig.service.identify = [
+        {"faceId": face, "candidates": _strangers(n)}
+        for face, n in zip(faces, (2, 1, 4), strict=True)
+    ]
+    results = _identify(rig, IDENTIFY[1], faces)
+    assert [r.candidates for r in results] == [[], [], []]
+    assert [r.face_id for r in results] == faces  # the faces stay, their candidates go
+    assert _suppressed(tmp_path) == [7]
+
+
+def test_identify_candidates_consented_in_another_container_or_withdrawn(
+    tmp_path: Path, audit: AuditLog
+) -> None:
+    rig = Rig(audit)
+    face_id = rig.detect(rig.client())
+    elsewhere, withdrawn = str(uuid.uuid4()), str(uuid.uuid4())
+    # Consent for the same person in another group does not cover this one...
+    rig.ledger.record_enrollment("largePersonGroup", "another-group", elsewhere, SUBJECT)
+    rig.ledger.record_enrollment("personGroup", "staff", elsewhere, SUBJECT)
+    # ...and a withdrawn consent covers nothing.
+    rig.ledger.record_enrollment("largePersonGroup", "staff", withdrawn, OTHER_SUBJECT)
+    rig.ledger.withdraw(OTHER_SUBJECT)
+    rig.service.identify = [
+        {
+            "faceId": face_id,
+            "candidates": [
+                {"personId": elsewhere, "confidence": 0.95},
+                {"personId": withdrawn, "confidence": 0.9},
+            ],
+        }
+    ]
+    (result,) = _identify(rig, IDENTIFY[1], [face_id])
+    assert result.candidates == []
+    assert _suppressed(tmp_path) == [2]
+
+
+def test_suppression_without_an_audit_log_still_suppresses() -> None:
+    rig = Rig()
+    face_id = rig.detect(rig.client())
+    rig.service.identify = [{"faceId": face_id, "candidates": _strangers(2)}]
+    (result,) = _identify(rig, IDENTIFY[0], [face_id])
+    assert result.candidates == []
+
+
+@pytest.mark.parametrize("flavour", FIND_SIMILAR, ids=[f[0] for f in FIND_SIMILAR])
+def test_find_similar_in_a_list_with_no_consented_face_returns_nothing(
+    flavour: tuple[str, str, str, str], tmp_path: Path, audit: AuditLog
+) -> None:
+    method, keyword, kind, container = flavour
+    rig = Rig(audit)
+    face_id = rig.detect(rig.client())
+    withdrawn = str(uuid.uuid4())
+    rig.ledger.record_enrollment(kind, container, withdrawn, OTHER_SUBJECT)
+    rig.ledger.withdraw(OTHER_SUBJECT)
+    rig.service.similar = [
+        {"persistedFaceId": str(uuid.uuid4()), "confidence": 0.8},
+        {"persistedFaceId": withdrawn, "confidence": 0.7},
+        {"persistedFaceId": str(uuid.uuid4()), "confidence": 0.6},
+    ]
+    call: Callable[..., Any] = getattr(rig.client().recognition, method)
+    results = call(face_id, **{keyword: container}, consent=rig.token())
+    assert list(results) == []
+    assert _suppressed(tmp_path) == [3]
+
+
+def test_a_consented_candidate_is_still_kept(tmp_path: Path, audit: AuditLog) -> None:
+    """The other side of the rule, so that "suppress everything" does not pass either."""
+    rig = Rig(audit)
+    face_id = rig.detect(rig.client())
+    kept = str(uuid.uuid4())
+    rig.ledger.record_enrollment("dynamicPersonGroup", "d1", kept, SUBJECT)
+    rig.service.identify = [
+        {"faceId": face_id, "candidates": [*_strangers(1), {"personId": kept, "confidence": 0.5}]}
+    ]
+    (result,) = _identify(rig, IDENTIFY[2], [face_id])
+    assert [c.person_id for c in result.candidates] == [kept]
+    assert _suppressed(tmp_path) == [1]
+
+
+# -- (c) a faceId of another Face resource -------------------------------------------------
+
+
+RECOGNITION_CALLS: dict[str, Callable[[FaceClient, str, str, str], object]] = {
+    "verify": lambda c, a, b, t: c.recognition.verify_face_to_face(a, b, consent=t),
+    "identify": lambda c, a, b, t: c.recognition.identify_from_large_person_group(
+        [a, b], large_person_group_id="staff", consent=t
+    ),
+    "find_similar": lambda c, a, b, t: c.recognition.find_similar(a, face_ids=[b], consent=t),
+    "group": lambda c, a, b, t: c.recognition.group([a, b], consent=t),
+}
+
+
+@pytest.mark.parametrize("operation", list(RECOGNITION_CALLS))
+@pytest.mark.parametrize("foreign_first", [True, False], ids=["foreign-first", "foreign-second"])
+@pytest.mark.parametrize("allow_unknown", [False, True], ids=["strict", "allow-unknown"])
+def test_a_face_id_from_another_resource_is_refused(
+    operation: str, foreign_first: bool, allow_unknown: bool
+) -> None:
+    rig = Rig(allow_unknown_face_ids=allow_unknown)
+    here, there = rig.client(ENDPOINT), rig.client(OTHER_ENDPOINT)
+    local, foreign = rig.detect(here), rig.detect(there)
+    pair = (foreign, local) if foreign_first else (local, foreign)
+    sent = len(rig.service.requests)
+    with pytest.raises(FaceIdError) as refusal:
+        RECOGNITION_CALLS[operation](here, *pair, rig.token())
+    assert refusal.value.reason == "resource_mismatch"
+    assert len(rig.service.requests) == sent, "a refused call reached the transport"
+    assert foreign not in str(refusal.value)
+    # The same faceIds are fine on the resource that made each of them.
+    RECOGNITION_CALLS[operation](there, foreign, rig.detect(there), rig.token())
+
+
+# -- (d) the emulator: one faceId per detected face, never reused --------------------------
+
+
+class OneFaceEngine:
+    """A minimal ``FaceEngine``: one face, the same for every image (so the same image gives
+    the same face, as a real detector would)."""
+
+    def detect(self, image: bytes) -> list[EngineFace]:
+        points = {"pupilLeft": (30.0, 30.0)}
+        five = ((30.0, 30.0), (60.0, 30.0), (45.0, 45.0), (35.0, 60.0), (55.0, 60.0))
+        return [
+            EngineFace(
+                left=10,
+                top=10,
+                width=80,
+                height=80,
+                score=0.99,
+                landmarks5=five,
+                landmarks27=points,
+                head_pose=(0.0, 0.0, 0.0),
+                blur=0.1,
+                exposure=0.5,
+                noise=0.1,
+                quality_for_recognition="high",
+                embedding=struct.pack("<128f", *([1.0] + [0.0] * 127)),
+            )
+        ]
+
+    def confidence(self, a: bytes, b: bytes) -> float:
+        return 1.0 if a == b else 0.0
+
+
+def _emulated(ids: Callable[[], str] | None = None) -> tuple[Emulator, FaceClient, Rig]:
+    clock = ManualClock()
+    emulator = Emulator(engine=OneFaceEngine(), clock=clock, ids=ids)
+    rig = Rig()
+    client = FaceClient(
+        "https://emulator.invalid",
+        api_key="k",
+        transport=emulator.transport(),
+        guard=rig.policy,
+    )
+    return emulator, client, rig
+
+
+def test_two_detects_of_one_image_give_two_face_ids_both_usable() -> None:
+    _, client, rig = _emulated()
+    first, second = (rig.detect(client) for _ in range(2))
+    assert first != second
+    # Both are live templates: the second detect did not replace the first.
+    result = client.recognition.verify_face_to_face(first, second, consent=rig.token())
+    assert result.is_identical
+
+
+@pytest.mark.parametrize("repeats", [2, 5])
+def test_distinct_face_ids_for_repeated_detects_with_other_options(repeats: int) -> None:
+    _, client, rig = _emulated()
+    seen = set()
+    for index in range(repeats):
+        (face,) = client.detection.detect(
+            JPEG,
+            return_face_id=True,
+            face_id_time_to_live=60 + index,
+            consent=rig.token(),
+        )
+        seen.add(face.face_id)
+    assert len(seen) == repeats
+
+
+def test_an_id_source_that_repeats_does_not_reuse_a_live_face_id() -> None:
+    """With an injected ``ids`` that repeats itself (a test's counter, reset), the emulator
+    must still never hand out a faceId that names another live template."""
+    repeated = "aaaaaaaa-0000-4000-8000-000000000001"
+    fixed = iter([repeated, repeated, repeated.upper(), "bbbbbbbb-0000-4000-8000-000000000002"])
+    _, client, rig = _emulated(ids=lambda: next(fixed))
+    first, second = rig.detect(client), rig.detect(client)
+    assert (first, second) == (repeated, "bbbbbbbb-0000-4000-8000-000000000002")
+    client.recognition.verify_face_to_face(first, second, consent=rig.token())
+
+
+def test_an_id_source_that_only_repeats_is_reported() -> None:
+    _, client, rig = _emulated(ids=lambda: "aaaaaaaa-0000-4000-8000-000000000001")
+    rig.detect(client)
+    with pytest.raises(InternalServerError, match="ids source repeated a faceId"):
+        rig.detect(client)  # the emulator's own fault, answered as a 500
