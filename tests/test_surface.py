@@ -82,6 +82,7 @@ EXPECTED_ALL = [
     "Override",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "PersonalDataError",
     "PollingTimeoutError",
     "RateLimitError",
     "RateLimitWaitError",

@@ -34,6 +34,7 @@ from ._exceptions import NotFoundError as NotFoundError
 from ._exceptions import OperationError as OperationError
 from ._exceptions import PayloadTooLargeError as PayloadTooLargeError
 from ._exceptions import PermissionDeniedError as PermissionDeniedError
+from ._exceptions import PersonalDataError as PersonalDataError
 from ._exceptions import PollingTimeoutError as PollingTimeoutError
 from ._exceptions import RateLimitError as RateLimitError
 from ._exceptions import RateLimitWaitError as RateLimitWaitError
@@ -175,6 +176,7 @@ __all__ = [
     "Override",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "PersonalDataError",
     "PollingTimeoutError",
     "RateLimitError",
     "RateLimitWaitError",

@@ -13,6 +13,7 @@ FaceGuardError
 │   ├── UseCaseError             outside the declared use case, or a prohibited deployment
 │   ├── FaceIdError              a faceId is expired, unknown, or of another model (.reason)
 │   ├── LivenessGuardError       a personal-looking device id, or too many sessions
+│   ├── PersonalDataError        a name or userData holding an email, phone number or national id
 │   ├── UnknownRouteError        a raw request to a route faceguard does not know
 │   └── GuardStoreError          the guard's store failed: recognition fails closed
 ├── APIError                     something happened on the wire
@@ -69,6 +70,7 @@ __all__ = [
     "OperationError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "PersonalDataError",
     "PollingTimeoutError",
     "RateLimitError",
     "RateLimitWaitError",
@@ -323,6 +325,27 @@ class FaceIdError(GuardError):
 class LivenessGuardError(GuardError):
     """A liveness session was refused: a device correlation id that looks like personal
     data, or more sessions for one device than the cap allows."""
+
+
+class PersonalDataError(GuardError):
+    """R31: a ``name`` or ``userData`` holds a primary identifier (an email address, a phone
+    number, a national id). The Face API stores these fields next to facial templates; link
+    the service's ids to people on your side instead, or pass
+    ``override=Override("primary_identifier", reason)`` (audited) for this one call.
+
+    ``field`` names the argument (``name`` or ``user_data``) and ``kinds`` what was found
+    (``email``, ``phone``, ``national_id``); the value itself is never kept or shown.
+    """
+
+    def __init__(self, field: str, kinds: tuple[str, ...]) -> None:
+        super().__init__(
+            f"{field} looks like it holds a primary identifier ({', '.join(kinds)}); the Face "
+            "API keeps it next to facial templates (R31). Store the service's ids against "
+            "your own records instead, or pass override=Override('primary_identifier', "
+            "reason) for this call (audited)"
+        )
+        self.field = field
+        self.kinds = kinds
 
 
 class UnknownRouteError(GuardError):

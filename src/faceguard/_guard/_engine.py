@@ -17,12 +17,11 @@ from .._exceptions import (
     ConsentRequiredError,
     FaceGuardError,
     GuardError,
-    LivenessGuardError,
 )
 from .._transport._spec import GuardCheck, GuardInfo, RequestSpec
 from ..models._results import ResultList, attr_or_none
 from ._ledger import ConsentLedger
-from ._liveness import check_device_correlation_id, count_session
+from ._liveness import check_session_caps
 from ._override import Override
 from ._policy import GuardPolicy
 from ._registry import FaceIdRecord, FaceIdRegistry
@@ -134,6 +133,10 @@ class Guard:
             used_override = self._check_face_ids(info, subject)
         if GuardCheck.LIVENESS in spec.guard_checks:
             used_override = self._check_liveness(info) or used_override
+        if used_override is None:
+            # R31: the builder found a primary identifier in a name or userData and passes
+            # the override only when it let one through, so it is audited below.
+            used_override = _override(info, "primary_identifier")
         return Ticket(started=started, subject=subject, override=used_override)
 
     def _consent(self, info: GuardInfo) -> str:
@@ -195,23 +198,17 @@ class Guard:
         return override if unknown else None
 
     def _check_liveness(self, info: GuardInfo) -> Override | None:
-        device = info.device_correlation_id
-        if device is None:
-            return None
-        check_device_correlation_id(device)
-        count = count_session(self.store, device, window=self.policy.liveness_window)
-        if count <= self.policy.liveness_sessions_per_device:
-            return None
-        override = _override(info, "liveness_session_cap")
-        if override is None:
-            raise LivenessGuardError(
-                f"this device created {count} liveness sessions within "
-                f"{self.policy.liveness_window:g} s "
-                f"(cap {self.policy.liveness_sessions_per_device}); repeated sessions are how "
-                "liveness detection gets probed. Pass "
-                "override=Override('liveness_session_cap', reason) if this one is legitimate"
-            )
-        return override
+        # Every session counts per application, those with the device id set in the client too.
+        policy = self.policy
+        return check_session_caps(
+            self.store,
+            endpoint=self.endpoint,
+            device_correlation_id=info.device_correlation_id,
+            per_device=policy.liveness_sessions_per_device,
+            per_application=policy.liveness_sessions_per_application,
+            window=policy.liveness_window,
+            override=info.override,
+        )
 
     def withdraw(self, subject: str) -> None:
         """Record a withdrawal (effective at once) and drop the subject's faceIds."""

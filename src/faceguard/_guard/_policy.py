@@ -7,11 +7,13 @@ without faceIds works with no configuration at all.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .._exceptions import InvalidInputError
 from ._store import GuardStore
 from ._usecases import Deployment, UseCase
 
@@ -44,9 +46,17 @@ class GuardPolicy:
         allow_unknown_face_ids: accept faceIds this guard did not see detected (for example
             detected by another process without a shared store). Their age, model and consent
             cannot be checked; every such use is audited. Off by default.
-        liveness_sessions_per_device: sessions one device may create per window (soft rule,
-            overridable per call with a reason).
-        liveness_window: the window of that cap, in seconds.
+        liveness_sessions_per_device: sessions one device may create per window (soft rule
+            ``liveness_session_cap``, overridable per call with a reason). Device ids are
+            compared canonicalised: one UUID in upper case, without dashes, in braces or as a
+            ``urn:uuid:`` is one device.
+        liveness_sessions_per_application: sessions this application may create per window
+            on one Face resource, counted over the guard's store (so shared by every process
+            that shares the store), whatever the device: sessions whose device id is set in
+            the client (``device_correlation_id_set_in_client=True``), which the per-device
+            cap cannot see, count here too. Soft rule ``liveness_application_cap``; default
+            1000 per window.
+        liveness_window: the window of both caps, in seconds.
         clock: wall clock (seconds since the epoch), injectable for tests.
     """
 
@@ -58,6 +68,7 @@ class GuardPolicy:
     face_id_margin: float | None = None
     allow_unknown_face_ids: bool = False
     liveness_sessions_per_device: int = 5
+    liveness_sessions_per_application: int = 1000
     liveness_window: float = 3600.0
     clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
 
@@ -65,6 +76,29 @@ class GuardPolicy:
         declared: object = self.use_case
         if isinstance(declared, str) and not isinstance(declared, UseCase):
             # Accept the wire name too ("commercial.identity_verification").
-            object.__setattr__(self, "use_case", UseCase(declared))
-        if self.liveness_sessions_per_device < 1 or self.liveness_window <= 0:
-            raise ValueError("the liveness cap and its window must be positive")
+            try:
+                object.__setattr__(self, "use_case", UseCase(declared))
+            except ValueError:
+                raise InvalidInputError(
+                    "use_case", "enum", "must be a UseCase or its wire name"
+                ) from None
+        for name in ("liveness_sessions_per_device", "liveness_sessions_per_application"):
+            cap: object = getattr(self, name)
+            if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
+                raise InvalidInputError(name, "range", "must be a positive integer")
+        if not _positive_seconds(self.liveness_window):
+            raise InvalidInputError("liveness_window", "range", "must be a finite number > 0")
+        margin: object = self.face_id_margin
+        zero = type(margin) in (int, float) and margin == 0
+        if margin is not None and not (zero or _positive_seconds(margin)):
+            raise InvalidInputError("face_id_margin", "range", "must be None or seconds >= 0")
+
+
+def _positive_seconds(value: object) -> bool:
+    """A finite number of seconds above zero (an int too large for a float is not)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value) and value > 0
+    except OverflowError:
+        return False

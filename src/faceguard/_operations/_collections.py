@@ -4,6 +4,12 @@ The four container kinds share their REST shape (``PUT/GET/PATCH/DELETE /<kind>s
 face from bytes or URL, train) and differ only in route, operation ids and models. Each kind is
 one instance of the classes below; its builders become methods of the matching sync and async
 groups. Docstrings are templates (``$route``, ``$kind``) filled in per kind.
+
+Every ``name`` and ``userData`` (of a container, a person or a face) is screened for primary
+identifiers before it is sent (R31): the service stores these fields next to facial templates,
+and GUARD.md's design keeps people's identifiers on the application's side, linked by the
+service's ids. A hit raises ``PersonalDataError`` unless the call carries
+``override=Override("primary_identifier", reason)``, which the guard then audits.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ from .._constants import (
     LIST_START_MAX,
     PAGE_TOP_MAX,
 )
-from .._exceptions import InvalidInputError
+from .._exceptions import InvalidInputError, PersonalDataError
+from .._guard._identifiers import primary_identifier_kinds
+from .._guard._override import Override
 from .._transport._spec import (
     GuardCheck,
     GuardInfo,
@@ -61,7 +69,30 @@ def _user_data(value: str | None, maximum: int, parameter: str = "user_data") ->
     return None if value is None else check_length(parameter, value, maximum=maximum)
 
 
-def _fields(name: str | None, user_data: str | None, *, name_required: bool) -> dict[str, Any]:
+def _screen(override: Override | None, **fields: str | None) -> dict[str, Any]:
+    """R31: refuse primary identifiers in ``fields``, or let them pass under ``override``.
+
+    Returns the guard keywords of the call: ``{"override": override}`` when the override was
+    needed (the guard audits it), else nothing, so an override that set nothing aside leaves
+    no record claiming it did.
+    """
+    if override is not None and not isinstance(override, Override):
+        raise InvalidInputError("override", "type", "must be an Override or None")
+    needed = False
+    for field, value in fields.items():
+        kinds = () if value is None else primary_identifier_kinds(value)
+        if not kinds:
+            continue
+        if override is None or override.rule != "primary_identifier":
+            raise PersonalDataError(field, kinds)
+        needed = True
+    return {"override": override} if needed else {}
+
+
+def _fields(
+    name: str | None, user_data: str | None, *, name_required: bool, override: Override | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The body of a create or update, and the guard keywords of its R31 screening."""
     body: dict[str, Any] = {}
     if name is not None or name_required:
         body["name"] = check_name("name", name)  # type: ignore[arg-type]
@@ -69,7 +100,16 @@ def _fields(name: str | None, user_data: str | None, *, name_required: bool) -> 
         body["userData"] = _user_data(user_data, COLLECTION_USER_DATA_MAX)
     if not body:
         raise InvalidInputError("name", "required", "give name and/or user_data to update")
-    return body
+    return body, _screen(override, name=body.get("name"), user_data=body.get("userData"))
+
+
+def _face_data(
+    user_data: str | None, override: Override | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The body of a face update (up to 1 KB of user data) and its R31 screening."""
+    value = _user_data(user_data, FACE_USER_DATA_MAX)
+    body = {} if value is None else {"userData": value}
+    return body, _screen(override, user_data=value)
 
 
 def _paging(start: str | None, top: int | None) -> dict[str, str]:
@@ -171,14 +211,17 @@ class _Kind(Generic[C]):
         name: str,
         user_data: str | None = None,
         recognition_model: RecognitionModel | str = RecognitionModel.RECOGNITION_04,
+        override: Override | None = None,
     ) -> RequestSpec[None]:
         """Create an empty $kind_text with a fixed recognition model.
 
         REST: ``PUT $route`` (``${family}_Create${kind}``).
-        Guard checks: none. ``recognition_model`` defaults to ``recognition_04`` (the service's
-        own default is ``recognition_01``) and cannot be changed later.
+        Guard checks: ``name`` and ``user_data`` must hold no email address, phone number or
+        national id (R31; ``override=Override("primary_identifier", reason)``, audited, lets
+        one through). ``recognition_model`` defaults to ``recognition_04`` (the service's own
+        default is ``recognition_01``) and cannot be changed later.
         """
-        body = _fields(name, user_data, name_required=True)
+        body, screened = _fields(name, user_data, name_required=True, override=override)
         body["recognitionModel"] = check_choice(
             "recognition_model", recognition_model, RecognitionModel
         ).value
@@ -188,7 +231,7 @@ class _Kind(Generic[C]):
             container_id,
             _parsers.empty,
             json=body,
-            guard={"recognition_model": body["recognitionModel"]},
+            guard={"recognition_model": body["recognitionModel"], **screened},
         )
 
     def get(self, container_id: str, *, return_recognition_model: bool = False) -> RequestSpec[C]:
@@ -201,15 +244,22 @@ class _Kind(Generic[C]):
         return self._spec("Get", "GET", container_id, _parsers.model(self.model), query=query)
 
     def update(
-        self, container_id: str, *, name: str | None = None, user_data: str | None = None
+        self,
+        container_id: str,
+        *,
+        name: str | None = None,
+        user_data: str | None = None,
+        override: Override | None = None,
     ) -> RequestSpec[None]:
         """Update a $kind_text's name and/or user data.
 
         REST: ``PATCH $route`` (``${family}_Update${kind}``).
-        Guard checks: none.
+        Guard checks: no primary identifier in ``name`` or ``user_data`` (R31), as ``create``.
         """
-        body = _fields(name, user_data, name_required=False)
-        return self._spec("Update", "PATCH", container_id, _parsers.empty, json=body)
+        body, screened = _fields(name, user_data, name_required=False, override=override)
+        return self._spec(
+            "Update", "PATCH", container_id, _parsers.empty, json=body, guard=screened
+        )
 
     def delete(self, container_id: str) -> RequestSpec[None]:
         """Delete a $kind_text and every face (and person) in it.
@@ -270,6 +320,7 @@ class _Kind(Generic[C]):
         detection_model: DetectionModel | str,
         user_data: str | None,
         consent: str | None,
+        override: Override | None,
     ) -> RequestSpec[AddFaceResult]:
         query = {
             "detectionModel": check_choice("detection_model", detection_model, DetectionModel).value
@@ -278,6 +329,7 @@ class _Kind(Generic[C]):
             query["targetFace"] = check_target_face("target_face", target_face)
         if user_data is not None:
             query["userData"] = check_length("user_data", user_data, maximum=FACE_USER_DATA_MAX)
+        screened = _screen(override, user_data=user_data)
         source = read_image(image)
         common: dict[str, Any] = {
             "route": route,
@@ -285,7 +337,7 @@ class _Kind(Generic[C]):
             "query": query,
             "idempotent": False,
             "guard_checks": _ENROLLMENT,
-            "guard": {"consent_operation": "enroll", "consent": consent},
+            "guard": {"consent_operation": "enroll", "consent": consent, **screened},
         }
         parse = _parsers.model("collections.AddFaceResult")
         if source.url is not None:
@@ -356,15 +408,23 @@ class PersonContainerKind(_TrainableKind[C], Generic[C, P, F]):
         return self._list_pages(start, top, return_recognition_model)
 
     def create_person(
-        self, container_id: str, *, name: str, user_data: str | None = None
+        self,
+        container_id: str,
+        *,
+        name: str,
+        user_data: str | None = None,
+        override: Override | None = None,
     ) -> RequestSpec[CreatePersonResult]:
         """Create a person in a $kind_text; the service assigns its ``person_id``.
 
         REST: ``POST ${route}/persons`` (``${family}_Create${kind}Person``).
-        Guard checks: none (enrolling faces needs consent). Not retried after the request may
-        have reached the service, so a retry can never create a duplicate person.
+        Guard checks: no email address, phone number or national id in ``name`` or
+        ``user_data`` (R31: keep the person's identifiers on your side, linked by
+        ``person_id``; ``override=Override("primary_identifier", reason)`` is audited).
+        Enrolling faces needs consent. Not retried after the request may have reached the
+        service, so a retry can never create a duplicate person.
         """
-        body = _fields(name, user_data, name_required=True)
+        body, screened = _fields(name, user_data, name_required=True, override=override)
         return self._spec(
             "Create",
             "POST",
@@ -374,6 +434,7 @@ class PersonContainerKind(_TrainableKind[C], Generic[C, P, F]):
             route="/persons",
             json=body,
             idempotent=False,
+            guard=screened,
         )
 
     def get_person(self, container_id: str, person_id: str) -> RequestSpec[P]:
@@ -399,12 +460,15 @@ class PersonContainerKind(_TrainableKind[C], Generic[C, P, F]):
         *,
         name: str | None = None,
         user_data: str | None = None,
+        override: Override | None = None,
     ) -> RequestSpec[None]:
         """Update a person's name and/or user data.
 
         REST: ``PATCH ${route}/persons/{personId}`` (``${family}_Update${kind}Person``).
-        Guard checks: none.
+        Guard checks: no primary identifier in ``name`` or ``user_data`` (R31), as
+        ``create_person``.
         """
+        body, screened = _fields(name, user_data, name_required=False, override=override)
         return self._spec(
             "Update",
             "PATCH",
@@ -413,7 +477,8 @@ class PersonContainerKind(_TrainableKind[C], Generic[C, P, F]):
             suffix="Person",
             route="/persons/{personId}",
             params={"personId": check_uuid("person_id", person_id)},
-            json=_fields(name, user_data, name_required=False),
+            json=body,
+            guard=screened,
         )
 
     def delete_person(self, container_id: str, person_id: str) -> RequestSpec[None]:
@@ -462,13 +527,16 @@ class PersonContainerKind(_TrainableKind[C], Generic[C, P, F]):
         detection_model: DetectionModel | str = DetectionModel.DETECTION_03,
         user_data: str | None = None,
         consent: str | None = None,
+        override: Override | None = None,
     ) -> RequestSpec[AddFaceResult]:
         """Enroll a face of a person (at most 248 faces per person) from bytes, a file or a URL.
 
         REST: ``POST ${route}/persons/{personId}/persistedfaces``
         (``${family}_Add${kind}PersonFace``, or ``...FromUrl`` for a URL).
-        Guard checks: enrollment needs the person's consent. Not retried once the request may
-        have reached the service, so a face is never added twice by a retry.
+        Guard checks: enrollment needs the person's consent; ``user_data`` must hold no
+        primary identifier (R31; ``override=Override("primary_identifier", reason)``). Not
+        retried once the request may have reached the service, so a face is never added twice
+        by a retry.
 
         Args:
             target_face: ``[left, top, width, height]`` of the face to add when the image
@@ -485,6 +553,7 @@ class PersonContainerKind(_TrainableKind[C], Generic[C, P, F]):
             detection_model,
             user_data,
             consent,
+            override,
         )
 
     def _face_params(self, person_id: str, persisted_face_id: str) -> dict[str, str]:
@@ -516,13 +585,15 @@ class PersonContainerKind(_TrainableKind[C], Generic[C, P, F]):
         persisted_face_id: str,
         *,
         user_data: str | None = None,
+        override: Override | None = None,
     ) -> RequestSpec[None]:
         """Update a persisted face's user data (up to 1 KB).
 
         REST: ``PATCH ${route}/persons/{personId}/persistedfaces/{persistedFaceId}``
-        (``${family}_Update${kind}PersonFace``). Guard checks: none.
+        (``${family}_Update${kind}PersonFace``). Guard checks: no primary identifier in
+        ``user_data`` (R31; ``override=Override("primary_identifier", reason)``).
         """
-        body = {} if user_data is None else {"userData": _user_data(user_data, FACE_USER_DATA_MAX)}
+        body, screened = _face_data(user_data, override)
         return self._spec(
             "Update",
             "PATCH",
@@ -532,6 +603,7 @@ class PersonContainerKind(_TrainableKind[C], Generic[C, P, F]):
             route="/persons/{personId}/persistedfaces/{persistedFaceId}",
             params=self._face_params(person_id, persisted_face_id),
             json=body,
+            guard=screened,
         )
 
     def delete_face(
@@ -579,12 +651,14 @@ class FaceListKind(_Kind[C], Generic[C, F]):
         detection_model: DetectionModel | str = DetectionModel.DETECTION_03,
         user_data: str | None = None,
         consent: str | None = None,
+        override: Override | None = None,
     ) -> RequestSpec[AddFaceResult]:
         """Add a face to a $kind_text from bytes, a file or a URL.
 
         REST: ``POST ${route}/persistedfaces`` (``${family}_Add${kind}Face``, or
-        ``...FromUrl`` for a URL). Guard checks: enrollment needs consent; never retried once
-        the request may have reached the service.
+        ``...FromUrl`` for a URL). Guard checks: enrollment needs consent; ``user_data`` must
+        hold no primary identifier (R31; ``override=Override("primary_identifier", reason)``);
+        never retried once the request may have reached the service.
         """
         return self._add_face(
             "Face",
@@ -596,6 +670,7 @@ class FaceListKind(_Kind[C], Generic[C, F]):
             detection_model,
             user_data,
             consent,
+            override,
         )
 
     def delete_face(self, container_id: str, persisted_face_id: str) -> RequestSpec[None]:
@@ -684,14 +759,20 @@ class LargeFaceListKind(FaceListKind[C, F], _TrainableKind[C]):
         )
 
     def update_face(
-        self, container_id: str, persisted_face_id: str, *, user_data: str | None = None
+        self,
+        container_id: str,
+        persisted_face_id: str,
+        *,
+        user_data: str | None = None,
+        override: Override | None = None,
     ) -> RequestSpec[None]:
         """Update a face's user data (up to 1 KB).
 
         REST: ``PATCH ${route}/persistedfaces/{persistedFaceId}``
-        (``${family}_Update${kind}Face``). Guard checks: none.
+        (``${family}_Update${kind}Face``). Guard checks: no primary identifier in
+        ``user_data`` (R31; ``override=Override("primary_identifier", reason)``).
         """
-        body = {} if user_data is None else {"userData": _user_data(user_data, FACE_USER_DATA_MAX)}
+        body, screened = _face_data(user_data, override)
         return self._spec(
             "Update",
             "PATCH",
@@ -701,4 +782,5 @@ class LargeFaceListKind(FaceListKind[C, F], _TrainableKind[C]):
             route="/persistedfaces/{persistedFaceId}",
             params={"persistedFaceId": check_uuid("persisted_face_id", persisted_face_id)},
             json=body,
+            guard=screened,
         )

@@ -68,6 +68,11 @@ def _check_bytes(parameter: str, data: bytes) -> bytes:
 
 
 def _check_url(parameter: str, url: str) -> str:
+    if not url.isascii():
+        try:
+            url.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidImageError(parameter, "url", "holds a lone surrogate") from None
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname or len(url) > _URL_MAX:
         raise InvalidImageError(parameter, "url", "must be an absolute http(s) URL")
@@ -77,7 +82,7 @@ def _check_url(parameter: str, url: str) -> str:
 def _read_file(parameter: str, path: Path) -> bytes:
     try:
         size = path.stat().st_size
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL or a lone surrogate in the path
         raise InvalidImageError(
             parameter, "file", "is neither an http(s) URL nor a readable file"
         ) from None

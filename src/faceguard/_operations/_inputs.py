@@ -2,21 +2,28 @@
 
 Each check raises ``InvalidInputError`` naming the parameter and the rule (the rule names are
 stable: tests and callers may branch on them) and returns the value as it goes on the wire.
+Text must be valid Unicode (no lone surrogate: it cannot be encoded as UTF-8, so httpx, the
+guard's store or the audit file would fail on it with a ``UnicodeEncodeError`` later);
+numbers must be finite and within range. ``check_sendable`` re-checks a whole built request
+the same way, as the last step before it goes to the transport.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import Enum
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._constants import (
     COLLECTION_ID_MAX,
     NAME_MAX,
 )
 from .._exceptions import InvalidInputError
+
+if TYPE_CHECKING:
+    from .._transport._spec import RequestSpec
 
 __all__ = [
     "check_choice",
@@ -27,7 +34,9 @@ __all__ = [
     "check_length",
     "check_name",
     "check_pattern",
+    "check_sendable",
     "check_target_face",
+    "check_unicode",
     "check_text_id",
     "check_uuid",
     "check_uuid_list",
@@ -44,10 +53,26 @@ def wire_bool(value: bool) -> str:
     return "true" if value else "false"
 
 
+def check_unicode(parameter: str, value: str) -> str:
+    """Text that can be sent: no lone surrogate (``"\\ud800"``), which UTF-8 cannot encode.
+
+    The value is never echoed: it may be a name, a token or anything else the caller holds.
+    """
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInputError(
+                parameter, "unicode", "holds a lone surrogate: not valid Unicode text"
+            ) from None
+    return value
+
+
 def check_length(parameter: str, value: str, *, maximum: int, minimum: int = 0) -> str:
-    """A string of ``minimum``..``maximum`` Unicode code points."""
+    """A string of ``minimum``..``maximum`` Unicode code points, valid Unicode."""
     if not isinstance(value, str):
         raise InvalidInputError(parameter, "type", f"must be a string, not {type(value).__name__}")
+    check_unicode(parameter, value)
     if not minimum <= len(value) <= maximum:
         raise InvalidInputError(
             parameter,
@@ -149,7 +174,7 @@ def check_int_range(parameter: str, value: int, *, minimum: int, maximum: int) -
 
 def check_float_range(parameter: str, value: float, *, minimum: float, maximum: float) -> float:
     """A finite number within ``minimum``..``maximum``."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
         raise InvalidInputError(parameter, "type", "must be a finite number")
     if not minimum <= value <= maximum:
         raise InvalidInputError(
@@ -180,3 +205,74 @@ def check_target_face(parameter: str, value: Sequence[int]) -> str:
     if width == 0 or height == 0:
         raise InvalidInputError(parameter, "range", "width and height must be positive")
     return f"{left},{top},{width},{height}"
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+_JSON_INT_MAX = 2**63
+"""Integers beyond this are no value any Face or Content Safety field takes (and past 4300
+digits ``json`` cannot even write them)."""
+
+
+def _check_json(where: str, value: object) -> None:
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, str):
+        check_unicode(where, value)
+    elif isinstance(value, int):
+        if abs(value) > _JSON_INT_MAX:
+            raise InvalidInputError(where, "range", "is too large an integer")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidInputError(where, "type", "must be a finite number")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_json(f"{where}[{index}]", item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidInputError(where, "type", "object keys must be strings")
+            _check_json(f"{where}.{check_unicode(where, key)}", item)
+    else:
+        raise InvalidInputError(where, "type", f"cannot be sent as JSON ({type(value).__name__})")
+
+
+def _check_texts(where: str, values: Mapping[str, object]) -> None:
+    for name, value in values.items():
+        if type(value) is not str:
+            raise InvalidInputError(f"{where} {name}", "type", "must be a string")
+        if not value.isascii():
+            check_unicode(f"{where} {name}", value)
+
+
+def check_sendable(spec: RequestSpec[Any]) -> None:
+    """The last check of a built request: every text valid Unicode, every JSON value one JSON
+    can carry (finite numbers, strings, booleans, lists, objects), and the guard's inputs too.
+
+    The builders' own checks name the Python argument; this one names the wire field
+    (``body.userData``, ``path personGroupId``), and exists so that a value no builder check
+    foresaw fails here, typed, instead of as a ``UnicodeEncodeError`` or ``TypeError`` from
+    httpx, the guard's store or the audit file, after the guard has already counted the call.
+    """
+    _check_texts("path", spec.path_params)
+    _check_texts("query", spec.query)
+    if spec.json is not None:
+        _check_json("body", spec.json)
+    guard = spec.guard
+    for name in ("container_id", "person_id", "consent", "device_correlation_id"):
+        value = getattr(guard, name)
+        if value is not None:
+            if not isinstance(value, str):
+                raise InvalidInputError(
+                    name, "type", f"must be a string, not {type(value).__name__}"
+                )
+            check_unicode(name, value)
+    for index, face_id in enumerate(guard.face_ids):
+        if not isinstance(face_id, str):
+            raise InvalidInputError(f"face_ids[{index}]", "type", "must be a string")
+        check_unicode(f"face_ids[{index}]", face_id)

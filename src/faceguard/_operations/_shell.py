@@ -5,6 +5,12 @@ An operation is written once, as a builder: a pure function from the caller's ar
 ``name = sync_call(builder)`` or ``name = async_call(builder)``; the descriptor gives the method
 the builder's exact signature and docstring, and adds only the I/O: ``send`` or ``await send``.
 So the two clients cannot drift apart, and a signature is written in one place.
+
+Between the builder and the send, ``_build`` makes every failure of the caller's arguments a
+typed ``InvalidInputError``: the built request passes ``check_sendable`` (valid Unicode,
+JSON-able values) before the guard or httpx sees it, and an exception a builder check did not
+foresee (a ``TypeError`` from a wrong type deep inside, an ``OverflowError``) is reported as
+the caller's input error rather than escaping untyped.
 """
 
 from __future__ import annotations
@@ -15,11 +21,13 @@ import string
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
+from .._exceptions import FaceGuardError, InvalidInputError
 from .._pagination import AsyncPager, SyncPager
 from .._polling import AsyncTrainingPoller, TrainingPoller
 from .._transport._async import AsyncTransport
 from .._transport._spec import PageSpec, RequestSpec, TrainSpec
 from .._transport._sync import SyncTransport
+from ._inputs import check_sendable
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -101,10 +109,10 @@ class _Operation(Generic[P, R]):
         builder, execute = self._builder, self._execute
 
         async def bound_async(*args: Any, **kwargs: Any) -> Any:
-            return await execute(transport, builder(*args, **kwargs))
+            return await execute(transport, _build(builder, args, kwargs))
 
         def bound_sync(*args: Any, **kwargs: Any) -> Any:
-            return execute(transport, builder(*args, **kwargs))
+            return execute(transport, _build(builder, args, kwargs))
 
         bound: Callable[..., Any] = bound_async if self._coroutine else bound_sync
 
@@ -115,6 +123,32 @@ class _Operation(Generic[P, R]):
         # Cache on the instance: later look-ups find the bound method without this descriptor.
         obj.__dict__[self._name] = bound
         return bound
+
+
+def _build(builder: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The builder's spec, checked sendable; any failure of the arguments typed."""
+    try:
+        built = builder(*args, **kwargs)
+    except FaceGuardError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the caller's arguments, whatever broke on them
+        name = getattr(builder, "__name__", "the call")
+        traceback = exc.__traceback__
+        if isinstance(exc, TypeError) and traceback is not None and traceback.tb_next is None:
+            # Raised by the call itself: a missing or unknown argument. The message names
+            # arguments only, never their values.
+            raise InvalidInputError("arguments", "signature", str(exc)) from None
+        # Otherwise neither the message nor the exception is kept: either may quote the
+        # argument, which may be a name, a token or image bytes.
+        raise InvalidInputError(
+            "arguments",
+            "invalid",
+            f"{name} could not use its arguments ({type(exc).__name__}); see the types and "
+            "ranges its docstring gives",
+        ) from None
+    first = built.first if isinstance(built, PageSpec) else built
+    check_sendable(first.start if isinstance(first, TrainSpec) else first)
+    return built
 
 
 def _document(builder: Callable[..., Any]) -> str | None:

@@ -47,7 +47,9 @@ def _check(
     depends on the arguments only."""
     detection = check_choice("detection_model", detection_model, DetectionModel)
     recognition = check_choice("recognition_model", recognition_model, RecognitionModel)
-    if isinstance(return_face_attributes, str):
+    if isinstance(return_face_attributes, str | bytes) or not isinstance(
+        return_face_attributes, Iterable
+    ):
         raise InvalidInputError("return_face_attributes", "type", "must be a list of attributes")
     attributes = check_attributes(
         return_face_attributes, detection_model=detection, recognition_model=recognition

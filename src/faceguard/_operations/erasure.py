@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from .._guard._engine import Guard
 from .._transport._spec import RequestSpec
+from ._inputs import check_length
 from ._kinds import FACE_LISTS, LARGE_FACE_LISTS, LARGE_PERSON_GROUPS, PERSON_GROUPS
 
 __all__ = ["ErasurePlan", "plan_erasure"]
@@ -26,6 +27,9 @@ _DELETE: dict[str, Callable[[str, str], RequestSpec[None]]] = {
 }
 
 
+_SUBJECT_MAX = 1024  # generous: a consent token's subject is an opaque id, never a document
+
+
 @dataclass(frozen=True)
 class ErasurePlan:
     """The deletions erasing a subject, and what the GA API cannot delete."""
@@ -36,8 +40,12 @@ class ErasurePlan:
 
 
 def plan_erasure(guard: Guard, subject: str) -> ErasurePlan:
-    """Withdraw ``subject``'s consent now and list the deletions that erase their data."""
-    guard.withdraw(subject)
+    """Withdraw ``subject``'s consent now and list the deletions that erase their data.
+
+    The subject is checked first (a non-empty string of valid Unicode): a withdrawal the
+    ledger or the audit file cannot record must fail typed, before anything is written.
+    """
+    guard.withdraw(check_length("subject", subject, minimum=1, maximum=_SUBJECT_MAX))
     plan = ErasurePlan()
     for kind, container_id, item_id in guard.ledger.persons_of(subject):
         delete = _DELETE.get(kind)

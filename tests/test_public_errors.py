@@ -1,0 +1,254 @@
+"""Every failure a caller can provoke through the public API is a ``FaceGuardError``.
+
+The table test takes every operation of ``tests/_optable.py`` (each public method of the Face
+and Content Safety clients, with sample arguments that pass every parameter it has), puts one
+hostile value in one argument at a time, and calls the method on a real client over the
+emulator. Whatever escapes must be a ``FaceGuardError``: an ``InvalidInputError`` raised before
+anything is sent, or a guard refusal, or an ``APIError`` from the emulator (the hostile value
+may be acceptable, such as ``None`` for an optional argument, and then the call is simply made).
+A lone surrogate, a NUL or a non-finite number must never reach the wire, the guard's store or
+the audit file; a ``UnicodeEncodeError``, ``TypeError``, ``OverflowError`` or ``ValueError``
+must never escape.
+
+The same goes for the public constructors around the clients (``Override``, ``GuardPolicy``)
+and ``FaceClient.erase_subject`` / consent subjects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from _guard_kit import policy
+from _optable import OPERATIONS, Operation
+from faceguard import (
+    AsyncFaceClient,
+    ContentSafetyClient,
+    FaceClient,
+    FaceGuardError,
+    InvalidInputError,
+    RetryPolicy,
+)
+from faceguard._guard._audit import AuditLog
+from faceguard._guard._override import Override
+from faceguard._guard._policy import GuardPolicy
+from faceguard.emulator import Emulator, EngineFace
+
+ENDPOINT = "https://public-errors.invalid"
+
+# One hostile value per class of mistake a caller can make.
+HOSTILE: dict[str, Any] = {
+    "lone-surrogate": "\ud800",
+    "surrogate-inside": "ab\udfffcd",
+    "nul": "a\x00b",
+    "bytes": b"abc",
+    "none": None,
+    "nan": math.nan,
+    "inf": math.inf,
+    "huge-int": 10**400,
+    "negative": -1,
+    "bool": True,
+    "empty-list": [],
+    "surrogate-list": ["\ud800"],
+    "dict": {"a": 1},
+    "object": object(),
+    "empty": "",
+    "long": "x" * 70_000,
+}
+
+
+class _NoFaces:
+    """A ``FaceEngine`` that finds no face: the table is about arguments, not faces."""
+
+    def detect(self, image: bytes) -> list[EngineFace]:
+        return []
+
+    def confidence(self, a: bytes, b: bytes) -> float:
+        return 0.0
+
+
+def _client(row: Operation, emulator: Emulator, audit: AuditLog | None) -> Any:
+    common: dict[str, Any] = {
+        "api_key": "public-errors-key",
+        "transport": emulator.transport(),
+        "retry": RetryPolicy(max_attempts=1),
+        "sleep": lambda _s: None,
+    }
+    if row.client == "face":
+        guard = policy()
+        if audit is not None:
+            guard = GuardPolicy(**{**vars(guard), "audit": audit})
+        return FaceClient(ENDPOINT, guard=guard, **common)
+    return ContentSafetyClient(ENDPOINT, **common)
+
+
+def _method(client: Any, row: Operation) -> Any:
+    owner = client if row.group is None else getattr(client, row.group)
+    return getattr(owner, row.method)
+
+
+def _variants(row: Operation) -> Iterator[tuple[str, tuple[Any, ...], dict[str, Any]]]:
+    """The row's call with one argument replaced by each hostile value in turn."""
+    for index in range(len(row.args)):
+        for name, value in HOSTILE.items():
+            args = list(row.args)
+            args[index] = value
+            yield f"arg{index}={name}", tuple(args), dict(row.kwargs)
+    for key in row.kwargs:
+        for name, value in HOSTILE.items():
+            yield f"{key}={name}", row.args, {**row.kwargs, key: value}
+
+
+def _call(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> object:
+    result = method(*args, **kwargs)
+    if hasattr(result, "__iter__") and not isinstance(result, list | dict | bytes | str):
+        # Pagers are lazy: the first page is what sends.
+        return next(iter(result), None)
+    if hasattr(result, "wait"):
+        return result
+    return result
+
+
+@pytest.mark.parametrize("row", OPERATIONS, ids=lambda r: f"{r.operation_id}")
+def test_hostile_arguments_raise_only_face_guard_errors(row: Operation, tmp_path: Path) -> None:
+    emulator = Emulator(engine=_NoFaces())
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    escaped: list[str] = []
+    try:
+        with _client(row, emulator, audit) as client:
+            method = _method(client, row)
+            for label, args, kwargs in _variants(row):
+                try:
+                    _call(method, args, kwargs)
+                except FaceGuardError:
+                    pass
+                except Exception as error:  # noqa: BLE001 - the point of the test
+                    escaped.append(f"{label}: {type(error).__name__}")
+    finally:
+        audit.close()
+    assert escaped == [], f"{row.call}: non-FaceGuardError escaped:\n" + "\n".join(escaped)
+    assert "\\ud800" not in (tmp_path / "audit.jsonl").read_text()
+
+
+@pytest.mark.parametrize("label", ["lone-surrogate", "surrogate-inside"])
+def test_unencodable_text_is_refused_before_anything_is_sent(label: str) -> None:
+    """Names, user data, container ids and URLs: refused as input, with the wire untouched."""
+    emulator = Emulator(engine=_NoFaces())
+    value = HOSTILE[label]
+    calls = [
+        lambda c: c.person_groups.create("group-a", name=value),
+        lambda c: c.person_groups.create("group-a", name="Ada", user_data=value),
+        lambda c: c.person_groups.create_person("group-a", name=value),
+        lambda c: c.face_lists.update("list-a", name=value),
+        lambda c: c.large_face_lists.create(value, name="x"),
+        lambda c: c.detection.detect(value),
+        lambda c: c.detection.detect("https://example.com/" + value),
+        lambda c: c.liveness.create_session(
+            liveness_operation_mode="Passive", device_correlation_id=value
+        ),
+        lambda c: c.liveness.get_session_result(value),
+        lambda c: c.recognition.verify_face_to_face(
+            "c5c24a82-6845-4031-9d5d-978df9175426",
+            "015839fb-fbd9-4f79-ace9-7675fc2f1dd9",
+            consent=value,
+        ),
+    ]
+    with FaceClient(
+        ENDPOINT,
+        api_key="k",
+        transport=emulator.transport(),
+        retry=RetryPolicy(max_attempts=1),
+        guard=policy(),
+    ) as client:
+        for index, call in enumerate(calls):
+            before = len(emulator.faults.traffic())
+            with pytest.raises(FaceGuardError) as info:
+                call(client)
+            assert len(emulator.faults.traffic()) == before, f"call {index} reached the wire"
+            assert value not in str(info.value), "the message echoes the hostile value"
+            assert isinstance(info.value, InvalidInputError), (index, info.value)
+
+
+def test_async_client_refuses_a_lone_surrogate_as_input() -> None:
+    emulator = Emulator(engine=_NoFaces())
+
+    async def run() -> None:
+        async with AsyncFaceClient(
+            ENDPOINT, api_key="k", transport=emulator.transport(), guard=policy()
+        ) as client:
+            with pytest.raises(InvalidInputError):
+                await client.person_groups.create("group-a", name="\ud800")
+            with pytest.raises(InvalidInputError):
+                await client.liveness.create_session(
+                    liveness_operation_mode="Passive", device_correlation_id="\ud800" * 36
+                )
+
+    asyncio.run(run())
+    assert emulator.faults.traffic() == []
+
+
+# -- constructors and helpers around the clients ------------------------------------------------
+
+
+@pytest.mark.parametrize("label", sorted(HOSTILE))
+def test_override_refuses_any_hostile_rule_or_reason_with_a_face_guard_error(label: str) -> None:
+    value = HOSTILE[label]
+    with pytest.raises(FaceGuardError):
+        Override(value, "a perfectly good reason for this")
+    with pytest.raises(FaceGuardError):
+        Override("liveness_session_cap", value)
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["liveness_sessions_per_device", "liveness_window", "liveness_sessions_per_application"],
+)
+@pytest.mark.parametrize("label", ["nan", "inf", "negative", "huge-int", "none", "bytes", "bool"])
+def test_guard_policy_refuses_hostile_numbers_with_a_face_guard_error(
+    field: str, label: str
+) -> None:
+    value = HOSTILE[label]
+    if label == "huge-int" and field != "liveness_window":
+        GuardPolicy(**{field: value})  # a huge cap is just a large cap
+        return
+    with pytest.raises(FaceGuardError):
+        GuardPolicy(**{field: value})
+
+
+def test_guard_policy_errors_stay_value_errors_for_old_callers() -> None:
+    with pytest.raises(ValueError):
+        GuardPolicy(liveness_window=0)
+    with pytest.raises(ValueError):
+        Override("consent", "because the demo must go on")
+
+
+@pytest.mark.parametrize("label", ["lone-surrogate", "surrogate-inside", "bytes", "none", "empty"])
+def test_erase_subject_refuses_hostile_subjects(label: str) -> None:
+    emulator = Emulator(engine=_NoFaces())
+    with FaceClient(ENDPOINT, api_key="k", transport=emulator.transport(), guard=policy()) as c:
+        with pytest.raises(FaceGuardError):
+            c.erase_subject(HOSTILE[label])
+
+
+def test_every_public_method_of_the_table_was_exercised() -> None:
+    """The table covers every builder-backed method of both sync clients."""
+    called = {(row.client, row.group, row.method) for row in OPERATIONS}
+    for kind, client_class in (("face", FaceClient), ("contentsafety", ContentSafetyClient)):
+        with client_class(ENDPOINT, api_key="k", transport=Emulator().transport()) as client:
+            owners = {None: client} | {
+                name: getattr(client, name)
+                for name in dir(client)
+                if not name.startswith("_")
+                and hasattr(getattr(client, name), "_transport")
+                and name != "_transport"
+            }
+            for group, owner in owners.items():
+                for name, member in inspect.getmembers(type(owner)):
+                    if hasattr(member, "_builder"):
+                        assert (kind, group, name) in called, f"{kind}.{group}.{name} untested"
