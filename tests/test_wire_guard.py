@@ -472,3 +472,22 @@ def test_the_async_client_is_guarded_the_same_way() -> None:
         await http.aclose()
 
     asyncio.run(main())
+
+
+# -- one route table: the builders' routes, no more, no less -------------------------------------
+
+
+def test_the_route_table_is_exactly_the_routes_the_builders_send() -> None:
+    from _optable import OPERATIONS, first_request
+    from faceguard._guard._routes import routes
+
+    table = {
+        (route.service, route.method, route.template)
+        for group in routes().values()
+        for route in group
+    }
+    sent = set()
+    for row in OPERATIONS:
+        spec = first_request(row)
+        sent.add((spec.service, spec.method, spec.route))
+    assert sent == table

@@ -81,15 +81,17 @@ class Route:
 
 
 def _face_routes() -> list[Route]:
-    from .._operations import _kinds, liveness
+    from .._operations import _kinds, detection, liveness
+    from .._operations import recognition as rec
 
+    detect = detection.DETECT_ROUTE
     face: list[Route] = [
-        Route("face", "POST", "/detect", body="image_or_json", consent="detect_template"),
-        Route("face", "POST", "/verify", decision=True, body="json", consent="verify"),
-        Route("face", "POST", "/identify", decision=True, body="json", consent="identify"),
-        Route("face", "POST", "/findsimilars", decision=True, body="json", consent="find_similar"),
-        Route("face", "POST", "/group", decision=True, body="json", consent="group"),
-        Route("face", "GET", "/sessionImages/{sessionImageId}"),
+        Route("face", "POST", detect, body="image_or_json", consent="detect_template"),
+        Route("face", "POST", rec.VERIFY_ROUTE, decision=True, body="json", consent="verify"),
+        Route("face", "POST", rec.IDENTIFY_ROUTE, decision=True, body="json", consent="identify"),
+        Route("face", "POST", rec.FIND_SIMILAR_ROUTE, True, "json", consent="find_similar"),
+        Route("face", "POST", rec.GROUP_ROUTE, decision=True, body="json", consent="group"),
+        Route("face", "GET", liveness.SESSION_IMAGE_ROUTE),
     ]
     for base, mode, consent in (
         (liveness.SESSIONS_ROUTE, "json", "liveness"),
@@ -148,7 +150,7 @@ def _content_safety_routes() -> list[Route]:
 
     blocklist = content_safety.BLOCKLIST_ROUTE
     return [
-        Route("contentsafety", "GET", "/text/blocklists"),
+        Route("contentsafety", "GET", content_safety.BLOCKLISTS_ROUTE),
         Route("contentsafety", "GET", blocklist),
         Route("contentsafety", "PATCH", blocklist, body="json"),
         Route("contentsafety", "DELETE", blocklist),

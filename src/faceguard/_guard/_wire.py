@@ -17,6 +17,7 @@ What comes out (``WireRequest``) is what the decision in ``_wire_check`` reads.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -31,7 +32,8 @@ from ._routes import CONTENT_SAFETY_QUERY, FACE_QUERY, Route, match_route
 
 __all__ = ["WireRequest", "read_request"]
 
-_OVERRIDE_HEADERS = ("x-http-method-override", "x-http-method", "x-method-override")
+_OVERRIDE_HEADERS = (b"x-http-method-override", b"x-http-method", b"x-method-override")
+_SINGLE_HEADERS = (b"content-type", b"content-encoding", b"transfer-encoding")
 _FACE_PREFIX = FACE_API_PATH.lower()
 _SAFETY_PREFIX = CONTENT_SAFETY_API_PATH.lower()
 
@@ -56,12 +58,18 @@ def _refuse(message: str) -> GuardError:
     return GuardError(f"ambiguous request refused: {message}")
 
 
+_UNPLAIN = re.compile(r"[%\\;\x00-\x20\x7f]")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+@functools.lru_cache(maxsize=1024)
 def _plain_path(raw_path: bytes) -> str:
+    """The decoded path (only successful decodings are remembered: a refusal raises again)."""
     try:
         path = unquote_to_bytes(raw_path).decode("utf-8", "strict")
     except UnicodeDecodeError:
         raise UnknownRouteError("a request path that is not UTF-8 is denied") from None
-    if "%" in path or "\\" in path or ";" in path or any(ord(c) < 0x21 for c in path):
+    if _UNPLAIN.search(path):
         raise UnknownRouteError("a request path with encoded, control or ';' characters is denied")
     return path
 
@@ -86,14 +94,20 @@ def _locate(path: str, prefixes: frozenset[str]) -> tuple[str, list[str]]:
 
 def _canonical_name(name: str) -> str:
     """What a lenient server could read a parameter name as."""
+    if _PLAIN_NAME.fullmatch(name):
+        return name.lower()
     name = unicodedata.normalize("NFKC", name)
     return "".join(c for c in name if unicodedata.category(c)[0] not in "CZ").lower()
 
 
-def _read_query(raw_query: bytes, known: Mapping[str, str]) -> dict[str, str]:
+@functools.lru_cache(maxsize=512)
+def _read_query(raw_query: bytes, service: str) -> tuple[tuple[str, str], ...]:
+    """The query's (name, value) pairs; remembered per raw query (an application repeats a
+    few), only when accepted: a refusal raises every time."""
+    known = FACE_QUERY if service == "face" else CONTENT_SAFETY_QUERY
     query: dict[str, str] = {}
     if not raw_query:
-        return query
+        return ()
     for pair in raw_query.split(b"&"):
         if not pair:
             raise _refuse("an empty query parameter")
@@ -111,7 +125,7 @@ def _read_query(raw_query: bytes, known: Mapping[str, str]) -> dict[str, str]:
         if canonical in query:
             raise _refuse(f"query parameter {canonical!r} given twice")
         query[canonical] = value
-    return query
+    return tuple(query.items())
 
 
 def _strict_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -174,21 +188,27 @@ def read_request(
     method: str,
     raw_path: bytes,
     raw_query: bytes,
-    headers: Mapping[str, str],
+    headers: list[tuple[bytes, bytes]],
     content: bytes,
     *,
     prefixes: frozenset[str] = frozenset({""}),
 ) -> WireRequest:
     """The canonical form of a request; a ``GuardError`` for anything ambiguous or unknown.
 
-    ``prefixes`` are the (lower-case) path prefixes of the endpoints this HTTP client serves
-    (usually just ``""``).
+    ``headers`` are the raw (name, value) pairs as sent; ``prefixes`` the (lower-case) path
+    prefixes of the endpoints this HTTP client serves (usually just ``""``).
     """
+    seen: dict[bytes, bytes] = {}
+    for raw_name, value in headers:
+        name = raw_name.lower()
+        if name in seen and name in _SINGLE_HEADERS:
+            raise _refuse(f"a request with two {name.decode()} headers")
+        seen[name] = value
     for name in _OVERRIDE_HEADERS:
-        if name in headers:
+        if name in seen:
             raise _refuse("a method-override header")
-    encoding = headers.get("content-encoding", "identity").strip().lower()
-    if encoding not in ("", "identity"):
+    encoding = seen.get(b"content-encoding", b"identity").strip().lower()
+    if encoding not in (b"", b"identity"):
         raise _refuse("a compressed request body")
     service, segments = _locate(_plain_path(raw_path), prefixes)
     matched = match_route(service, method.upper(), segments)
@@ -198,8 +218,8 @@ def read_request(
             "new API version needs an allowlist update)"
         )
     route, params = matched
-    query = _read_query(raw_query, FACE_QUERY if service == "face" else CONTENT_SAFETY_QUERY)
-    content_type = headers.get("content-type", "").lower()
+    query = dict(_read_query(raw_query, service))
+    content_type = seen.get(b"content-type", b"").decode("latin-1").lower()
     body: Any = None
     form: dict[str, str] = {}
     if content:

@@ -14,6 +14,7 @@ a spec cannot vouch for a request it does not describe.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -30,11 +31,12 @@ __all__ = ["check_wire"]
 _CONTAINER_KEYS = ("personGroupId", "largePersonGroupId", "faceListId", "largeFaceListId")
 _BODY_CONTAINER_KEYS = {k.lower(): k for k in (*_CONTAINER_KEYS, "dynamicPersonGroupId")}
 _FACE_ID_KEYS = ("faceid", "faceids", "faceid1", "faceid2")
+_DETECT = "/detect"  # the one route whose need for a decision depends on its query
 
 
 def _needs_decision(wire: WireRequest) -> bool:
     route = wire.route
-    if route.template == "/detect" and route.service == "face":
+    if route.template == _DETECT and route.service == "face":
         value = wire.query.get("returnFaceId", "true").lower()  # the service's default: true
         if value not in ("true", "false"):
             raise GuardError("ambiguous request refused: returnFaceId must be true or false")
@@ -44,11 +46,21 @@ def _needs_decision(wire: WireRequest) -> bool:
 
 def _check_attributes(wire: WireRequest) -> None:
     requested = wire.query.get("returnFaceAttributes")
-    if requested is None:
-        return
+    if requested is not None:
+        _allowed_attributes(
+            requested,
+            wire.query.get("detectionModel", "detection_01"),
+            wire.query.get("recognitionModel", "recognition_01"),
+        )
+
+
+@functools.lru_cache(maxsize=256)
+def _allowed_attributes(requested: str, detection_model: str, recognition_model: str) -> None:
+    """Refuse a retired or unknown attribute; remembered only when allowed (a refusal is an
+    exception, which the cache does not keep)."""
     try:
-        detection = DetectionModel(wire.query.get("detectionModel", "detection_01"))
-        recognition = RecognitionModel(wire.query.get("recognitionModel", "recognition_01"))
+        detection = DetectionModel(detection_model)
+        recognition = RecognitionModel(recognition_model)
     except ValueError:
         raise UnknownRouteError("unknown detection or recognition model in a request") from None
     names = [name.strip() for name in requested.split(",")]
@@ -110,7 +122,7 @@ def _decided_facts(wire: WireRequest, spec: RequestSpec[Any], needs: bool) -> st
     operation = info.consent_operation or info.use_case_operation
     if route.consent is not None and operation != route.consent:
         return "a decision for another operation"
-    if route.template == "/detect" and needs:
+    if route.template == _DETECT and needs:
         query = wire.query
         if (
             query.get("faceIdTimeToLive") != str(info.face_id_ttl)

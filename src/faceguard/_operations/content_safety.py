@@ -50,7 +50,8 @@ __all__ = [
 T = TypeVar("T")
 
 _NAME = re.compile(r"^[0-9A-Za-z._~-]+$")
-BLOCKLIST_ROUTE = "/text/blocklists/{blocklistName}"
+BLOCKLISTS_ROUTE = "/text/blocklists"
+BLOCKLIST_ROUTE = BLOCKLISTS_ROUTE + "/{blocklistName}"
 ANALYZE_ROUTE = "/text:analyze"
 _PAGE_QUERY = frozenset({"top", "skip", "maxpagesize"})
 
@@ -148,7 +149,7 @@ def list_blocklists() -> PageSpec[TextBlocklist]:
     first: RequestSpec[tuple[list[TextBlocklist], str | None]] = RequestSpec(
         operation="TextBlocklists_ListTextBlocklists",
         method="GET",
-        route="/text/blocklists",
+        route=BLOCKLISTS_ROUTE,
         service="contentsafety",
         parse=_page_parser("content_safety.TextBlocklistPage"),
     )

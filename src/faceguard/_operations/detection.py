@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 __all__ = ["detect", "detect_from_session_image"]
 
+DETECT_ROUTE = "/detect"
+
 _PARSE = _parsers.model_list("detection.FaceDetectionResult")
 
 
@@ -193,7 +195,7 @@ def detect(
         return RequestSpec(
             operation="FaceDetectionOperations_DetectFromUrl",
             method="POST",
-            route="/detect",
+            route=DETECT_ROUTE,
             parse=_PARSE,
             query=query,
             json={"url": source.url},
@@ -203,7 +205,7 @@ def detect(
     return RequestSpec(
         operation="FaceDetectionOperations_Detect",
         method="POST",
-        route="/detect",
+        route=DETECT_ROUTE,
         parse=_PARSE,
         query=query,
         content=source.content,
@@ -245,7 +247,7 @@ def detect_from_session_image(
     return RequestSpec(
         operation="FaceDetectionOperations_DetectFromSessionImageId",
         method="POST",
-        route="/detect",
+        route=DETECT_ROUTE,
         parse=_PARSE,
         query=query,
         json={"sessionImageId": check_text_id("session_image_id", session_image_id)},

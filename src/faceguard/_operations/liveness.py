@@ -43,6 +43,7 @@ __all__ = [
 _LIVENESS = frozenset({GuardCheck.LIVENESS})
 SESSIONS_ROUTE = "/detectLiveness-sessions"
 VERIFY_SESSIONS_ROUTE = "/detectLivenessWithVerify-sessions"
+SESSION_IMAGE_ROUTE = "/sessionImages/{sessionImageId}"
 
 
 def _session_fields(
@@ -296,7 +297,7 @@ def get_session_image(session_image_id: str) -> RequestSpec[bytes]:
     return RequestSpec(
         operation="LivenessSessionOperations_GetSessionImage",
         method="GET",
-        route="/sessionImages/{sessionImageId}",
+        route=SESSION_IMAGE_ROUTE,
         parse=_parsers.binary,
         accept="application/octet-stream, application/json",
         path_params={"sessionImageId": check_text_id("session_image_id", session_image_id)},

@@ -59,6 +59,11 @@ __all__ = [
 
 T = TypeVar("T")
 
+VERIFY_ROUTE = "/verify"
+IDENTIFY_ROUTE = "/identify"
+FIND_SIMILAR_ROUTE = "/findsimilars"
+GROUP_ROUTE = "/group"
+
 PERSON_DIRECTORY = "default"
 """The Person Directory is one per resource; consent tokens bind it by this id."""
 
@@ -121,7 +126,7 @@ def verify_face_to_face(
     }
     return _spec(
         "FaceRecognitionOperations_VerifyFaceToFace",
-        "/verify",
+        VERIFY_ROUTE,
         body,
         _VERIFY,
         _guard("verify", consent, [face_id1, face_id2]),
@@ -143,7 +148,7 @@ def verify_from_person_group(
     }
     return _spec(
         "FaceRecognitionOperations_VerifyFromPersonGroup",
-        "/verify",
+        VERIFY_ROUTE,
         body,
         _VERIFY,
         _guard("verify", consent, [face_id], "personGroup", person_group_id, person_id),
@@ -165,7 +170,7 @@ def verify_from_large_person_group(
     }
     return _spec(
         "FaceRecognitionOperations_VerifyFromLargePersonGroup",
-        "/verify",
+        VERIFY_ROUTE,
         body,
         _VERIFY,
         _guard("verify", consent, [face_id], "largePersonGroup", large_person_group_id, person_id),
@@ -186,7 +191,7 @@ def verify_from_person_directory(
     }
     return _spec(
         "FaceRecognitionOperations_VerifyFromPersonDirectory",
-        "/verify",
+        VERIFY_ROUTE,
         body,
         _VERIFY,
         _guard("verify", consent, [face_id], "personDirectory", PERSON_DIRECTORY, person_id),
@@ -236,7 +241,7 @@ def identify_from_person_group(
     body["personGroupId"] = check_collection_id("person_group_id", person_group_id)
     return _spec(
         "FaceRecognitionOperations_IdentifyFromPersonGroup",
-        "/identify",
+        IDENTIFY_ROUTE,
         body,
         _IDENTIFY,
         _guard("identify", consent, face_ids, "personGroup", person_group_id),
@@ -260,7 +265,7 @@ def identify_from_large_person_group(
     body["largePersonGroupId"] = check_collection_id("large_person_group_id", large_person_group_id)
     return _spec(
         "FaceRecognitionOperations_IdentifyFromLargePersonGroup",
-        "/identify",
+        IDENTIFY_ROUTE,
         body,
         _IDENTIFY,
         _guard("identify", consent, face_ids, "largePersonGroup", large_person_group_id),
@@ -287,7 +292,7 @@ def identify_from_person_directory(
     body["personIds"] = ids
     return _spec(
         "FaceRecognitionOperations_IdentifyFromPersonDirectory",
-        "/identify",
+        IDENTIFY_ROUTE,
         body,
         _IDENTIFY,
         _guard("identify", consent, face_ids, "personDirectory", PERSON_DIRECTORY),
@@ -313,7 +318,7 @@ def identify_from_dynamic_person_group(
     )
     return _spec(
         "FaceRecognitionOperations_IdentifyFromDynamicPersonGroup",
-        "/identify",
+        IDENTIFY_ROUTE,
         body,
         _IDENTIFY,
         _guard("identify", consent, face_ids, "dynamicPersonGroup", dynamic_person_group_id),
@@ -360,7 +365,7 @@ def find_similar(
     )
     return _spec(
         "FaceRecognitionOperations_FindSimilar",
-        "/findsimilars",
+        FIND_SIMILAR_ROUTE,
         body,
         _SIMILAR,
         _guard("find_similar", consent, [face_id, *face_ids]),
@@ -384,7 +389,7 @@ def find_similar_from_face_list(
     body["faceListId"] = check_collection_id("face_list_id", face_list_id)
     return _spec(
         "FaceRecognitionOperations_FindSimilarFromFaceList",
-        "/findsimilars",
+        FIND_SIMILAR_ROUTE,
         body,
         _SIMILAR,
         _guard("find_similar", consent, [face_id], "faceList", face_list_id),
@@ -408,7 +413,7 @@ def find_similar_from_large_face_list(
     body["largeFaceListId"] = check_collection_id("large_face_list_id", large_face_list_id)
     return _spec(
         "FaceRecognitionOperations_FindSimilarFromLargeFaceList",
-        "/findsimilars",
+        FIND_SIMILAR_ROUTE,
         body,
         _SIMILAR,
         _guard("find_similar", consent, [face_id], "largeFaceList", large_face_list_id),
@@ -428,7 +433,7 @@ def group(face_ids: Sequence[str], *, consent: str | None = None) -> RequestSpec
     }
     return _spec(
         "FaceRecognitionOperations_Group",
-        "/group",
+        GROUP_ROUTE,
         body,
         _parsers.model("recognition.GroupingResult"),
         _guard("group", consent, face_ids),

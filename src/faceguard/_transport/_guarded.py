@@ -90,7 +90,7 @@ class _WireGuard:
             request.method,
             url.raw_path.partition(b"?")[0],
             url.query,
-            request.headers,
+            request.headers.raw,
             content,
             prefixes=self.prefixes,
         )
