@@ -491,3 +491,45 @@ def test_the_route_table_is_exactly_the_routes_the_builders_send() -> None:
         spec = first_request(row)
         sent.add((spec.service, spec.method, spec.route))
     assert sent == table
+
+
+# -- R31 on the wire: raw requests cannot store a primary identifier next to templates -------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("PUT", "/largepersongroups/lpg-new", {"json": {"name": "alice@example.com"}}),
+        (
+            "POST",
+            f"/largepersongroups/{LARGE_PERSON_GROUP_ID}/persons",
+            {"json": {"name": "Alice", "userData": "call +44 20 7946 0958"}},
+        ),
+        (
+            "PATCH",
+            f"/persongroups/pg/persons/{PERSON_ID}",
+            {"json": {"Name": "ssn 078-05-1120"}},
+        ),
+        (
+            "PATCH",
+            f"/largefacelists/lfl/persistedfaces/{PERSON_ID}",
+            {"json": {"userData": "bob\uff20example\uff0ecom"}},
+        ),
+        (
+            "PUT",
+            "/facelists/fl-new",
+            {"content": b'{"name":"x","userData":"alice(at)example(dot)com"}'},
+        ),
+    ],
+)
+def test_raw_requests_cannot_store_primary_identifiers(
+    method: str, path: str, kwargs: dict[str, Any]
+) -> None:
+    from faceguard import PersonalDataError
+
+    _, http, recorder = rig()
+    refused(
+        recorder,
+        PersonalDataError,
+        lambda: http.request(method, f"{ENDPOINT}{FACE}{path}", **kwargs),
+    )

@@ -18,9 +18,11 @@ import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import GuardError, UnknownRouteError
+from .._exceptions import GuardError, PersonalDataError, UnknownRouteError
 from ..models.enums import DetectionModel, RecognitionModel
 from ._attributes import check_attributes
+from ._identifiers import primary_identifier_kinds
+from ._override import Override
 from ._wire import WireRequest
 
 if TYPE_CHECKING:
@@ -137,6 +139,22 @@ def _decided_facts(wire: WireRequest, spec: RequestSpec[Any], needs: bool) -> st
     return None
 
 
+def _check_personal_data(wire: WireRequest, decided: RequestSpec[Any] | None) -> None:
+    """R31: no primary identifier in the ``name`` or ``userData`` the service keeps next to
+    templates, unless the typed call carried an ``Override("primary_identifier", ...)``."""
+    override = decided.guard.override if decided is not None else None
+    if isinstance(override, Override) and override.rule == "primary_identifier":
+        return
+    body = wire.body if isinstance(wire.body, dict) else {}
+    fields = [(k, v) for k, v in body.items() if k.lower() in ("name", "userdata")]
+    if "userData" in wire.query:
+        fields.append(("userData", wire.query["userData"]))
+    for field, value in fields:
+        kinds = primary_identifier_kinds(value) if isinstance(value, str) else ()
+        if kinds:
+            raise PersonalDataError("name" if field.lower() == "name" else "user_data", kinds)
+
+
 def check_wire(wire: WireRequest, decided: tuple[RequestSpec[Any], bytes] | None) -> None:
     """Refuse (``GuardError``) a request the guard must not let through.
 
@@ -145,6 +163,8 @@ def check_wire(wire: WireRequest, decided: tuple[RequestSpec[Any], bytes] | None
     """
     if wire.route.service == "face":
         _check_attributes(wire)
+        if wire.route.method in ("PUT", "PATCH", "POST"):
+            _check_personal_data(wire, decided[0] if decided is not None else None)
     needs = _needs_decision(wire) if wire.route.service == "face" else False
     route = wire.route
     if decided is None:
