@@ -45,6 +45,7 @@ EXPECTED_ALL = [
     "AsyncFaceClient",
     "AsyncPager",
     "AsyncTrainingPoller",
+    "AuditError",
     "AuditLog",
     "AuthenticationError",
     "BadRequestError",
