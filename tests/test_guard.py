@@ -501,7 +501,8 @@ def test_erasure_is_always_allowed_and_audited(tmp_path: Path, audit: AuditLog) 
     assert rig.sent() == 2
     assert rig.ledger.subject_of("largePersonGroup", GROUP, PERSON) is None
     events = [json.loads(x)["event"] for x in (tmp_path / "audit.jsonl").read_text().splitlines()]
-    assert events == ["deletion", "deletion"]
+    # the decision is on file before each call is sent, the deletion receipt after it
+    assert events == ["decision", "deletion", "decision", "deletion"]
 
 
 # -- 11: routes ---------------------------------------------------------------------------------
@@ -606,8 +607,8 @@ def test_the_liveness_cap_holds_and_an_override_is_audited(tmp_path: Path, audit
     refused(rig, LivenessGuardError, create)
     create(override=Override("liveness_session_cap", "support ticket 4711: kiosk reboot loop"))
     records = [json.loads(x) for x in (tmp_path / "audit.jsonl").read_text().splitlines()]
-    assert records[-1]["event"] == "override"
-    assert "kiosk reboot loop" in records[-1]["reason"]
+    assert [r["event"] for r in records[-2:]] == ["override", "api_call"]  # before, after
+    assert "kiosk reboot loop" in records[-2]["reason"]
     rig.clock.now += 3601  # the window passes
     create()
 
@@ -637,8 +638,9 @@ def test_the_audit_trail_holds_no_face_ids_tokens_or_keys(tmp_path: Path, audit:
         rig.client.recognition.verify_face_to_face(face_id, str(uuid.uuid4()), consent=token)
     text = (tmp_path / "audit.jsonl").read_text()
     assert face_id not in text and token not in text and SUBJECT not in text
-    decisions = [json.loads(x)["decision"] for x in text.splitlines()]
-    assert decisions == ["allowed", "allowed", "refused"]
+    events = [(r["event"], r["decision"]) for r in map(json.loads, text.splitlines())]
+    allowed = [("decision", "allowed"), ("api_call", "allowed")]  # before and after each call
+    assert events == [*allowed, *allowed, ("decision", "refused")]
     assert verify_chain(tmp_path / "audit.jsonl").ok
 
 

@@ -13,6 +13,7 @@ import functools
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .._exceptions import (
+    AuditError,
     ConsentRejectedError,
     ConsentRequiredError,
     FaceGuardError,
@@ -71,6 +72,16 @@ def _scope(
     )
 
 
+# The calls whose decision record must be on file before they are sent (GUARD.md §5.1).
+_AUDITED = frozenset(
+    {GuardCheck.RECOGNITION, GuardCheck.ENROLLMENT, GuardCheck.ERASURE, GuardCheck.LIVENESS}
+)
+
+
+def _audited(spec: RequestSpec[Any]) -> bool:
+    return spec.guard.consent_operation is not None or not _AUDITED.isdisjoint(spec.guard_checks)
+
+
 def _override(info: GuardInfo, rule: str) -> Override | None:
     override = info.override
     if isinstance(override, Override) and override.rule == rule:
@@ -103,11 +114,18 @@ class Guard:
     # -- before ------------------------------------------------------------------------------
 
     def before(self, spec: RequestSpec[Any]) -> Ticket:
-        """Refuse the call (``GuardError``) or return a ticket for ``after``."""
+        """Refuse the call (``GuardError``) or return a ticket for ``after``.
+
+        The decision is recorded here, before anything is sent: when the audit log cannot
+        take the record, ``AuditError`` is raised instead and the call is not sent.
+        """
         try:
             ticket = self._decide(spec)
         except GuardError as refusal:
-            self._audit(spec, "decision", "refused", refusal, subject=None)
+            try:
+                self._audit(spec, "decision", "refused", refusal, subject=None)
+            except AuditError as failure:
+                raise failure from refusal  # not sent either way; the log needs attention
             raise
         if ticket.override is not None:
             self._audit(
@@ -118,6 +136,8 @@ class Guard:
                 subject=ticket.subject,
                 reason=f"{ticket.override.rule}: {ticket.override.reason}",
             )
+        elif _audited(spec):
+            self._audit(spec, "decision", "allowed", None, subject=ticket.subject)
         return ticket
 
     def _decide(self, spec: RequestSpec[Any]) -> Ticket:
@@ -229,7 +249,22 @@ class Guard:
     # -- after -------------------------------------------------------------------------------
 
     def after(self, spec: RequestSpec[Any], ticket: Ticket, result: T) -> T:
-        """Bookkeeping and filtering of a successful result."""
+        """Bookkeeping and filtering of a successful result, and the record of its outcome.
+
+        Raises ``AuditError`` with ``request_sent=True`` when that record cannot be written:
+        the call went out, but its outcome is not evidenced, and the log refuses further
+        calls until it is recovered.
+        """
+        try:
+            return self._after(spec, ticket, result)
+        except AuditError as failure:
+            raise AuditError(
+                f"the call was sent and answered, but its outcome could not be recorded: {failure}",
+                reason=failure.reason,
+                request_sent=True,
+            ) from failure
+
+    def _after(self, spec: RequestSpec[Any], ticket: Ticket, result: T) -> T:
         info = spec.guard
         if GuardCheck.FACE_ID_ISSUE in spec.guard_checks and isinstance(result, list):
             self._record_face_ids(info, ticket, result)
@@ -259,8 +294,8 @@ class Guard:
             self._audit(spec, "deletion", "allowed", None, subject=None, result=result)
         elif info.consent_operation in {"identify", "find_similar"} and isinstance(result, list):
             result = self._suppress(spec, ticket, result)  # type: ignore[assignment]
-        elif info.consent_operation is not None:
-            self._audit(spec, "decision", "allowed", None, subject=ticket.subject, result=result)
+        elif _audited(spec):
+            self._audit(spec, "api_call", "allowed", None, subject=ticket.subject, result=result)
         return result
 
     def _record_face_ids(self, info: GuardInfo, ticket: Ticket, faces: list[Any]) -> None:
@@ -343,7 +378,7 @@ class Guard:
         if self.policy.audit is not None:
             self._audit(
                 spec,
-                "candidate_suppressed" if suppressed else "decision",
+                "candidate_suppressed" if suppressed else "api_call",
                 "suppressed" if suppressed else "allowed",
                 None,
                 subject=ticket.subject,
