@@ -17,7 +17,8 @@ Commands land with the issues that build them; today:
   production the consent service mints tokens with a key kept in an HSM or key vault. Bad
   input exits 2 with a message on stderr.
 - ``faceguard testing check-cassettes [PATH ...]``: scan cassettes and fixtures (``.yaml``,
-  ``.yml``, ``.json`` under each directory, default ``.``) for keys, tokens and image bytes.
+  ``.yml``, ``.json`` under each directory, default ``.``) for keys, tokens, image bytes and
+  ids in clear (a UUID in any spelling that is not a cassette placeholder).
   Prints ``file:line: ...`` per finding and exits 1, or ``OK: ...`` and exits 0; a missing or
   unreadable path exits 2.
 - ``faceguard emulator serve [--host 127.0.0.1] [--port 5000] [--state-dir DIR] [--key KEY]
@@ -127,7 +128,8 @@ def _testing_parser(commands: Any) -> None:
     sub = testing.add_subparsers(dest="testing_command", required=True)
     check = sub.add_parser(
         "check-cassettes",
-        help="find keys, tokens and image bytes in cassettes and fixtures; exit 1 if any",
+        help="find keys, tokens, image bytes and ids in clear in cassettes and fixtures; "
+        "exit 1 if any",
     )
     check.add_argument(
         "paths",

@@ -1,10 +1,13 @@
 """The vcrpy configuration for faceguard cassettes: scrubbed, image-free, matched on digests.
 
 A cassette recorded with this configuration holds no subscription key, no bearer token, no
-liveness ``authToken`` and no image: request images (octet-stream uploads, the image parts of
-multipart uploads, base64 images inside JSON) become ``sha256:<hex>`` placeholders, and so do
-image responses. Requests are matched on method, path, query and the digest of the scrubbed
-body, so a replay still fails when a test sends a different image than the one recorded.
+liveness ``authToken``, no image and no id in clear: request images (octet-stream uploads, the
+image parts of multipart uploads, base64 images inside JSON) become ``sha256:<hex>``
+placeholders, and so do image responses; every UUID (faceIds, personIds, persistedFaceIds,
+session ids, in any spelling, in URLs, headers and bodies) becomes a stable placeholder UUID
+(``_ids``). Requests are matched on method, path, query and the digest of the scrubbed body,
+so a replay still fails when a test sends a different image, or names another id, than the
+one recorded.
 
 vcrpy is imported only by the functions that build a ``vcr.VCR``; importing this module (or
 ``faceguard``) never loads it.
@@ -24,8 +27,10 @@ from types import ModuleType
 from typing import Any
 
 from .._exceptions import ConfigurationError
+from ._ids import IdPlaceholders
 
 __all__ = [
+    "CassetteScrubber",
     "MATCH_ON",
     "PLACEHOLDER",
     "RECORD_MODE_ENV",
@@ -97,6 +102,8 @@ _DATA_URI = re.compile(r"^data:[\w.+-]+/[\w.+-]+;base64,", re.IGNORECASE)
 _BMP_HEADER_SIZES = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
 _MIN_BASE64_IMAGE = 16
 """Shorter strings are never taken for base64 images."""
+_DIGEST_IDS = IdPlaceholders(numbered=False)
+"""The plain hooks' ids: each becomes the placeholder derived from it (no per-cassette state)."""
 
 
 # --- images ----------------------------------------------------------------------------------
@@ -334,8 +341,15 @@ def scrub_request(request: Any) -> Any:
     is dropped. Image bodies become ``sha256:<hex>``; in a multipart body each image part does
     and the text parts stay (the random boundary is replaced by a fixed one); in a JSON body
     each base64 image string does and token values (``authToken`` and the like) become
-    ``<redacted>``. vcrpy hands this hook a copy, which is changed in place and returned.
+    ``<redacted>``. Every UUID in the URL, the headers and the body becomes the placeholder
+    derived from it (a ``CassetteScrubber``, which ``use_cassette`` and ``vcr_config`` use,
+    numbers the ids the service issued instead, so re-recording changes no line). vcrpy hands
+    this hook a copy, which is changed in place and returned.
     """
+    return _scrub_request(request, _DIGEST_IDS)
+
+
+def _scrub_request(request: Any, ids: IdPlaceholders) -> Any:
     headers = request.headers
     for name in list(headers.keys()):
         lowered = str(name).lower()
@@ -345,8 +359,16 @@ def scrub_request(request: Any) -> Any:
             headers[name] = _scrub_authorization(str(headers[name]))
         elif lowered in _SECRET_REQUEST_HEADERS:
             headers[name] = PLACEHOLDER
+        else:
+            value = str(headers[name])
+            if ids.scrub(value, issued=False) != value:
+                headers[name] = ids.scrub(value, issued=False)
+    uri = ids.scrub(request.uri, issued=False)
+    if uri != request.uri:
+        request.uri = uri
     body = _request_body(request)
     scrubbed, content_type = _scrub_body(_content_type(headers), body)
+    scrubbed = ids.scrub_bytes(scrubbed, issued=False)
     if scrubbed != body:
         request.body = scrubbed
         for name in list(headers.keys()):
@@ -366,7 +388,13 @@ def scrub_response(response: Any) -> Any:
     and ``operation-location`` are kept. Token values in a JSON body (the liveness
     ``authToken``) become ``<redacted>`` and base64 images ``sha256:<hex>``; an image body
     (a session image) becomes ``sha256:<hex>`` as a whole, so a replay returns those bytes.
+    Every UUID in the kept headers and the body becomes a placeholder, as in
+    ``scrub_request``.
     """
+    return _scrub_response(response, _DIGEST_IDS)
+
+
+def _scrub_response(response: Any, ids: IdPlaceholders) -> Any:
     if not isinstance(response, dict):
         return response
     headers = response.get("headers")
@@ -377,6 +405,14 @@ def scrub_response(response: Any) -> Any:
                 _DROPPED_RESPONSE_PREFIXES
             ):
                 del headers[name]
+                continue
+            values = headers[name]
+            if isinstance(values, list):
+                headers[name] = [
+                    ids.scrub(v, issued=True) if isinstance(v, str) else v for v in values
+                ]
+            elif isinstance(values, str):
+                headers[name] = ids.scrub(values, issued=True)
     body_holder = response.get("body")
     if not isinstance(body_holder, dict) or "string" not in body_holder:
         return response
@@ -385,6 +421,7 @@ def scrub_response(response: Any) -> Any:
         return response
     body = _body_bytes(original)
     scrubbed, _ = _scrub_body(_content_type(headers), body)
+    scrubbed = ids.scrub_bytes(scrubbed, issued=True)
     if scrubbed != body:
         body_holder["string"] = scrubbed.decode("utf-8") if isinstance(original, str) else scrubbed
         if isinstance(headers, dict):
@@ -438,6 +475,24 @@ def body_digest(r1: Any, r2: Any) -> None:
     raise AssertionError(detail)
 
 
+class CassetteScrubber:
+    """The vcrpy hooks of one cassette: ``scrub_request`` and ``scrub_response`` sharing one
+    id mapping, so an id the service issued gets the same numbered placeholder in every
+    request and response of the cassette (see ``_ids``). ``seed=False`` for a cassette
+    recorded afresh (its old interactions dropped), so numbering starts again at 1."""
+
+    def __init__(self, *, seed: bool = True) -> None:
+        self.ids = IdPlaceholders(seed=seed)
+
+    def request(self, request: Any) -> Any:
+        """``before_record_request``."""
+        return _scrub_request(request, self.ids)
+
+    def response(self, response: Any) -> Any:
+        """``before_record_response``."""
+        return _scrub_response(response, self.ids)
+
+
 # --- configuration ---------------------------------------------------------------------------
 
 
@@ -465,12 +520,16 @@ def vcr_config(**overrides: Any) -> dict[str, Any]:
     need the ``body_digest`` matcher registered on the VCR object: ``make_vcr()`` and
     ``use_cassette()`` do it, ``register_matchers(vcr)`` does it for a VCR built elsewhere
     (with pytest-recording, from its ``pytest_recording_configure`` hook).
+
+    Each call makes a new ``CassetteScrubber``: give each cassette its own configuration (a
+    function-scoped ``vcr_config`` fixture) so its ids are numbered from 1.
     """
+    scrubber = CassetteScrubber()
     config: dict[str, Any] = {
         "record_mode": record_mode(),
         "match_on": MATCH_ON,
-        "before_record_request": scrub_request,
-        "before_record_response": scrub_response,
+        "before_record_request": scrubber.request,
+        "before_record_response": scrubber.response,
         "decode_compressed_response": True,
     }
     config.update(overrides)
@@ -505,5 +564,14 @@ def use_cassette(path: str | os.PathLike[str], **overrides: Any) -> Any:
 
     ``overrides`` are vcrpy's ``use_cassette`` options (``record_mode``,
     ``allow_playback_repeats`` ...). Usable as a context manager or a decorator.
+
+    The cassette gets its own ``CassetteScrubber``. Recorded afresh (record mode ``all`` with
+    ``drop_unused_requests=True``, as ``faceguard_cassette`` does), its ids are numbered from
+    1 again, so re-recording an unchanged flow changes no line; otherwise new ids are numbered
+    after the placeholders the cassette already holds.
     """
-    return make_vcr().use_cassette(os.fspath(path), **overrides)
+    mode = overrides.get("record_mode", record_mode())
+    fresh = str(mode) in ("all", "RecordMode.ALL") and bool(overrides.get("drop_unused_requests"))
+    scrubber = CassetteScrubber(seed=not fresh)
+    hooks = {"before_record_request": scrubber.request, "before_record_response": scrubber.response}
+    return make_vcr(**hooks).use_cassette(os.fspath(path), **{**hooks, **overrides})

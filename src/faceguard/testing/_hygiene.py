@@ -2,9 +2,12 @@
 
 ``check_paths`` scans files (``.yaml``, ``.yml`` and ``.json`` under a directory; any file
 named explicitly) for what must never be committed: a subscription key, a bearer token, a
-JWT, a liveness ``authToken``, a value that looks like an Azure key after a key-ish name, and
+JWT, a liveness ``authToken``, a value that looks like an Azure key after a key-ish name,
 JPEG, PNG, GIF or BMP bytes in any encoding (raw, mis-decoded UTF-8, escaped, hex, base64,
-YAML ``!!binary``). Findings name the file, the line and what was found, never the value.
+YAML ``!!binary``), and ids in clear: any UUID, in any spelling (either case, braces,
+``%2D`` dashes, 32 bare hex digits), that is not one of the placeholders faceguard's cassettes
+write instead of faceIds, personIds, persistedFaceIds and other ids (``_ids``). Findings name
+the file, the line and what was found, never the value.
 
 The same scan runs as ``faceguard testing check-cassettes [PATH ...]``, which exits 1 when it
 finds anything.
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ._cassettes import _b64decode, image_kind
+from ._ids import raw_ids
 
 __all__ = ["DEFAULT_SUFFIXES", "Finding", "check_paths", "check_text", "run_check"]
 
@@ -57,7 +61,7 @@ class Finding:
     """1-based line number."""
     kind: str
     """``subscription-key``, ``authorization``, ``bearer-token``, ``jwt``, ``auth-token``,
-    ``key-like-value`` or ``image-bytes``."""
+    ``key-like-value``, ``image-bytes`` or ``raw-id``."""
     message: str
     """What was found, without the value itself."""
 
@@ -259,6 +263,12 @@ def _decodes_to_image(encoded: str) -> str | None:
 # --- scanning --------------------------------------------------------------------------------
 
 
+_RAW_ID = (
+    "a UUID in clear, not a cassette placeholder (a faceId, personId, persistedFaceId or other "
+    "id: record with faceguard.testing, which replaces them)"
+)
+
+
 def check_text(text: str, path: str = "<text>") -> list[Finding]:
     """The findings in one file's content (for bytes, pass ``data.decode("latin-1")``)."""
     newlines = [i for i, char in enumerate(text) if char == "\n"]
@@ -287,6 +297,8 @@ def check_text(text: str, path: str = "<text>") -> list[Finding]:
         kind = _decodes_to_image(_binary_block(text, match.start(), match.end()))
         if kind is not None:
             add(match.start(), "image-bytes", f"{kind.upper()} bytes (YAML !!binary)")
+    for match in raw_ids(text):
+        add(match.start(), "raw-id", _RAW_ID)
     return sorted(found.values())
 
 
@@ -344,8 +356,8 @@ def run_check(paths: Iterable[str | os.PathLike[str]], out: TextIO, err: TextIO)
         files = len({finding.path for finding in findings})
         out.write(
             f"FOUND: {len(findings)} problem(s) in {files} of {checked} file(s); "
-            "cassettes and fixtures must hold no key, token or image bytes\n"
+            "cassettes and fixtures must hold no key, token, image bytes or id in clear\n"
         )
         return 1
-    out.write(f"OK: {checked} file(s) checked, no key, token or image bytes\n")
+    out.write(f"OK: {checked} file(s) checked, no key, token, image bytes or id in clear\n")
     return 0
