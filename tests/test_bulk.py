@@ -219,6 +219,14 @@ def test_other_container_kinds_recover_dropped_adds(rig: Rig, kind: str) -> None
 # -- crash and resume -------------------------------------------------------------------------
 
 
+def per_client(rig: Rig, persons: list[str]) -> Any:
+    """A token factory: a run resumed after a crash is a new client, and a ``use: "session"``
+    token is refused on any client but the one that first presented it (GUARD.md §3.7 step
+    7), so each add is given a freshly minted one."""
+    bindings = [("largePersonGroup", "staff", p) for p in persons]
+    return lambda: rig.consent.token(operations=["enroll"], bindings=bindings)
+
+
 class Crash(BaseException):
     """The process dying: not an Exception, so nothing in the bulk loop handles it."""
 
@@ -548,8 +556,8 @@ def test_async_bulk_add_matches_the_sync_results(rig: Rig) -> None:
 
 
 def test_async_resume_after_crash(rig: Rig, tmp_path: Path) -> None:
-    persons, token = make_persons(rig.client, "staff", 2, rig.consent)
-    items = face_items(persons, 8, token)
+    persons, _ = make_persons(rig.client, "staff", 2, rig.consent)
+    items = face_items(persons, 8, per_client(rig, persons))
     path = tmp_path / "j.sqlite3"
 
     async def run(journal: Any) -> Any:
@@ -1028,8 +1036,8 @@ def test_an_add_still_waiting_for_its_rate_limit_slot_is_pending_after_a_crash(
     look-up (look-ups spend the same TPS budget)."""
     from faceguard import RateLimiter
 
-    persons, token = make_persons(rig.client, "staff", 1, rig.consent)
-    items = face_items(persons, 2, token)
+    persons, _ = make_persons(rig.client, "staff", 1, rig.consent)
+    items = face_items(persons, 2, per_client(rig, persons))
     journal = MemoryJournal()
     batch = "largePersonGroup:staff"
 

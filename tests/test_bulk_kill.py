@@ -54,7 +54,7 @@ def _enroll(url: str, persons: list[str], journal: str, out: str) -> None:
     tokens = {
         person: issuer.issue(
             f"subject-{n}",
-            audience=AUDIENCE,
+            audience=[AUDIENCE, url],  # this deployment, and the Face resource at url
             operations=["enroll"],
             use_case=use_case,
             bindings=[("largePersonGroup", GROUP, person)],

@@ -31,7 +31,7 @@ import random
 import secrets
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +165,7 @@ def wire(
     """The emulator served on loopback while recording; nothing at all on replay."""
     assert faceguard_cassette_path.parent == CASSETTES / MODULE
     assert faceguard_cassette_path.stem in CASSETTES_USED
-    common = (faceguard_clock, faceguard_guard, faceguard_consent)
+    common = (faceguard_clock, faceguard_guard)
     if not recording(faceguard_cassette_path):
         if not faceguard_cassette_path.is_file():
             pytest.fail(
@@ -173,7 +173,9 @@ def wire(
                 "`nox -s record` (FACEGUARD_RECORD_MODE=all)",
                 pytrace=False,
             )
-        yield Wire(flavour, REPLAY_ENDPOINT, *common, emulator=None)
+        # Tokens must name the resource they are used on (never sent, so not in the cassette).
+        consent = replace(faceguard_consent, endpoints=(REPLAY_ENDPOINT,))
+        yield Wire(flavour, REPLAY_ENDPOINT, *common, consent, emulator=None)
         unplayed = len(faceguard_cassette) - len(faceguard_cassette.play_counts)
         assert unplayed == 0, f"{unplayed} recorded interaction(s) not replayed"
         return
@@ -181,7 +183,8 @@ def wire(
         engine=engine, clock=faceguard_clock, ids=seeded_ids(faceguard_cassette_path.stem)
     )
     with running(emulator, key=KEY) as server:
-        yield Wire(flavour, server.url, *common, emulator=emulator)
+        consent = replace(faceguard_consent, endpoints=(server.url,))
+        yield Wire(flavour, server.url, *common, consent, emulator=emulator)
 
 
 async def settle(returned: Any) -> Any:

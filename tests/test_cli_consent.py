@@ -25,6 +25,8 @@ from faceguard._guard._usecases import UseCase
 
 ISS = "https://consent.example.com"
 AUD = "faceguard:deploy:hq-access"
+ENDPOINT = "https://hq-face.cognitiveservices.azure.com"
+SESSION = bytes(range(32))  # the test's client session handle
 UC = UseCase.TOUCHLESS_ACCESS_CONTROL
 
 
@@ -59,6 +61,8 @@ def issue_args(keys: Path, *extra: str, subject: str = "p-7f3c9a1e5b") -> list[s
         "k1",
         "--audience",
         AUD,
+        "--endpoint",
+        ENDPOINT,
         "--subject",
         subject,
         "--use-case",
@@ -156,7 +160,11 @@ def test_issued_token_verifies_with_the_generated_public_key(capsys, keys):
     token = out.strip()
     assert out == f"{token}\n" and token.count(".") == 2  # nothing else on stdout
     result = verifier(keys).verify(
-        token, ConsentScope("identify", "largePersonGroup", "hq-staff"), use_case=UC
+        token,
+        ConsentScope("identify", "largePersonGroup", "hq-staff"),
+        use_case=UC,
+        endpoint=ENDPOINT,
+        session=SESSION,
     )
     assert result.operations == {"identify", "detect_template"}
     assert result.use_case is UC and result.use == "session"
@@ -173,7 +181,7 @@ def test_issue_defaults_to_a_once_token_of_the_maximum_lifetime(capsys, keys):
     assert code == 0
     claims = claims_of(out.strip())
     assert claims["consent"]["use"] == "once" and claims["exp"] - claims["iat"] == 600
-    assert claims["consent"]["bind"] == [] and claims["aud"] == AUD
+    assert claims["consent"]["bind"] == [] and claims["aud"] == [AUD, ENDPOINT]
 
 
 def test_issue_with_several_audiences_and_a_status_entry(capsys, keys):
@@ -182,7 +190,9 @@ def test_issue_with_several_audiences_and_a_status_entry(capsys, keys):
         *issue_args(
             keys,
             "--audience",
-            "https://hq-face.cognitiveservices.azure.com",
+            "faceguard:deploy:lobby",
+            "--endpoint",
+            "https://lobby-face.cognitiveservices.azure.com",
             "--op",
             "verify",
             "--status-uri",
@@ -194,7 +204,12 @@ def test_issue_with_several_audiences_and_a_status_entry(capsys, keys):
     assert code == 0
     token = out.strip()
     claims = claims_of(token)
-    assert claims["aud"] == [AUD, "https://hq-face.cognitiveservices.azure.com"]
+    assert claims["aud"] == [
+        AUD,
+        "faceguard:deploy:lobby",
+        ENDPOINT,
+        "https://lobby-face.cognitiveservices.azure.com",
+    ]
     assert claims["status"] == {
         "status_list": {"idx": 4, "uri": "https://consent.example.com/status/7"}
     }
@@ -209,7 +224,7 @@ def test_issue_with_several_audiences_and_a_status_entry(capsys, keys):
         replay_store=MemoryStore(),
         status_lists=lists,
     )
-    v.verify(token, ConsentScope("verify"), use_case=UC)
+    v.verify(token, ConsentScope("verify"), use_case=UC, endpoint=ENDPOINT, session=SESSION)
 
 
 @pytest.mark.parametrize(
@@ -228,6 +243,7 @@ def test_issue_with_several_audiences_and_a_status_entry(capsys, keys):
         (["--op", "verify", "--bind", "faceList::p"], "p-1", "--bind takes"),
         (["--op", "verify", "--status-uri", "https://x/s"], "p-1", "go together"),
         (["--op", "verify", "--status-uri", "u", "--status-idx", "-1"], "p-1", "idx"),
+        (["--op", "verify", "--use", "standing"], "p-1", "status"),
     ],
 )
 def test_issue_bad_input_exits_2_with_a_message(capsys, keys, extra, subject, message):
@@ -235,6 +251,16 @@ def test_issue_bad_input_exits_2_with_a_message(capsys, keys, extra, subject, me
     assert code == 2 and out == ""
     assert err.startswith("faceguard: ") and message in err and "Traceback" not in err
     assert "alice" not in err and "555" not in err  # personal data is not echoed
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["ftp://hq-face.cognitiveservices.azure.com", "hq-face", "https://u@evil.example"]
+)
+def test_issue_refuses_an_endpoint_that_names_no_face_resource(capsys, keys, endpoint):
+    args = issue_args(keys, "--op", "verify")
+    args[args.index(ENDPOINT)] = endpoint
+    code, out, err = run(capsys, *args)
+    assert code == 2 and out == "" and "audience" in err and "Traceback" not in err
 
 
 def test_issue_unknown_use_case_exits_2(capsys, keys):
@@ -272,6 +298,10 @@ def test_issue_warns_about_a_key_file_others_can_read(capsys, keys):
     [
         ["consent", "issue"],
         ["consent", "issue", "--key", "k", "--use", "forever"],
+        [  # no --endpoint
+            *("consent", "issue", "--key", "k", "--issuer", "i", "--kid", "k"),
+            *("--audience", "a", "--subject", "p-1", "--use-case", "uc", "--op", "verify"),
+        ],
         ["consent"],
         ["consent", "inspect"],
     ],
@@ -390,7 +420,11 @@ def test_python_dash_m_faceguard_consent_end_to_end(tmp_path):
     token = issued.stdout.strip()
     assert issued.stdout == f"{token}\n"
     claims = verifier(tmp_path / "svc").verify(
-        token, ConsentScope("enroll", "personDirectory", "pd", "p1"), use_case=UC
+        token,
+        ConsentScope("enroll", "personDirectory", "pd", "p1"),
+        use_case=UC,
+        endpoint=ENDPOINT,
+        session=SESSION,
     )
     assert claims.operations == {"enroll"}
     bad = _faceguard(

@@ -36,6 +36,9 @@ from faceguard._guard._usecases import UseCase
 NOW = 1_767_225_600.0
 ISS = "https://consent.example.com"
 AUD = "faceguard:deploy:hq-access"
+ENDPOINT = "https://hq-face.cognitiveservices.azure.com"
+AUDS = [AUD, ENDPOINT]
+SESSION = bytes(range(32))  # the test's client session handle
 KID = "k1"
 UC = UseCase.TOUCHLESS_ACCESS_CONTROL
 GROUP = ("largePersonGroup", "hq-staff")
@@ -75,7 +78,7 @@ def claims(*, use: str = "session", lifetime: int = 600, **changes: Any) -> dict
     base: dict[str, Any] = {
         "iss": ISS,
         "sub": "p-7f3c9a1e5b",
-        "aud": [AUD, "https://hq-face.cognitiveservices.azure.com"],
+        "aud": AUDS,
         "iat": iat,
         "nbf": iat,
         "exp": iat + lifetime,
@@ -109,12 +112,14 @@ def verifier(clock: Clock | None = None, **kwargs: Any) -> ConsentVerifier:
 def rejected(token: str, check: str, *, scope: ConsentScope = IDENTIFY, **kwargs: Any) -> None:
     v = kwargs.pop("v", None) or verifier(**kwargs)
     with pytest.raises(ConsentRejectedError) as info:
-        v.verify(token, scope, use_case=UC)
+        v.verify(token, scope, use_case=UC, endpoint=ENDPOINT, session=SESSION)
     assert info.value.check == check, str(info.value)
 
 
 def test_valid_token_verifies_to_its_claims():
-    result = verifier().verify(mint(claims()), IDENTIFY, use_case=UC)
+    result = verifier().verify(
+        mint(claims()), IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION
+    )
     assert result.subject == "p-7f3c9a1e5b"
     assert result.use == "session" and result.use_case is UC
     assert result.operations == {"detect_template", "identify", "verify"}
@@ -145,7 +150,9 @@ def test_other_algs_are_refused(alg):
 
 @pytest.mark.parametrize("alg", ["EdDSA", "Ed25519"])
 def test_both_ed25519_identifiers_are_accepted(alg):
-    verifier().verify(mint(claims(), header(alg=alg)), IDENTIFY, use_case=UC)
+    verifier().verify(
+        mint(claims(), header(alg=alg)), IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION
+    )
 
 
 @pytest.mark.parametrize(
@@ -207,13 +214,34 @@ def test_wrong_issuer_is_refused():
     rejected(mint({k: v for k, v in claims().items() if k != "iss"}), "issuer")
 
 
-@pytest.mark.parametrize("aud", ["faceguard:deploy:other", ["faceguard:deploy:other"], [], 5])
+@pytest.mark.parametrize(
+    "aud",
+    [
+        "faceguard:deploy:other",
+        ["faceguard:deploy:other"],
+        [],
+        5,
+        ["faceguard:deploy:other", ENDPOINT],
+        [AUD, "https://other-face.cognitiveservices.azure.com"],
+        AUD,  # a single string cannot name both the deployment and the resource
+        [AUD],
+        ENDPOINT,
+        [ENDPOINT],
+        [AUD, [ENDPOINT]],
+    ],
+)
 def test_wrong_audience_is_refused(aud):
     rejected(mint(claims(aud=aud)), "audience")
 
 
-def test_audience_may_be_a_single_string():
-    verifier().verify(mint(claims(aud=AUD)), IDENTIFY, use_case=UC)
+def test_audience_is_checked_against_the_endpoint_of_each_call():
+    v = verifier()
+    token = mint(claims())
+    v.verify(token, IDENTIFY, use_case=UC, endpoint=ENDPOINT + "/", session=SESSION)
+    for endpoint in ("https://other-face.cognitiveservices.azure.com", "not a url", ""):
+        with pytest.raises(ConsentRejectedError) as info:
+            v.verify(token, IDENTIFY, use_case=UC, endpoint=endpoint, session=SESSION)
+        assert info.value.check == "audience"
 
 
 def test_expired_beyond_leeway_is_refused_and_within_leeway_accepted():
@@ -221,13 +249,15 @@ def test_expired_beyond_leeway_is_refused_and_within_leeway_accepted():
     clock = Clock(NOW + 600 + 60)
     rejected(token, "expired", clock=clock)
     clock = Clock(NOW + 600 + 59)
-    verifier(clock).verify(token, IDENTIFY, use_case=UC)
+    verifier(clock).verify(token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)
 
 
 def test_nbf_in_the_future_is_refused():
     token = mint(claims(nbf=int(NOW) + 61))
     rejected(token, "not_yet_valid")
-    verifier(Clock(NOW + 1)).verify(token, IDENTIFY, use_case=UC)
+    verifier(Clock(NOW + 1)).verify(
+        token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION
+    )
 
 
 def test_iat_in_the_future_is_refused():
@@ -238,10 +268,11 @@ def test_iat_in_the_future_is_refused():
 def test_lifetime_over_the_maximum_for_its_use_is_refused(use):
     limit = MAX_LIFETIME[use]
     rejected(mint(claims(use=use, lifetime=limit + 1)), "lifetime")
-    store = MemoryStore(clock=Clock())
-    verifier(replay_store=store).verify(
-        mint(claims(use=use, lifetime=limit)), IDENTIFY, use_case=UC
-    )
+    token = mint(claims(use=use, lifetime=limit))
+    if use == "standing":  # past the lifetime check, stopped by the next one (§3.1)
+        rejected(token, "status_required")
+        return
+    verifier().verify(token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)
 
 
 def test_session_lifetime_does_not_pass_as_once():
@@ -338,7 +369,7 @@ def test_oversized_token_is_refused_before_parsing():
 
 def test_non_string_token_is_refused():
     with pytest.raises(ConsentRejectedError) as info:
-        verifier().verify(b"a.b.c", IDENTIFY, use_case=UC)  # type: ignore[arg-type]
+        verifier().verify(b"a.b.c", IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)  # type: ignore[arg-type]
     assert info.value.check == "malformed"
 
 
@@ -349,7 +380,7 @@ def test_once_token_is_refused_on_second_use():
     clock = Clock()
     v = verifier(clock)
     token = mint(claims(use="once"))
-    v.verify(token, IDENTIFY, use_case=UC)
+    v.verify(token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)
     clock.now += 1
     rejected(token, "replay", v=v)
 
@@ -357,13 +388,17 @@ def test_once_token_is_refused_on_second_use():
 def test_once_token_is_spent_across_verifiers_sharing_a_store():
     store = MemoryStore(clock=Clock())
     token = mint(claims(use="once"))
-    verifier(replay_store=store).verify(token, IDENTIFY, use_case=UC)
+    verifier(replay_store=store).verify(
+        token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION
+    )
     rejected(token, "replay", replay_store=store)
 
 
 def test_once_token_needs_a_replay_store():
     with pytest.raises(ConsentRejectedError, match="store") as info:
-        verifier(replay_store=None).verify(mint(claims(use="once")), IDENTIFY, use_case=UC)
+        verifier(replay_store=None).verify(
+            mint(claims(use="once")), IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION
+        )
     assert info.value.check == "replay"
 
 
@@ -371,27 +406,64 @@ def test_replay_entry_lives_until_exp_plus_leeway():
     clock = Clock()
     store = MemoryStore(clock=clock)
     v = verifier(clock, replay_store=store)
-    v.verify(mint(claims(use="once")), IDENTIFY, use_case=UC)
+    v.verify(mint(claims(use="once")), IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)
     assert store.keys("consent-jti") == ["0b6c3c1e-6f3e-4d7e-9d1a-5c2b8f0e9a11"]
     clock.now = NOW + 600 + 60
     assert store.keys("consent-jti") == []
 
 
-@pytest.mark.parametrize("use", ["session", "standing"])
-def test_session_and_standing_tokens_may_be_reused(use):
+def test_session_token_may_be_reused_by_its_session():
     clock = Clock()
     v = verifier(clock)
-    token = mint(claims(use=use))
+    token = mint(claims(use="session"))
     for _ in range(3):
-        assert v.verify(token, IDENTIFY, use_case=UC).use == use
+        assert v.verify(token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION).use == (
+            "session"
+        )
         clock.now += 10
+
+
+def test_session_token_is_refused_in_another_session_and_with_none():
+    store = MemoryStore(clock=Clock())
+    token = mint(claims(use="session"))
+    verifier(replay_store=store).verify(
+        token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION
+    )
+    for other in (bytes(32), SESSION[:-1] + b"\xff", SESSION + b"x", None):
+        with pytest.raises(ConsentRejectedError) as info:
+            verifier(replay_store=store).verify(
+                token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=other
+            )
+        assert info.value.check == "replay"
+    with pytest.raises(ConsentRejectedError) as info:
+        verifier(replay_store=None).verify(
+            token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION
+        )
+    assert info.value.check == "replay"
+
+
+def test_replay_store_keeps_a_digest_of_the_session_handle_not_the_handle():
+    store = MemoryStore(clock=Clock())
+    verifier(replay_store=store).verify(
+        mint(claims(use="session")), IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION
+    )
+    kept = store.get("consent-jti", "0b6c3c1e-6f3e-4d7e-9d1a-5c2b8f0e9a11")
+    assert kept is not None and SESSION not in kept and len(kept) == 32
+
+
+@pytest.mark.parametrize("status", [None, "absent"])
+def test_standing_token_without_status_is_refused(status):
+    payload = claims(use="standing", lifetime=3600)
+    if status is None:
+        payload["status"] = None
+    rejected(mint(payload), "claims" if status is None else "status_required")
 
 
 def test_once_token_refused_for_scope_is_not_spent():
     v = verifier()
     token = mint(claims(use="once"))
     rejected(token, "operation", scope=ConsentScope("enroll", *GROUP), v=v)
-    v.verify(token, IDENTIFY, use_case=UC)
+    v.verify(token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)
 
 
 # -- §9 group 6: scope and binding --------------------------------------------------------
@@ -406,9 +478,17 @@ def test_use_case_not_declared_is_refused():
     v = verifier()
     token = mint(claims())
     with pytest.raises(ConsentRejectedError) as info:
-        v.verify(token, IDENTIFY, use_case=UseCase.IDENTITY_VERIFICATION)
+        v.verify(
+            token,
+            IDENTIFY,
+            use_case=UseCase.IDENTITY_VERIFICATION,
+            endpoint=ENDPOINT,
+            session=SESSION,
+        )
     assert info.value.check == "use_case"
-    assert v.verify(token, IDENTIFY, use_case=None).use_case is UC
+    assert (
+        v.verify(token, IDENTIFY, use_case=None, endpoint=ENDPOINT, session=SESSION).use_case is UC
+    )
 
 
 def test_container_not_bound_is_refused():
@@ -418,13 +498,25 @@ def test_container_not_bound_is_refused():
     no_bind = claims()
     del no_bind["consent"]["bind"]
     rejected(mint(no_bind), "container")
-    verifier().verify(mint(no_bind), ConsentScope("detect_template"), use_case=UC)
+    verifier().verify(
+        mint(no_bind),
+        ConsentScope("detect_template"),
+        use_case=UC,
+        endpoint=ENDPOINT,
+        session=SESSION,
+    )
 
 
 def test_person_not_bound_is_refused():
     token = mint(claims())
     rejected(token, "person", scope=ConsentScope("verify", *GROUP, person_id="person-2"))
-    verifier().verify(token, ConsentScope("verify", *GROUP, person_id="person-1"), use_case=UC)
+    verifier().verify(
+        token,
+        ConsentScope("verify", *GROUP, person_id="person-1"),
+        use_case=UC,
+        endpoint=ENDPOINT,
+        session=SESSION,
+    )
     bare = claims()
     bare["consent"]["bind"] = [{"kind": GROUP[0], "id": GROUP[1]}]
     rejected(mint(bare), "person", scope=ConsentScope("verify", *GROUP, person_id="person-1"))
@@ -475,8 +567,9 @@ def test_verifier_holds_no_private_material():
         issuer=ISS,
         audience=AUD,
         clock=Clock(),
+        replay_store=MemoryStore(clock=Clock()),
     )
-    v.verify(mint(claims()), IDENTIFY, use_case=UC)
+    v.verify(mint(claims()), IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)
     private_body = PRIVATE_PEM.decode().splitlines()[1]
     dumped = repr(v) + repr(vars(v))
     assert "PRIVATE" not in dumped and private_body not in dumped
@@ -488,7 +581,7 @@ def test_verifier_holds_no_private_material():
 
 def test_claims_repr_has_no_token():
     token = mint(claims())
-    result = verifier().verify(token, IDENTIFY, use_case=UC)
+    result = verifier().verify(token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)
     for text in (repr(result), str(result), repr(vars(result))):
         for part in token.split("."):
             assert part not in text
@@ -497,7 +590,7 @@ def test_claims_repr_has_no_token():
 def test_cache_never_stores_the_raw_token():
     token = mint(claims())
     v = verifier()
-    v.verify(token, IDENTIFY, use_case=UC)
+    v.verify(token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)
     assert list(v._cache) == [hashlib.sha256(token.encode()).digest()]
     assert token not in repr(vars(v)) + repr(list(v._cache.values()))
 
@@ -506,24 +599,26 @@ def test_cached_tokens_still_get_time_scope_and_replay_checks():
     clock = Clock()
     v = verifier(clock)
     token = mint(claims())
-    v.verify(token, IDENTIFY, use_case=UC)
+    v.verify(token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)
     rejected(token, "operation", scope=ConsentScope("enroll", *GROUP), v=v)
     rejected(token, "container", scope=ConsentScope("identify", "personGroup", "x"), v=v)
     clock.now = NOW + 700
     rejected(token, "expired", v=v)
     clock.now = NOW
-    once = mint(claims(use="once"))
-    v.verify(once, IDENTIFY, use_case=UC)
+    once = mint(claims(use="once", jti="j-once"))
+    v.verify(once, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)
     rejected(once, "replay", v=v)
 
 
 def test_cache_is_bounded():
     v = verifier(cache_size=2)
     for n in range(4):
-        v.verify(mint(claims(jti=f"j{n}")), IDENTIFY, use_case=UC)
+        v.verify(
+            mint(claims(jti=f"j{n}")), IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION
+        )
     assert len(v._cache) == 2
     off = verifier(cache_size=0)
-    off.verify(mint(claims()), IDENTIFY, use_case=UC)
+    off.verify(mint(claims()), IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)
     assert not off._cache
 
 
@@ -537,7 +632,7 @@ def make_issuer(clock: Clock | None = None) -> ConsentIssuer:
 def test_issued_token_has_the_documented_shape():
     token = make_issuer().issue(
         "p-7f3c9a1e5b",
-        audience=AUD,
+        audience=AUDS,
         operations=["identify", "detect_template"],
         use_case=UC,
         bindings=[(*GROUP, "person-1"), ("faceList", "fl-1")],
@@ -556,7 +651,7 @@ def test_issued_token_has_the_documented_shape():
     assert payload == {
         "iss": ISS,
         "sub": "p-7f3c9a1e5b",
-        "aud": AUD,
+        "aud": AUDS,
         "iat": int(NOW),
         "nbf": int(NOW),
         "exp": int(NOW) + 3600,
@@ -572,14 +667,14 @@ def test_issued_token_has_the_documented_shape():
             "rid": "cr-1",
         },
     }
-    result = verifier().verify(token, IDENTIFY, use_case=UC)
+    result = verifier().verify(token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)
     assert result.bindings[1] == ("faceList", "fl-1", None)
 
 
 def test_issued_tokens_round_trip_and_get_fresh_jtis():
     issuer = make_issuer()
     kwargs: dict[str, Any] = {
-        "audience": [AUD, "x"],
+        "audience": [AUD, ENDPOINT, "x"],
         "operations": ["identify"],
         "use_case": UC,
         "use": "session",
@@ -587,7 +682,10 @@ def test_issued_tokens_round_trip_and_get_fresh_jtis():
     first = issuer.issue("p-1", bindings=[GROUP], **kwargs)
     second = issuer.issue("p-1", bindings=[GROUP], **kwargs)
     v = verifier()
-    assert v.verify(first, IDENTIFY, use_case=UC).jti != v.verify(second, IDENTIFY, use_case=UC).jti
+    assert (
+        v.verify(first, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION).jti
+        != v.verify(second, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION).jti
+    )
 
 
 @pytest.mark.parametrize(
@@ -602,23 +700,32 @@ def test_issued_tokens_round_trip_and_get_fresh_jtis():
 )
 def test_issuer_refuses_email_and_phone_subjects(subject):
     with pytest.raises(ValueError, match="pseudonymous"):
-        make_issuer().issue(subject, audience=AUD, operations=["verify"], use_case=UC)
+        make_issuer().issue(subject, audience=AUDS, operations=["verify"], use_case=UC)
 
 
 @pytest.mark.parametrize(("use", "limit"), sorted(MAX_LIFETIME.items()))
 def test_issuer_refuses_over_long_lifetimes(use, limit):
     issuer = make_issuer()
-    base: dict[str, Any] = {"audience": AUD, "operations": ["verify"], "use_case": UC}
+    base: dict[str, Any] = {"audience": AUDS, "operations": ["verify"], "use_case": UC}
+    if use == "standing":
+        base["status"] = ("https://consent.example.com/status/1", 4)
     with pytest.raises(ValueError, match="at most"):
         issuer.issue("p-1", use=use, lifetime=limit + 1, **base)
     token = issuer.issue("p-1", use=use, lifetime=limit, **base)
-    result = verifier().verify(token, ConsentScope("verify"), use_case=UC)
+    if use == "standing":  # past the lifetime check; no status lists loaded here
+        rejected(token, "status_unknown", scope=ConsentScope("verify"))
+        return
+    result = verifier().verify(
+        token, ConsentScope("verify"), use_case=UC, endpoint=ENDPOINT, session=SESSION
+    )
     assert result.expires_at - result.issued_at == limit
 
 
 def test_issuer_default_lifetime_is_the_maximum_for_its_use():
-    token = make_issuer().issue("p-1", audience=AUD, operations=["verify"], use_case=UC)
-    result = verifier().verify(token, ConsentScope("verify"), use_case=UC)
+    token = make_issuer().issue("p-1", audience=AUDS, operations=["verify"], use_case=UC)
+    result = verifier().verify(
+        token, ConsentScope("verify"), use_case=UC, endpoint=ENDPOINT, session=SESSION
+    )
     assert result.use == "once" and result.expires_at - result.issued_at == 600
 
 
@@ -632,11 +739,16 @@ def test_issuer_default_lifetime_is_the_maximum_for_its_use():
         {"lifetime": 0},
         {"bindings": [("bucket", "x")]},
         {"audience": []},
+        {"audience": AUD},
+        {"audience": [AUD]},
+        {"audience": [ENDPOINT]},
+        {"audience": [AUD, "ftp://hq-face.cognitiveservices.azure.com"]},
+        {"use": "standing"},  # no status entry
         {"not_before": NOW + 10_000},
     ],
 )
 def test_issuer_refuses_bad_arguments(kwargs):
-    base: dict[str, Any] = {"audience": AUD, "operations": ["verify"], "use_case": UC}
+    base: dict[str, Any] = {"audience": AUDS, "operations": ["verify"], "use_case": UC}
     with pytest.raises(ValueError):
         make_issuer().issue("p-1", **{**base, **kwargs})
 
@@ -738,7 +850,7 @@ def _mutations(draw: st.DrawFn, kind: str) -> tuple[str, bool]:
 def test_fuzzed_tokens_only_raise_consent_rejected(case):
     token, may_pass = case
     try:
-        FUZZ_VERIFIER.verify(token, IDENTIFY, use_case=UC)
+        FUZZ_VERIFIER.verify(token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)
     except ConsentRejectedError:
         assert token != VALID
     else:
@@ -751,7 +863,9 @@ def test_fuzzed_signed_claims_only_raise_consent_rejected(changes):
     payload = claims()
     payload.update(changes)
     try:
-        result = FUZZ_VERIFIER.verify(mint(payload), IDENTIFY, use_case=UC)
+        result = FUZZ_VERIFIER.verify(
+            mint(payload), IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION
+        )
     except ConsentRejectedError:
         return
     assert isinstance(result, ConsentClaims)

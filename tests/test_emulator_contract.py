@@ -42,7 +42,7 @@ from typing import Any, Literal
 import httpx
 import pytest
 
-from _guard_kit import BINDINGS, TOKEN, policy, token
+from _guard_kit import BINDINGS, ENDPOINTS, TOKEN, policy, token
 from _optable import (
     BLOCKLIST_ITEM_ID,
     BLOCKLIST_NAME,
@@ -363,6 +363,10 @@ class Run:
         self._made: dict[tuple[str | None, object], object] = {}
         self._photos = itertools.count(1)
         self._persons: list[tuple[str, str, str | None]] = []
+        # The token's aud must name the resource: a loopback server's free port is not among
+        # the kit's endpoints.
+        self._endpoints = [*ENDPOINTS, face._transport.config.endpoint]
+        self.bind(TOKEN, token(endpoints=self._endpoints))
 
     # -- sample ids -> what the scenario made --------------------------------------------------
 
@@ -372,7 +376,7 @@ class Run:
     def enrolled(self, kind: str, container_id: str, person_id: str) -> None:
         """A person exists: from now on consent is a standing token that also binds it."""
         self._persons.append((kind, container_id, person_id))
-        self.bind(TOKEN, token(bindings=[*BINDINGS, *self._persons]))
+        self.bind(TOKEN, token(bindings=[*BINDINGS, *self._persons], endpoints=self._endpoints))
 
     def photo(self) -> bytes:
         """A new photo of alice (``ScriptedEngine`` reads the face from the bytes)."""

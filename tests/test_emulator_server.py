@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from _guard_kit import TOKEN, policy
+from _guard_kit import ENDPOINTS, policy, token
 from _samples import FACE_LIST_ID, LARGE_FACE_LIST_ID
 from faceguard import (
     APIConnectionError,
@@ -60,6 +60,12 @@ def face_client(url: str, key: str = "any-key", **kwargs: Any) -> FaceClient:
     return FaceClient(url, api_key=key, guard=policy(), **kwargs)
 
 
+def consent(url: str) -> str:
+    """The kit's standing token, also naming this server (a free port, so not among the kit's
+    ``ENDPOINTS``): ``aud`` must name the Face resource the token is used on."""
+    return token(endpoints=[*ENDPOINTS, url])
+
+
 def create(client: Any) -> Any:
     return client.liveness.create_session(
         liveness_operation_mode="Passive", device_correlation_id=DEVICE
@@ -80,7 +86,7 @@ def test_a_liveness_flow_over_http(server: EmulatorServer) -> None:
             verify_image=OBAMA_1,
             liveness_operation_mode="Passive",
             device_correlation_id=DEVICE,
-            consent=TOKEN,
+            consent=consent(server.url),
         )
         scripted = httpx.post(
             f"{server.url}/_emulator/liveness/sessions/{session.session_id}/attempts",
@@ -225,9 +231,10 @@ def test_the_state_survives_a_restart_with_a_state_dir(tmp_path: Path, engine: A
     with running(Emulator(engine=engine, training_delay=0), state_dir=state_dir) as server:
         with face_client(server.url) as client:
             client.face_lists.create(FACE_LIST_ID, name="Staff")
-            added = client.face_lists.add_face(FACE_LIST_ID, OBAMA_1, consent=TOKEN)
+            standing = consent(server.url)
+            added = client.face_lists.add_face(FACE_LIST_ID, OBAMA_1, consent=standing)
             client.large_face_lists.create(LARGE_FACE_LIST_ID, name="Large")
-            client.large_face_lists.add_face(LARGE_FACE_LIST_ID, OBAMA_2, consent=TOKEN)
+            client.large_face_lists.add_face(LARGE_FACE_LIST_ID, OBAMA_2, consent=standing)
             trained = client.large_face_lists.train(LARGE_FACE_LIST_ID).wait()
             client.person_groups.create("group-1", name="Group")
             person = client.person_groups.create_person("group-1", name="Someone")
@@ -272,12 +279,12 @@ def test_the_state_file_holds_embeddings_never_images(tmp_path: Path, engine: An
         face_client(server.url) as client,
     ):
         client.face_lists.create(FACE_LIST_ID, name="Staff")
-        client.face_lists.add_face(FACE_LIST_ID, OBAMA_1, consent=TOKEN)
+        client.face_lists.add_face(FACE_LIST_ID, OBAMA_1, consent=consent(server.url))
         client.liveness.create_with_verify_session(
             verify_image=OBAMA_2,
             liveness_operation_mode="Passive",
             device_correlation_id=DEVICE,
-            consent=TOKEN,
+            consent=consent(server.url),
         )
 
     [database] = tmp_path.glob("*.sqlite3")

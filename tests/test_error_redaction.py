@@ -37,7 +37,9 @@ from faceguard import (
     FaceClient,
     FaceGuardError,
     NotFoundError,
+    PollingTimeoutError,
     RetryPolicy,
+    TrainingFailedError,
 )
 from faceguard.emulator import Emulator
 from faceguard.emulator._server import running
@@ -364,3 +366,41 @@ def test_emulator_errors_over_http_and_its_server_log(caplog: pytest.LogCaptureF
     assert "/persons/" in caplog.text  # the request lines were logged
     for error in errors:
         assert leaks(everything_about(error, caplog)) == [], error.message
+
+
+# -- long-running operations -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["failed", f"stuck-on-{FACE_1}"])
+async def test_training_failures_and_timeouts_hold_no_handle(
+    mode: str, status: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The service's reason for a failed training, and a status it made up, are its words."""
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(202)
+        body = {
+            "status": status,
+            "createdDateTime": "2026-01-01T00:00:00Z",
+            "message": f"Person {PERSON} has a broken face {{{PERSISTED_1.upper()}}}.",
+        }
+        return httpx.Response(200, json=body)
+
+    def train(client: Any) -> Any:
+        return client.person_groups.train("group").wait(timeout=0, interval=0)
+
+    async def train_async(client: Any) -> Any:
+        poller = await client.person_groups.train("group")
+        return await poller.wait(timeout=0, interval=0)
+
+    operation = train if mode == "sync" else train_async
+    error = await call(mode, operation, transport=httpx.MockTransport(respond))
+
+    expected = TrainingFailedError if status == "failed" else PollingTimeoutError
+    assert isinstance(error, expected), error
+    if status == "failed":
+        assert "id#" in error.message  # the reason is kept, its ids are not
+    else:
+        assert "stuck-on-id#" in str(error)
+    assert leaks(everything_about(error, caplog)) == []

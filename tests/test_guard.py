@@ -158,7 +158,7 @@ class Rig:
     ) -> str:
         return self.issuer.issue(
             subject,
-            audience=AUDIENCE,
+            audience=[AUDIENCE, ENDPOINT],
             operations=operations,
             use_case=use_case,
             bindings=bindings,
@@ -341,7 +341,7 @@ def test_a_token_for_another_container_is_refused() -> None:
 
 def test_verify_to_a_person_enrolled_under_another_subject_is_refused() -> None:
     rig = Rig()
-    rig.ledger.record_enrollment("largePersonGroup", GROUP, PERSON, OTHER_SUBJECT)
+    rig.ledger._record_enrollment("largePersonGroup", GROUP, PERSON, OTHER_SUBJECT)
     face_id = rig.detect()[0]
     error = refused(
         rig,
@@ -467,8 +467,8 @@ def test_candidates_without_live_consent_are_suppressed_and_audited(
     rig = Rig(audit=audit)
     face_id = rig.detect()[0]
     consented, stranger, withdrawn = PERSON, str(uuid.uuid4()), str(uuid.uuid4())
-    rig.ledger.record_enrollment("largePersonGroup", GROUP, consented, SUBJECT)
-    rig.ledger.record_enrollment("largePersonGroup", GROUP, withdrawn, OTHER_SUBJECT)
+    rig.ledger._record_enrollment("largePersonGroup", GROUP, consented, SUBJECT)
+    rig.ledger._record_enrollment("largePersonGroup", GROUP, withdrawn, OTHER_SUBJECT)
     rig.ledger.withdraw(OTHER_SUBJECT)
     rig.service.identify = [
         {
@@ -495,7 +495,7 @@ def test_candidates_without_live_consent_are_suppressed_and_audited(
 
 def test_erasure_is_always_allowed_and_audited(tmp_path: Path, audit: AuditLog) -> None:
     rig = Rig(use_case=None, deployment=Deployment(us_police=True), audit=audit)
-    rig.ledger.record_enrollment("largePersonGroup", GROUP, PERSON, SUBJECT)
+    rig.ledger._record_enrollment("largePersonGroup", GROUP, PERSON, SUBJECT)
     rig.client.large_person_groups.delete_person(GROUP, PERSON)
     rig.client.large_person_groups.delete(GROUP)
     assert rig.sent() == 2
@@ -670,8 +670,8 @@ def test_erase_subject_withdraws_at_once_and_deletes_what_was_enrolled(
     rig.client.large_person_groups.add_face(GROUP, PERSON, JPEG, consent=token)
     added = rig.client.face_lists.add_face("visitors", JPEG, consent=token)
     other = str(uuid.uuid4())
-    rig.ledger.record_enrollment("largePersonGroup", GROUP, other, OTHER_SUBJECT)
-    rig.ledger.record_enrollment("personDirectory", "default", str(uuid.uuid4()), SUBJECT)
+    rig.ledger._record_enrollment("largePersonGroup", GROUP, other, OTHER_SUBJECT)
+    rig.ledger._record_enrollment("personDirectory", "default", str(uuid.uuid4()), SUBJECT)
     sent = rig.sent()
 
     plan = rig.client.erase_subject(SUBJECT)

@@ -186,22 +186,27 @@ def test_consent_tokens_verify_with_the_fixture_verifier(faceguard_consent, face
         "p-barack", ["enroll"], [("largePersonGroup", GROUP, None)], use="once"
     )
     scope = ConsentScope("enroll", "largePersonGroup", GROUP)
-    claims = faceguard_consent.verifier.verify(token, scope, use_case=faceguard_guard.use_case)
+    where = {"use_case": faceguard_guard.use_case, "endpoint": plugin.ENDPOINT}
+    claims = faceguard_consent.verifier.verify(token, scope, **where)
 
     assert (claims.subject, claims.use, claims.use_case) == (
         "p-barack",
         "once",
         UseCase.DUPLICATE_OR_BLOCKED_USERS,
     )
-    assert claims.audience == (plugin.AUDIENCE,)
+    assert claims.audience == (plugin.AUDIENCE, plugin.ENDPOINT)
     with pytest.raises(ConsentRejectedError):  # "once": spent, and the replay store knows it
-        faceguard_consent.verifier.verify(token, scope, use_case=faceguard_guard.use_case)
+        faceguard_consent.verifier.verify(token, scope, **where)
 
 
 def test_the_default_token_covers_what_the_use_case_permits(faceguard_consent, faceguard_guard):
     token = faceguard_consent.token()
     claims = faceguard_consent.verifier.verify(
-        token, ConsentScope("group"), use_case=faceguard_guard.use_case
+        token,
+        ConsentScope("group"),
+        use_case=faceguard_guard.use_case,
+        endpoint=plugin.ENDPOINT,
+        session=bytes(32),  # a session token binds to the session that first presents it
     )
 
     assert claims.subject == plugin.SUBJECT

@@ -42,6 +42,8 @@ from faceguard._guard._usecases import UseCase
 NOW = 1_767_225_600.0
 ISS = "https://consent.example.com"
 AUD = "faceguard:deploy:hq-access"
+ENDPOINT = "https://hq-face.cognitiveservices.azure.com"
+SESSION = bytes(range(32))  # the test's client session handle
 KID = "k1"
 URI = "https://consent.example.com/status/7"
 UC = UseCase.TOUCHLESS_ACCESS_CONTROL
@@ -123,7 +125,7 @@ def verifier(clock: Clock, lists: StatusLists | None, **kwargs: Any) -> ConsentV
 def consent_token(clock: Clock, idx: int | None = 3, *, use: str = "session", **kw: Any) -> str:
     return consent_issuer(clock).issue(
         "p-7f3c9a1e5b",
-        audience=AUD,
+        audience=[AUD, ENDPOINT],
         operations=kw.pop("operations", ALL_OPS),
         use_case=UC,
         bindings=[GROUP],
@@ -146,6 +148,7 @@ def list_claims(data: bytes = bytes(8), *, bits: int = 1, **changes: Any) -> dic
         "iss": ISS,
         "sub": URI,
         "iat": int(NOW),
+        "seq": 0,
         "exp": int(NOW) + 86400,
         "ttl": 300,
         "status_list": {"bits": bits, "lst": b64(zlib.compress(data, 9))},
@@ -156,7 +159,7 @@ def list_claims(data: bytes = bytes(8), *, bits: int = 1, **changes: Any) -> dic
 
 def refused(v: ConsentVerifier, token: str, check: str, scope: ConsentScope) -> None:
     with pytest.raises(ConsentRejectedError) as info:
-        v.verify(token, scope, use_case=UC)
+        v.verify(token, scope, use_case=UC, endpoint=ENDPOINT, session=SESSION)
     assert info.value.check == check, str(info.value)
 
 
@@ -185,7 +188,9 @@ def lists(clock: Clock, issuer: StatusListIssuer) -> StatusLists:
 
 
 def test_valid_entry_passes_and_the_claims_name_it(clock, lists):
-    claims = verifier(clock, lists).verify(consent_token(clock, 3), IDENTIFY, use_case=UC)
+    claims = verifier(clock, lists).verify(
+        consent_token(clock, 3), IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION
+    )
     assert claims.status == (URI, 3)
 
 
@@ -195,15 +200,19 @@ def test_revoked_bit_is_refused(clock, issuer, lists):
     v = verifier(clock, lists)
     refused(v, consent_token(clock, 3), "revoked", IDENTIFY)
     refused(v, consent_token(clock, 3), "revoked", VERIFY)
-    v.verify(consent_token(clock, 2), IDENTIFY, use_case=UC)  # the neighbours are untouched
-    v.verify(consent_token(clock, 4), IDENTIFY, use_case=UC)
+    v.verify(
+        consent_token(clock, 2), IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION
+    )  # the neighbours are untouched
+    v.verify(consent_token(clock, 4), IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)
 
 
 def test_revocation_applies_once_the_newer_list_is_loaded(clock, issuer, lists):
     v = verifier(clock, lists)
     token = consent_token(clock, 5)
     issuer.revoke(5)
-    v.verify(token, IDENTIFY, use_case=UC)  # the loaded list predates the revocation
+    v.verify(
+        token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION
+    )  # the loaded list predates the revocation
     clock.now += 1
     lists.update(issuer.token(URI, ttl=300))
     refused(v, token, "revoked", IDENTIFY)
@@ -234,7 +243,7 @@ def test_stale_list_is_refused_per_operation(clock, lists, operation, limit):
     v = verifier(clock, lists)
     token = consent_token(clock, 3, use="standing")
     clock.now = NOW + limit
-    v.verify(token, scope, use_case=UC)
+    v.verify(token, scope, use_case=UC, endpoint=ENDPOINT, session=SESSION)
     clock.now = NOW + limit + 1
     refused(v, token, "status_stale", scope)
 
@@ -255,7 +264,7 @@ def test_status_max_age_overrides_per_operation(clock, lists):
     clock.now = NOW + 61
     refused(v, token, "status_stale", VERIFY)
     clock.now = NOW + 1800
-    v.verify(token, IDENTIFY, use_case=UC)
+    v.verify(token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)
 
 
 def test_expired_list_is_stale_whatever_the_max_age(clock, issuer):
@@ -264,7 +273,7 @@ def test_expired_list_is_stale_whatever_the_max_age(clock, issuer):
     v = verifier(clock, lists, status_max_age={"verify": 86400})
     token = consent_token(clock, 3, use="standing")
     clock.now = NOW + 1000 + 59
-    v.verify(token, VERIFY, use_case=UC)  # within the leeway
+    v.verify(token, VERIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)  # within the leeway
     clock.now = NOW + 1000 + 60
     refused(v, token, "status_stale", VERIFY)
 
@@ -287,8 +296,12 @@ def test_token_without_status_is_unaffected(clock, issuer, lists):
         issuer.revoke(index)
     lists.update(issuer.token(URI, ttl=300))
     clock.now = NOW + 3599
-    verifier(clock, lists).verify(consent_token(clock, None), VERIFY, use_case=UC)
-    verifier(clock, None).verify(consent_token(clock, None), VERIFY, use_case=UC)
+    verifier(clock, lists).verify(
+        consent_token(clock, None), VERIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION
+    )
+    verifier(clock, None).verify(
+        consent_token(clock, None), VERIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION
+    )
 
 
 @pytest.mark.parametrize(("size", "first_out"), [(8, 8), (9, 16), (64, 64)])
@@ -296,7 +309,9 @@ def test_index_out_of_range_is_status_unknown(clock, size, first_out):
     lists = status_lists(clock)
     lists.update(list_issuer(clock, size).token(URI, ttl=300))
     v = verifier(clock, lists)
-    v.verify(consent_token(clock, first_out - 1), VERIFY, use_case=UC)  # padding bits are 0
+    v.verify(
+        consent_token(clock, first_out - 1), VERIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION
+    )  # padding bits are 0
     refused(v, consent_token(clock, first_out), "status_unknown", VERIFY)
     refused(v, consent_token(clock, 2**40), "status_unknown", VERIFY)
 
@@ -330,7 +345,7 @@ def test_ill_formed_status_claim_is_refused(clock, lists, status):
     payload = {
         "iss": ISS,
         "sub": "p-1",
-        "aud": AUD,
+        "aud": [AUD, ENDPOINT],
         "iat": iat,
         "nbf": iat,
         "exp": iat + 600,
@@ -356,7 +371,7 @@ def test_once_token_refused_as_revoked_is_not_spent(clock, issuer, lists):
     clock.now += 1
     issuer.reinstate(3)
     lists.update(issuer.token(URI, ttl=300))
-    v.verify(token, IDENTIFY, use_case=UC)
+    v.verify(token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)
     refused(v, token, "replay", IDENTIFY)
 
 
@@ -370,7 +385,9 @@ def test_once_token_refused_for_status_is_not_spent(clock, issuer, lists, check)
     refused(v, token, check, IDENTIFY)
     assert store.keys("consent-jti") == []
     lists.update(issuer.token(URI, ttl=300))
-    verifier(clock, lists, replay_store=store).verify(token, IDENTIFY, use_case=UC)
+    verifier(clock, lists, replay_store=store).verify(
+        token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION
+    )
     assert len(store.keys("consent-jti")) == 1
 
 
@@ -532,7 +549,8 @@ def test_update_reports_what_it_loaded(clock, issuer):
     assert info.issued_at == NOW + 5 and info.expires_at == NOW + 5 + 7200
     assert info.ttl == 300 and info.loaded_at == NOW + 5
     assert lists.info(URI) == info and lists.uris == {URI}
-    assert lists.update(issuer.token(URI, ttl=300, lifetime=7200)) == info  # same iat: fine
+    again = lists.update(issuer.token(URI, ttl=300, lifetime=7200))  # same iat, next seq
+    assert again.sequence == info.sequence + 1 and again.issued_at == info.issued_at
     assert "PRIVATE" not in repr(lists) and "lists=1" in repr(lists)
 
 
@@ -605,11 +623,21 @@ def test_status_list_token_has_the_documented_shape(clock):
         "iss": ISS,
         "sub": URI,
         "iat": int(NOW),
+        "seq": 0,
         "exp": int(NOW) + 3600,
         "ttl": 300,
         "status_list": {"bits": 1, "lst": b64(zlib.compress(bytes([2, 0]), 9))},
     }
     assert len(unb64(s)) == 64
+    assert issuer.sequence == 1
+    second = json.loads(unb64(issuer.token(URI, ttl=300).split(".")[1]))
+    assert second["seq"] == 1 and second["iat"] == int(NOW)  # same second, later list
+
+
+@pytest.mark.parametrize("sequence", [-1, True, 1.5, "3", 2**53])
+def test_status_list_issuer_refuses_a_bad_sequence(clock, sequence):
+    with pytest.raises(ValueError, match="sequence"):
+        StatusListIssuer(consent_issuer(clock), size=8, sequence=sequence)
 
 
 def test_consent_issuer_adds_the_status_claim(clock):

@@ -232,7 +232,15 @@ def _consent_parser(commands: Any) -> None:
         required=True,
         action="append",
         metavar="AUD",
-        help="deployment id (repeat to add the Face endpoint)",
+        help="the faceguard deployment id the token is for (repeat for several)",
+    )
+    issue.add_argument(
+        "--endpoint",
+        required=True,
+        action="append",
+        metavar="URL",
+        help="the Face resource endpoint the token is for, e.g. "
+        "https://<resource>.cognitiveservices.azure.com (repeat for several)",
     )
     issue.add_argument(
         "--subject", required=True, metavar="SUB", help="pseudonymous subject id (never email)"
@@ -262,7 +270,11 @@ def _consent_parser(commands: Any) -> None:
         help="default and maximum: 600 (once), 3600 (session), 86400 (standing)",
     )
     issue.add_argument("--record-id", metavar="RID", help="consent record id (consent.rid)")
-    issue.add_argument("--status-uri", metavar="URI", help="status list uri (with --status-idx)")
+    issue.add_argument(
+        "--status-uri",
+        metavar="URI",
+        help="status list uri (with --status-idx); required for --use standing",
+    )
     issue.add_argument("--status-idx", type=int, metavar="N", help="index in that status list")
     inspect = sub.add_parser(
         "inspect",
@@ -391,7 +403,7 @@ def _consent_issue(args: argparse.Namespace) -> int:
             )
         token = issuer.issue(
             args.subject,
-            audience=args.audience,
+            audience=[*args.audience, *args.endpoint],  # aud names both (GUARD.md §3.2)
             operations=args.op,
             use_case=args.use_case,
             bindings=bindings,

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
+import hmac
 import json
 import math
 import re
@@ -26,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, cast
+from urllib.parse import urlsplit
 
 from .._exceptions import ConfigurationError, ConsentRejectedError
 from ._store import GuardStore
@@ -88,6 +91,9 @@ _PHONE = re.compile(r"\+?[\d\s().\-/]{7,}")
 _MAX_ID = 256
 _MAX_INDEX = 2**53 - 1  # JSON integers beyond this are not exact in every parser
 _MAX_TIME = 1e11  # NumericDate sanity bound (year ~5138); keeps floats exact enough
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+MIN_SESSION_HANDLE = 16
+"""Shortest accepted client session handle, in bytes: it must be unguessable."""
 
 Use = Literal["once", "session", "standing"]
 Binding = tuple[str, str, "str | None"]
@@ -217,6 +223,37 @@ def _is_uri(value: object) -> bool:
     return isinstance(value, str) and 0 < len(value) <= MAX_STATUS_URI and value.isprintable()
 
 
+@functools.lru_cache(maxsize=1024)
+def _endpoint_key(value: str) -> tuple[str, str, int, str] | None:
+    """A Face resource endpoint as ``(scheme, host, port, path)`` for comparison, or None.
+
+    ``aud`` names the resource the token is for (GUARD.md §3.2); a client's endpoint and an
+    ``aud`` entry name the same resource when their keys are equal. Scheme and host letter
+    case, a default port, one trailing dot on the host and a trailing slash do not matter;
+    anything else does (another port, path, or scheme is another resource or a gateway in
+    front of one). Values with user info, a query, a fragment, whitespace or non-ASCII
+    characters are not endpoints at all: ``urlsplit`` would otherwise drop tabs and newlines
+    silently, and IDNA would map look-alike dots, making two different strings one resource.
+    """
+    if not value.isascii() or not value.isprintable() or any(c.isspace() for c in value):
+        return None
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = parts.hostname
+    if scheme not in _DEFAULT_PORTS or not host or "@" in parts.netloc:
+        return None
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        return None
+    host = host[:-1] if host.endswith(".") else host
+    if not host or "%" in host:
+        return None
+    return scheme, host, _DEFAULT_PORTS[scheme] if port is None else port, parts.path.rstrip("/")
+
+
 def _sign_compact(key: Ed25519PrivateKey, *, kid: str, typ: str, payload: Mapping[str, Any]) -> str:
     """A compact JWS over ``payload``: EdDSA, with only ``alg``, ``typ`` and ``kid`` set."""
     headers = {"typ": typ, "kid": kid}
@@ -327,6 +364,7 @@ class _Signed:
     use: str | None
     claims: ConsentClaims | None
     problem: str | None
+    audience: tuple[str, ...] = ()
 
 
 def _check_id(value: object, what: str) -> str:
@@ -417,18 +455,30 @@ class ConsentIssuer:
     ) -> str:
         """A compact JWS consent assertion for ``subject`` (a pseudonymous id).
 
+        ``audience`` names the faceguard deployment id(s) AND the Face resource endpoint(s)
+        the token may be used with, e.g. ``["faceguard:deploy:hq",
+        "https://hq.cognitiveservices.azure.com"]`` (GUARD.md §3.2): verifiers refuse a token
+        that does not name both their deployment and the resource the client calls, so a
+        token cannot be replayed in another deployment or against another resource.
+
         ``status=(uri, idx)`` points the token at entry ``idx`` of the status list published
         at ``uri`` (IETF Token Status List; see ``StatusListIssuer``), so revoking that entry
         stops the token, and every other token that shares the index, before it expires.
+        A ``use="standing"`` token needs one (GUARD.md §3.1): it lives a day, and only a
+        status list can stop it sooner.
         """
         _check_id(subject, "subject")
         if _looks_personal(subject):
             raise ValueError("subject looks like an email or phone number: use a pseudonymous id")
         audiences = [audience] if isinstance(audience, str) else list(audience)
-        if not audiences:
-            raise ValueError("audience must name at least one deployment")
         for aud in audiences:
             _check_id(aud, "audience")
+        endpoints = [aud for aud in audiences if _endpoint_key(aud) is not None]
+        if not endpoints or len(endpoints) == len(audiences):
+            raise ValueError(
+                "audience must name the faceguard deployment id and the Face resource "
+                "endpoint (https://<resource>.cognitiveservices.azure.com)"
+            )
         ops = sorted(set(operations))
         if not ops or not set(ops) <= CONSENT_OPERATIONS:
             raise ValueError(
@@ -458,6 +508,11 @@ class ConsentIssuer:
         nbf = iat if not_before is None else math.floor(not_before)
         if nbf >= exp:
             raise ValueError("not_before must come before the expiry")
+        if status is None and use == "standing":
+            raise ValueError(
+                "a use='standing' token needs status=(uri, idx): a status list entry that can "
+                "revoke it before its day is over"
+            )
         if status is not None:
             if not (isinstance(status, tuple) and len(status) == 2):
                 raise ValueError("status must be a (uri, idx) pair")
@@ -558,14 +613,21 @@ class ConsentVerifier:
     Args:
         keys: public keys by ``kid`` (PEM, or ``Ed25519PublicKey``). Never private keys.
         issuer: the only accepted ``iss``.
-        audience: this deployment's id; ``aud`` must contain it.
+        audience: this faceguard deployment's id (not a URL); ``aud`` must contain it, and
+            also the endpoint of the Face resource each call goes to (``verify(endpoint=)``;
+            the guard passes its client's). The two together stop a token minted for one
+            deployment or resource from being used in another (GUARD.md §3.2, §3.7 step 4).
         leeway: clock-skew allowance in seconds, at most 300.
         clock: seconds since the epoch.
-        replay_store: where single-use token ids are recorded; ``use: "once"`` tokens are
-            refused without one.
+        replay_store: where the ids of ``use: "once"`` tokens (spent) and ``use: "session"``
+            tokens (bound to the first client session that presented them) are recorded until
+            ``exp + leeway``; such tokens are refused without one. Share it between processes
+            (``SQLiteStore``, ``RedisStore``) so a token spent or bound in one is in all.
         cache_size: how many verified signatures to remember (0 turns the cache off).
         status_lists: the signed status lists the application has loaded (``StatusLists``).
-            A token with a ``status`` claim is refused (``status_unknown``) without them.
+            A token with a ``status`` claim is refused (``status_unknown``) without them, and
+            a ``use: "standing"`` token without a ``status`` claim is refused
+            (``status_required``, GUARD.md §3.1).
         status_max_age: how old, in seconds, a status list may be per consent operation;
             overrides ``DEFAULT_STATUS_MAX_AGE`` (900 s for identify, enroll and
             detect_template; 3600 s for the others), at most 86400 s.
@@ -591,6 +653,12 @@ class ConsentVerifier:
         }
         self._issuer = _check_id(issuer, "issuer")
         self._audience = _check_id(audience, "audience")
+        if _endpoint_key(self._audience) is not None:
+            # One aud entry must not satisfy both halves of the rule (§3.7 step 4).
+            raise ValueError(
+                "audience is this faceguard deployment's id, not a Face endpoint: the "
+                "endpoint each call goes to is checked as well, per call"
+            )
         if isinstance(leeway, bool) or not (
             isinstance(leeway, (int, float)) and 0 <= leeway <= MAX_LEEWAY
         ):
@@ -620,12 +688,34 @@ class ConsentVerifier:
         """How old a status list may be for ``operation``, in seconds."""
         return self._status_max_age.get(operation, OTHER_STATUS_MAX_AGE)
 
-    def verify(self, token: str, scope: ConsentScope, *, use_case: UseCase | None) -> ConsentClaims:
+    def verify(
+        self,
+        token: str,
+        scope: ConsentScope,
+        *,
+        use_case: UseCase | None,
+        endpoint: str,
+        session: bytes | None = None,
+    ) -> ConsentClaims:
         """The token's claims if it permits ``scope``; else ``ConsentRejectedError``.
+
+        Args:
+            token: the compact JWS.
+            scope: the operation, container and person of the call.
+            use_case: the declared use case ``consent.uc`` must equal (None: not checked).
+            endpoint: the Face resource endpoint the call goes to; ``aud`` must name it.
+            session: the handle of the client session presenting the token (at least 16
+                unguessable bytes; each guarded client makes its own). A ``use: "session"``
+                token is bound to the first handle it is verified with and refused with any
+                other, or with none (GUARD.md §3.7 step 7).
 
         A ``use: "once"`` token is spent by a successful call. Store failures raise
         ``GuardStoreError`` (fail closed).
         """
+        if session is not None and (
+            not isinstance(session, bytes) or len(session) < MIN_SESSION_HANDLE
+        ):
+            raise ValueError(f"session must be at least {MIN_SESSION_HANDLE} unguessable bytes")
         if not isinstance(token, str) or len(token) > MAX_TOKEN_SIZE or not token.isascii():
             raise _reject("malformed", f"not a compact JWS of at most {MAX_TOKEN_SIZE} bytes")
         digest = hashlib.sha256(token.encode("ascii")).digest()
@@ -633,6 +723,7 @@ class ConsentVerifier:
         if signed is None:
             signed = self._verify_signed(token)
             self._remember(digest, signed)
+        self._check_endpoint(signed.audience, endpoint)
         now = self._clock()
         self._check_time(signed, now)
         if signed.claims is None:
@@ -640,7 +731,7 @@ class ConsentVerifier:
         # §3.7 step 6, fail closed; before the replay mark, so a refused token keeps its jti.
         self._check_status(signed.claims, scope.operation)
         self._check_scope(signed.claims, scope, use_case)
-        self._check_replay(signed.claims, now)
+        self._check_replay(signed.claims, now, session)
         return signed.claims
 
     # -- signature and claim structure (cached) -------------------------------------------
@@ -681,11 +772,12 @@ class ConsentVerifier:
         consent = payload.get("consent")
         use = consent.get("use") if isinstance(consent, dict) else None
         known_use = use if isinstance(use, str) and use in MAX_LIFETIME else None
+        audience = tuple(audiences)
         try:
-            claims = self._claims(payload, tuple(audiences), times, kid)
+            claims = self._claims(payload, audience, times, kid)
         except _ClaimsProblem as exc:
-            return _Signed(*times, use=known_use, claims=None, problem=str(exc))
-        return _Signed(*times, use=known_use, claims=claims, problem=None)
+            return _Signed(*times, known_use, None, str(exc), audience)
+        return _Signed(*times, known_use, claims, None, audience)
 
     def _claims(
         self,
@@ -746,6 +838,15 @@ class ConsentVerifier:
 
     # -- every call ------------------------------------------------------------------------
 
+    def _check_endpoint(self, audience: tuple[str, ...], endpoint: str) -> None:
+        """``aud`` must also name the Face resource this call goes to (§3.7 step 4): by
+        another entry than the deployment id, compared as ``_endpoint_key`` does."""
+        wanted = _endpoint_key(endpoint) if isinstance(endpoint, str) else None
+        if wanted is None:
+            raise _reject("audience", "the call's endpoint is not an http(s) URL a token can name")
+        if not any(a != self._audience and _endpoint_key(a) == wanted for a in audience):
+            raise _reject("audience", "aud does not name the Face resource this client calls")
+
     def _check_time(self, signed: _Signed, now: float) -> None:
         leeway = self._leeway
         if now < signed.not_before - leeway:
@@ -785,6 +886,11 @@ class ConsentVerifier:
 
     def _check_status(self, claims: ConsentClaims, operation: str) -> None:
         if claims.status is None:
+            if claims.use == "standing":
+                # A day-long token that nothing but its expiry could stop (§3.1).
+                raise _reject(
+                    "status_required", "a use:'standing' token must name a status list entry"
+                )
             return
         if self._status_lists is None:
             raise _reject(
@@ -794,16 +900,32 @@ class ConsentVerifier:
         uri, idx = claims.status
         self._status_lists.check(uri, idx, max_age=self.status_max_age(operation))
 
-    def _check_replay(self, claims: ConsentClaims, now: float) -> None:
-        if claims.use != "once":
+    def _check_replay(self, claims: ConsentClaims, now: float, session: bytes | None) -> None:
+        if claims.use == "standing":
             return
-        if self._replay_store is None:
+        store = self._replay_store
+        if store is None:
             raise _reject(
-                "replay", "a use:'once' token needs a verifier with a replay_store to record it"
+                "replay",
+                f"a use:{claims.use!r} token needs a verifier with a replay_store to record it",
             )
+        # Kept until the token can no longer pass the time check, leeway included.
         ttl = max(claims.expires_at + self._leeway - now, 1.0)
-        if not self._replay_store.add_if_absent(REPLAY_NAMESPACE, claims.jti, b"1", ttl=ttl):
-            raise _reject("replay", "this single-use token was already presented")
+        if claims.use == "once":
+            if not store.add_if_absent(REPLAY_NAMESPACE, claims.jti, b"1", ttl=ttl):
+                raise _reject("replay", "this single-use token was already presented")
+            return
+        if session is None:
+            raise _reject(
+                "replay", "a use:'session' token is bound to a client session: none was given"
+            )
+        # The store keeps a digest, never the handle itself.
+        mark = hashlib.sha256(b"faceguard-consent-session\0" + session).digest()
+        if store.add_if_absent(REPLAY_NAMESPACE, claims.jti, mark, ttl=ttl):
+            return
+        bound = store.get(REPLAY_NAMESPACE, claims.jti)
+        if bound is None or not hmac.compare_digest(bound, mark):
+            raise _reject("replay", "this session token is bound to another client session")
 
     def __repr__(self) -> str:
         return (

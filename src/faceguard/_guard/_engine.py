@@ -10,6 +10,7 @@ typed operation passes through them.
 from __future__ import annotations
 
 import functools
+import secrets
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .._exceptions import (
@@ -100,6 +101,10 @@ class Guard:
             self.store, clock=self.policy.clock, margin=self.policy.face_id_margin
         )
         self.ledger = ConsentLedger(self.store, clock=self.policy.clock)
+        # This client's session handle (GUARD.md §3.7 step 7): a use:"session" token is bound
+        # to the first handle that presents it. Unguessable and never exposed, so no other
+        # client can claim to be this one.
+        self._session = secrets.token_bytes(32)
         verifier = self.policy.verifier
         replay = getattr(verifier, "replay_store", None)
         self.blocking = (
@@ -184,6 +189,8 @@ class Guard:
                 info.person_id if operation in {"verify", "enroll"} else None,
             ),
             use_case=self.policy.use_case,
+            endpoint=self.endpoint,
+            session=self._session,
         )
         if self.ledger.is_withdrawn(claims.subject):
             raise ConsentRejectedError("withdrawn", "the subject has withdrawn consent")
@@ -322,7 +329,7 @@ class Guard:
         # Persons are the unit of consent in groups; in face lists, each persisted face is.
         key = info.person_id or getattr(result, "persisted_face_id", None)
         if isinstance(key, str):
-            self.ledger.record_enrollment(info.container_kind, info.container_id, key, subject)
+            self.ledger._record_enrollment(info.container_kind, info.container_id, key, subject)
 
     def _forget(self, spec: RequestSpec[Any]) -> None:
         """After an erasure, drop what the guard kept about what was erased."""

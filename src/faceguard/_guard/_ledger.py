@@ -8,9 +8,16 @@ consent, and erasure can find everything stored for a subject.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
+from .._exceptions import ConsentRejectedError
 from ._store import GuardStore
+from ._usecases import Deployment, UseCase, check_use_case
+
+if TYPE_CHECKING:
+    from ._consent import ConsentClaims, ConsentVerifier
 
 __all__ = ["ConsentLedger"]
 
@@ -28,6 +35,7 @@ class ConsentLedger:
     def __init__(self, store: GuardStore, *, clock: Callable[[], float]) -> None:
         self._store = store
         self._clock = clock
+        self._session = secrets.token_bytes(32)  # this ledger's own consent session handle
 
     def withdraw(self, subject: str) -> None:
         """Record that ``subject`` withdrew consent; their tokens are refused from now on."""
@@ -37,10 +45,47 @@ class ConsentLedger:
         """Whether ``subject`` has withdrawn consent."""
         return self._store.get(_WITHDRAWN, subject) is not None
 
-    def record_enrollment(
+    def enroll(
+        self,
+        token: str,
+        *,
+        verifier: ConsentVerifier,
+        endpoint: str,
+        use_case: UseCase,
+        container_kind: str,
+        container_id: str,
+        person_id: str,
+    ) -> ConsentClaims:
+        """Record a person enrolled outside a guarded client (a Person Directory person, say),
+        under the consent ``token`` proves; the only public way to make a person identifiable.
+
+        The token must verify (``verifier``, the Face resource ``endpoint``, the declared
+        ``use_case``) for ``enroll`` of exactly this container and person, and its subject
+        must not have withdrawn; else ``ConsentRejectedError`` and nothing is recorded.
+        Enrollment through a guarded client records itself.
+        """
+        from ._consent import ConsentScope
+
+        if not isinstance(use_case, UseCase):
+            raise ValueError("use_case must be the declared UseCase")
+        check_use_case("enroll", use_case, Deployment())
+        scope = ConsentScope("enroll", container_kind, container_id, person_id)
+        claims = verifier.verify(
+            token, scope, use_case=use_case, endpoint=endpoint, session=self._session
+        )
+        if self.is_withdrawn(claims.subject):
+            raise ConsentRejectedError("withdrawn", "the subject has withdrawn consent")
+        self._record_enrollment(container_kind, container_id, person_id, claims.subject)
+        return claims
+
+    def _record_enrollment(
         self, kind: str, container_id: str | None, person_id: str, subject: str
     ) -> None:
-        """Remember that a person's faces were enrolled under ``subject``'s consent."""
+        """Remember that a person's faces were enrolled under ``subject``'s consent.
+
+        Private: only the guard (after verifying the enrollment's token) and ``enroll`` call
+        it, so nothing public binds a person to a subject without a verified token.
+        """
         self._store.put(_PERSONS, _person_key(kind, container_id, person_id), subject.encode())
 
     def subject_of(self, kind: str, container_id: str | None, person_id: str) -> str | None:

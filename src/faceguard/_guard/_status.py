@@ -13,6 +13,12 @@ with the same hard-coded rules as consent tokens (Ed25519 only, explicit ``typ``
 then refuses, fail closed, any token whose bit is set, whose list was never loaded, or whose
 list is older than the operation allows.
 
+Order: every list token carries ``seq``, a counter the issuer raises with each token it signs
+(a faceguard addition to the draft's claims). ``iat`` is whole seconds, so two lists signed in
+the same second, before and after a revocation, have equal ``iat``; ``StatusLists`` orders
+lists by ``(iat, seq)`` and refuses any that is not newer than the one it holds (``rollback``),
+so an old list cannot be fed back to undo a revocation, however soon after it was signed.
+
 PyJWT and cryptography are imported only when a key is loaded or a token is minted or
 checked, as in ``_consent``.
 """
@@ -25,7 +31,7 @@ import time
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .._exceptions import ConsentRejectedError, GuardError
 from ._consent import (
@@ -95,6 +101,8 @@ class StatusListInfo:
     issued_at: float
     """The list token's ``iat``: a list's age is measured from it, not from when it was
     loaded, so feeding an old token again does not make it look fresh."""
+    sequence: int
+    """The list token's ``seq``: with ``issued_at``, the order of the issuer's lists."""
     expires_at: float
     ttl: float | None
     """The issuer's ``ttl``: fetch a fresh copy after this many seconds."""
@@ -114,6 +122,10 @@ class StatusListIssuer:
         size: how many entries the list holds. Lists are padded to whole bytes; the spec
             recommends large lists (say 100,000 entries) so one index says little about who.
         bitstring: a previously saved ``bitstring()`` to continue from.
+        sequence: the ``seq`` the next token carries; save ``sequence`` with the bitstring
+            and pass it back after a restart. Verifiers refuse a list whose ``(iat, seq)`` is
+            not above the one they hold, so a restarted issuer that started again from 0
+            would have its lists refused until the clock reaches the next second.
     """
 
     def __init__(
@@ -125,6 +137,7 @@ class StatusListIssuer:
         kid: str | None = None,
         clock: Callable[[], float] | None = None,
         bitstring: bytes | None = None,
+        sequence: int = 0,
     ) -> None:
         self._key: Ed25519PrivateKey
         if isinstance(signer, ConsentIssuer):
@@ -153,12 +166,21 @@ class StatusListIssuer:
             raise ValueError(f"bitstring must be {length} bytes for {size} entries")
         else:
             self._bits = bytearray(bitstring)
+        if not _is_index(sequence):
+            raise ValueError("sequence must be a non-negative integer")
+        self._sequence = sequence
         self._lock = threading.Lock()
 
     @property
     def size(self) -> int:
         """How many statuses the list holds."""
         return self._size
+
+    @property
+    def sequence(self) -> int:
+        """The ``seq`` the next token will carry (persist it with ``bitstring()``)."""
+        with self._lock:
+            return self._sequence
 
     @property
     def issuer(self) -> str:
@@ -220,12 +242,19 @@ class StatusListIssuer:
             raise ValueError(f"lifetime must be at most {MAX_LIST_LIFETIME} seconds")
         if ttl_s > life:
             raise ValueError("ttl must not exceed the token's lifetime")
-        lst = _b64encode(zlib.compress(self.bitstring(), 9))
+        with self._lock:
+            # The bits and the sequence number are taken together: a later seq never
+            # carries earlier bits.
+            bits = bytes(self._bits)
+            seq = self._sequence
+            self._sequence += 1
+        lst = _b64encode(zlib.compress(bits, 9))
         iat = math.floor(self._clock())
         payload = {
             "iss": self._issuer,
             "sub": uri,
             "iat": iat,
+            "seq": seq,
             "exp": iat + life,
             "ttl": ttl_s,
             "status_list": {"bits": 1, "lst": lst},
@@ -353,6 +382,11 @@ class StatusLists:
         iat, exp = _time(payload, "iat"), _time(payload, "exp")
         if exp <= iat:
             raise _refuse("claims", "exp must come after iat")
+        raw_seq = payload.get("seq")
+        if not _is_index(raw_seq):
+            # Without it, two lists of the same second could not be ordered (rollback).
+            raise _refuse("claims", "seq must be a non-negative integer")
+        seq = cast(int, raw_seq)
         now = self._clock()
         if iat > now + self._leeway:
             raise _refuse("issued_in_future", "iat is in the future")
@@ -375,6 +409,7 @@ class StatusLists:
             bits=int(bits),
             size=len(data) * 8 // int(bits),
             issued_at=iat,
+            sequence=seq,
             expires_at=exp,
             ttl=None if ttl is None else float(ttl),
             loaded_at=now,
@@ -382,8 +417,20 @@ class StatusLists:
         )
         with self._lock:
             current = self._lists.get(uri)
-            if current is not None and current.info.issued_at > iat:
-                raise _refuse("rollback", "a newer version of this status list is already loaded")
+            if current is not None:
+                held = (current.info.issued_at, current.info.sequence)
+                if held > (iat, seq):
+                    raise _refuse(
+                        "rollback", "a newer version of this status list is already loaded"
+                    )
+                if held == (iat, seq):
+                    if current.data != data or current.info.bits != info.bits:
+                        # Two different lists in the same place of the order: keep the one
+                        # held (fail closed) rather than guess which is newer.
+                        raise _refuse(
+                            "rollback", "another list with the same iat and seq is loaded"
+                        )
+                    return current.info  # the same list again: nothing changes
             self._lists[uri] = _Entry(info, data)
         return info
 

@@ -125,12 +125,19 @@ def faceguard_store(faceguard_clock: ManualClock) -> MemoryStore:
 @dataclass(frozen=True)
 class FaceguardConsent:
     """A throwaway consent service for tests: an issuer with a fresh Ed25519 key and a
-    verifier that trusts only that key, both on the fake clock."""
+    verifier that trusts only that key, both on the fake clock.
+
+    Tokens name ``audience`` (the deployment) and ``endpoints`` (the Face resources): a
+    verifier refuses a token whose ``aud`` does not name the endpoint of the client it is
+    used on. For clients on another endpoint than the fixtures' ``ENDPOINT``, use
+    ``dataclasses.replace(faceguard_consent, endpoints=(url,))``.
+    """
 
     issuer: ConsentIssuer
     verifier: ConsentVerifier
     use_case: UseCase
     audience: str = AUDIENCE
+    endpoints: tuple[str, ...] = (ENDPOINT,)
 
     def token(
         self,
@@ -149,8 +156,10 @@ class FaceguardConsent:
             bindings: ``(kind, container_id)`` or ``(kind, container_id, person_id)``, e.g.
                 ``("largePersonGroup", "staff", person_id)``; enrollment and identification
                 need the container (and for enrollment the person) bound.
-            use: ``"session"`` by default (reusable for an hour); ``"once"`` tokens are spent
-                by their first call; ``"standing"`` ones last a day.
+            use: ``"session"`` by default (reusable for an hour by the client that first
+                presents it, and refused on any other); ``"once"`` tokens are spent by their
+                first call. ``"standing"`` ones need a status list entry, which this fixture
+                does not publish: mint them with ``issuer.issue(status=...)``.
             lifetime: seconds, at most what ``use`` allows.
         """
         if operations is None:
@@ -159,7 +168,7 @@ class FaceguardConsent:
             operations = sorted(PERMITTED[self.use_case] & CONSENT_OPERATIONS)
         return self.issuer.issue(
             subject,
-            audience=self.audience,
+            audience=[self.audience, *self.endpoints],
             operations=operations,
             use_case=self.use_case,
             bindings=bindings,
