@@ -179,3 +179,11 @@ def test_a_log_that_is_not_a_regular_file_is_refused() -> None:
     with pytest.raises(AuditError) as refused:
         AuditLog(Path("/dev/full"))
     assert refused.value.reason == "damaged"
+
+
+@pytest.mark.parametrize("where", ["missing-dir/audit.jsonl", "a-directory"])
+def test_a_log_that_cannot_be_opened_is_a_typed_error(tmp_path: Path, where: str) -> None:
+    (tmp_path / "a-directory").mkdir()
+    with pytest.raises(AuditError, match="cannot open the audit log") as refused:
+        AuditLog(tmp_path / where)
+    assert refused.value.reason == "write_failed"

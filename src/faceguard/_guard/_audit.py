@@ -179,13 +179,25 @@ class AuditLog:
         self._seals = 0
         self._pid = os.getpid()
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
-        fd = os.open(self._path, flags, 0o600)
+        try:
+            fd = os.open(self._path, flags, 0o600)
+        except OSError as exc:
+            raise AuditError(
+                f"cannot open the audit log {self._path} for appending ({_cause(exc)})",
+                reason="write_failed",
+            ) from None
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise AuditError(f"audit log {self._path} is not a regular file", reason="damaged")
             lock_exclusive(fd, self._path)
             self._size = os.fstat(fd).st_size
-            self._next_seq, self._head = _read_tail(self._path)
+            try:
+                self._next_seq, self._head = _read_tail(self._path)
+            except OSError as exc:
+                raise AuditError(
+                    f"cannot read the audit log {self._path} back ({_cause(exc)})",
+                    reason="damaged",
+                ) from None
             if self._store is not None:
                 self._check_stored_head()
         except BaseException:
