@@ -47,6 +47,7 @@ EXPECTED_ALL = [
     "AsyncTrainingPoller",
     "AuditError",
     "AuditLog",
+    "AuditVerdict",
     "AuthenticationError",
     "BadRequestError",
     "ChainReport",
@@ -106,6 +107,7 @@ EXPECTED_ALL = [
     "__version__",
     "generate_keypair",
     "verify_chain",
+    "verify_log",
 ]
 
 FACE_GROUPS = {

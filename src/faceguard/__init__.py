@@ -55,6 +55,8 @@ if TYPE_CHECKING:
     from ._guard._audit import AuditLog as AuditLog
     from ._guard._audit import ChainReport as ChainReport
     from ._guard._audit import verify_chain as verify_chain
+    from ._guard._audit_verify import AuditVerdict as AuditVerdict
+    from ._guard._audit_verify import verify_log as verify_log
     from ._guard._consent import ConsentClaims as ConsentClaims
     from ._guard._consent import ConsentIssuer as ConsentIssuer
     from ._guard._consent import ConsentScope as ConsentScope
@@ -108,6 +110,8 @@ _LAZY: dict[str, str] = {
     "RedisStore": "._guard._redis_store",
     "AuditLog": "._guard._audit",
     "verify_chain": "._guard._audit",
+    "verify_log": "._guard._audit_verify",
+    "AuditVerdict": "._guard._audit_verify",
     "ChainReport": "._guard._audit",
     "ErasurePlan": "._operations.erasure",
     "generate_keypair": "._guard._consent",
@@ -140,6 +144,7 @@ __all__ = [
     "AsyncTrainingPoller",
     "AuditError",
     "AuditLog",
+    "AuditVerdict",
     "AuthenticationError",
     "BadRequestError",
     "ChainReport",
@@ -200,6 +205,7 @@ __all__ = [
     "__version__",
     "generate_keypair",
     "verify_chain",
+    "verify_log",
 ]
 
 

@@ -97,6 +97,7 @@ class AuditVerdict:
 
     @property
     def ok(self) -> bool:
+        """Whether the verdict is ``ok``."""
         return self.status == "ok"
 
 
