@@ -100,19 +100,43 @@ class Rig:
             endpoint, api_key="k", transport=httpx.MockTransport(self.service), guard=self.policy
         )
 
-    def token(self, subject: str = SUBJECT) -> str:
+    def token(self, subject: str = SUBJECT, endpoint: str = ENDPOINT) -> str:
+        """A token for ``subject`` on the resource at ``endpoint`` (``aud`` names it)."""
         bindings = [(kind, cid, None) for _, _, kind, cid in IDENTIFY + FIND_SIMILAR]
         return ISSUER.issue(
             subject,
-            audience=AUDIENCE,
+            audience=[AUDIENCE, endpoint],
             operations=CONSENT_OPERATIONS,
             use_case=UseCase.DUPLICATE_OR_BLOCKED_USERS,
             bindings=bindings,
-            use="standing",
+            use="session",
         )
 
-    def detect(self, client: FaceClient, subject: str = SUBJECT) -> str:
-        (face,) = client.detection.detect(JPEG, return_face_id=True, consent=self.token(subject))
+    def enrolled(self, kind: str, container: str, person: str, subject: str = SUBJECT) -> None:
+        """Record ``person`` as enrolled under ``subject``'s consent, the public way."""
+        consent = ISSUER.issue(
+            subject,
+            audience=[AUDIENCE, ENDPOINT],
+            operations=["enroll"],
+            use_case=UseCase.DUPLICATE_OR_BLOCKED_USERS,
+            bindings=[(kind, container, person)],
+            use="session",
+        )
+        assert self.policy.verifier is not None
+        self.ledger.enroll(
+            consent,
+            verifier=self.policy.verifier,
+            endpoint=ENDPOINT,
+            use_case=UseCase.DUPLICATE_OR_BLOCKED_USERS,
+            container_kind=kind,
+            container_id=container,
+            person_id=person,
+        )
+
+    def detect(self, client: FaceClient, endpoint: str = ENDPOINT) -> str:
+        """A faceId detected by ``client`` (whose resource is at ``endpoint``)."""
+        consent = self.token(endpoint=endpoint)
+        (face,) = client.detection.detect(JPEG, return_face_id=True, consent=consent)
         assert face.face_id is not None
         return face.face_id
 
@@ -183,10 +207,10 @@ def test_identify_candidates_consented_in_another_container_or_withdrawn(
     face_id = rig.detect(rig.client())
     elsewhere, withdrawn = str(uuid.uuid4()), str(uuid.uuid4())
     # Consent for the same person in another group does not cover this one...
-    rig.ledger.record_enrollment("largePersonGroup", "another-group", elsewhere, SUBJECT)
-    rig.ledger.record_enrollment("personGroup", "staff", elsewhere, SUBJECT)
+    rig.enrolled("largePersonGroup", "another-group", elsewhere)
+    rig.enrolled("personGroup", "staff", elsewhere)
     # ...and a withdrawn consent covers nothing.
-    rig.ledger.record_enrollment("largePersonGroup", "staff", withdrawn, OTHER_SUBJECT)
+    rig.enrolled("largePersonGroup", "staff", withdrawn, OTHER_SUBJECT)
     rig.ledger.withdraw(OTHER_SUBJECT)
     rig.service.identify = [
         {
@@ -218,7 +242,7 @@ def test_find_similar_in_a_list_with_no_consented_face_returns_nothing(
     rig = Rig(audit)
     face_id = rig.detect(rig.client())
     withdrawn = str(uuid.uuid4())
-    rig.ledger.record_enrollment(kind, container, withdrawn, OTHER_SUBJECT)
+    rig.enrolled(kind, container, withdrawn, OTHER_SUBJECT)
     rig.ledger.withdraw(OTHER_SUBJECT)
     rig.service.similar = [
         {"persistedFaceId": str(uuid.uuid4()), "confidence": 0.8},
@@ -236,7 +260,7 @@ def test_a_consented_candidate_is_still_kept(tmp_path: Path, audit: AuditLog) ->
     rig = Rig(audit)
     face_id = rig.detect(rig.client())
     kept = str(uuid.uuid4())
-    rig.ledger.record_enrollment("dynamicPersonGroup", "d1", kept, SUBJECT)
+    rig.enrolled("dynamicPersonGroup", "d1", kept)
     rig.service.identify = [
         {"faceId": face_id, "candidates": [*_strangers(1), {"personId": kept, "confidence": 0.5}]}
     ]
@@ -266,7 +290,7 @@ def test_a_face_id_from_another_resource_is_refused(
 ) -> None:
     rig = Rig(allow_unknown_face_ids=allow_unknown)
     here, there = rig.client(ENDPOINT), rig.client(OTHER_ENDPOINT)
-    local, foreign = rig.detect(here), rig.detect(there)
+    local, foreign = rig.detect(here), rig.detect(there, OTHER_ENDPOINT)
     pair = (foreign, local) if foreign_first else (local, foreign)
     sent = len(rig.service.requests)
     with pytest.raises(FaceIdError) as refusal:
@@ -275,7 +299,8 @@ def test_a_face_id_from_another_resource_is_refused(
     assert len(rig.service.requests) == sent, "a refused call reached the transport"
     assert foreign not in str(refusal.value)
     # The same faceIds are fine on the resource that made each of them.
-    RECOGNITION_CALLS[operation](there, foreign, rig.detect(there), rig.token())
+    other = rig.detect(there, OTHER_ENDPOINT)
+    RECOGNITION_CALLS[operation](there, foreign, other, rig.token(endpoint=OTHER_ENDPOINT))
 
 
 # -- (d) the emulator: one faceId per detected face, never reused --------------------------
@@ -310,12 +335,15 @@ class OneFaceEngine:
         return 1.0 if a == b else 0.0
 
 
+EMULATOR = "https://emulator.cognitiveservices.azure.com"
+
+
 def _emulated(ids: Callable[[], str] | None = None) -> tuple[Emulator, FaceClient, Rig]:
     clock = ManualClock()
     emulator = Emulator(engine=OneFaceEngine(), clock=clock, ids=ids)
     rig = Rig()
     client = FaceClient(
-        "https://emulator.invalid",
+        EMULATOR,
         api_key="k",
         transport=emulator.transport(),
         guard=rig.policy,
@@ -326,10 +354,11 @@ def _emulated(ids: Callable[[], str] | None = None) -> tuple[Emulator, FaceClien
 
 def test_two_detects_of_one_image_give_two_face_ids_both_usable() -> None:
     _, client, rig = _emulated()
-    first, second = (rig.detect(client) for _ in range(2))
+    first, second = (rig.detect(client, EMULATOR) for _ in range(2))
     assert first != second
     # Both are live templates: the second detect did not replace the first.
-    result = client.recognition.verify_face_to_face(first, second, consent=rig.token())
+    consent = rig.token(endpoint=EMULATOR)
+    result = client.recognition.verify_face_to_face(first, second, consent=consent)
     assert result.is_identical
 
 
@@ -342,7 +371,7 @@ def test_distinct_face_ids_for_repeated_detects_with_other_options(repeats: int)
             JPEG,
             return_face_id=True,
             face_id_time_to_live=60 + index,
-            consent=rig.token(),
+            consent=rig.token(endpoint=EMULATOR),
         )
         seen.add(face.face_id)
     assert len(seen) == repeats
@@ -354,13 +383,95 @@ def test_an_id_source_that_repeats_does_not_reuse_a_live_face_id() -> None:
     repeated = "aaaaaaaa-0000-4000-8000-000000000001"
     fixed = iter([repeated, repeated, repeated.upper(), "bbbbbbbb-0000-4000-8000-000000000002"])
     _, client, rig = _emulated(ids=lambda: next(fixed))
-    first, second = rig.detect(client), rig.detect(client)
+    first, second = rig.detect(client, EMULATOR), rig.detect(client, EMULATOR)
     assert (first, second) == (repeated, "bbbbbbbb-0000-4000-8000-000000000002")
-    client.recognition.verify_face_to_face(first, second, consent=rig.token())
+    client.recognition.verify_face_to_face(first, second, consent=rig.token(endpoint=EMULATOR))
 
 
 def test_an_id_source_that_only_repeats_is_reported() -> None:
     _, client, rig = _emulated(ids=lambda: "aaaaaaaa-0000-4000-8000-000000000001")
-    rig.detect(client)
+    rig.detect(client, EMULATOR)
     with pytest.raises(InternalServerError, match="ids source repeated a faceId"):
-        rig.detect(client)  # the emulator's own fault, answered as a 500
+        rig.detect(client, EMULATOR)  # the emulator's own fault, answered as a 500
+
+
+# -- the attribute allowlist per model (mutation survivors of _attributes) -----------------
+
+
+def _sent_query(**detect: Any) -> dict[str, str]:
+    """The query of the one detect request sent with ``detect`` options (no faceId)."""
+    seen: list[httpx.Request] = []
+
+    def service(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=[])
+
+    client = FaceClient(ENDPOINT, api_key="k", transport=httpx.MockTransport(service))
+    client.detection.detect(JPEG, **detect)
+    (request,) = seen
+    return dict(request.url.params)
+
+
+@pytest.mark.parametrize(
+    ("options", "sent"),
+    [
+        ({"return_face_attributes": ["headPose", "blur"]}, "headPose,blur"),
+        ({"return_face_attributes": ["blur", "BLUR", " blur "]}, "blur"),
+        (
+            {
+                "return_face_attributes": ["qualityForRecognition"],
+                "recognition_model": "recognition_04",
+            },
+            "qualityForRecognition",
+        ),
+        (
+            {
+                "return_face_attributes": ["glasses", "noise"],
+                "detection_model": "detection_01",
+                "recognition_model": "recognition_03",
+            },
+            "glasses,noise",
+        ),
+    ],
+)
+def test_allowed_attributes_are_sent_once_each(options: dict[str, Any], sent: str) -> None:
+    assert _sent_query(**options)["returnFaceAttributes"] == sent
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {
+                "return_face_attributes": ["qualityForRecognition"],
+                "recognition_model": "recognition_02",
+            },
+            "needs recognition_03 or recognition_04",
+        ),
+        (
+            {
+                "return_face_attributes": ["qualityForRecognition"],
+                "detection_model": "detection_01",
+                "recognition_model": "recognition_01",
+            },
+            "needs recognition_03 or recognition_04",
+        ),
+        ({"return_face_attributes": ["glasses"]}, "is not produced by detection_03"),
+        (
+            {"return_face_attributes": ["mask"], "detection_model": "detection_01"},
+            "is not produced by detection_01",
+        ),
+        (
+            {"return_face_attributes": ["headPose"], "detection_model": "detection_02"},
+            "is not produced by detection_02",
+        ),
+        ({"return_face_attributes": ["headpose", "eyeColor"]}, "'eyeColor' is unknown"),
+    ],
+)
+def test_attributes_a_model_does_not_produce_are_refused_with_the_reason(
+    options: dict[str, Any], message: str
+) -> None:
+    from faceguard import RetiredAttributeError
+
+    with pytest.raises(RetiredAttributeError, match=message):
+        _sent_query(**options)

@@ -274,7 +274,9 @@ def test_identify_results_and_candidates(spelling: str) -> None:
     _guard_kit.consent_person(policy, "largePersonGroup", LARGE_PERSON_GROUP_ID, PERSON_ID)
     client = _client(body, guard=policy)
     results = client.recognition.identify_from_large_person_group(
-        [FACE_ID], large_person_group_id=LARGE_PERSON_GROUP_ID, consent=_guard_kit.TOKEN
+        [FACE_ID],
+        large_person_group_id=LARGE_PERSON_GROUP_ID,
+        consent=_guard_kit.token(endpoints=[ENDPOINT]),
     )
     assert results[0].candidates[0].person_id == PERSON_ID  # consented: kept
     assert_clean(list(results))

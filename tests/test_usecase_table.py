@@ -10,6 +10,7 @@ more (or one fewer) than this table turns a test red.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +22,7 @@ from faceguard import FaceClient, UseCaseError
 from faceguard._guard._consent import ConsentIssuer, ConsentVerifier
 from faceguard._guard._policy import GuardPolicy
 from faceguard._guard._store import MemoryStore
-from faceguard._guard._usecases import UseCase
+from faceguard._guard._usecases import Deployment, UseCase
 
 ENDPOINT = "https://usecases.cognitiveservices.azure.com"
 AUDIENCE = "faceguard:usecase-table"
@@ -140,11 +141,11 @@ def _client(use_case: UseCase) -> tuple[FaceClient, Service, str]:
     client = FaceClient(ENDPOINT, api_key="k", transport=httpx.MockTransport(service), guard=policy)
     token = ISSUER.issue(
         "p-table",
-        audience=AUDIENCE,
+        audience=[AUDIENCE, ENDPOINT],
         operations=[op for op in ALL_OPERATIONS if op != "liveness"],
         use_case=use_case,
         bindings=[("largePersonGroup", GROUP, PERSON)],
-        use="standing",
+        use="session",
     )
     return client, service, token
 
@@ -169,6 +170,15 @@ CASES = [
     for use_case in UseCase
     for operation in ALL_OPERATIONS
 ]
+
+
+def test_a_declared_deployment_cannot_be_changed_after_the_client_is_built() -> None:
+    """Configuration is frozen: flipping a prohibited-deployment flag later is impossible."""
+    deployment = Deployment()
+    for name in ("us_police", "law_enforcement_mobile_realtime"):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(deployment, name, True)
+        assert getattr(deployment, name) is False
 
 
 def test_the_expected_table_has_a_row_for_every_use_case() -> None:
