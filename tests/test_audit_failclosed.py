@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 import json
 import os
 import subprocess
@@ -33,7 +34,7 @@ from faceguard import (
     MemoryStore,
     generate_keypair,
 )
-from faceguard._guard._audit import verify_chain
+from faceguard._guard._audit import canonical_json, verify_chain
 from faceguard.emulator import Emulator
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="the audit log is POSIX-only")
@@ -192,6 +193,52 @@ def test_a_lost_lock_fails_closed(tmp_path: Path, lose: Any, name: str) -> None:
     assert call(Rig(fresh), name) == "sent"
     fresh.close()
     assert verify_chain(path).ok
+
+
+def _foreign_line(path: Path) -> None:
+    with open(path, "ab") as handle:  # flock is advisory: a plain append is not stopped
+        handle.write(b'{"forged":true}\n')
+
+
+def _foreign_chained_record(path: Path) -> None:
+    """A record that chains correctly from the log's head: only its presence gives it away."""
+    last = records(path)[-1]
+    forged = {**last, "seq": last["seq"] + 1, "prev": last["hash"], "reason": "forged"}
+    body = {k: v for k, v in forged.items() if k != "hash"}
+    forged["hash"] = "sha256:" + hashlib.sha256(canonical_json(body)).hexdigest()
+    with open(path, "ab") as handle:
+        handle.write(canonical_json(forged) + b"\n")
+
+
+def _foreign_cut(path: Path) -> None:
+    with open(path, "r+b") as handle:
+        handle.truncate(path.stat().st_size - 7)
+
+
+@pytest.mark.parametrize(
+    "meddle", [_foreign_line, _foreign_chained_record, _foreign_cut], ids=lambda f: f.__name__
+)
+def test_a_foreign_write_under_an_open_log_fails_closed_and_is_kept(
+    tmp_path: Path, meddle: Any
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path, fsync=False)
+    rig = Rig(log)
+    assert call(rig, "verify") == "sent"
+    meddle(path)
+    tampered = path.read_bytes()
+    with pytest.raises(AuditError) as failed:
+        call(rig, "liveness")
+    assert failed.value.reason == "lock_lost"
+    with pytest.raises(AuditError) as refused:
+        call(rig, "verify")
+    assert refused.value.reason == "unhealthy"
+    with pytest.raises(AuditError) as still:  # recovery does not cut away the evidence
+        log.recover()
+    assert still.value.reason == "lock_lost"
+    log.close()
+    assert path.read_bytes() == tampered
+    assert guarded_calls_sent(rig) == 1
 
 
 def test_a_lost_lock_after_sending_raises_with_request_sent(tmp_path: Path) -> None:

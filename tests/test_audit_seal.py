@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -207,13 +210,64 @@ def test_a_forged_append_is_reported_as_such(
 
 def test_a_second_writer_with_another_key_is_a_forged_append(tmp_path: Path, pub: Path) -> None:
     """Through the public API only: the attacker opens the file with their own audit key after
-    the deployment closed it; their closing checkpoint is not the deployment's."""
+    the deployment closed it (it refuses, unless told to accept the tail it cannot vouch
+    for); their closing checkpoint is not the deployment's."""
     path = tmp_path / "a.jsonl"
     write(path)
-    write(path, 2, key=ATTACKER_PRIVATE)
+    with pytest.raises(AuditError, match="unsealed"):
+        AuditLog(path, audit_key=ATTACKER_PRIVATE)
+    with AuditLog(path, audit_key=ATTACKER_PRIVATE, accept_unsealed_tail=True) as log:
+        log.record("decision", **kwargs(99))
     assert verify_chain(path).ok
     assert verify_log(path, public_key=PUBLIC).status == "forged_append"
     assert cli(path, pub) == 3
+
+
+@pytest.mark.parametrize("forge", FORGERIES, ids=lambda f: f.__name__)
+def test_the_next_run_does_not_seal_a_forged_append(tmp_path: Path, pub: Path, forge: Any) -> None:
+    """Records appended while the application was stopped: the next run's first checkpoint
+    would vouch for them, so opening refuses until someone has looked."""
+    path = tmp_path / "a.jsonl"
+    write(path)
+    save(path, forge(read(path)))
+    forged = path.read_bytes()
+    with pytest.raises(AuditError, match="unsealed") as refused:
+        AuditLog(path, audit_key=PRIVATE)
+    assert refused.value.reason == "damaged"
+    assert path.read_bytes() == forged
+    assert cli(path, pub) == 3
+
+
+def test_a_crashed_writer_without_a_store_needs_an_explicit_accept(tmp_path: Path) -> None:
+    """Honest limit: without a store a crash looks exactly like a forged append. With the
+    store the head pins the tail, so the log reopens by itself."""
+    path, db = tmp_path / "a.jsonl", tmp_path / "guard.db"
+    for store_path in (None, db):
+        path.unlink(missing_ok=True)
+        crash = textwrap.dedent(
+            f"""
+            import os
+            from faceguard import AuditLog, SQLiteStore
+            store = SQLiteStore({str(store_path)!r}) if {store_path is not None} else None
+            log = AuditLog({str(path)!r}, audit_key={PRIVATE!r}, head_store=store)
+            log.record("decision", operation="X", route="POST /x", decision="allowed",
+                       rule="r", reason="before the crash")
+            os._exit(0)  # no close: no closing checkpoint
+            """
+        )
+        subprocess.run([sys.executable, "-c", crash], check=True, timeout=60)
+        if store_path is None:
+            with pytest.raises(AuditError, match="unsealed"):
+                AuditLog(path, audit_key=PRIVATE)
+            with AuditLog(path, audit_key=PRIVATE, accept_unsealed_tail=True) as log:
+                assert log.next_seq == 2  # the record, and the checkpoint sealing it as found
+            assert read(path)[1]["reason"] == "sealing records found unsealed at open"
+        else:
+            store = SQLiteStore(store_path)
+            with AuditLog(path, audit_key=PRIVATE, head_store=store) as log:
+                log.record("decision", **kwargs(1))
+            assert verify_log(path, public_key=PUBLIC, store=store).status == "ok"
+            store.close()
 
 
 def test_with_a_store_the_attackers_writer_cannot_even_open(tmp_path: Path) -> None:

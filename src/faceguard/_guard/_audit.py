@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Final, TypeAlias
 
 from .._exceptions import AuditError, GuardStoreError
 from ._audit_chain import ChainReport, _Broken, _parse_line, _to_record, verify_chain
-from ._audit_lock import lock_exclusive, same_file
+from ._audit_lock import file_state, lock_exclusive
 from ._audit_record import (
     _MAX_REASON,
     _MAX_ROUTE,
@@ -76,9 +76,11 @@ from ._audit_seal import (
     SealKey,
     check_log_id,
     checkpoint_details,
+    checkpoint_holds,
     get_head,
     head_holds,
     head_value,
+    parse_checkpoint,
     put_head,
     put_seal,
 )
@@ -155,6 +157,7 @@ class AuditLog:
         checkpoint_every: int | None = None,
         head_store: GuardStore | None = None,
         log_id: str | None = None,
+        accept_unsealed_tail: bool = False,
     ) -> None:
         if subject_key is None:
             subject_key = secrets.token_bytes(32)
@@ -175,6 +178,7 @@ class AuditLog:
         self._fsync = fsync
         self._lock = threading.Lock()
         self._problem: str | None = None  # why the log is unhealthy, None when healthy
+        self._dirty = False  # a failed write left bytes after self._size that it could not cut
         self._since_seal = 0
         self._seals = 0
         self._pid = os.getpid()
@@ -192,18 +196,31 @@ class AuditLog:
             lock_exclusive(fd, self._path)
             self._size = os.fstat(fd).st_size
             try:
-                self._next_seq, self._head = _read_tail(self._path)
+                last = _read_tail(self._path)
             except OSError as exc:
                 raise AuditError(
                     f"cannot read the audit log {self._path} back ({_cause(exc)})",
                     reason="damaged",
                 ) from None
-            if self._store is not None:
-                self._check_stored_head()
+            self._next_seq, self._head = (0, GENESIS) if last is None else (last.seq + 1, last.hash)
+            pinned = self._store is not None and self._check_stored_head()
+            unsealed = last is not None and not pinned and not self._seals_itself(last)
+            if unsealed and not accept_unsealed_tail:
+                raise AuditError(
+                    f"audit log {self._path} ends with records no checkpoint of this audit key "
+                    "seals (unsealed: a writer that crashed, or records someone appended): the "
+                    "next checkpoint would vouch for them. Check it with 'faceguard audit "
+                    "verify --key', then open it with accept_unsealed_tail=True to seal them "
+                    "as found (a head_store lets a crashed log reopen by itself)",
+                    reason="damaged",
+                )
         except BaseException:
             os.close(fd)
             raise
         self._fd: int | None = fd
+        if unsealed:
+            with self._lock:
+                self._seal(self._usable(), "sealing records found unsealed at open")
 
     # -- properties --------------------------------------------------------------------------
 
@@ -316,7 +333,8 @@ class AuditLog:
         with self._lock:
             fd = self._usable()
             if self._seal_key is not None and self._since_seal >= self._every:
-                self._seal(fd)  # before the record: a failed seal leaves the record unwritten
+                # before the record: a failed seal leaves the record unwritten
+                self._seal(fd, f"checkpoint after {self._every} records")
             written = self._append(fd, body)
             self._since_seal += 1
         return written
@@ -326,7 +344,7 @@ class AuditLog:
         if self._seal_key is None:
             raise ValueError("checkpoints need an audit_key")
         with self._lock:
-            return self._seal(self._usable())
+            return self._seal(self._usable(), "checkpoint on request")
 
     def recover(self) -> None:
         """Make the log usable again after a failed write, or raise ``AuditError``.
@@ -339,16 +357,22 @@ class AuditLog:
         """
         with self._lock:
             fd = self._check_open()
-            if not same_file(fd, self._path):
+            state = file_state(fd, self._path)
+            if state is None:
                 raise self._fail("lock_lost", "the file was removed or replaced")
+            if state.st_size != self._size and not (self._dirty and state.st_size > self._size):
+                # Not bytes this log left: someone else wrote. Keep them as evidence.
+                raise self._fail("lock_lost", _CHANGED + "; verify it and open a new AuditLog")
             try:
-                if os.fstat(fd).st_size != self._size:
+                if state.st_size != self._size:
                     os.ftruncate(fd, self._size)
                     os.fsync(fd)
-                next_seq, head = _read_tail(self._path)
+                    self._dirty = False
+                last = _read_tail(self._path)
             except (OSError, AuditError) as exc:
                 raise self._fail("damaged", f"cannot restore the tail ({_cause(exc)})") from None
-            if (next_seq, head) != (self._next_seq, self._head):
+            found = (0, GENESIS) if last is None else (last.seq + 1, last.hash)
+            if found != (self._next_seq, self._head):
                 raise self._fail("damaged", "the last record is not the one this log wrote")
             if self._store is not None and self._next_seq > 0:
                 self._put_head(self._next_seq - 1, self._head)
@@ -369,7 +393,7 @@ class AuditLog:
                     and self._problem is None
                     and os.getpid() == self._pid
                 ):
-                    self._seal(self._usable())
+                    self._seal(self._usable(), "closing checkpoint")
             finally:
                 self._fd = None
                 os.close(fd)
@@ -410,11 +434,14 @@ class AuditLog:
                 "succeeds",
                 reason="unhealthy",
             )
-        if not same_file(fd, self._path):
+        state = file_state(fd, self._path)
+        if state is None:
             raise self._fail(
                 "lock_lost",
                 "the file was removed or replaced: another writer may own the path now",
             )
+        if state.st_size != self._size:
+            raise self._fail("lock_lost", _CHANGED)
         return fd
 
     def _fail(self, reason: str, why: str) -> AuditError:
@@ -453,10 +480,24 @@ class AuditLog:
     def _cut_back(self, fd: int) -> None:
         # If even this fails the log is still marked failed: recover() or re-opening deals
         # with the partial line (re-opening refuses it).
+        self._dirty = True
         with contextlib.suppress(OSError):
             os.ftruncate(fd, self._size)
+            self._dirty = False
 
-    def _seal(self, fd: int) -> AuditRecord:
+    def _seals_itself(self, last: AuditRecord) -> bool:
+        """Whether ``last`` is a checkpoint of this log's key sealing the record before it."""
+        if self._seal_key is None:
+            return True  # nothing to vouch with, nothing to refuse
+        details = parse_checkpoint(last.details) if last.event == "checkpoint" else None
+        return (
+            details is not None
+            and checkpoint_holds(self._seal_key.public, details)
+            and (details["seq"], details["head_hash"], details["count"])
+            == (last.seq - 1, last.prev, last.seq)
+        )
+
+    def _seal(self, fd: int, why: str) -> AuditRecord:
         assert self._seal_key is not None
         if self._next_seq == 0:
             raise ValueError("an empty log has nothing to seal")
@@ -468,7 +509,7 @@ class AuditLog:
             "route": "POST /audit/checkpoint",
             "decision": "allowed",
             "rule": "audit integrity",
-            "reason": "signed checkpoint of the records before it",
+            "reason": why,
             "subject": None,
             "request_id": None,
             "client_request_id": None,
@@ -493,8 +534,9 @@ class AuditLog:
         except GuardStoreError as exc:
             raise self._fail("head_store", f"storing the log head failed ({exc})") from None
 
-    def _check_stored_head(self) -> None:
-        """At open: the file's tail must be the head kept in the store, if there is one."""
+    def _check_stored_head(self) -> bool:
+        """At open: the file's tail must be the head kept in the store, if there is one.
+        True when a signed stored head vouches for the tail."""
         assert self._store is not None
         try:
             head = get_head(self._store, self._log_id)
@@ -506,7 +548,7 @@ class AuditLog:
         if head is None:
             if self._next_seq > 0:
                 self._put_head(self._next_seq - 1, self._head)
-            return
+            return False  # the store starts vouching now, not for what came before
         problem = None
         if isinstance(head, str):
             problem = f"the stored head is {head}"
@@ -525,6 +567,14 @@ class AuditLog:
             )
         assert isinstance(head, dict)
         self._seals = head["seals"]
+        # A signed head pins the tail, so an unsealed tail is this key's own (a crash);
+        # an unsigned one proves nothing about who wrote it.
+        return self._seal_key is not None
+
+
+_CHANGED: Final = (
+    "the file changed under the log: something else appended to it or cut it (one writer per log)"
+)
 
 
 def _cause(exc: BaseException) -> str:
@@ -533,13 +583,13 @@ def _cause(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _read_tail(path: Path) -> tuple[int, str]:
-    """The next ``seq`` and the head hash of an existing log, from its last line only."""
+def _read_tail(path: Path) -> AuditRecord | None:
+    """The last record of an existing log (``None`` when empty), from its last line only."""
     with open(path, "rb") as handle:
         handle.seek(0, os.SEEK_END)
         position = handle.tell()
         if position == 0:
-            return 0, GENESIS
+            return None
         tail = b""
         while position > 0 and b"\n" not in tail[:-1]:
             step = min(_TAIL_CHUNK, position)
@@ -561,4 +611,4 @@ def _read_tail(path: Path) -> tuple[int, str]:
             "run 'faceguard audit verify' before appending",
             reason="damaged",
         ) from None
-    return record.seq + 1, record.hash
+    return record

@@ -20,8 +20,11 @@ Windows (and any platform without ``fcntl.flock``): not built. ``AuditLog`` rais
 
 "Lock lost": the lock protects the *file*, not the path. If the file is removed, renamed or
 replaced, a new writer can open and lock a new file at the same path while this one still
-appends to the old one. ``same_file`` is checked before every record, so that case is caught
-(``reason="lock_lost"``) before the record is written.
+appends to the old one. ``file_state`` is checked before every record, so that case is caught
+(``reason="lock_lost"``) before the record is written. ``flock`` is advisory: a process that
+does not take it (a plain ``>>`` append) is not stopped, so ``AuditLog`` also compares the
+file's size with the end of its own last record before every write and treats any difference
+as the same loss.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from typing import Final
 
 from .._exceptions import AuditError
 
-__all__ = ["lock_exclusive", "same_file"]
+__all__ = ["file_state", "lock_exclusive"]
 
 _WOULD_BLOCK: Final = frozenset({errno.EWOULDBLOCK, errno.EAGAIN})
 
@@ -64,12 +67,14 @@ def lock_exclusive(fd: int, path: os.PathLike[str] | str) -> None:
         ) from None
 
 
-def same_file(fd: int, path: os.PathLike[str] | str) -> bool:
-    """Whether ``path`` still names the file open on ``fd`` (not removed, renamed or
-    replaced). A failure to look the path up counts as "no"."""
+def file_state(fd: int, path: os.PathLike[str] | str) -> os.stat_result | None:
+    """The state of the file open on ``fd`` if ``path`` still names it (not removed, renamed
+    or replaced), else ``None``. A failure to look the path up counts as "no"."""
     try:
         held = os.fstat(fd)
         named = os.stat(path)
     except OSError:
-        return False
-    return (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino) and held.st_nlink > 0
+        return None
+    if (held.st_dev, held.st_ino) != (named.st_dev, named.st_ino) or held.st_nlink == 0:
+        return None
+    return held
