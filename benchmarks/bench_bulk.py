@@ -151,7 +151,7 @@ def child(args: argparse.Namespace) -> int:
     tokens = {
         person: issuer.issue(
             f"subject-{index}",
-            audience=AUDIENCE,
+            audience=[AUDIENCE, plan["url"]],  # this deployment, and this Face resource
             operations=["enroll"],
             use_case=use_case,
             bindings=[("largePersonGroup", plan["group"], person)],

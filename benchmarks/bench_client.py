@@ -259,7 +259,7 @@ def faceguard_contender(endpoint: str, image: bytes) -> Contender:
     subject = "p-bench-subject"
     token = issuer.issue(
         subject,
-        audience="bench",
+        audience=["bench", endpoint],  # this deployment, and this Face resource
         operations=["detect_template", "verify", "identify"],
         use_case=UseCase.DUPLICATE_OR_BLOCKED_USERS,
         bindings=[("largePersonGroup", LARGE_PERSON_GROUP_ID, None)],
@@ -283,8 +283,21 @@ def faceguard_contender(endpoint: str, image: bytes) -> Contender:
             subject=subject,
         ),
     )
-    ConsentLedger(store, clock=time.time).record_enrollment(
-        "largePersonGroup", LARGE_PERSON_GROUP_ID, PERSON_ID, subject
+    enrolled = issuer.issue(  # the candidate's enrollment consent, recorded through its token
+        subject,
+        audience=["bench", endpoint],
+        operations=["enroll"],
+        use_case=UseCase.DUPLICATE_OR_BLOCKED_USERS,
+        bindings=[("largePersonGroup", LARGE_PERSON_GROUP_ID, PERSON_ID)],
+    )
+    ConsentLedger(store, clock=time.time).enroll(
+        enrolled,
+        verifier=verifier,
+        endpoint=endpoint,
+        use_case=UseCase.DUPLICATE_OR_BLOCKED_USERS,
+        container_kind="largePersonGroup",
+        container_id=LARGE_PERSON_GROUP_ID,
+        person_id=PERSON_ID,
     )
 
     def verify() -> object:

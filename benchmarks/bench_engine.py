@@ -56,6 +56,7 @@ import numpy as np
 from faceguard import FaceClient, RetryPolicy
 from faceguard._guard._consent import ConsentIssuer, ConsentVerifier
 from faceguard._guard._policy import GuardPolicy
+from faceguard._guard._status import StatusListIssuer, StatusLists
 from faceguard._guard._store import MemoryStore
 from faceguard._guard._usecases import CONSENT_OPERATIONS, UseCase
 from faceguard.emulator import Emulator, ManualClock
@@ -74,6 +75,7 @@ TARGETS: dict[str, tuple[str, float]] = {
 }
 
 ENDPOINT = "https://bench-engine.invalid"
+STATUS_URI = "https://bench-engine.invalid/status/1"
 API_KEY = "bench-engine-key"
 AUDIENCE = "faceguard:bench-engine"
 SUBJECT = "p-bench-engine-1"
@@ -147,11 +149,12 @@ class World:
         """Consent of SUBJECT bound to the group and these persons (for enrolment)."""
         return self.issuer.issue(
             SUBJECT,
-            audience=AUDIENCE,
+            audience=[AUDIENCE, ENDPOINT],
             operations=CONSENT_OPERATIONS,
             use_case=USE_CASE,
             bindings=[(KIND, GROUP, None)] + [(KIND, GROUP, pid) for pid in person_ids],
             use="standing",
+            status=(STATUS_URI, 0),
         )
 
 
@@ -161,8 +164,17 @@ def make_world() -> World:
     emulator = Emulator(engine=engine, clock=clock)
     issuer, public_key = ConsentIssuer.generate(issuer="urn:faceguard:bench-engine", kid="b-1")
     store = MemoryStore()
+    # Standing tokens need a status list entry (GUARD.md §3.1): one list, loaded once, allowed
+    # to be a day old so a long run does not see it go stale.
+    lists = StatusLists({issuer.kid: public_key}, issuer=issuer.issuer)
+    lists.update(StatusListIssuer(issuer, size=64).token(STATUS_URI, ttl=300))
     verifier = ConsentVerifier(
-        {issuer.kid: public_key}, issuer=issuer.issuer, audience=AUDIENCE, replay_store=store
+        {issuer.kid: public_key},
+        issuer=issuer.issuer,
+        audience=AUDIENCE,
+        replay_store=store,
+        status_lists=lists,
+        status_max_age=dict.fromkeys(CONSENT_OPERATIONS, 86400.0),
     )
     guard = GuardPolicy(use_case=USE_CASE, verifier=verifier, store=store)
     client = FaceClient(
@@ -180,11 +192,12 @@ def make_world() -> World:
     )
     token = issuer.issue(
         SUBJECT,
-        audience=AUDIENCE,
+        audience=[AUDIENCE, ENDPOINT],
         operations=CONSENT_OPERATIONS,
         use_case=USE_CASE,
         bindings=[(KIND, GROUP, None)],
         use="standing",
+        status=(STATUS_URI, 0),
     )
     return World(engine, clock, emulator, issuer, client, raw, token)
 

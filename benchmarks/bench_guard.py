@@ -63,6 +63,7 @@ TARGET_US = 50.0
 """Guard CPU per recognition call, memory store, warm consent token (µs)."""
 
 ENDPOINT = "https://bench-guard.cognitiveservices.azure.com"
+BENCH_SESSION = bytes(range(32))  # the direct verifier calls' client session handle
 AUDIENCE = "faceguard:bench-guard"
 USE_CASE = UseCase.TOUCHLESS_ACCESS_CONTROL  # permits detect_template, verify, identify, enroll
 KIND = "largePersonGroup"
@@ -113,7 +114,7 @@ class World:
     ) -> str:
         return self.issuer.issue(
             subject,
-            audience=AUDIENCE,
+            audience=[AUDIENCE, ENDPOINT],
             operations=CONSENT_OPERATIONS,
             use_case=USE_CASE,
             bindings=[(KIND, GROUP, person_id)],
@@ -254,7 +255,13 @@ def measurements(world: World) -> list[Measurement]:
     # The parts, each as the engine does it (Guard._consent, _check_face_ids, _suppress).
     def token_warm(n: int) -> Callable[[], None]:
         def one() -> object:
-            return verifier.verify(session, ConsentScope(operation="verify"), use_case=USE_CASE)
+            return verifier.verify(
+                session,
+                ConsentScope(operation="verify"),
+                use_case=USE_CASE,
+                endpoint=ENDPOINT,
+                session=BENCH_SESSION,
+            )
 
         return _repeat(n, one)
 
@@ -263,7 +270,9 @@ def measurements(world: World) -> list[Measurement]:
 
         def run() -> None:
             for token in tokens:
-                verifier.verify(token, ConsentScope(operation="verify"), use_case=USE_CASE)
+                verifier.verify(
+                    token, ConsentScope(operation="verify"), use_case=USE_CASE, endpoint=ENDPOINT
+                )
 
         return run
 

@@ -28,6 +28,16 @@ class Backend:
         self.emulator: Emulator | None = None if real else Emulator()
         self.name = os.environ["FACEGUARD_ENDPOINT"] if real else "the offline emulator"
 
+    @property
+    def endpoint(self) -> str:
+        """The Face endpoint the clients call: what a consent token's ``aud`` must name,
+        next to the deployment id (a token for one resource is refused by another)."""
+        return (
+            os.environ["FACEGUARD_ENDPOINT"]
+            if self.emulator is None
+            else "https://emulator.invalid"
+        )
+
     def _options(self) -> tuple[str | None, str | None]:
         if self.emulator is None:
             return None, None  # FACEGUARD_ENDPOINT and FACEGUARD_API_KEY

@@ -65,7 +65,7 @@ def main() -> None:
             tokens = {
                 name: issuer.issue(
                     f"p-{name}",
-                    audience=AUDIENCE,
+                    audience=[AUDIENCE, backend.endpoint],  # this deployment and this resource
                     operations=["enroll"],
                     use_case=USE_CASE,
                     bindings=[("largePersonGroup", GROUP, person_ids[name])],

@@ -51,7 +51,7 @@ def main() -> None:
     def consent(subject: str, operations: list[str]) -> str:
         return issuer.issue(
             subject,
-            audience=AUDIENCE,
+            audience=[AUDIENCE, backend.endpoint],  # this deployment and this resource
             operations=operations,
             use_case=USE_CASE,
             bindings=[("largeFaceList", ACCOUNTS, None)],

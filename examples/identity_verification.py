@@ -45,7 +45,7 @@ def main() -> None:
     # The applicant's pseudonymous id at the consent service, for this onboarding session.
     consent = issuer.issue(
         "p-applicant-4821",
-        audience=AUDIENCE,
+        audience=[AUDIENCE, backend.endpoint],  # this deployment and this resource
         operations=["detect_template", "verify"],
         use_case=USE_CASE,
         use="session",

@@ -49,7 +49,7 @@ def main() -> None:
         for decision in ("realface", "spoofface"):
             consent = issuer.issue(
                 "p-applicant-4821",
-                audience=AUDIENCE,
+                audience=[AUDIENCE, backend.endpoint],  # this deployment and this resource
                 operations=["liveness_verify"],
                 use_case=USE_CASE,
             )  # a single-use token: one per session

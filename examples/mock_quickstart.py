@@ -37,6 +37,7 @@ PERSON_ID = str(uuid.uuid4())
 FACE_ID = str(uuid.uuid4())
 GROUP = "demo-group"
 AUDIENCE = "urn:example:front-door"
+ENDPOINT = "https://example.cognitiveservices.azure.com"
 """This deployment's id: tokens for another deployment are refused."""
 ADA = "p-7c1e-ada"
 """Ada's pseudonymous id at the consent service (never an email or a phone number)."""
@@ -90,7 +91,7 @@ def main() -> None:
     def consent(*operations: str, person_id: str | None = None) -> str:
         return issuer.issue(
             ADA,
-            audience=AUDIENCE,
+            audience=[AUDIENCE, ENDPOINT],  # this deployment, and this Face resource
             operations=operations,
             use_case=UseCase.TOUCHLESS_ACCESS_CONTROL,
             bindings=[("personGroup", GROUP, person_id)],
@@ -105,7 +106,7 @@ def main() -> None:
     guard = GuardPolicy(use_case=UseCase.TOUCHLESS_ACCESS_CONTROL, verifier=verifier, store=store)
 
     with FaceClient(
-        "https://example.cognitiveservices.azure.com",
+        ENDPOINT,
         api_key="not-a-real-key",
         transport=httpx.MockTransport(scripted_service),
         guard=guard,

@@ -50,7 +50,7 @@ def main() -> None:
     def consent(subject: str, operations: list[str], person: str | None = None) -> str:
         return issuer.issue(
             subject,
-            audience=AUDIENCE,
+            audience=[AUDIENCE, backend.endpoint],  # this deployment and this resource
             operations=operations,
             use_case=USE_CASE,
             bindings=[("largePersonGroup", GROUP, person)],

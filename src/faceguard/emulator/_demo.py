@@ -28,6 +28,7 @@ __all__ = ["DEFAULT_IMAGE_DIRS", "run_demo"]
 DEFAULT_IMAGE_DIRS = (Path("examples/data/faces"), Path("tests/data/faces"))
 _GROUP = "demo-staff"
 _AUDIENCE = "faceguard:demo"
+_ENDPOINT = "https://emulator.invalid"
 
 
 def _find_images(images: Path | None) -> Path:
@@ -122,7 +123,7 @@ def run_demo(images: Path | None = None, *, html: Path | None = None, out: TextI
     def token(subject: str, operations: list[str], person: str | None = None) -> str:
         return issuer.issue(
             subject,
-            audience=_AUDIENCE,
+            audience=[_AUDIENCE, _ENDPOINT],  # this deployment, and this Face resource
             operations=operations,
             use_case=use_case,
             bindings=[("largePersonGroup", _GROUP, person)],
@@ -142,9 +143,7 @@ def run_demo(images: Path | None = None, *, html: Path | None = None, out: TextI
 
     report: list[str] = []
     emulator = Emulator()
-    client = FaceClient(
-        "https://emulator.invalid", api_key="demo", transport=emulator.transport(), guard=policy
-    )
+    client = FaceClient(_ENDPOINT, api_key="demo", transport=emulator.transport(), guard=policy)
     try:
         names = list(people)
         photo = people[names[0]][0]
