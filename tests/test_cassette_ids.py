@@ -40,12 +40,14 @@ from faceguard.testing import (
     scrub_response,
     use_cassette,
 )
+from faceguard.testing._cassettes import CassetteScrubber
 
 IMAGE = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8
 GROUP = "cassette-ids"
 # A faceId the test itself names (never issued by the service during this run): the same
 # value on every run, so a replay can match it. Built, not written out, like every id here.
 OWN_FACE_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "faceguard:test_cassette_ids:own-face"))
+OWN_PERSON_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "faceguard:test_cassette_ids:own-person"))
 PLACEHOLDER_RE = re.compile(r"00000000-face-4000-[89][0-9a-f]{3}-[0-9a-f]{12}", re.IGNORECASE)
 
 
@@ -210,6 +212,8 @@ def flow(endpoint: str) -> Flow:
         listed = list(client.person_groups.list_persons(GROUP, top=1))
         with pytest.raises(NotFoundError) as missing:
             client.person_groups.get_face(GROUP, person_id, added.persisted_face_id)
+        with pytest.raises(NotFoundError):  # an id the test names, in the path this time
+            client.person_groups.get_person(GROUP, OWN_PERSON_ID)
     return Flow(face_ids, person_id, added.persisted_face_id, person, listed, missing.value)
 
 
@@ -236,7 +240,7 @@ def test_the_cassette_holds_no_issued_or_named_id_in_any_spelling(service, tmp_p
     assert any(f"/persons/{service.person}/persistedfaces/" in p for p in service.paths)
     assert any(f"start={service.person}" in p for p in service.paths)
     text = cassette.read_text()
-    assert leaked(text, (*service.ids, OWN_FACE_ID)) == []
+    assert leaked(text, (*service.ids, OWN_FACE_ID, OWN_PERSON_ID)) == []
     assert PLACEHOLDER_RE.search(text)
 
 
@@ -340,12 +344,18 @@ def test_appending_to_a_cassette_never_reuses_a_placeholder(tmp_path):
     finally:
         first.stop()
         second.stop()
-    recorded = yaml.safe_load(cassette.read_text())["interactions"]
+    text = cassette.read_text()
+    recorded = yaml.safe_load(text)["interactions"]
     creates = [i for i in recorded if i["request"]["uri"].endswith(f"/{GROUP}/persons")]
     people = [json.loads(i["response"]["body"]["string"])["personId"] for i in creates]
 
     assert len(people) == 2 and people[0] != people[1]
-    assert leaked(cassette.read_text(), (*first.ids, *second.ids)) == []
+    # The new person's placeholder names nothing the first recording held (no face, no
+    # persisted face): the new id is numbered after the cassette's placeholders.
+    (added,) = [i for i in recorded if people[1] in json.dumps(i)]
+    assert added is creates[1]
+    assert canonical(people[1]) not in canonical(text.replace(people[1], ""))
+    assert leaked(text, (*first.ids, *second.ids)) == []
 
 
 def test_the_plain_hooks_replace_ids_too(service):
@@ -370,8 +380,19 @@ def test_the_plain_hooks_replace_ids_too(service):
 
     texts = scrubbed.uri + str(scrubbed.body) + str(scrubbed.headers) + str(scrubbed_response)
     assert leaked(texts, (raw,)) == []
-    assert PLACEHOLDER_RE.search(scrubbed.uri)
     assert scrub_request(scrubbed).uri == scrubbed.uri  # idempotent
+    # No state: the id has one placeholder, whether a response or a request names it first,
+    # and whatever was scrubbed before (in this cassette or any other).
+    (placeholder,) = set(PLACEHOLDER_RE.findall(scrubbed.uri.lower()))
+    answered = json.loads(scrubbed_response["body"]["string"])
+    assert answered["personId"] == placeholder
+    fresh = str(uuid.uuid4())
+    first = scrub_response({**response, "body": {"string": json.dumps({"personId": fresh})}})
+    named = scrub_request(Request("GET", f"http://h/persons/{fresh}", b"", {}))
+    assert json.loads(first["body"]["string"])["personId"] in named.uri
+    # ... and it is the one any cassette's own scrubber gives an id a test names.
+    elsewhere = CassetteScrubber().request(Request("GET", f"http://h/persons/{fresh}", b"", {}))
+    assert elsewhere.uri == named.uri
 
 
 # -- the check -----------------------------------------------------------------------------------
