@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from faceguard import AuditError
 from faceguard.__main__ import main
-from faceguard._guard import _audit as audit_module
+from faceguard._guard import _audit_chain as audit_module
 from faceguard._guard._audit import (
     DECISIONS,
     EVENTS,

@@ -7,10 +7,11 @@ canonical JSON, and each record carries ``hash`` (the SHA-256 of its own canonic
 reordering any record breaks the chain that ``verify_chain`` (and ``faceguard audit verify``)
 recomputes.
 
-The record format (canonical JSON, the hash, the content rules that ``record`` enforces) is
-defined in ``_audit_record``; reading a log back and ``verify_chain`` are in ``_audit_chain``;
-signed checkpoints and the stored head in ``_audit_seal``; the one-writer lock in
-``_audit_lock``; checking a log against its seals in ``_audit_verify``.
+The record format (canonical JSON, the hash, the content rules that ``record`` enforces,
+building a record's fields) is defined in ``_audit_record``; reading a log back and
+``verify_chain`` are in ``_audit_chain``; signed checkpoints and the stored head in
+``_audit_seal``; the one-writer lock in ``_audit_lock``; checking a log against its seals in
+``_audit_verify``. This module is the writer.
 
 The log is evidence, so it fails closed (GUARD.md §5.3):
 
@@ -39,50 +40,40 @@ import stat
 import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Final, TypeAlias
 
 from .._exceptions import AuditError, GuardStoreError
-from ._audit_chain import ChainReport, _Broken, _parse_line, _to_record, verify_chain
+from ._audit_chain import ChainReport, _to_record, read_tail, verify_chain
 from ._audit_lock import file_state, lock_exclusive
 from ._audit_record import (
-    _MAX_REASON,
-    _MAX_ROUTE,
-    _MAX_SHORT,
-    _OPERATION_RE,
-    _ROUTE_RE,
-    _SUBJECT_RE,
     DECISIONS,
     EVENTS,
     GENESIS,
-    VERSION,
     AuditDecision,
     AuditEvent,
     AuditRecord,
     JSONValue,
-    _check_details,
-    _check_id,
-    _check_text,
     _check_unicode,
     _digest,
-    _refuse_raw_subject,
-    _strings,
+    build_body,
     canonical_json,
     find_sensitive,
+    format_ts,
 )
 from ._audit_seal import (
     SealKey,
     check_log_id,
+    checkpoint_body,
     checkpoint_details,
-    checkpoint_holds,
     get_head,
-    head_holds,
     head_value,
-    parse_checkpoint,
     put_head,
     put_seal,
+    seals_its_position,
+    stored_head_problem,
 )
 
 if TYPE_CHECKING:
@@ -104,20 +95,9 @@ __all__ = [
 ]
 
 _MIN_KEY_BYTES: Final = 16
-_TAIL_CHUNK = 8192  # bytes read back per step when finding the last line
 _DEFAULT_CHECKPOINT_EVERY: Final = 1000
 
 Clock: TypeAlias = Callable[[], float | datetime]
-
-
-def _format_ts(now: float | datetime) -> str:
-    if isinstance(now, datetime):
-        if now.tzinfo is None or now.utcoffset() is None:
-            raise ValueError("the audit clock returned a naive datetime; give it a timezone")
-        moment = now.astimezone(timezone.utc)
-    else:
-        moment = datetime.fromtimestamp(now, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 class AuditLog:
@@ -196,7 +176,7 @@ class AuditLog:
             lock_exclusive(fd, self._path)
             self._size = os.fstat(fd).st_size
             try:
-                last = _read_tail(self._path)
+                last = read_tail(self._path)
             except OSError as exc:
                 raise AuditError(
                     f"cannot read the audit log {self._path} back ({_cause(exc)})",
@@ -204,7 +184,12 @@ class AuditLog:
                 ) from None
             self._next_seq, self._head = (0, GENESIS) if last is None else (last.seq + 1, last.hash)
             pinned = self._store is not None and self._check_stored_head()
-            unsealed = last is not None and not pinned and not self._seals_itself(last)
+            unsealed = (
+                last is not None
+                and not pinned
+                and self._seal_key is not None
+                and not seals_its_position(self._seal_key.public, last)
+            )
             if unsealed and not accept_unsealed_tail:
                 raise AuditError(
                     f"audit log {self._path} ends with records no checkpoint of this audit key "
@@ -287,49 +272,22 @@ class AuditLog:
         field breaks the types or the content rules (see ``_audit_record``), and
         ``AuditError`` when the record cannot be written (see the module docstring).
         """
-        if not isinstance(event, str) or event not in EVENTS or event == "checkpoint":
-            raise ValueError(f"unknown audit event {event!r}")
-        if not isinstance(decision, str) or decision not in DECISIONS:
-            raise ValueError(f"unknown audit decision {decision!r}")
-        event, decision = str.__str__(event), str.__str__(decision)  # str enums: plain values
-        texts: dict[str, str] = {
-            "operation": _check_text("operation", operation, _MAX_SHORT),
-            "route": _check_text("route", route, _MAX_ROUTE),
-            "rule": _check_text("rule", rule, _MAX_SHORT),
-            "reason": _check_text("reason", reason, _MAX_REASON),
-        }
-        if not _OPERATION_RE.fullmatch(texts["operation"]):
-            raise ValueError("operation must be a REST operation id (letters, digits, _ . / -)")
-        if not _ROUTE_RE.fullmatch(texts["route"]):
-            raise ValueError("route must be a route template such as 'POST /identify'")
-        if model_version is not None:
-            texts["model_version"] = _check_text("model_version", model_version, _MAX_SHORT)
-        ids = {
-            "request_id": _check_id("request_id", request_id),
-            "client_request_id": _check_id("client_request_id", client_request_id),
-        }
-        clean_details = _check_details(details)
-        pseudonym: str | None = None
-        if isinstance(subject, str) and _SUBJECT_RE.fullmatch(subject):
-            pseudonym = subject
-        elif subject is not None:
-            pseudonym = self.pseudonym(subject)
-            _refuse_raw_subject(subject, [*texts.values(), *_strings(clean_details)])
-
-        body: dict[str, JSONValue] = {
-            "v": VERSION,
-            "event": event,
-            "operation": texts["operation"],
-            "route": texts["route"],
-            "decision": decision,
-            "rule": texts["rule"],
-            "reason": texts["reason"],
-            "subject": pseudonym,
-            "request_id": ids["request_id"],
-            "client_request_id": ids["client_request_id"],
-            "model_version": texts.get("model_version"),
-            "details": clean_details,
-        }
+        if event == "checkpoint":
+            raise ValueError("unknown audit event 'checkpoint' (only the log seals itself)")
+        body = build_body(
+            event,
+            operation=operation,
+            route=route,
+            decision=decision,
+            rule=rule,
+            reason=reason,
+            subject=subject,
+            request_id=request_id,
+            client_request_id=client_request_id,
+            model_version=model_version,
+            details=details,
+            pseudonym=self.pseudonym,
+        )
         with self._lock:
             fd = self._usable()
             if self._seal_key is not None and self._since_seal >= self._every:
@@ -368,7 +326,7 @@ class AuditLog:
                     os.ftruncate(fd, self._size)
                     os.fsync(fd)
                     self._dirty = False
-                last = _read_tail(self._path)
+                last = read_tail(self._path)
             except (OSError, AuditError) as exc:
                 raise self._fail("damaged", f"cannot restore the tail ({_cause(exc)})") from None
             found = (0, GENESIS) if last is None else (last.seq + 1, last.hash)
@@ -453,7 +411,7 @@ class AuditLog:
     def _append(self, fd: int, body: dict[str, JSONValue]) -> AuditRecord:
         """Write one record (``fd`` from ``_usable``): all of it, or nothing in the file."""
         body["seq"] = self._next_seq
-        body["ts"] = _format_ts(self._clock())
+        body["ts"] = format_ts(self._clock())
         body["prev"] = self._head
         digest = _digest(body)
         line = canonical_json({**body, "hash": digest}) + b"\n"
@@ -485,37 +443,12 @@ class AuditLog:
             os.ftruncate(fd, self._size)
             self._dirty = False
 
-    def _seals_itself(self, last: AuditRecord) -> bool:
-        """Whether ``last`` is a checkpoint of this log's key sealing the record before it."""
-        if self._seal_key is None:
-            return True  # nothing to vouch with, nothing to refuse
-        details = parse_checkpoint(last.details) if last.event == "checkpoint" else None
-        return (
-            details is not None
-            and checkpoint_holds(self._seal_key.public, details)
-            and (details["seq"], details["head_hash"], details["count"])
-            == (last.seq - 1, last.prev, last.seq)
-        )
-
     def _seal(self, fd: int, why: str) -> AuditRecord:
         assert self._seal_key is not None
         if self._next_seq == 0:
             raise ValueError("an empty log has nothing to seal")
         details = checkpoint_details(self._seal_key, self._next_seq - 1, self._head, self._next_seq)
-        body: dict[str, JSONValue] = {
-            "v": VERSION,
-            "event": "checkpoint",
-            "operation": "AuditCheckpoint",
-            "route": "POST /audit/checkpoint",
-            "decision": "allowed",
-            "rule": "audit integrity",
-            "reason": why,
-            "subject": None,
-            "request_id": None,
-            "client_request_id": None,
-            "model_version": None,
-            "details": details,
-        }
+        body = checkpoint_body(details, why)
         if self._store is not None:
             try:
                 put_seal(self._store, self._log_id, self._seals, details)
@@ -549,16 +482,7 @@ class AuditLog:
             if self._next_seq > 0:
                 self._put_head(self._next_seq - 1, self._head)
             return False  # the store starts vouching now, not for what came before
-        problem = None
-        if isinstance(head, str):
-            problem = f"the stored head is {head}"
-        elif self._seal_key is not None and not head_holds(self._seal_key.public, head):
-            problem = "the stored head is not signed by this log's audit key"
-        elif head["seq"] != self._next_seq - 1 or head["hash"] != self._head:
-            problem = (
-                f"the file ends at seq {self._next_seq - 1} but the stored head is seq "
-                f"{head['seq']} with another hash"
-            )
+        problem = stored_head_problem(head, self._seal_key, self._next_seq - 1, self._head)
         if problem is not None:
             raise AuditError(
                 f"audit log {self._path} does not match its stored head ({problem}); run "
@@ -581,34 +505,3 @@ def _cause(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
-
-
-def _read_tail(path: Path) -> AuditRecord | None:
-    """The last record of an existing log (``None`` when empty), from its last line only."""
-    with open(path, "rb") as handle:
-        handle.seek(0, os.SEEK_END)
-        position = handle.tell()
-        if position == 0:
-            return None
-        tail = b""
-        while position > 0 and b"\n" not in tail[:-1]:
-            step = min(_TAIL_CHUNK, position)
-            position -= step
-            handle.seek(position)
-            tail = handle.read(step) + tail
-    if not tail.endswith(b"\n"):
-        raise AuditError(
-            f"audit log {path} ends with an incomplete line (a truncated write?); "
-            "run 'faceguard audit verify' and repair it before appending",
-            reason="damaged",
-        )
-    last = tail[:-1].rsplit(b"\n", 1)[-1]
-    try:
-        record = _parse_line(last)
-    except _Broken as exc:
-        raise AuditError(
-            f"audit log {path} ends with a damaged record ({exc.problem}); "
-            "run 'faceguard audit verify' before appending",
-            reason="damaged",
-        ) from None
-    return record

@@ -6,10 +6,13 @@ complete, canonical JSON that hashes to its own ``hash`` and links to the record
 a log it continues, and to build the record it returns. Separate from the writer (``_audit``)
 because verifying runs on its own, on logs written by other processes.
 
-What a bare hash chain cannot show, and what is left to later work: someone who can rewrite the
-whole file can recompute every hash, and dropping whole records from the *end* leaves a valid
-shorter chain. Signed checkpoints exported to a write-once store (§5.3) close both gaps; they
-are not built yet.
+``read_tail`` reads only the last line, which is how a writer continues a log without reading
+all of it.
+
+What a bare hash chain cannot show: someone who can rewrite the whole file can recompute every
+hash, and dropping whole records from the *end* leaves a valid shorter chain. Signed
+checkpoints and the stored head (``_audit_seal``) close those gaps, and ``verify_log``
+(``_audit_verify``) checks them.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
+from .._exceptions import AuditError
 from ._audit_record import (
     _FIELDS,
     _HASH_RE,
@@ -208,4 +213,38 @@ def _check_link(raw: bytes, position: int, prev: str) -> AuditRecord | str:
         if position == 0:
             return "broken link: the first record's prev is not the genesis hash"
         return f"broken link: prev does not match the hash of record {position - 1}"
+    return record
+
+
+_TAIL_CHUNK = 8192  # bytes read back per step when finding the last line
+
+
+def read_tail(path: Path) -> AuditRecord | None:
+    """The last record of an existing log (``None`` when empty), from its last line only."""
+    with open(path, "rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        position = handle.tell()
+        if position == 0:
+            return None
+        tail = b""
+        while position > 0 and b"\n" not in tail[:-1]:
+            step = min(_TAIL_CHUNK, position)
+            position -= step
+            handle.seek(position)
+            tail = handle.read(step) + tail
+    if not tail.endswith(b"\n"):
+        raise AuditError(
+            f"audit log {path} ends with an incomplete line (a truncated write?); "
+            "run 'faceguard audit verify' and repair it before appending",
+            reason="damaged",
+        )
+    last = tail[:-1].rsplit(b"\n", 1)[-1]
+    try:
+        record = _parse_line(last)
+    except _Broken as exc:
+        raise AuditError(
+            f"audit log {path} ends with a damaged record ({exc.problem}); "
+            "run 'faceguard audit verify' before appending",
+            reason="damaged",
+        ) from None
     return record

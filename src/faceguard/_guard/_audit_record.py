@@ -29,8 +29,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Final, Literal, TypeAlias
 
 __all__ = [
@@ -366,3 +367,75 @@ def _refuse_raw_subject(subject: str, texts: list[str]) -> None:
         return  # too short to tell apart from ordinary text
     if any(subject in text for text in texts):
         raise ValueError("the raw subject appears in the record's text; log only the pseudonym")
+
+
+def format_ts(now: float | datetime) -> str:
+    """``now`` (epoch seconds or an aware datetime) as the record's UTC ``ts``."""
+    if isinstance(now, datetime):
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("the audit clock returned a naive datetime; give it a timezone")
+        moment = now.astimezone(timezone.utc)
+    else:
+        moment = datetime.fromtimestamp(now, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def build_body(
+    event: str,
+    *,
+    operation: str,
+    route: str,
+    decision: str,
+    rule: str,
+    reason: str,
+    subject: str | None,
+    request_id: str | None,
+    client_request_id: str | None,
+    model_version: str | None,
+    details: Mapping[str, object] | None,
+    pseudonym: Callable[[str], str],
+) -> dict[str, JSONValue]:
+    """A record's fields checked against the types and content rules (``ValueError``), with
+    ``subject`` made a pseudonym; ``seq``, ``ts``, ``prev`` and ``hash`` are the writer's."""
+    if not isinstance(event, str) or event not in EVENTS:
+        raise ValueError(f"unknown audit event {event!r}")
+    if not isinstance(decision, str) or decision not in DECISIONS:
+        raise ValueError(f"unknown audit decision {decision!r}")
+    event, decision = str.__str__(event), str.__str__(decision)  # str enums: plain values
+    texts: dict[str, str] = {
+        "operation": _check_text("operation", operation, _MAX_SHORT),
+        "route": _check_text("route", route, _MAX_ROUTE),
+        "rule": _check_text("rule", rule, _MAX_SHORT),
+        "reason": _check_text("reason", reason, _MAX_REASON),
+    }
+    if not _OPERATION_RE.fullmatch(texts["operation"]):
+        raise ValueError("operation must be a REST operation id (letters, digits, _ . / -)")
+    if not _ROUTE_RE.fullmatch(texts["route"]):
+        raise ValueError("route must be a route template such as 'POST /identify'")
+    if model_version is not None:
+        texts["model_version"] = _check_text("model_version", model_version, _MAX_SHORT)
+    ids = {
+        "request_id": _check_id("request_id", request_id),
+        "client_request_id": _check_id("client_request_id", client_request_id),
+    }
+    clean_details = _check_details(details)
+    alias: str | None = None
+    if isinstance(subject, str) and _SUBJECT_RE.fullmatch(subject):
+        alias = subject
+    elif subject is not None:
+        alias = pseudonym(subject)
+        _refuse_raw_subject(subject, [*texts.values(), *_strings(clean_details)])
+    return {
+        "v": VERSION,
+        "event": event,
+        "operation": texts["operation"],
+        "route": texts["route"],
+        "decision": decision,
+        "rule": texts["rule"],
+        "reason": texts["reason"],
+        "subject": alias,
+        "request_id": ids["request_id"],
+        "client_request_id": ids["client_request_id"],
+        "model_version": texts.get("model_version"),
+        "details": clean_details,
+    }

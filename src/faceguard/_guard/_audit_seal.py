@@ -30,7 +30,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final, cast
 
-from ._audit_record import _HASH_RE, JSONValue, canonical_json
+from ._audit_record import _HASH_RE, VERSION, AuditRecord, JSONValue, canonical_json
 from ._consent import _ed25519, _serialization
 
 if TYPE_CHECKING:
@@ -149,6 +149,37 @@ def checkpoint_holds(public: Ed25519PublicKey, details: Mapping[str, Any]) -> bo
     return signature_holds(public, CHECKPOINT_DOMAIN, payload, details["sig"])
 
 
+def seals_its_position(public: Ed25519PublicKey, record: AuditRecord) -> bool:
+    """Whether ``record`` is a checkpoint signed by ``public`` sealing the record just before
+    it (not a copy of an older checkpoint, not a forgery)."""
+    details = parse_checkpoint(record.details) if record.event == "checkpoint" else None
+    return (
+        details is not None
+        and checkpoint_holds(public, details)
+        and (details["seq"], details["head_hash"], details["count"])
+        == (record.seq - 1, record.prev, record.seq)
+    )
+
+
+def checkpoint_body(details: dict[str, JSONValue], why: str) -> dict[str, JSONValue]:
+    """The fields of a ``checkpoint`` record holding ``details`` (the writer adds ``seq``,
+    ``ts``, ``prev`` and ``hash``)."""
+    return {
+        "v": VERSION,
+        "event": "checkpoint",
+        "operation": "AuditCheckpoint",
+        "route": "POST /audit/checkpoint",
+        "decision": "allowed",
+        "rule": "audit integrity",
+        "reason": why,
+        "subject": None,
+        "request_id": None,
+        "client_request_id": None,
+        "model_version": None,
+        "details": details,
+    }
+
+
 def check_log_id(log_id: str) -> str:
     if not isinstance(log_id, str) or not _LOG_ID_RE.fullmatch(log_id):
         raise ValueError(
@@ -179,6 +210,20 @@ def head_value(
 def head_holds(public: Ed25519PublicKey, head: Mapping[str, Any]) -> bool:
     payload = {k: v for k, v in head.items() if k != "sig"}
     return signature_holds(public, HEAD_DOMAIN, payload, head.get("sig"))
+
+
+def stored_head_problem(
+    head: dict[str, Any] | str, key: SealKey | None, last_seq: int, last_hash: str
+) -> str | None:
+    """What is wrong with ``head`` for a file whose last record is ``last_seq``/``last_hash``
+    (as the writer about to continue it sees it), or ``None``."""
+    if isinstance(head, str):
+        return f"the stored head is {head}"
+    if key is not None and not head_holds(key.public, head):
+        return "the stored head is not signed by this log's audit key"
+    if head["seq"] != last_seq or head["hash"] != last_hash:
+        return f"the file ends at seq {last_seq} but the stored head is seq {head['seq']}"
+    return None
 
 
 def _head_key(log_id: str) -> str:
