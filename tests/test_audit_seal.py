@@ -480,3 +480,27 @@ def test_a_store_without_this_logs_head_is_a_usage_error(
     assert cli(path, pub, db) == 2
     assert "no head for log 'a.jsonl'" in capsys.readouterr().err
     assert cli(path, pub, tmp_path / "nope.db") == 2
+
+
+@pytest.mark.parametrize(
+    ("tamper", "status", "code"),
+    [
+        (_cut_between_seals, "truncated", 5),
+        (_append_plain, "forged_append", 3),
+        (_delete_drop_seals_and_pad, "rewritten", 4),
+    ],
+    ids=["truncated", "appended", "rewritten"],
+)
+def test_the_store_alone_pins_the_tail_without_the_key(
+    tmp_path: Path, tamper: Any, status: str, code: int
+) -> None:
+    """An auditor without the public key still tells the three apart by the stored head (it
+    cannot check the signatures, so a forger who can write the store defeats this)."""
+    path, db = tmp_path / "a.jsonl", tmp_path / "guard.db"
+    store = SQLiteStore(db)
+    write(path, store=store)
+    store.close()
+    assert main(["audit", "verify", str(path), "--store", str(db)]) == 0
+    save(path, tamper(read(path)))
+    assert verify_log(path, store=SQLiteStore(db)).status == status
+    assert main(["audit", "verify", str(path), "--store", str(db)]) == code

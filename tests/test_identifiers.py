@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - fullwidth and other look-alike characters are the attack here
 """R31: ``primary_identifier_kinds`` finds emails, phone numbers and national ids in free text.
 
 The attacker's side: the same identifier written many ways (obfuscated, fullwidth, with
@@ -66,6 +67,9 @@ PHONES = [
     "call me on 555–123–4567 after six",  # en dashes
     "５５５-１２３-４５６７",  # fullwidth digits
     "٥٥٥-١٢٣-٤٥٦٧",  # Arabic-Indic digits
+    "٠٧٩٤٦ ٠٩٥٨١٢",  # a UK mobile in Arabic-Indic digits: the leading zero must be seen
+    "0033 123456789",
+    "+290 22345",  # St Helena: eight digits in all
     "555\u200b123\u200b4567",  # zero-width spaces
     "phone 5551234",  # seven digits next to a keyword
     "mobile: 123 4567",
@@ -134,6 +138,14 @@ HONEST = [
     "@ada",
     "a@b",
     "example.com",
+    "order 123456789",
+    "phone case for kiosk 3, stock count 1234567",
+    "rooms 101 102 103",
+    "sizes 36 38 40 42",
+    "pages 12 7 104 3 9",
+    "lot 12 345 67",
+    "part 2345678901AB",
+    "12345678A",
 ]
 
 
@@ -155,6 +167,28 @@ def test_national_id_like_patterns_are_found(text: str) -> None:
 @pytest.mark.parametrize("text", HONEST)
 def test_ordinary_names_and_user_data_are_not_flagged(text: str) -> None:
     assert primary_identifier_kinds(text) == (), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12345678A",  # DNI with the wrong check letter
+        "X1234567A",  # NIE with the wrong check letter
+        "1 85 05 78 006 084 12",  # NIR with the wrong key
+        "991399-1234",  # no 13th month, no 99th day
+        "11010519491331002X",  # resident id born in month 13
+        "850132-1234567",  # RRN born on the 32nd
+        "Tin Nguyen 123456789",  # a given name that is also an abbreviation
+        "passport photo taken; badge 12345678 issued next year",  # the word is far away
+    ],
+)
+def test_near_misses_are_not_national_ids(text: str) -> None:
+    assert "national_id" not in primary_identifier_kinds(text), text
+
+
+@pytest.mark.parametrize("text", ["123-45-6789", "SSN 123 45 6789", "QQ 12 34 56 C"])
+def test_a_national_id_is_not_also_reported_as_a_phone_number(text: str) -> None:
+    assert primary_identifier_kinds(text) == ("national_id",)
 
 
 def test_kinds_are_sorted_unique_and_only_the_three_names() -> None:

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - fullwidth and other look-alike characters are the attack here
 """Override reasons: a minimum of visible characters, typed errors, nothing the audit refuses.
 
 An override's reason is what an auditor reads later. Padding it with characters that print as
@@ -49,6 +50,59 @@ def test_reasons_without_enough_visible_characters_are_refused(reason: str) -> N
         Override(RULE, reason)
     assert info.value.parameter == "reason"
     assert isinstance(info.value, ValueError)  # old callers caught ValueError
+
+
+INVISIBLE = {
+    "zero-width space": "\u200b",
+    "zero-width joiner": "\u200d",
+    "word joiner": "\u2060",
+    "byte order mark": "\ufeff",
+    "soft hyphen": "\u00ad",
+    "bidi override": "\u202e",
+    "combining acute": "\u0301",
+    "variation selector": "\ufe0f",
+    "combining grapheme joiner": "\u034f",
+    "Hangul filler": "\u3164",
+    "halfwidth Hangul filler": "\uffa0",
+    "braille blank": "\u2800",
+    "ideographic space": "\u3000",
+    "no-break space": "\u00a0",
+    "line separator": "\u2028",
+    "tab": "\t",
+    "NUL": "\x00",
+    "C1 control": "\x9f",
+    "tag letter": "\U000e0041",
+    "private use": "\ue000",
+    "unassigned": "\U000e0080",
+}
+
+
+@pytest.mark.parametrize("name", sorted(INVISIBLE))
+def test_seven_letters_padded_with_invisible_characters_are_refused(name: str) -> None:
+    """Seven letters and digits are enough of them, but not enough characters: the padding
+    must not make up the difference, whatever it is."""
+    with pytest.raises(InvalidInputError):
+        Override(RULE, "ticket7" + INVISIBLE[name] * 20)
+    padded = "ticket7" + INVISIBLE[name] * 20 + "abc"
+    if name in REFUSED_OUTRIGHT:
+        with pytest.raises(InvalidInputError) as info:
+            Override(RULE, padded)
+        assert info.value.rule == "control"
+    else:
+        assert Override(RULE, padded).rule == RULE
+
+
+REFUSED_OUTRIGHT = {"NUL", "C1 control", "bidi override"}
+
+
+@pytest.mark.parametrize(
+    "char", ["\u202a", "\u202d", "\u2066", "\u2069", "\u200f", "\u061c", "\x1b", "\x7f"]
+)
+def test_bidi_and_control_characters_are_refused_in_a_long_reason(char: str) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        Override(RULE, f"support ticket {char}4711: kiosk reboot loop")
+    assert info.value.rule == "control"
+    assert Override(RULE, "support ticket 4711:\n\tkiosk reboot loop").rule == RULE
 
 
 @pytest.mark.parametrize(

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - fullwidth and other look-alike characters are the attack here
 """R31 through the clients: ``name`` and ``userData`` of persons, faces and lists hold no
 primary identifier (email, phone number, national id) unless an audited override says why.
 

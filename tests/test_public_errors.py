@@ -231,9 +231,9 @@ def test_guard_policy_errors_stay_value_errors_for_old_callers() -> None:
 @pytest.mark.parametrize("label", ["lone-surrogate", "surrogate-inside", "bytes", "none", "empty"])
 def test_erase_subject_refuses_hostile_subjects(label: str) -> None:
     emulator = Emulator(engine=_NoFaces())
-    with FaceClient(ENDPOINT, api_key="k", transport=emulator.transport(), guard=policy()) as c:
-        with pytest.raises(FaceGuardError):
-            c.erase_subject(HOSTILE[label])
+    client = FaceClient(ENDPOINT, api_key="k", transport=emulator.transport(), guard=policy())
+    with client, pytest.raises(FaceGuardError):
+        client.erase_subject(HOSTILE[label])
 
 
 def test_every_public_method_of_the_table_was_exercised() -> None:
@@ -252,3 +252,87 @@ def test_every_public_method_of_the_table_was_exercised() -> None:
                 for name, member in inspect.getmembers(type(owner)):
                     if hasattr(member, "_builder"):
                         assert (kind, group, name) in called, f"{kind}.{group}.{name} untested"
+
+
+# -- the common cases are named by their own check, not only by the backstop -------------------
+
+JPEG = b"\xff\xd8\xff\xe0" + bytes(4000)
+FACE_ID = "c5c24a82-6845-4031-9d5d-978df9175426"
+
+NAMED: list[tuple[str, Any, str, str]] = [
+    ("nul-path", lambda c: c.detection.detect("face\x00.jpg"), "image", "file"),
+    ("surrogate-path", lambda c: c.detection.detect("face\ud800.jpg"), "image", "file"),
+    (
+        "surrogate-url",
+        lambda c: c.detection.detect("https://example.com/\ud800.jpg"),
+        "image",
+        "url",
+    ),
+    (
+        "nul-path-add-face",
+        lambda c: c.face_lists.add_face("list-a", "a\x00b", consent="t"),
+        "image",
+        "file",
+    ),
+    (
+        "attributes-none",
+        lambda c: c.detection.detect(JPEG, return_face_attributes=None),
+        "return_face_attributes",
+        "type",
+    ),
+    (
+        "attributes-int",
+        lambda c: c.detection.detect(JPEG, return_face_attributes=3),
+        "return_face_attributes",
+        "type",
+    ),
+    (
+        "threshold-huge-int",
+        lambda c: c.recognition.identify_from_person_group(
+            [FACE_ID], person_group_id="g", confidence_threshold=10**400, consent="t"
+        ),
+        "confidence_threshold",
+        "type",
+    ),
+    ("name-surrogate", lambda c: c.person_groups.create("g", name="\ud800"), "name", "unicode"),
+    (
+        "user-data-surrogate",
+        lambda c: c.large_face_lists.update_face("l", FACE_ID, user_data="x\udfff"),
+        "user_data",
+        "unicode",
+    ),
+    ("subject-surrogate", lambda c: c.erase_subject("p-\ud800"), "subject", "unicode"),
+]
+
+
+@pytest.mark.parametrize(("label", "call", "parameter", "rule"), NAMED, ids=[n[0] for n in NAMED])
+def test_common_hostile_values_are_named_by_their_parameter(
+    label: str, call: Any, parameter: str, rule: str
+) -> None:
+    emulator = Emulator(engine=_NoFaces())
+    client = FaceClient(ENDPOINT, api_key="k", transport=emulator.transport(), guard=policy())
+    with client, pytest.raises(InvalidInputError) as info:
+        call(client)
+    assert (info.value.parameter, info.value.rule) == (parameter, rule)
+    assert emulator.faults.traffic() == []
+
+
+def test_an_unforeseen_failure_inside_a_builder_is_typed_without_its_message() -> None:
+    """The backstop: a builder that breaks on an argument in a way no check foresaw."""
+    from faceguard._operations._shell import sync_call
+
+    def builder(value: object) -> Any:
+        raise KeyError(f"secret-{value}")
+
+    operation = sync_call(builder)
+
+    class Owner:
+        _transport = None
+
+    with pytest.raises(InvalidInputError) as info:
+        operation.__get__(Owner(), Owner)("hunter2")
+    assert info.value.rule == "invalid" and "KeyError" in str(info.value)
+    assert "hunter2" not in str(info.value) and info.value.__cause__ is None
+    with pytest.raises(InvalidInputError) as signature:
+        operation.__get__(Owner(), Owner)("a", "b")
+    assert signature.value.rule == "signature"

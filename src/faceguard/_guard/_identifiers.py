@@ -12,16 +12,18 @@ The detector is written for the attacker who wants an identifier through anyway:
   characters (zero-width spaces and joiners, soft hyphens, tags) removed, controls to spaces;
 - emails are also looked for after percent- and HTML-decoding, and with ``[at]``, ``(at)``,
   `` at ``, ``[dot]``, `` dot `` and spaced ``@``/``.`` spellings rewritten;
-- phone numbers are found by their shape (international ``+``/``00`` prefixes, North American
-  and leading-zero national formats, grouped digits, 10-15 bare digits) and, next to a word
-  such as "phone" or "tel", any run of 7 or more digits;
+- phone numbers are found by their shape (international ``+``/``00`` prefixes, leading-zero
+  national formats, a bracketed area code, digits in groups of unequal widths such as
+  ``555 123 4567``, 10-15 bare digits) and, right after a word such as "phone" or "tel", any
+  run of 7 or more digits;
 - national ids: US SSN, UK NINO, Chinese resident id, Korean RRN, Nordic personal numbers,
   Brazilian CPF, Spanish DNI/NIE (check letter verified), Italian codice fiscale, French NIR,
   and any run of 6 or more digits next to a word such as "passport", "ssn" or "tax id".
 
 And for the honest caller, so that a refusal keeps its meaning: UUIDs and hex tokens (what R31
-says to store instead), dates and times, epoch timestamps (10 or 13 digits starting with 1),
-IPv4 addresses, decimals and version numbers are never flagged. Payment card numbers, postal
+says to store instead; digits glued to letters are part of a code, not a number), dates and
+times, epoch timestamps (10 or 13 digits starting with 1), IPv4 addresses, decimals, version
+numbers and lists of equal-width numbers are never flagged. Payment card numbers, postal
 addresses, names and social-media handles are not looked for (a name is the ``name`` field's
 purpose; the rest is documented as not covered).
 
@@ -82,7 +84,6 @@ _BENIGN = re.compile(
     r"|(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![.\d])"  # IPv4
     r"|(?<![\d.])\d+\.\d+(?![.\d])"  # decimals
 )
-_HEX_TOKEN = re.compile(r"\b(?=[0-9a-fA-F]*[a-fA-F])(?=[0-9a-fA-F]*[0-9])[0-9a-fA-F]{8,}\b")
 
 
 def _blank(text: str, pattern: re.Pattern[str]) -> str:
@@ -246,18 +247,18 @@ def _phone_window(groups: list[str], plus: bool) -> bool:
     lengths = [len(g) for g in groups]
     if not 7 <= count <= 15:
         return False
-    nanp = lengths[-3:] == [3, 3, 4] and groups[-3][0] in "23456789"
-    if nanp and (len(groups) == 3 or (len(groups) == 4 and groups[0] == "1")):
-        return True
     if digits.startswith("00") and 9 <= count - 2 <= 15:
         return True  # an international number with a 00 prefix
     if groups[0][0] == "0" and 2 <= lengths[0] <= 5 and 9 <= count <= 12:
         return True  # leading-zero national format (UK, FR, DE...)
+    # Grouped digits (555 123 4567, 1-555-123-4567, 20 7946 0958), but not a list of numbers
+    # of one width (rooms 101 102 103, sizes 36 38 40 42) nor single digits (pages 12 7 104 3).
     return (
         len(groups) >= 3
         and all(2 <= n <= 4 for n in lengths[1:])
         and 1 <= lengths[0] <= 4
         and max(lengths) >= 3
+        and len(set(lengths)) > 1
         and count >= 8
     )
 
@@ -309,6 +310,6 @@ def primary_identifier_kinds(text: str) -> tuple[str, ...]:
             kinds.add("national_id")
             for start, stop in spans:  # an id is not also a phone number
                 upper = upper[:start] + " " * (stop - start) + upper[stop:]
-        if _has_phone(_blank(_blank(upper, _HEX_TOKEN), _BENIGN)):
+        if _has_phone(_blank(upper, _BENIGN)):
             kinds.add("phone")
     return tuple(kind for kind in KINDS if kind in kinds)

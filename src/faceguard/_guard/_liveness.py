@@ -96,11 +96,12 @@ def count_session(store: GuardStore, device_correlation_id: str, *, window: floa
 
 
 def _resource(endpoint: str) -> str:
-    """The Face resource an endpoint names, however it is spelled (case, trailing slash)."""
-    parts = urlsplit(endpoint.strip())
+    """The Face resource an endpoint names, whatever the case of its host name (the client's
+    configuration has already dropped surrounding spaces and a trailing slash)."""
+    parts = urlsplit(endpoint)
     host = (parts.hostname or "").casefold()
     port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme.casefold()}://{host}{port}{parts.path.rstrip('/')}"
+    return f"{parts.scheme.casefold()}://{host}{port}{parts.path}"
 
 
 def count_application_session(store: GuardStore, endpoint: str, *, window: float) -> int:

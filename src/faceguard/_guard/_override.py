@@ -11,8 +11,10 @@ print: letters, numbers, punctuation and symbols. Whitespace of every script, fo
 combining marks, private-use and unassigned code points, and the blank "letters" (Hangul
 fillers, the braille blank) do not count: ``"ab" + "\\u200b" * 40`` is two characters long.
 A reason must also hold a few letters or digits (ten dots say nothing), no lone surrogate (it
-cannot be written to the audit file), and nothing the audit trail refuses to hold (ids, keys,
-tokens) or R31 keeps out of records (email addresses, phone numbers, national ids).
+cannot be written to the audit file), no control character but tab and newlines and no
+bidirectional control (it would read differently in the audit trail than it was written), and
+nothing the audit trail refuses to hold (ids, keys, tokens) or R31 keeps out of records (email
+addresses, phone numbers, national ids).
 """
 
 from __future__ import annotations
@@ -56,6 +58,12 @@ MIN_REASON_ALNUM = 4
 """Letters or digits among them."""
 MAX_REASON = 400
 """The audit record's reason field holds 500 characters, the rule name and ``: `` included."""
+
+# Bidirectional controls reorder what a reader sees (the "Trojan Source" trick): a reason
+# holding one could read differently in the audit trail than it was written. Refused, like
+# control characters other than tab and newlines.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
 
 # Code points that are letters or symbols to Unicode but print as blank space.
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u17b4\u17b5")
@@ -114,6 +122,11 @@ def _check_reason(reason: object) -> None:
         raise _bad("reason", "length", f"must be at most {MAX_REASON} characters long")
     if any(unicodedata.category(char) == "Cs" for char in reason):
         raise _bad("reason", "unicode", "holds a lone surrogate (not valid Unicode text)")
+    if any(
+        char in _BIDI or (unicodedata.category(char) == "Cc" and char not in _ALLOWED_CONTROLS)
+        for char in reason
+    ):
+        raise _bad("reason", "control", "holds control or bidirectional formatting characters")
     visible = [char for char in reason if _prints(char)]
     alnum = sum(1 for char in visible if unicodedata.category(char)[0] in "LN")
     if len(visible) < MIN_REASON or alnum < MIN_REASON_ALNUM:
