@@ -1,9 +1,11 @@
 """Test helpers for applications built on faceguard: safe cassettes and a hygiene check.
 
 Cassettes (vcrpy, ``pip install "faceguard[testing]"``) recorded with this configuration hold
-no subscription key, bearer token or liveness ``authToken``, and no image: every image body
-becomes a ``sha256:<hex>`` placeholder and requests are matched on method, path, query and
-the digest of the scrubbed body, so a replay fails when a test sends another image. The
+no subscription key, bearer token or liveness ``authToken``, no image and no id in clear:
+every image body becomes a ``sha256:<hex>`` placeholder, every UUID (faceIds, personIds,
+persistedFaceIds ...) a placeholder UUID that stays the same wherever the id recurs in the
+cassette, and requests are matched on method, path, query and the digest of the scrubbed
+body, so a replay fails when a test sends another image or names another id. The
 record mode comes from ``FACEGUARD_RECORD_MODE`` and is ``none`` by default: CI never
 records. With plain vcrpy::
 
@@ -17,7 +19,7 @@ With pytest-recording, in ``conftest.py``::
     import pytest
     import faceguard.testing
 
-    @pytest.fixture(scope="module")
+    @pytest.fixture  # one per test, so each cassette numbers its ids from 1
     def vcr_config():
         return faceguard.testing.vcr_config()
 
@@ -25,7 +27,8 @@ With pytest-recording, in ``conftest.py``::
         faceguard.testing.register_matchers(vcr)
 
 The hygiene check (``check_paths``, or ``faceguard testing check-cassettes [PATH ...]`` in
-CI) finds keys, tokens and image bytes in any encoding in cassettes and fixtures.
+CI) finds keys, tokens and image bytes in any encoding, and ids in clear in any spelling, in
+cassettes and fixtures.
 
 Importing this package does not import vcrpy.
 """

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from ._cassettes import _b64decode, image_kind
+from ._bodies import _b64decode, image_kind
 from ._ids import raw_ids
 
 __all__ = ["DEFAULT_SUFFIXES", "Finding", "check_paths", "check_text", "run_check"]
