@@ -504,3 +504,34 @@ def test_the_store_alone_pins_the_tail_without_the_key(
     save(path, tamper(read(path)))
     assert verify_log(path, store=SQLiteStore(db)).status == status
     assert main(["audit", "verify", str(path), "--store", str(db)]) == code
+
+
+def test_a_checkpoint_interval_seals_a_slow_log(tmp_path: Path, pub: Path) -> None:
+    """GUARD.md §5.3: every N records *or T minutes*; the first record after T seals first."""
+    path, now = tmp_path / "a.jsonl", [1767254400.0]
+    with pytest.raises(ValueError, match="needs audit_key"):
+        AuditLog(path, checkpoint_interval=60)
+    with pytest.raises(ValueError, match="positive"):
+        AuditLog(path, audit_key=PRIVATE, checkpoint_interval=0)
+    log = AuditLog(
+        path, clock=lambda: now[0], fsync=False, audit_key=PRIVATE, checkpoint_interval=60
+    )
+    for step in (0, 10, 59, 61, 30, 100):
+        now[0] += step
+        log.record("decision", **kwargs(step))
+    log.close()
+    events = [r["event"] for r in read(path)]
+    # 0 s, +10, +59 (69 s since open: sealed first), +61, +30, +100 (sealed first), close
+    assert events == [
+        "decision",
+        "decision",
+        "checkpoint",
+        "decision",
+        "checkpoint",
+        "decision",
+        "decision",
+        "checkpoint",
+        "decision",
+        "checkpoint",
+    ]
+    assert cli(path, pub) == 0

@@ -118,10 +118,17 @@ class AuditLog:
 
     ``audit_key`` (an Ed25519 private key PEM, separate from the consent keys) makes the log
     write a signed ``checkpoint`` record after every ``checkpoint_every`` records (default
-    1000) and when it closes. ``head_store`` (a ``GuardStore``, e.g. the guard's SQLite or Redis
-    store) keeps the log's head and a copy of every checkpoint under ``log_id`` (default: the
-    file name), so ``faceguard audit verify --store`` can tell a truncated file from a forged
-    append. See ``_audit_seal`` for what each of them proves.
+    1000), before the first record written ``checkpoint_interval`` seconds (by ``clock``) or
+    more after the last checkpoint, and when it closes. There is no timer thread: an idle log
+    is sealed by its next record or by ``close``.
+
+    ``head_store`` (a ``GuardStore``, e.g. the guard's SQLite or Redis store) keeps the log's
+    head and a copy of every checkpoint under ``log_id`` (default: the file name), so
+    ``faceguard audit verify --store`` can tell a truncated file from a forged append. See
+    ``_audit_seal`` for what each of them proves. With an audit key, opening a log whose last
+    record is not this key's checkpoint (and that no signed stored head pins) is refused
+    (``damaged``): the next checkpoint would vouch for records nobody vouched for. Pass
+    ``accept_unsealed_tail=True`` after checking it to seal them as found.
 
     Thread-safe: records are written whole, one at a time, under a lock.
     """
@@ -135,6 +142,7 @@ class AuditLog:
         fsync: bool = True,
         audit_key: bytes | str | None = None,
         checkpoint_every: int | None = None,
+        checkpoint_interval: float | None = None,
         head_store: GuardStore | None = None,
         log_id: str | None = None,
         accept_unsealed_tail: bool = False,
@@ -148,6 +156,13 @@ class AuditLog:
                 raise ValueError("checkpoint_every needs audit_key: checkpoints are signed")
             if type(checkpoint_every) is not int or checkpoint_every < 1:
                 raise ValueError("checkpoint_every must be a positive integer")
+        if checkpoint_interval is not None:
+            if audit_key is None:
+                raise ValueError("checkpoint_interval needs audit_key: checkpoints are signed")
+            if not isinstance(checkpoint_interval, (int, float)) or not (
+                0 < checkpoint_interval < float("inf")
+            ):
+                raise ValueError("checkpoint_interval must be a positive number of seconds")
         self._path = Path(path)
         self._seal_key = SealKey(audit_key) if audit_key is not None else None
         self._every = checkpoint_every or _DEFAULT_CHECKPOINT_EVERY
@@ -161,6 +176,8 @@ class AuditLog:
         self._dirty = False  # a failed write left bytes after self._size that it could not cut
         self._since_seal = 0
         self._seals = 0
+        self._interval = checkpoint_interval
+        self._sealed_at = _epoch(clock()) if checkpoint_interval is not None else 0.0
         self._pid = os.getpid()
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
         try:
@@ -290,9 +307,15 @@ class AuditLog:
         )
         with self._lock:
             fd = self._usable()
+            # before the record: a failed seal leaves the record unwritten
             if self._seal_key is not None and self._since_seal >= self._every:
-                # before the record: a failed seal leaves the record unwritten
                 self._seal(fd, f"checkpoint after {self._every} records")
+            elif (
+                self._interval is not None
+                and self._since_seal > 0
+                and _epoch(self._clock()) - self._sealed_at >= self._interval
+            ):
+                self._seal(fd, f"checkpoint after {self._interval:g} s")
             written = self._append(fd, body)
             self._since_seal += 1
         return written
@@ -457,6 +480,8 @@ class AuditLog:
             self._seals += 1
         written = self._append(fd, body)
         self._since_seal = 0
+        if self._interval is not None:
+            self._sealed_at = _epoch(self._clock())
         return written
 
     def _put_head(self, seq: int, digest: str) -> None:
@@ -499,6 +524,10 @@ class AuditLog:
 _CHANGED: Final = (
     "the file changed under the log: something else appended to it or cut it (one writer per log)"
 )
+
+
+def _epoch(now: float | datetime) -> float:
+    return now.timestamp() if isinstance(now, datetime) else float(now)
 
 
 def _cause(exc: BaseException) -> str:
