@@ -247,6 +247,13 @@ class RawDeploy(Deploy):
         [DEPLOYMENT, ENDPOINT + "/face-proxy"],  # another path (a gateway in front)
         [DEPLOYMENT, "https://hq-face\u3002cognitiveservices\u3002azure\u3002com"],  # IDNA dots
         [DEPLOYMENT, "https://hq-face.cognitiveservices.azure.com\t.evil.example"],
+        # Spellings that urlsplit alone would read as the very resource:
+        [DEPLOYMENT, "https://hq-face.cognitive\tservices.azure.com"],  # a tab it drops
+        [DEPLOYMENT, "https://hq-face.cognitiveservices.azure\n.com"],  # a newline it drops
+        [DEPLOYMENT, "https://someone@hq-face.cognitiveservices.azure.com"],  # user info
+        [DEPLOYMENT, "https://hq-face.cognitiveservices.azure.com/?x=1"],  # a query
+        [DEPLOYMENT, "https://hq-face.cognitiveservices.azure.com?"],  # an empty query
+        [DEPLOYMENT, "https://hq-face.cognitiveservices.azure.com#frag"],  # a fragment
         [DEPLOYMENT, "hq-face.cognitiveservices.azure.com"],  # no scheme: not a URL
         [DEPLOYMENT.upper(), ENDPOINT],  # deployment ids are exact
     ],
@@ -319,6 +326,8 @@ def test_one_token_works_on_the_resource_it_names_and_not_on_another():
         [DEPLOYMENT, "https://evil.example/?u=x"],
         [DEPLOYMENT, "hq-face.cognitiveservices.azure.com"],
         [DEPLOYMENT, "https://hq-face.cognitiveservices.azure.com\t"],
+        [DEPLOYMENT, "https://\uff48q-face.cognitiveservices.azure.com"],  # fullwidth h
+        [DEPLOYMENT, "https://hq-face.cognitiveservices.azure.com?"],
     ],
 )
 def test_issuer_refuses_an_audience_without_a_resource_or_a_deployment(audience):
@@ -338,9 +347,10 @@ def test_direct_verification_checks_the_endpoint_too():
     token = deploy.token(use="standing")
     scope = ConsentScope("detect_template")
     deploy.verifier.verify(token, scope, use_case=UC, endpoint=ENDPOINT)
-    with pytest.raises(ConsentRejectedError) as info:
-        deploy.verifier.verify(token, scope, use_case=UC, endpoint=OTHER_ENDPOINT)
-    assert info.value.check == "audience"
+    for endpoint in (OTHER_ENDPOINT, "", "hq-face.cognitiveservices.azure.com", None):
+        with pytest.raises(ConsentRejectedError) as info:
+            deploy.verifier.verify(token, scope, use_case=UC, endpoint=endpoint)  # type: ignore[arg-type]
+        assert info.value.check == "audience"
 
 
 # -- session tokens: one client session (§3.7 step 7) ---------------------------------------
@@ -693,6 +703,8 @@ def _enroll(deploy: Deploy, token: str, **changes: Any) -> None:
 @pytest.mark.parametrize(
     "attack",
     [
+        "use_case_without_enrollment",
+        "no_use_case",
         "another_person",
         "no_enroll_op",
         "another_key",
@@ -707,7 +719,21 @@ def test_ledger_enroll_refuses_a_token_that_does_not_permit_it(attack):
     deploy = Deploy()
     token = deploy.token(use="standing")
     changes: dict[str, Any] = {}
-    if attack == "another_person":
+    if attack == "use_case_without_enrollment":
+        # A liveness-only use case permits no enrollment, whatever a token says.
+        token = deploy.issuer.issue(
+            SUBJECT,
+            audience=[DEPLOYMENT, ENDPOINT],
+            operations=["enroll"],
+            use_case=UseCase.LIVENESS,
+            bindings=[("largePersonGroup", GROUP, PERSON)],
+            use="standing",
+            status=(STATUS_URI, 3),
+        )
+        changes["use_case"] = UseCase.LIVENESS
+    elif attack == "no_use_case":
+        changes["use_case"] = None  # would skip the use-case check of the token
+    elif attack == "another_person":
         token = deploy.token(use="standing", person=str(uuid.uuid4()))
     elif attack == "no_enroll_op":
         token = deploy.token(use="standing", operations=["identify"])
@@ -735,7 +761,8 @@ def test_ledger_enroll_refuses_a_token_that_does_not_permit_it(attack):
         changes["use_case"] = UseCase.PERSONALIZATION
     elif attack == "not_a_token":
         token = SUBJECT
-    with pytest.raises(ConsentRejectedError):
+    expected = {"use_case_without_enrollment": faceguard.UseCaseError, "no_use_case": ValueError}
+    with pytest.raises(expected.get(attack, ConsentRejectedError)):
         _enroll(deploy, token, **changes)
     ledger = ConsentLedger(deploy.store, clock=deploy.clock)
     assert ledger.subject_of("largePersonGroup", GROUP, PERSON) is None

@@ -249,8 +249,6 @@ def _endpoint_key(value: str) -> tuple[str, str, int, str] | None:
     if parts.query or parts.fragment or "?" in value or "#" in value:
         return None
     host = host[:-1] if host.endswith(".") else host
-    if not host or "%" in host:
-        return None
     return scheme, host, _DEFAULT_PORTS[scheme] if port is None else port, parts.path.rstrip("/")
 
 
@@ -839,12 +837,13 @@ class ConsentVerifier:
     # -- every call ------------------------------------------------------------------------
 
     def _check_endpoint(self, audience: tuple[str, ...], endpoint: str) -> None:
-        """``aud`` must also name the Face resource this call goes to (§3.7 step 4): by
-        another entry than the deployment id, compared as ``_endpoint_key`` does."""
+        """``aud`` must also name the Face resource this call goes to (§3.7 step 4), compared
+        as ``_endpoint_key`` does. The deployment id is never a URL (the constructor refuses
+        one), so the entry that names the resource is always another one."""
         wanted = _endpoint_key(endpoint) if isinstance(endpoint, str) else None
         if wanted is None:
             raise _reject("audience", "the call's endpoint is not an http(s) URL a token can name")
-        if not any(a != self._audience and _endpoint_key(a) == wanted for a in audience):
+        if not any(_endpoint_key(a) == wanted for a in audience):
             raise _reject("audience", "aud does not name the Face resource this client calls")
 
     def _check_time(self, signed: _Signed, now: float) -> None:
