@@ -71,6 +71,8 @@ class Service:
             return httpx.Response(200, json={"isIdentical": True, "confidence": 0.9})
         if path == "/group":
             return httpx.Response(200, json={"groups": [], "messyGroup": []})
+        if path.endswith("/persistedfaces"):
+            return httpx.Response(200, json={"persistedFaceId": str(uuid.uuid4())})
         return httpx.Response(404)
 
 
@@ -475,3 +477,78 @@ def test_attributes_a_model_does_not_produce_are_refused_with_the_reason(
 
     with pytest.raises(RetiredAttributeError, match=message):
         _sent_query(**options)
+
+
+# -- consent bound to one person; no verifier (mutation survivors of _engine) ---------------
+
+FACE_A = "cccccccc-3333-4333-8333-333333333333"
+FACE_B = "dddddddd-4444-4444-8444-444444444444"
+PERSON_A = "aaaaaaaa-1111-4111-8111-111111111111"
+PERSON_B = "bbbbbbbb-2222-4222-8222-222222222222"
+
+
+def _person_token(person: str) -> str:
+    """Consent for ``person`` only, in each person container (not the whole container)."""
+    return ISSUER.issue(
+        SUBJECT,
+        audience=[AUDIENCE, ENDPOINT],
+        operations=CONSENT_OPERATIONS,
+        use_case=UseCase.DUPLICATE_OR_BLOCKED_USERS,
+        bindings=[
+            ("largePersonGroup", "staff", person),
+            ("personGroup", "staff-pg", person),
+            ("personDirectory", "default", person),
+        ],
+        use="session",
+    )
+
+
+PERSON_CALLS: dict[str, Callable[[FaceClient, str, str, str], object]] = {
+    "verify_large_person_group": lambda c, f, p, t: c.recognition.verify_from_large_person_group(
+        f, large_person_group_id="staff", person_id=p, consent=t
+    ),
+    "verify_person_group": lambda c, f, p, t: c.recognition.verify_from_person_group(
+        f, person_group_id="staff-pg", person_id=p, consent=t
+    ),
+    "verify_person_directory": lambda c, f, p, t: c.recognition.verify_from_person_directory(
+        f, person_id=p, consent=t
+    ),
+    "enroll_large_person_group": lambda c, f, p, t: c.large_person_groups.add_face(
+        "staff", p, JPEG, consent=t
+    ),
+    "enroll_person_group": lambda c, f, p, t: c.person_groups.add_face(
+        "staff-pg", p, JPEG, consent=t
+    ),
+}
+
+
+@pytest.mark.parametrize("call", list(PERSON_CALLS))
+def test_a_token_for_one_person_cannot_verify_or_enroll_another(call: str) -> None:
+    from faceguard import ConsentRejectedError
+
+    rig = Rig()
+    client = rig.client()
+    (face,) = client.detection.detect(JPEG, return_face_id=True, consent=_person_token(PERSON_A))
+    assert face.face_id is not None
+    sent = len(rig.service.requests)
+    with pytest.raises(ConsentRejectedError):
+        PERSON_CALLS[call](client, face.face_id, PERSON_B, _person_token(PERSON_A))
+    assert len(rig.service.requests) == sent, "a refused call reached the transport"
+    # The person the token names is fine.
+    PERSON_CALLS[call](client, face.face_id, PERSON_A, _person_token(PERSON_A))
+    assert len(rig.service.requests) == sent + 1
+
+
+def test_recognition_without_a_verifier_is_a_typed_refusal() -> None:
+    from faceguard import ConsentRejectedError
+
+    service = Service()
+    client = FaceClient(
+        ENDPOINT,
+        api_key="k",
+        transport=httpx.MockTransport(service),
+        guard=GuardPolicy(use_case=UseCase.DUPLICATE_OR_BLOCKED_USERS, allow_unknown_face_ids=True),
+    )
+    with pytest.raises(ConsentRejectedError, match="no ConsentVerifier"):
+        client.recognition.verify_face_to_face(FACE_A, FACE_B, consent=Rig().token())
+    assert service.requests == []
