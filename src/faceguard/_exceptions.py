@@ -300,8 +300,8 @@ class ConsentRejectedError(GuardError):
     (``malformed``, ``header``, ``alg``, ``typ``, ``kid``, ``signature``, ``issuer``,
     ``audience``, ``expired``, ``not_yet_valid``, ``issued_in_future``, ``lifetime``,
     ``claims``, ``operation``, ``use_case``, ``container``, ``person``, ``subject``,
-    ``replay``, ``withdrawn``, ``verifier``, ``status_unknown``, ``status_stale``,
-    ``revoked``)."""
+    ``replay``, ``withdrawn``, ``verifier``, ``status_unknown``, ``status_required``,
+    ``status_stale``, ``revoked``)."""
 
     def __init__(self, check: str, message: str) -> None:
         super().__init__(f"consent token refused ({check}): {message}")

@@ -36,7 +36,10 @@ _CONSENT_HINTS: dict[str, str] = {
     "kid": _TRUST,
     "signature": _TRUST,
     "issuer": _TRUST,
-    "audience": "issue the token for this deployment: its aud must name the verifier's audience",
+    "audience": (
+        "issue the token for this deployment and this Face resource: its aud must name the "
+        "verifier's audience and the endpoint this client calls"
+    ),
     "expired": "consent tokens are short-lived: ask your consent service for a fresh one",
     "not_yet_valid": "check the clocks of the consent service and of this machine",
     "issued_in_future": "check the clocks of the consent service and of this machine",
@@ -46,7 +49,10 @@ _CONSENT_HINTS: dict[str, str] = {
     "container": _RESCOPE + " (bound to the person group or face list this call uses)",
     "person": _RESCOPE + " (bound to this person)",
     "subject": "use the consent token of the subject the faces or the person belong to",
-    "replay": "a single-use token cannot be presented twice: ask for a new token for this call",
+    "replay": (
+        "a once token cannot be presented twice, and a session token only on the client that "
+        "first presented it: ask for a new token for this call or client"
+    ),
     "withdrawn": (
         "the person withdrew consent: do not retry; erase their data with "
         "client.erase_subject(subject)"
@@ -57,6 +63,9 @@ _CONSENT_HINTS: dict[str, str] = {
     ),
     "verifier": "build the client with guard=GuardPolicy(verifier=ConsentVerifier(...))",
     "status_unknown": "load the token's status list into the verifier (StatusLists.update)",
+    "status_required": (
+        "a standing token must name a status list entry: issue it with status=(uri, idx)"
+    ),
     "status_stale": "refresh the consent status list (StatusLists.update) and try again",
 }
 
