@@ -187,3 +187,50 @@ def test_a_log_that_cannot_be_opened_is_a_typed_error(tmp_path: Path, where: str
     with pytest.raises(AuditError, match="cannot open the audit log") as refused:
         AuditLog(tmp_path / where)
     assert refused.value.reason == "write_failed"
+
+
+# -- after a crash: repairing a torn last line ---------------------------------------------------
+
+
+@pytest.mark.parametrize("torn", [b"{", b'{"v":1,"seq":3,"ts":"2026', b"\xff\xfe garbage"])
+def test_a_torn_last_line_is_cut_by_repair_and_the_log_reopens(
+    tmp_path: Path, torn: bytes, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from faceguard.__main__ import main
+
+    path = tmp_path / "audit.jsonl"
+    with AuditLog(path, fsync=False) as log:
+        for i in range(3):
+            log.record("decision", **kwargs(i))
+    whole = path.read_bytes()
+    path.write_bytes(whole + torn)  # what a crash in the middle of a write leaves
+    with pytest.raises(AuditError, match="incomplete line"):
+        AuditLog(path)
+    assert main(["audit", "repair", str(path)]) == 0
+    assert capsys.readouterr().out == f"cut {len(torn)} byte(s) of an incomplete last line\n"
+    assert path.read_bytes() == whole
+    assert main(["audit", "repair", str(path)]) == 0
+    assert capsys.readouterr().out == "nothing to repair\n"
+    with AuditLog(path, fsync=False) as log:
+        assert log.next_seq == 3
+
+
+def test_repair_never_cuts_a_whole_record_nor_under_a_writer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from faceguard.__main__ import main
+
+    path = tmp_path / "audit.jsonl"
+    with AuditLog(path, fsync=False) as log:
+        for i in range(3):
+            log.record("decision", **kwargs(i))
+    lines = path.read_bytes().splitlines(keepends=True)
+    damaged = b"".join([*lines[:2], lines[2].replace(b"call 2", b"call 9"), b'{"v":'])
+    path.write_bytes(damaged)  # the record before the torn line was altered: not a crash
+    assert main(["audit", "repair", str(path)]) == 2
+    assert "damaged too" in capsys.readouterr().err
+    assert path.read_bytes() == damaged
+    path.write_bytes(b"".join(lines))
+    with AuditLog(path, fsync=False):
+        assert main(["audit", "repair", str(path)]) == 2
+        assert "already open for writing" in capsys.readouterr().err

@@ -12,6 +12,8 @@ Commands land with the issues that build them; today:
   4 REWRITTEN, 5 TRUNCATED; bad usage or an unreadable file, key or store exits 2.
 - ``faceguard audit keygen [--out PREFIX]``: a new Ed25519 audit key pair (keep it apart from
   the consent keys).
+- ``faceguard audit repair FILE``: cut the incomplete last line a crash left (never a whole
+  record), so the log can be opened again.
 - ``faceguard consent keygen|issue|inspect``: make an Ed25519 key pair, mint a consent token,
   or show what a token says without verifying it. For development and tests only: in
   production the consent service mints tokens with a key kept in an HSM or key vault. Bad
@@ -183,6 +185,16 @@ def _audit_parser(audit_commands: Any) -> None:
     verify.add_argument(
         "--log-id", metavar="ID", help="the log's id in the store (default: the file name)"
     )
+    repair = audit_commands.add_parser(
+        "repair",
+        help="cut an incomplete last line (a write a crash cut short) so the log reopens",
+        description=(
+            "Cut the incomplete last line a crash or power loss left, never a whole record: "
+            "the record before it must be intact. Refuses while a writer has the log open. "
+            "Exit 0 (repaired, or nothing to repair) or 2."
+        ),
+    )
+    repair.add_argument("file", help="the audit log (JSON Lines)")
     keygen = audit_commands.add_parser(
         "keygen",
         help="write a new Ed25519 audit key pair, PREFIX.key and PREFIX.pub",
@@ -443,6 +455,20 @@ def _consent_inspect(token: str) -> int:
     return 0
 
 
+def _audit_repair(file: str) -> int:
+    from ._exceptions import AuditError
+    from ._guard._audit import repair_tail
+
+    try:
+        cut = repair_tail(file)
+    except AuditError as exc:
+        return _fail(str(exc))
+    sys.stdout.write(
+        f"cut {cut} byte(s) of an incomplete last line\n" if cut else "nothing to repair\n"
+    )
+    return 0
+
+
 def _open_store(where: str) -> Any:
     """The guard store named by ``--store``: a Redis URL, or an existing SQLite file."""
     if where.startswith(("redis://", "rediss://", "unix://")):
@@ -564,6 +590,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "audit":
         if args.audit_command == "keygen":
             return _consent_keygen(args.out)
+        if args.audit_command == "repair":
+            return _audit_repair(args.file)
         return _audit_verify(args)
     if args.command == "emulator":
         return _emulator_serve(args)
