@@ -46,8 +46,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Final, TypeAlias
 
 from .._exceptions import AuditError, GuardStoreError
-from ._audit_chain import ChainReport, _Broken, _parse_line, _to_record, read_tail, verify_chain
-from ._audit_lock import file_state, lock_exclusive
+from ._audit_chain import ChainReport, _to_record, read_tail, verify_chain
+from ._audit_lock import file_state, lock_exclusive, repair_tail
 from ._audit_record import (
     DECISIONS,
     EVENTS,
@@ -525,47 +525,6 @@ class AuditLog:
 _CHANGED: Final = (
     "the file changed under the log: something else appended to it or cut it (one writer per log)"
 )
-
-
-def repair_tail(path: str | os.PathLike[str]) -> int:
-    """Cut an incomplete last line, the trace of a write that a crash or power loss cut short,
-    so the log can be opened again; returns the number of bytes cut (0: nothing to do).
-
-    Never cuts a whole line: the line before the cut must be a complete record that hashes to
-    itself, or ``AuditError(reason="damaged")`` is raised and nothing is cut (that is
-    tampering or corruption for ``faceguard audit verify`` to report, not a torn write). Takes
-    the writer lock, so it refuses (``locked``) while an ``AuditLog`` has the file open; a live
-    log repairs itself with ``AuditLog.recover()``.
-    """
-    try:
-        fd = os.open(path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise AuditError(
-            f"cannot open {os.fspath(path)} ({_cause(exc)})", reason="damaged"
-        ) from None
-    try:
-        lock_exclusive(fd, path)
-        size = os.fstat(fd).st_size
-        data = os.pread(fd, min(size, 1 << 20), max(0, size - (1 << 20)))  # a line is < 1 MiB
-        if not data or data.endswith(b"\n"):
-            return 0
-        cut = data.rfind(b"\n") + 1  # 0: the only line is the partial one
-        if cut > 0:
-            try:
-                _parse_line(data[: cut - 1].rsplit(b"\n", 1)[-1])
-            except _Broken as exc:
-                raise AuditError(
-                    f"audit log {os.fspath(path)}: the record before the incomplete line is "
-                    f"damaged too ({exc.problem}); not cutting anything: run 'faceguard audit "
-                    "verify'",
-                    reason="damaged",
-                ) from None
-        keep = size - len(data) + cut
-        os.ftruncate(fd, keep)
-        os.fsync(fd)
-        return size - keep
-    finally:
-        os.close(fd)
 
 
 def _epoch(now: float | datetime) -> float:

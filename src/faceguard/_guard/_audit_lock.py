@@ -1,4 +1,5 @@
-"""One writer per audit log: an OS file lock taken when the log opens (GUARD.md §5.3).
+"""The audit log as a file: one writer (an OS lock taken at open), still the same file, and
+repairing the torn last line a crash leaves (GUARD.md §5.3).
 
 Two writers appending to one file would fork the hash chain: each continues from the head it
 last saw, so the file would hold two records with the same ``seq`` and ``prev``. The lock makes
@@ -34,8 +35,9 @@ import os
 from typing import Final
 
 from .._exceptions import AuditError
+from ._audit_chain import _Broken, _parse_line
 
-__all__ = ["file_state", "lock_exclusive"]
+__all__ = ["file_state", "lock_exclusive", "repair_tail"]
 
 _WOULD_BLOCK: Final = frozenset({errno.EWOULDBLOCK, errno.EAGAIN})
 
@@ -78,3 +80,44 @@ def file_state(fd: int, path: os.PathLike[str] | str) -> os.stat_result | None:
     if (held.st_dev, held.st_ino) != (named.st_dev, named.st_ino) or held.st_nlink == 0:
         return None
     return held
+
+
+def repair_tail(path: str | os.PathLike[str]) -> int:
+    """Cut an incomplete last line, the trace of a write that a crash or power loss cut short,
+    so the log can be opened again; returns the number of bytes cut (0: nothing to do).
+
+    Never cuts a whole line: the line before the cut must be a complete record that hashes to
+    itself, or ``AuditError(reason="damaged")`` is raised and nothing is cut (that is
+    tampering or corruption for ``faceguard audit verify`` to report, not a torn write). Takes
+    the writer lock, so it refuses (``locked``) while an ``AuditLog`` has the file open; a live
+    log repairs itself with ``AuditLog.recover()``.
+    """
+    try:
+        fd = os.open(path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise AuditError(
+            f"cannot open {os.fspath(path)} ({exc.strerror or exc})", reason="damaged"
+        ) from None
+    try:
+        lock_exclusive(fd, path)
+        size = os.fstat(fd).st_size
+        data = os.pread(fd, min(size, 1 << 20), max(0, size - (1 << 20)))  # a line is < 1 MiB
+        if not data or data.endswith(b"\n"):
+            return 0
+        cut = data.rfind(b"\n") + 1  # 0: the only line is the partial one
+        if cut > 0:
+            try:
+                _parse_line(data[: cut - 1].rsplit(b"\n", 1)[-1])
+            except _Broken as exc:
+                raise AuditError(
+                    f"audit log {os.fspath(path)}: the record before the incomplete line is "
+                    f"damaged too ({exc.problem}); not cutting anything: run 'faceguard audit "
+                    "verify'",
+                    reason="damaged",
+                ) from None
+        keep = size - len(data) + cut
+        os.ftruncate(fd, keep)
+        os.fsync(fd)
+        return size - keep
+    finally:
+        os.close(fd)
