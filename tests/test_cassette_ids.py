@@ -48,12 +48,13 @@ GROUP = "cassette-ids"
 # value on every run, so a replay can match it. Built, not written out, like every id here.
 OWN_FACE_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "faceguard:test_cassette_ids:own-face"))
 OWN_PERSON_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "faceguard:test_cassette_ids:own-person"))
+ESCAPED_DASH = "@@dash@@"
 PLACEHOLDER_RE = re.compile(r"00000000-face-4000-[89][0-9a-f]{3}-[0-9a-f]{12}", re.IGNORECASE)
 
 
 def canonical(text: str) -> str:
     """Any spelling of a UUID in ``text`` becomes its 32 lower-case hex digits."""
-    return re.sub(r"-|%2[dD]|%252[dD]", "", text).lower()
+    return re.sub(r"-|%2[dD]|%252[dD]|\\+u002[dD]", "", text).lower()
 
 
 def consent(endpoint: str, bindings: list[tuple[str, str, str | None]] | None = None) -> str:
@@ -120,6 +121,8 @@ class IdService:
                     "name": "ada",
                     "persistedFaceIds": [self.persisted],
                     "userData": f"face {self.persisted.replace('-', '')} of {{{self.person}}}",
+                    # JSON may escape any character: dashes written \u002d on the wire.
+                    "alias": self.other_face.replace("-", ESCAPED_DASH),
                 },
                 {},
             )
@@ -150,7 +153,7 @@ class IdService:
                 status, payload, headers = service.answer(
                     self.command, url.path, parse_qs(url.query), body
                 )
-                content = json.dumps(payload).encode()
+                content = json.dumps(payload).replace(ESCAPED_DASH, "\\u002d").encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(content)))
@@ -409,6 +412,9 @@ def spellings(raw: str) -> dict[str, str]:
         "url-encoded braces": quote("{" + raw + "}"),
         "url-encoded dashes": raw.replace("-", "%2D"),
         "double-encoded dashes": raw.replace("-", "%252d"),
+        "mixed case": raw[:18].upper() + raw[18:],
+        "JSON-escaped dashes": raw.replace("-", "\\u002d"),
+        "JSON-escaped dashes, escaped again": raw.replace("-", "\\\\u002D"),
     }
 
 

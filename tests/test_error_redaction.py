@@ -65,7 +65,7 @@ def consent(endpoint: str) -> str:
 def canonical(text: str) -> str:
     """``text`` with every dash (plain or URL-encoded) gone and lower-cased: any spelling of a
     UUID in it becomes its 32 lower-case hex digits."""
-    return re.sub(r"-|%2[dD]|%252[dD]", "", text).lower()
+    return re.sub(r"-|%2[dD]|%252[dD]|\\+u002[dD]", "", text).lower()
 
 
 def leaks(texts: dict[str, str], ids: tuple[str, ...] = HANDLES) -> list[str]:
@@ -162,6 +162,9 @@ def spellings(raw: str) -> dict[str, str]:
         "url-encoded braces": quote("{" + raw.upper() + "}"),
         "url-encoded dashes": raw.replace("-", "%2D"),
         "double-encoded dashes": raw.replace("-", "%252d"),
+        "mixed case": raw[:18].upper() + raw[18:],
+        "JSON-escaped dashes": raw.replace("-", "\\u002d"),
+        "JSON-escaped dashes, escaped again": raw.replace("-", "\\\\u002D"),
     }
 
 
@@ -304,6 +307,27 @@ async def test_each_spelling_alone_is_redacted(
     assert isinstance(error, BadRequestError)
     assert "id#" in error.message
     assert leaks(everything_about(error, caplog), (FACE_1,)) == []
+
+
+async def test_json_escapes_on_the_wire_are_no_way_round(
+    mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """JSON may escape any character (``\\u002d`` for a dash, ``\\u0041`` for an ``A``): the body
+    is parsed before it is redacted, so the escapes are gone by then."""
+    escaped_dashes = FACE_1.replace("-", "\\u002d")
+    escaped_all = "".join(f"\\u{ord(c):04x}" for c in PERSON)
+    content = (
+        '{"error": {"code": "FaceNotFound", "message": "face ' + escaped_dashes + '",'
+        ' "innererror": {"personId": "' + escaped_all + '"}}}'
+    ).encode()
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, content=content, headers={"content-type": "application/json"})
+
+    error = await call(mode, get_face, transport=httpx.MockTransport(respond))
+
+    assert isinstance(error, NotFoundError) and error.message.startswith("FaceNotFound: face id#")
+    assert leaks(everything_about(error, caplog)) == []
 
 
 async def test_a_non_json_error_body_keeps_nothing(

@@ -17,9 +17,11 @@ cannot pass for one. They reach the error through ``SupportInfo`` anyway; sparin
 text keeps a message that quotes them intact.
 
 **Spellings.** The 8-4-4-4-12 form in either case (also inside braces, ``urn:uuid:`` or a
-path), dashes written ``%2D`` or ``%252D`` (URL-encoded once or twice), and 32 bare hex digits
-standing alone (not part of a longer hex run such as a SHA-256 digest). A UUID spelled some
-other way (base64 of its bytes, one percent-escape per character) is not recognised.
+path), dashes written ``%2D`` or ``%252D`` (URL-encoded once or twice) or ``\u002d`` (a JSON
+escape left in text, behind any number of backslashes), and 32 bare hex digits standing alone
+(not part of a longer hex run such as a SHA-256 digest). A parsed JSON body has no escapes
+left. A UUID spelled some other way (base64 of its bytes, one escape per character) is not
+recognised.
 
 **The replacement** is ``id#`` and 8 hex digits of a keyed BLAKE2b of the id's canonical form
 under a key made once per process: the same handle gives the same marker within a process
@@ -44,7 +46,7 @@ __all__ = [
 ]
 
 _HEX = "[0-9A-Fa-f]"
-_SEP = "(?:-|%2[Dd]|%252[Dd])"
+_SEP = r"(?:-|%2[Dd]|%252[Dd]|\\+u002[Dd])"
 UUID_RE = re.compile(
     # 8-4-4-4-12 with plain or URL-encoded dashes; no boundary is needed: the dashes make it.
     rf"{_HEX}{{8}}{_SEP}{_HEX}{{4}}{_SEP}{_HEX}{{4}}{_SEP}{_HEX}{{4}}{_SEP}{_HEX}{{12}}"
@@ -53,7 +55,8 @@ UUID_RE = re.compile(
 )
 """A UUID in any spelling faceguard recognises (see the module docstring)."""
 
-_DASHES = re.compile(r"-|%2[Dd]|%252[Dd]")
+_DASHES = re.compile(_SEP)
+"""Every way ``UUID_RE`` accepts a dash to be written."""
 _KEY = os.urandom(16)
 _MARK = "id#"
 

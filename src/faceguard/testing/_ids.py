@@ -1,7 +1,7 @@
 """Stable placeholders for the ids in a cassette: no faceId, personId or persistedFaceId in clear.
 
 Which ids: every UUID, in every spelling ``faceguard._redact.UUID_RE`` knows (either case,
-braces, ``%2D`` dashes, 32 bare hex digits), wherever it stands: the URL's path and query, the
+braces, ``%2D`` or ``\u002d`` dashes, 32 bare hex digits), wherever it stands: the URL's path and query, the
 headers and the bodies of requests and responses. A cassette cannot tell a faceId from a
 personId or a session id any better than an error message can (see ``faceguard._redact``), and
 the support request ids that must stay readable in errors are never recorded at all (those
@@ -41,7 +41,7 @@ _PREFIX = "00000000face4000"
 _ISSUED = "8"
 _NAMED = "9"
 _COUNTER_DIGITS = 15
-_SEPARATORS = re.compile(r"-|%2[Dd]|%252[Dd]")
+_SEPARATORS = re.compile(r"-|%2[Dd]|%252[Dd]|\\+u002[Dd]")
 
 
 def is_placeholder(canonical: str) -> bool:
