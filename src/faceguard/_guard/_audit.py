@@ -160,8 +160,10 @@ class AuditLog:
         if checkpoint_interval is not None:
             if audit_key is None:
                 raise ValueError("checkpoint_interval needs audit_key: checkpoints are signed")
-            if not isinstance(checkpoint_interval, (int, float)) or not (
-                0 < checkpoint_interval < float("inf")
+            if (
+                isinstance(checkpoint_interval, bool)
+                or not isinstance(checkpoint_interval, (int, float))
+                or not (0 < checkpoint_interval < float("inf"))
             ):
                 raise ValueError("checkpoint_interval must be a positive number of seconds")
         self._path = Path(path)
@@ -222,8 +224,13 @@ class AuditLog:
             raise
         self._fd: int | None = fd
         if unsealed:
-            with self._lock:
-                self._seal(self._usable(), "sealing records found unsealed at open")
+            try:
+                with self._lock:
+                    self._seal(self._usable(), "sealing records found unsealed at open")
+            except BaseException:
+                self._fd = None
+                os.close(fd)
+                raise
 
     # -- properties --------------------------------------------------------------------------
 
