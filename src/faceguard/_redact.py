@@ -17,7 +17,7 @@ cannot pass for one. They reach the error through ``SupportInfo`` anyway; sparin
 text keeps a message that quotes them intact.
 
 **Spellings.** The 8-4-4-4-12 form in either case (also inside braces, ``urn:uuid:`` or a
-path), dashes written ``%2D`` or ``%252D`` (URL-encoded once or twice) or ``\u002d`` (a JSON
+path), dashes written ``%2D`` or ``%252D`` (URL-encoded once or twice) or ``\\u002d`` (a JSON
 escape left in text, behind any number of backslashes), and 32 bare hex digits standing alone
 (not part of a longer hex run such as a SHA-256 digest). A parsed JSON body has no escapes
 left. A UUID spelled some other way (base64 of its bytes, one escape per character) is not

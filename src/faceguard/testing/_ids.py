@@ -1,11 +1,11 @@
 """Stable placeholders for the ids in a cassette: no faceId, personId or persistedFaceId in clear.
 
 Which ids: every UUID, in every spelling ``faceguard._redact.UUID_RE`` knows (either case,
-braces, ``%2D`` or ``\u002d`` dashes, 32 bare hex digits), wherever it stands: the URL's path and query, the
-headers and the bodies of requests and responses. A cassette cannot tell a faceId from a
-personId or a session id any better than an error message can (see ``faceguard._redact``), and
-the support request ids that must stay readable in errors are never recorded at all (those
-headers are dropped), so nothing is spared.
+braces, ``%2D`` or ``\\u002d`` dashes, 32 bare hex digits), wherever it stands: the URL's
+path and query, the headers and the bodies of requests and responses. A cassette cannot tell
+a faceId from a personId or a session id any better than an error message can (see
+``faceguard._redact``), and the support request ids that must stay readable in errors are
+never recorded at all (those headers are dropped), so nothing is spared.
 
 What replaces them: a UUID that reads as a placeholder, so the client's own checks (a faceId
 is 8-4-4-4-12 hex) accept it on replay, written in the spelling of the id it replaces (so the
