@@ -535,3 +535,15 @@ def test_a_checkpoint_interval_seals_a_slow_log(tmp_path: Path, pub: Path) -> No
         "checkpoint",
     ]
     assert cli(path, pub) == 0
+
+
+def test_a_deleted_stored_head_is_not_mistaken_for_a_store_without_one(
+    tmp_path: Path, pub: Path
+) -> None:
+    path, store = tmp_path / "a.jsonl", MemoryStore()
+    write(path, store=store)
+    save(path, read(path)[:-4])
+    store.delete("audit", "a.jsonl:head")  # the forger hides the head that would show the cut
+    verdict = verify_log(path, public_key=PUBLIC, store=store)
+    assert verdict.status == "rewritten"
+    assert verdict.problem == "the store holds checkpoints of log 'a.jsonl' but no head"

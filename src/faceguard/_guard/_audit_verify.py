@@ -239,6 +239,13 @@ def _check_store(
     if head is None:
         if n == 0:
             return 0
+        try:
+            orphan = get_seals(store, log_id, 1)[0]
+        except GuardStoreError as exc:
+            raise AuditError(f"cannot read the store ({exc})", reason="head_store") from None
+        if orphan != "missing":
+            note("rewritten", 0, f"the store holds checkpoints of log {log_id!r} but no head")
+            return 0
         raise AuditError(
             f"the store holds no head for log {log_id!r}: wrong store or log id (--log-id), or "
             "the log was written without head_store",
