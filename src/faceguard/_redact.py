@@ -7,6 +7,15 @@ and the ids of liveness session images (``sessionImageId``), from which a templa
 detected again. The service words its error messages and bodies freely and every one of these
 ids is a UUID, so nothing in the text tells a faceId from a personId, or either from another
 id: faceguard therefore treats **every UUID in text the service supplied** as a handle.
+Other UUIDs the service quotes (a blocklist item, an operation, a container someone named
+with a UUID) are redacted with them: a false positive costs one readable id, a false negative
+would put a template's handle in a log line or a support ticket.
+
+Where it applies: the message, error code and body of every ``APIError`` (``_exceptions``,
+where the errors are built, so ``str``, ``repr``, ``args``, tracebacks, chained exceptions and
+tracing see only the redacted text), a failed training's reason, the emulator server's request
+log, and httpx's request log lines for Face URLs (``_logging``). Cassettes replace the same
+UUIDs with stable placeholders instead (``faceguard.testing._ids``), so a replay still matches.
 
 **What stays readable.** The support identifiers the code of conduct wants in a failure
 report: the service's ``apim-request-id`` (or ``x-ms-request-id``), the
