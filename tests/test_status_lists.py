@@ -769,3 +769,81 @@ def test_standalone_check_uses_the_lists_max_age(clock, issuer):
     assert lists.check(URI, 0, max_age=3600).uri == URI
     with pytest.raises(ValueError):
         lists.check(URI, 0, max_age=0)
+
+
+# -- rollback across processes: the newest version is marked in a shared store ------------------
+
+
+def _with_store(clock: Clock, store: Any) -> StatusLists:
+    return StatusLists({KID: PUBLIC_PEM}, issuer=ISS, clock=clock, store=store)
+
+
+def _valid_then_revoked(issuer: StatusListIssuer) -> tuple[str, str]:
+    valid = issuer.token(URI, ttl=300)
+    issuer.revoke(3)
+    return valid, issuer.token(URI, ttl=300)  # the same second, a later seq
+
+
+def test_a_fresh_instance_on_the_same_store_refuses_an_older_list(clock, issuer):
+    store = MemoryStore(clock=clock)
+    valid, revoked = _valid_then_revoked(issuer)
+    _with_store(clock, store).update(revoked)
+    fresh = _with_store(clock, store)  # a restart: nothing in memory
+    with pytest.raises(StatusListError) as info:
+        fresh.update(valid)
+    assert info.value.check == "rollback" and fresh.uris == frozenset()
+    fresh.update(revoked)
+    refused(verifier(clock, fresh), consent_token(clock, 3), "revoked", VERIFY)
+
+
+def test_another_process_on_a_sqlite_file_refuses_an_older_list(clock, issuer, tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    from faceguard._guard._sqlite_store import SQLiteStore
+
+    valid, revoked = _valid_then_revoked(issuer)
+    path = tmp_path / "guard.sqlite3"
+    script = textwrap.dedent(
+        """
+        import sys
+        from faceguard._guard._sqlite_store import SQLiteStore
+        from faceguard._guard._status import StatusLists
+        pem, iss, kid, token, path, now = sys.argv[1:]
+        store = SQLiteStore(path, clock=lambda: float(now))
+        lists = StatusLists({kid: pem}, issuer=iss, clock=lambda: float(now), store=store)
+        print(lists.update(token).sequence)
+        """
+    )
+    argv = [PUBLIC_PEM.decode(), ISS, KID, revoked, str(path), str(NOW)]
+    done = subprocess.run(
+        [sys.executable, "-c", script, *argv], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    here = _with_store(clock, SQLiteStore(path, clock=clock))
+    with pytest.raises(StatusListError) as info:
+        here.update(valid)
+    assert info.value.check == "rollback"
+    assert here.update(revoked).sequence == int(done.stdout)
+
+
+def test_a_different_list_under_a_marked_version_is_refused_elsewhere(clock):
+    store = MemoryStore(clock=clock)
+    one = sign(list_claims(iat=int(NOW), seq=4))
+    other = sign(list_claims(bytes([8]) + bytes(7), iat=int(NOW), seq=4))
+    _with_store(clock, store).update(one)
+    with pytest.raises(StatusListError) as info:
+        _with_store(clock, store).update(other)
+    assert info.value.check == "rollback"
+    _with_store(clock, store).update(one)  # the same list again, in a third instance
+
+
+def test_newer_lists_pass_everywhere_and_only_the_newest_mark_is_kept(clock, issuer):
+    store = MemoryStore(clock=clock)
+    first, second = _with_store(clock, store), _with_store(clock, store)
+    for turn in range(4):
+        (first if turn % 2 else second).update(issuer.token(URI, ttl=300))
+        clock.now += 1
+    namespace = f"status-list-version:{hashlib.sha256(URI.encode()).hexdigest()[:32]}"
+    assert len(store.keys(namespace)) == 1  # superseded marks are deleted

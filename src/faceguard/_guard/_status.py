@@ -25,6 +25,7 @@ checked, as in ``_consent``.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 import time
@@ -48,6 +49,8 @@ from ._consent import (
     _sign_compact,
     _verify_compact,
 )
+from ._status_mark import claim_version
+from ._store import GuardStore
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -328,6 +331,10 @@ class StatusLists:
         max_age: how old a list may be for ``check()`` calls that name no ``max_age``
             (``ConsentVerifier`` always names its per-operation one).
         leeway: clock-skew allowance for ``iat`` and ``exp``, at most 300 s.
+        store: where the newest version of each list is marked, so that a process started
+            later (or another instance) refuses an older list too (``rollback``); usually the
+            guard's shared ``SQLiteStore`` or ``RedisStore``. Without one, only this object
+            remembers what it loaded.
     """
 
     def __init__(
@@ -338,6 +345,7 @@ class StatusLists:
         clock: Callable[[], float] = time.time,
         max_age: float = 900,
         leeway: float = 60,
+        store: GuardStore | None = None,
     ) -> None:
         if not keys:
             raise ValueError("StatusLists needs at least one public key")
@@ -354,6 +362,7 @@ class StatusLists:
         self._leeway = float(leeway)
         self._lists: dict[str, _Entry] = {}
         self._lock = threading.Lock()
+        self._store = store
 
     @property
     def max_age(self) -> float:
@@ -431,6 +440,11 @@ class StatusLists:
                             "rollback", "another list with the same iat and seq is loaded"
                         )
                     return current.info  # the same list again: nothing changes
+            if self._store is not None:
+                digest = hashlib.sha256(bytes([info.bits]) + data).digest()
+                refused = claim_version(self._store, uri, iat, seq, digest)
+                if refused is not None:
+                    raise _refuse("rollback", refused)
             self._lists[uri] = _Entry(info, data)
         return info
 
