@@ -334,11 +334,15 @@ async def test_a_non_json_error_body_keeps_nothing(
     mode: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     def respond(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(404, text=f"Face {FACE_1} of {PERSON} not found")
+        # The code comes from the header when the body has none: the service's words too.
+        headers = {"x-ms-error-code": f"FaceNotFound-{FACE_4.upper()}"}
+        return httpx.Response(404, text=f"Face {FACE_1} of {PERSON} not found", headers=headers)
 
     error = await call(mode, get_face, transport=httpx.MockTransport(respond))
 
     assert isinstance(error, NotFoundError) and error.body is None
+    assert error.error_code is not None and error.error_code.startswith("FaceNotFound-id#")
+    assert error.support.error_code == error.error_code
     assert leaks(everything_about(error, caplog)) == []
 
 
