@@ -684,7 +684,10 @@ def test_erase_subject_withdraws_at_once_and_deletes_what_was_enrolled(
         ]
     )
     assert [kind for kind, _, _ in plan.not_erasable] == ["personDirectory"]
-    assert rig.ledger.subject_of("largePersonGroup", GROUP, other) == OTHER_SUBJECT
+    # The ledger keeps subjects as pseudonyms only (GUARD.md §4.4).
+    assert rig.ledger.subject_of("largePersonGroup", GROUP, other) == rig.ledger.subject_pseudonym(
+        OTHER_SUBJECT
+    )
     refused(rig, ConsentRejectedError, lambda: rig.detect(token))
     # The subject's faceIds are gone too: under anyone's token they are now unknown.
     error = refused(
@@ -704,7 +707,9 @@ def test_person_ids_match_the_token_regardless_of_letter_case() -> None:
     rig = Rig()
     token = rig.token(bindings=[("largePersonGroup", GROUP, PERSON.lower())])
     rig.client.large_person_groups.add_face(GROUP, PERSON.upper(), JPEG, consent=token)
-    assert rig.ledger.subject_of("largePersonGroup", GROUP, PERSON) == SUBJECT
+    assert rig.ledger.subject_of("largePersonGroup", GROUP, PERSON) == rig.ledger.subject_pseudonym(
+        SUBJECT
+    )
 
 
 def test_recognition_fails_closed_when_redis_is_unreachable() -> None:
@@ -715,6 +720,6 @@ def test_recognition_fails_closed_when_redis_is_unreachable() -> None:
     with socket.socket() as probe:  # a loopback port with nothing listening
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    store = RedisStore(f"redis://127.0.0.1:{port}/0?socket_connect_timeout=0.5")
+    store = RedisStore(f"redis://127.0.0.1:{port}/0?socket_connect_timeout=0.5", key="k" * 32)
     rig = Rig(store=store)
     refused(rig, GuardStoreError, lambda: rig.detect(rig.token()))

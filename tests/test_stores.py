@@ -614,7 +614,8 @@ def test_redis_repr_hides_the_password(url: str) -> None:
 
 def test_redis_repr_keeps_the_address() -> None:
     store = RedisStore("redis://:s3cret@127.0.0.1:1/0", prefix="app")
-    assert repr(store) == "RedisStore('redis://:***@127.0.0.1:1/0', prefix='app')"
+    # The whole user information goes: an ACL user name is half of a credential.
+    assert repr(store) == "RedisStore('redis://***@127.0.0.1:1/0', prefix='app')"
     store.close()
 
 

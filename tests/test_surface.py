@@ -97,6 +97,7 @@ EXPECTED_ALL = [
     "StatusListError",
     "StatusListIssuer",
     "StatusLists",
+    "StoreKeyError",
     "SupportInfo",
     "TrainingFailedError",
     "TrainingPoller",

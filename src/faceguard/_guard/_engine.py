@@ -196,7 +196,8 @@ class Guard:
             raise ConsentRejectedError("withdrawn", "the subject has withdrawn consent")
         if operation == "verify" and info.person_id and info.container_kind:
             owner = self.ledger.subject_of(info.container_kind, info.container_id, info.person_id)
-            if owner is not None and owner != claims.subject:
+            # The ledger keeps the subject's pseudonym only: compare pseudonyms.
+            if owner is not None and owner != self.ledger.subject_pseudonym(claims.subject):
                 raise ConsentRejectedError(
                     "subject", "the person was enrolled under another subject's consent"
                 )
@@ -214,10 +215,12 @@ class Guard:
             allow_unknown=self.policy.allow_unknown_face_ids or override is not None,
         )
         unknown = False
+        # Records hold the subject's pseudonym only (GUARD.md §4.4): compare pseudonyms.
+        mine = None if subject is None else self.registry.subject_pseudonym(subject)
         for index, record in enumerate(records, start=1):
             if record is None:
                 unknown = True
-            elif subject is not None and record.subject != subject:
+            elif mine is not None and record.subject != mine:
                 raise ConsentRejectedError(
                     "subject",
                     f"faceId #{index} was detected under another subject's consent token",

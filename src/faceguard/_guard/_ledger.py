@@ -4,6 +4,13 @@ Withdrawal takes effect at once: the subject's tokens are refused from the next 
 while they are still within their lifetime. Enrollment through the guard records
 ``(container, person) -> subject``, so identify can suppress candidates whose person has no live
 consent, and erasure can find everything stored for a subject.
+
+Minimisation (GUARD.md §4.4): subjects are stored only as keyed pseudonyms
+(``GuardStore.pseudonym``): a withdrawal is filed under the subject's pseudonym, and an
+enrolled person maps to it. What stays readable is ``(kind, container, personId)``: erasure must
+call ``DELETE`` on exactly those, so they are kept as the service names them. A personId is not
+a biometric handle by itself (it is the service's random id for a person record), but it is
+linked to the person's templates; it is linked to the subject only through the pseudonym.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from .._exceptions import ConsentRejectedError
+from ._pseudonym import SUBJECT
 from ._store import GuardStore
 from ._usecases import Deployment, UseCase, check_use_case
 
@@ -37,13 +45,19 @@ class ConsentLedger:
         self._clock = clock
         self._session = secrets.token_bytes(32)  # this ledger's own consent session handle
 
+    def subject_pseudonym(self, subject: str) -> str:
+        """What the store keeps instead of ``subject`` (what ``subject_of`` returns)."""
+        return self._store.pseudonym(SUBJECT, subject)
+
     def withdraw(self, subject: str) -> None:
         """Record that ``subject`` withdrew consent; their tokens are refused from now on."""
-        self._store.put(_WITHDRAWN, subject, f"{self._clock():.3f}".encode())
+        self._store.put(
+            _WITHDRAWN, self.subject_pseudonym(subject), f"{self._clock():.3f}".encode()
+        )
 
     def is_withdrawn(self, subject: str) -> bool:
         """Whether ``subject`` has withdrawn consent."""
-        return self._store.get(_WITHDRAWN, subject) is not None
+        return self._store.get(_WITHDRAWN, self.subject_pseudonym(subject)) is not None
 
     def enroll(
         self,
@@ -86,17 +100,22 @@ class ConsentLedger:
         Private: only the guard (after verifying the enrollment's token) and ``enroll`` call
         it, so nothing public binds a person to a subject without a verified token.
         """
-        self._store.put(_PERSONS, _person_key(kind, container_id, person_id), subject.encode())
+        pseudonym = self.subject_pseudonym(subject)
+        self._store.put(_PERSONS, _person_key(kind, container_id, person_id), pseudonym.encode())
 
     def subject_of(self, kind: str, container_id: str | None, person_id: str) -> str | None:
-        """The consent subject a person was enrolled under, or None."""
+        """The PSEUDONYM of the consent subject a person was enrolled under, or None.
+
+        The ledger does not keep subjects in clear; compare the answer with
+        ``subject_pseudonym(subject)``.
+        """
         raw = self._store.get(_PERSONS, _person_key(kind, container_id, person_id))
         return None if raw is None else raw.decode()
 
     def has_live_consent(self, kind: str, container_id: str | None, person_id: str) -> bool:
         """Whether the person was enrolled under a consent that has not been withdrawn."""
-        subject = self.subject_of(kind, container_id, person_id)
-        return subject is not None and not self.is_withdrawn(subject)
+        pseudonym = self.subject_of(kind, container_id, person_id)
+        return pseudonym is not None and self._store.get(_WITHDRAWN, pseudonym) is None
 
     def live_persons(
         self, kind: str, container_id: str | None, person_ids: Sequence[str]
@@ -109,7 +128,7 @@ class ConsentLedger:
         prefix = f"{kind}:{container_id or ''}:"  # _person_key, hoisted out of the loop
         keys = [prefix + person_id.lower() for person_id in person_ids]
         subjects = self._store.get_many(_PERSONS, keys)
-        enrolled: dict[str, str] = {}  # person id -> subject, for those with one
+        enrolled: dict[str, str] = {}  # person id -> subject pseudonym, for those with one
         for person_id, raw in zip(person_ids, subjects, strict=True):
             if raw is not None:
                 enrolled[person_id] = raw.decode()
@@ -135,8 +154,9 @@ class ConsentLedger:
         """``(kind, container_id, person_id)`` of every person enrolled under ``subject``:
         what to delete when the subject asks for erasure."""
         found = []
+        wanted = self.subject_pseudonym(subject).encode()
         for key in self._store.keys(_PERSONS):
-            if self._store.get(_PERSONS, key) == subject.encode():
+            if self._store.get(_PERSONS, key) == wanted:
                 kind, container_id, person_id = key.split(":", 2)
                 found.append((kind, container_id, person_id))
         return found

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from .._exceptions import LivenessGuardError
 from ._identifiers import primary_identifier_kinds
 from ._override import Override
+from ._pseudonym import DEVICE
 from ._store import GuardStore
 
 __all__ = [
@@ -88,11 +89,10 @@ def check_device_correlation_id(value: str) -> None:
 
 
 def count_session(store: GuardStore, device_correlation_id: str, *, window: float) -> int:
-    """Count one session creation for a device (keyed by a hash of its canonical id, never
-    the raw id)."""
+    """Count one session creation for a device, filed under the canonical device id's keyed
+    pseudonym (an unkeyed hash of a guessable id could be reversed by trying candidates)."""
     device = canonical_device_id(device_correlation_id)
-    key = hashlib.sha256(device.encode()).hexdigest()
-    return store.count_event(_NS, key, window=window)
+    return store.count_event(_NS, store.pseudonym(DEVICE, device), window=window)
 
 
 def _resource(endpoint: str) -> str:

@@ -10,7 +10,15 @@ Every Redis failure (refused or lost connection, timeout, authentication, an err
 raises ``GuardStoreError``, never a ``redis`` exception; by default a request waits at
 most 5 s and a lost connection is retried once, so a dead server fails closed quickly. The
 ``socket_timeout`` and ``socket_connect_timeout`` query parameters of the URL override the
-timeouts. The password in the URL never appears in ``repr`` or in an error.
+timeouts. Credentials (in the URL, or ``username=`` / ``password=`` for an ACL user) never
+appear in ``repr`` or in an error; ``rediss://`` URLs connect over TLS (``_redis_connect``).
+
+Minimisation (GUARD.md §4.4): faceIds, subjects and device ids reach Redis only as keyed
+pseudonyms (``pseudonym``). The key (``key=`` or ``FACEGUARD_STORE_KEY``, the same in every
+process that shares the server) cannot be made up here: without one, ``pseudonym`` raises
+``StoreKeyError``, so the store still serves a ``RateLimiter`` (which stores no identifier) but
+not a guard. On first use the store checks the key against the one the data was written
+with, and converts entries an earlier version stored in clear (``_migrate``).
 
 Requires the ``redis`` package: ``pip install "faceguard[redis]"``.
 """
@@ -19,13 +27,15 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from .._exceptions import ConfigurationError, GuardStoreError
+from .._exceptions import ConfigurationError, GuardStoreError, StoreKeyError
 from .._ratelimit._bucket import BUCKET_LUA, BucketCommand, BucketReply
+from ._pseudonym import HOW_TO_MAKE_A_KEY, Pseudonymiser, configured_key
+from ._redis_connect import connect, redact
 from ._store import GuardStore
 
 if TYPE_CHECKING:
@@ -34,9 +44,6 @@ if TYPE_CHECKING:
 __all__ = ["RedisStore"]
 
 _T = TypeVar("_T")
-
-_DEFAULT_TIMEOUT = 5.0
-"""Seconds a connect or a reply may take before the call fails closed."""
 
 # KEYS[1] the sorted set; ARGV[1] window in microseconds, ARGV[2] a unique member,
 # ARGV[3] the set's expiry in milliseconds. Scores are the server's time in microseconds
@@ -59,27 +66,6 @@ def _glob_escape(text: str) -> str:
     return "".join("\\" + ch if ch in _GLOB_SPECIAL else ch for ch in text)
 
 
-def _redact(url: str) -> str:
-    """``url`` with any password (in the authority or the query) replaced by ``***``."""
-    try:
-        parts = urlsplit(url)
-        netloc = parts.netloc
-        if "@" in netloc:
-            userinfo, _, hostport = netloc.rpartition("@")
-            user, has_password, _ = userinfo.partition(":")
-            netloc = f"{user}:***@{hostport}" if has_password else netloc
-        query = urlencode(
-            [
-                (name, "***" if name.lower() == "password" else value)
-                for name, value in parse_qsl(parts.query, keep_blank_values=True)
-            ],
-            safe="*",
-        )
-        return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
-    except ValueError:
-        return "<unparseable url>"
-
-
 def _ms(seconds: float) -> int:
     """Whole milliseconds for PX/PEXPIRE, at least 1."""
     return max(1, math.ceil(seconds * 1000 - 1e-6))
@@ -88,9 +74,16 @@ def _ms(seconds: float) -> int:
 class RedisStore(GuardStore):
     """A ``GuardStore`` on Redis.
 
-    Give ``url`` (``redis://[:password@]host:port/db``, ``rediss://`` for TLS,
+    Give ``url`` (``redis://[user[:password]@]host:port/db``, ``rediss://`` for TLS,
     ``unix:///path.sock``), or a ready ``client`` (a ``redis.Redis`` made with
     ``decode_responses=False``; the store then leaves closing it to you).
+
+    Args:
+        key: the pseudonymisation key (32 bytes or more), the same in every process sharing
+            the server; by default ``FACEGUARD_STORE_KEY``. Needed to serve a guard.
+        username, password: ACL credentials, when not in the URL.
+        ssl_ca_certs, ssl_certfile, ssl_keyfile: a private CA and a client certificate, for
+            ``rediss://`` URLs.
     """
 
     def __init__(
@@ -99,11 +92,15 @@ class RedisStore(GuardStore):
         *,
         prefix: str = "faceguard",
         client: redis.Redis | None = None,
+        key: bytes | str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        ssl_ca_certs: str | None = None,
+        ssl_certfile: str | None = None,
+        ssl_keyfile: str | None = None,
     ) -> None:
         try:
             import redis
-            from redis.backoff import ExponentialBackoff
-            from redis.retry import Retry
         except ImportError:
             raise ConfigurationError(
                 'RedisStore needs the redis package: pip install "faceguard[redis]"'
@@ -113,23 +110,21 @@ class RedisStore(GuardStore):
         self._prefix = prefix
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         self._closed = False
+        self._store_key = configured_key(key)
+        self._pseudonymiser: Pseudonymiser | None = None
+        self._ready_lock = threading.Lock()
         if client is None:
-            try:
-                # Keyword defaults; timeouts given in the URL's query win over them.
-                client = redis.Redis.from_url(
-                    url,
-                    socket_timeout=_DEFAULT_TIMEOUT,
-                    socket_connect_timeout=_DEFAULT_TIMEOUT,
-                    retry=Retry(ExponentialBackoff(cap=0.1, base=0.01), 1),
-                    decode_responses=False,
-                )
-            except (ValueError, TypeError) as exc:
-                # The message may quote the URL; do not repeat it (it may hold a password).
-                raise ConfigurationError(
-                    f"RedisStore: invalid Redis URL {_redact(url)!r} ({type(exc).__name__})"
-                ) from None
+            client = connect(
+                url,
+                what="RedisStore",
+                username=username,
+                password=password,
+                ssl_ca_certs=ssl_ca_certs,
+                ssl_certfile=ssl_certfile,
+                ssl_keyfile=ssl_keyfile,
+            )
             self._owns_client = True
-            self._where = _redact(url)
+            self._where = redact(url)
         else:
             self._owns_client = False
             self._where = f"<{type(client).__name__} client>"
@@ -274,6 +269,29 @@ class RedisStore(GuardStore):
             return sorted(found)
 
         return self._call("keys", scan)
+
+    def pseudonym(self, kind: str, value: str) -> str:
+        pseudonymiser = self._pseudonymiser
+        if pseudonymiser is None:
+            pseudonymiser = self._prepare()
+        return pseudonymiser(kind, value)
+
+    def _prepare(self) -> Pseudonymiser:
+        from ._migrate import prepare
+
+        with self._ready_lock:
+            if self._pseudonymiser is None:
+                if self._store_key is None:
+                    raise StoreKeyError(
+                        "RedisStore has no pseudonymisation key, and one cannot be made up: "
+                        "every process sharing the server must derive the same pseudonyms. "
+                        + HOW_TO_MAKE_A_KEY[0].upper()
+                        + HOW_TO_MAKE_A_KEY[1:]
+                    )
+                pseudonymiser = Pseudonymiser(self._store_key)
+                prepare(self, pseudonymiser, what=f"RedisStore({self._where!r})")
+                self._pseudonymiser = pseudonymiser
+            return self._pseudonymiser
 
     def close(self) -> None:
         """Close the connections this store opened; later calls raise ``GuardStoreError``."""

@@ -8,6 +8,10 @@ refuses a faceId that is expired (with a safety margin), unknown, of another rec
 than its peers or the target container, from another endpoint, or not bound to consent.
 
 Errors name faceIds by position and describe their age and model; they never print the id.
+
+Minimisation (GUARD.md §4.4): the store never sees a faceId or a subject in clear. A record is
+filed under the faceId's keyed pseudonym (``GuardStore.pseudonym``), and its ``subject`` field
+holds the subject's pseudonym; every lookup hashes the faceId it is asked about.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .._exceptions import FaceIdError
+from ._pseudonym import FACE_ID, SUBJECT
 from ._store import GuardStore
 
 __all__ = ["FaceIdRecord", "FaceIdRegistry"]
@@ -38,7 +43,9 @@ class FaceIdRecord:
     endpoint: str
     subject: str | None
     """The consent subject the faceId is bound to, or None if it is not bound (for example a
-    second face in an image detected under a single-subject token)."""
+    second face in an image detected under a single-subject token). ``record`` takes the
+    subject; the records ``lookup`` and ``check`` return hold its pseudonym
+    (``FaceIdRegistry.subject_pseudonym``), which is all the store keeps."""
 
 
 _JSON = json.JSONEncoder(separators=(",", ":"))
@@ -63,6 +70,14 @@ class FaceIdRegistry:
         self._clock = clock
         self._margin = margin
 
+    def _key(self, face_id: str) -> str:
+        # faceIds are UUIDs, compared without regard to case as the service does.
+        return self._store.pseudonym(FACE_ID, face_id.lower())
+
+    def subject_pseudonym(self, subject: str) -> str:
+        """What the store keeps instead of ``subject`` (compare records' ``subject`` to it)."""
+        return self._store.pseudonym(SUBJECT, subject)
+
     def margin_for(self, ttl: int) -> float:
         """Seconds before the service's expiry at which faceguard stops using a faceId."""
         return self._margin if self._margin is not None else max(30.0, ttl / 100)
@@ -76,27 +91,29 @@ class FaceIdRegistry:
             "detection_model": record.detection_model,
             "recognition_model": record.recognition_model,
             "endpoint": record.endpoint,
-            "subject": record.subject,
+            "subject": None if record.subject is None else self.subject_pseudonym(record.subject),
         }
         data = _JSON.encode(fields).encode()
-        self._store.put(_NS, face_id.lower(), data, ttl=record.ttl)
+        self._store.put(_NS, self._key(face_id), data, ttl=record.ttl)
 
     def lookup(self, face_id: str) -> FaceIdRecord | None:
-        """The record of a faceId, or None."""
-        raw = self._store.get(_NS, face_id.lower())
+        """The record of a faceId (its ``subject`` a pseudonym), or None."""
+        raw = self._store.get(_NS, self._key(face_id))
         return None if raw is None else _decode(raw)
 
     def forget(self, face_id: str) -> None:
         """Drop a faceId (expired, revoked, or reported missing by the service)."""
-        self._store.delete(_NS, face_id.lower())
+        self._store.delete(_NS, self._key(face_id))
 
     def forget_subject(self, subject: str) -> int:
         """Drop every faceId bound to ``subject`` (on withdrawal); returns how many."""
+        wanted = self.subject_pseudonym(subject)
         dropped = 0
-        for face_id in self._store.keys(_NS):
-            record = self.lookup(face_id)
-            if record is not None and record.subject == subject:
-                self.forget(face_id)
+        # The store's keys are faceId pseudonyms: read and delete them as they are.
+        for key in self._store.keys(_NS):
+            raw = self._store.get(_NS, key)
+            if raw is not None and _decode(raw).subject == wanted:
+                self._store.delete(_NS, key)
                 dropped += 1
         return dropped
 
@@ -129,7 +146,7 @@ class FaceIdRegistry:
         fixed_margin = self._margin
         records: list[FaceIdRecord | None] = []
         models: set[str] = set()
-        raws = self._store.get_many(_NS, [face_id.lower() for face_id in face_ids])
+        raws = self._store.get_many(_NS, [self._key(face_id) for face_id in face_ids])
         for index, (face_id, raw) in enumerate(zip(face_ids, raws, strict=True), start=1):
             if raw is None:
                 if not allow_unknown:

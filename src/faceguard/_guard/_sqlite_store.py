@@ -12,6 +12,19 @@ deleted by a later write (the key's own, or a sweep at most once a minute per pr
 
 Every failure (a locked database past the timeout, an unreadable or unwritable file, a
 closed store) raises ``GuardStoreError``, never a ``sqlite3`` exception.
+
+Minimisation (GUARD.md §4.4): the file and its ``-wal`` / ``-shm`` side files are mode 0600
+whatever the umask; a file found with wider permissions is tightened, with a warning
+(``_private_files``). faceIds, subjects and device ids are stored only as keyed pseudonyms
+(``pseudonym``). The key is, in order: ``key=``; the ``FACEGUARD_STORE_KEY`` environment
+variable; else a random key kept in ``<path>.key`` (mode 0600), made by the first process
+that needs it and read by every later one, so processes sharing the file agree without any
+configuration. That sidecar protects a copy of the database made without it (a dump, a
+backup of the one file); a deployment whose threat includes the directory itself configures
+the key from a secret manager instead. ``:memory:`` uses a random key. On first use the store
+checks the key against the one its data was written with (``StoreKeyError`` if another) and
+converts the entries an earlier faceguard version wrote in clear (``_migrate``): upgrading
+keeps withdrawals and enrolments.
 """
 
 from __future__ import annotations
@@ -33,6 +46,8 @@ from .._ratelimit._bucket import (
     encode_state,
     idle_ttl,
 )
+from ._private_files import make_private, sidecar_key
+from ._pseudonym import Pseudonymiser, configured_key, random_key
 from ._store import GuardStore
 
 __all__ = ["SQLiteStore"]
@@ -75,7 +90,8 @@ class SQLiteStore(GuardStore):
     """A ``GuardStore`` in a SQLite file (or ``":memory:"``, private to this object).
 
     ``timeout`` is how long a write waits for another process's write lock before it fails
-    with ``GuardStoreError``.
+    with ``GuardStoreError``. ``key`` (32 bytes or more) pseudonymises identifiers; see the
+    module docstring for where it comes from when omitted.
     """
 
     def __init__(
@@ -84,6 +100,7 @@ class SQLiteStore(GuardStore):
         *,
         clock: Callable[[], float] = time.time,
         timeout: float = 5.0,
+        key: bytes | str | None = None,
     ) -> None:
         self._path = os.fspath(path)
         self._clock = clock
@@ -91,6 +108,10 @@ class SQLiteStore(GuardStore):
         self._lock = threading.Lock()
         self._last_purge = float("-inf")
         self._conn: sqlite3.Connection | None = None
+        self._store_key = configured_key(key)
+        self._pseudonymiser: Pseudonymiser | None = None
+        self._ready_lock = threading.Lock()
+        make_private(self._path, GuardStoreError)
         try:
             conn = sqlite3.connect(
                 self._path,
@@ -106,6 +127,8 @@ class SQLiteStore(GuardStore):
             conn.close()
             raise _failure("open", exc) from None
         self._conn = conn
+        # The side files exist now (WAL mode); SQLite gave them the file's mode: make sure.
+        make_private(self._path, GuardStoreError, create=False)
 
     def _initialise(self, conn: sqlite3.Connection) -> None:
         # Several processes may open a new file at once; switching it to WAL takes an
@@ -292,6 +315,26 @@ class SQLiteStore(GuardStore):
             return [str(row[0]) for row in rows]
 
         return self._read("keys", op)
+
+    def pseudonym(self, kind: str, value: str) -> str:
+        pseudonymiser = self._pseudonymiser
+        if pseudonymiser is None:
+            pseudonymiser = self._prepare()
+        return pseudonymiser(kind, value)
+
+    def _prepare(self) -> Pseudonymiser:
+        from ._migrate import prepare
+
+        with self._ready_lock:
+            if self._pseudonymiser is None:
+                key = self._store_key
+                if key is None:
+                    memory = self._path == ":memory:" or "mode=memory" in self._path
+                    key = random_key() if memory else sidecar_key(self._path, GuardStoreError)
+                pseudonymiser = Pseudonymiser(key)
+                prepare(self, pseudonymiser, what=f"SQLiteStore({self._path!r})")
+                self._pseudonymiser = pseudonymiser
+            return self._pseudonymiser
 
     def close(self) -> None:
         """Close the connection; later calls raise ``GuardStoreError``. Idempotent."""

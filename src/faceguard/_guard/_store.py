@@ -6,6 +6,12 @@ the liveness caps all keep their state in a ``GuardStore``: in memory (one proce
 state; keys expire with the server's TTL). Values are opaque bytes; callers serialise.
 
 Every method raises ``GuardStoreError`` when the backend fails, so recognition fails closed.
+
+Minimisation (GUARD.md §4.4): every store holds a *store key* and offers ``pseudonym(kind,
+value)``, a keyed HMAC; the registry, the ledger and the liveness caps file faceIds, subjects
+and device ids under it and never in clear (``_pseudonym``). A ``MemoryStore`` makes a random
+key per object unless given one: its state dies with the process, so nothing needs to agree
+with it.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Protocol, runtime_checkable
 
 from .._exceptions import GuardStoreError
 from .._ratelimit._bucket import BucketCommand, BucketReply, BucketState, apply
+from ._pseudonym import Pseudonymiser, as_key, random_key
 
 __all__ = ["GuardStore", "MemoryStore"]
 
@@ -68,16 +75,33 @@ class GuardStore(Protocol):
         """
         ...
 
+    def pseudonym(self, kind: str, value: str) -> str:
+        """The keyed pseudonym under which ``value`` (a faceId, subject or device id of
+        ``kind``) is stored: the same in every process sharing the store, never the value.
+
+        Raises:
+            StoreKeyError: the store has no key, or not the one its data was written with.
+        """
+        ...
+
     def close(self) -> None:
         """Release connections or file handles."""
         ...
 
 
 class MemoryStore(GuardStore):
-    """A ``GuardStore`` in this process's memory, thread-safe; the default."""
+    """A ``GuardStore`` in this process's memory, thread-safe; the default.
 
-    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+    ``key`` (32 bytes or more) pseudonymises identifiers; by default a random key made for
+    this object, which is all a store that no other process reads needs.
+    """
+
+    def __init__(
+        self, *, clock: Callable[[], float] = time.time, key: bytes | str | None = None
+    ) -> None:
         self._clock = clock
+        # Never FACEGUARD_STORE_KEY: a per-object random key is strictly better here.
+        self._pseudonymiser = Pseudonymiser(random_key() if key is None else as_key(key, "key="))
         self._lock = threading.Lock()
         self._data: dict[tuple[str, str], tuple[bytes, float | None]] = {}
         self._events: dict[tuple[str, str], list[float]] = {}
@@ -160,6 +184,9 @@ class MemoryStore(GuardStore):
             if state is not None:
                 self._buckets[slot] = state
             return reply
+
+    def pseudonym(self, kind: str, value: str) -> str:
+        return self._pseudonymiser(kind, value)
 
     def close(self) -> None:
         with self._lock:

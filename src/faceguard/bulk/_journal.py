@@ -14,6 +14,11 @@ the detected faces without their faceIds. Never image bytes, keys, tokens or fac
 crash and is shared by threads and processes; ``RedisJournal`` (``_redis_journal``) is shared
 by machines. Every backend failure raises ``JournalError``: the run stops rather than go on
 without a record of what it sent.
+
+A SQLite journal's file and its ``-wal`` / ``-shm`` side files are mode 0600 whatever the
+umask, and an existing file with wider permissions is tightened with a warning (they name
+persons and persisted faces). The item keys are the caller's own names for its items (a file
+path, a database id) and are stored as given: choose keys that are not personal data.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 from .._exceptions import FaceGuardError
+from .._guard._private_files import make_private
 
 __all__ = [
     "Journal",
@@ -177,6 +183,7 @@ class SQLiteJournal:
         self._timeout = timeout
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        make_private(self._path, JournalError)
         try:
             conn = sqlite3.connect(
                 self._path,
@@ -192,6 +199,8 @@ class SQLiteJournal:
             conn.close()
             raise _failure("open", exc) from None
         self._conn = conn
+        # The side files exist now (WAL mode); SQLite gave them the file's mode: make sure.
+        make_private(self._path, JournalError, create=False)
 
     def _initialise(self, conn: sqlite3.Connection) -> None:
         # Processes opening a new file at once race to switch it to WAL, which SQLite may

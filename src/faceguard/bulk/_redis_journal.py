@@ -4,8 +4,12 @@ One hash per batch at ``{prefix}:{batch_id}``: field = item key, value = the rec
 ``open_batch`` writes ``pending`` with ``HSETNX`` (never over an existing record) in one
 pipeline. Every Redis failure (refused or lost connection, timeout, authentication, an error
 reply) raises ``JournalError``, never a ``redis`` exception; a request waits at most 5 s by
-default, and a lost connection is retried once. The password in the URL never appears in
-``repr`` or in an error.
+default, and a lost connection is retried once. ``rediss://`` URLs connect over TLS; ACL
+credentials go in the URL or as ``username=`` / ``password=``, and never appear in ``repr``
+or in an error (``faceguard._guard._redis_connect``).
+
+A record holds no faceId, subject or device id (see ``_journal``): nothing here needs a
+pseudonymisation key.
 
 Requires the ``redis`` package: ``pip install "faceguard[redis]"``.
 """
@@ -17,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._exceptions import ConfigurationError
-from .._guard._redis_store import _redact
+from .._guard._redis_connect import connect, redact
 from ._journal import JournalError, JournalRecord
 
 if TYPE_CHECKING:
@@ -27,21 +31,28 @@ __all__ = ["RedisJournal"]
 
 _T = TypeVar("_T")
 
-_DEFAULT_TIMEOUT = 5.0
-"""Seconds a connect or a reply may take before the call fails."""
 _CHUNK = 500  # fields per HMGET / pipeline
 
 
 class RedisJournal:
-    """A journal on Redis: ``RedisJournal("redis://[:password@]host:6379/0")`` or
+    """A journal on Redis: ``RedisJournal("redis://[user[:password]@]host:6379/0")`` or
     ``RedisJournal(redis_client)`` (a ``redis.Redis``; the journal then leaves closing it to
-    you). ``prefix`` namespaces the batch hashes."""
+    you). ``prefix`` namespaces the batch hashes; ``username`` / ``password`` (ACL) and
+    ``ssl_ca_certs`` / ``ssl_certfile`` / ``ssl_keyfile`` (``rediss://``) as ``RedisStore``."""
 
-    def __init__(self, url_or_client: str | redis.Redis, *, prefix: str = "faceguard-bulk") -> None:
+    def __init__(
+        self,
+        url_or_client: str | redis.Redis,
+        *,
+        prefix: str = "faceguard-bulk",
+        username: str | None = None,
+        password: str | None = None,
+        ssl_ca_certs: str | None = None,
+        ssl_certfile: str | None = None,
+        ssl_keyfile: str | None = None,
+    ) -> None:
         try:
             import redis
-            from redis.backoff import ExponentialBackoff
-            from redis.retry import Retry
         except ImportError:
             raise ConfigurationError(
                 'RedisJournal needs the redis package: pip install "faceguard[redis]"'
@@ -52,21 +63,17 @@ class RedisJournal:
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         self._closed = False
         if isinstance(url_or_client, str):
-            try:
-                client = redis.Redis.from_url(
-                    url_or_client,
-                    socket_timeout=_DEFAULT_TIMEOUT,
-                    socket_connect_timeout=_DEFAULT_TIMEOUT,
-                    retry=Retry(ExponentialBackoff(cap=0.1, base=0.01), 1),
-                )
-            except (ValueError, TypeError) as exc:
-                # The message may quote the URL; do not repeat it (it may hold a password).
-                raise ConfigurationError(
-                    f"RedisJournal: invalid Redis URL {_redact(url_or_client)!r} "
-                    f"({type(exc).__name__})"
-                ) from None
+            client = connect(
+                url_or_client,
+                what="RedisJournal",
+                username=username,
+                password=password,
+                ssl_ca_certs=ssl_ca_certs,
+                ssl_certfile=ssl_certfile,
+                ssl_keyfile=ssl_keyfile,
+            )
             self._owns_client = True
-            self._where = _redact(url_or_client)
+            self._where = redact(url_or_client)
         else:
             client = url_or_client
             self._owns_client = False

@@ -1,0 +1,109 @@
+"""Files that hold guard state are readable by their owner only (mode 0600).
+
+A SQLite guard store or bulk journal links pseudonymous identifiers to templates and persons;
+its key sidecar is the secret that makes those pseudonyms unguessable. So:
+
+- a new file is created with mode 0600 whatever the umask (``os.open`` with 0600, then
+  ``fchmod``, since a umask can only remove bits but a pre-set ACL default could add some);
+  SQLite creates the ``-wal`` / ``-shm`` / ``-journal`` side files with the database's mode;
+- an existing file with wider permissions is TIGHTENED to 0600, with a warning on the
+  ``faceguard`` logger naming the file and its old mode. A deployment that shares the file
+  with a group on purpose loses that access: it is the safe side of a choice between
+  privacy and convenience. A file we may not chmod (another owner) is refused with the
+  caller's error type rather than used as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+
+from .._exceptions import FaceGuardError
+from .._logging import logger
+from ._pseudonym import as_key
+
+__all__ = ["SIDE_SUFFIXES", "make_private", "sidecar_key"]
+
+SIDE_SUFFIXES = ("-wal", "-shm", "-journal")
+"""SQLite's side files of a database, which hold the same data."""
+
+_MODE = 0o600
+
+
+def _tighten(fd: int, path: str, error: type[FaceGuardError]) -> None:
+    info = os.fstat(fd)
+    mode = stat.S_IMODE(info.st_mode)
+    fresh = info.st_size == 0  # just created (or never written): set exactly 0600
+    if mode == _MODE or (mode & 0o077 == 0 and not fresh):
+        return
+    try:
+        os.fchmod(fd, _MODE)
+    except OSError as exc:
+        raise error(
+            f"{path} is readable by others (mode {mode:04o}) and cannot be made private "
+            f"({type(exc).__name__}): chmod 600 it, or use a file this process owns"
+        ) from None
+    if mode & 0o077 and not fresh:
+        logger.warning("faceguard: %s had mode %04o (readable by others); set to 0600", path, mode)
+
+
+def make_private(path: str, error: type[FaceGuardError], *, create: bool = True) -> None:
+    """Create ``path`` (if ``create``) or take it as it is, and leave it mode 0600; the same
+    for its SQLite side files that exist. Errors are raised as ``error``."""
+    if path == ":memory:" or path.startswith("file:"):
+        return  # no file, or a URI SQLite opens itself
+    for name, must in [(path, create), *((path + s, False) for s in SIDE_SUFFIXES)]:
+        flags = os.O_RDWR | (os.O_CREAT if must else 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(name, flags, _MODE)
+        except FileNotFoundError:
+            if must:
+                raise error(f"cannot create {name}: its directory does not exist") from None
+            continue
+        except OSError as exc:
+            raise error(f"cannot open {name} ({type(exc).__name__}: {exc.strerror})") from None
+        try:
+            _tighten(fd, name, error)
+        finally:
+            os.close(fd)
+
+
+def sidecar_key(db_path: str, error: type[FaceGuardError]) -> bytes:
+    """The key in ``<db_path>.key``, made (random, mode 0600) if the file does not exist.
+
+    Processes that open the same database at once race here; ``os.link`` of a complete
+    temporary file makes exactly one of them create the sidecar, and all read its content.
+    """
+    key_path = db_path + ".key"
+    if not os.path.exists(key_path):
+        tmp = f"{key_path}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _MODE)
+            try:
+                os.fchmod(fd, _MODE)
+                os.write(fd, (secrets.token_urlsafe(32) + "\n").encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            with contextlib.suppress(FileExistsError):  # another process made it first
+                os.link(tmp, key_path)
+        except OSError as exc:
+            raise error(
+                f"cannot create the store key file {key_path} ({type(exc).__name__}); pass "
+                "key=... or set FACEGUARD_STORE_KEY instead"
+            ) from None
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    try:
+        fd = os.open(key_path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise error(f"cannot read the store key file {key_path} ({type(exc).__name__})") from None
+    try:
+        _tighten(fd, key_path, error)
+        text = os.read(fd, 4096).decode("utf-8", "replace").strip()
+    finally:
+        os.close(fd)
+    return as_key(text, key_path)
