@@ -262,6 +262,10 @@ def test_the_same_id_gets_the_same_placeholder_everywhere(service, tmp_path):
     body = json.loads(got["response"]["body"]["string"])
     assert body["personId"] == person.upper()  # the service's spelling, kept
     assert f"{{{person}}}" in body["userData"]
+    # ... whatever the spelling: bare hex stays bare, a JSON-escaped dash stays escaped.
+    assert re.search(r"face 00000000face4000[89][0-9a-f]{15} of", body["userData"])
+    escaped = r"00000000\\u002dface\\u002d4000\\u002d[89][0-9a-f]{3}\\u002d[0-9a-f]{12}"
+    assert re.search(escaped, got["response"]["body"]["string"])
     headers = {k.lower(): v for k, v in created["response"]["headers"].items()}
     assert headers["location"][0].endswith(f"/persons/{person}")
     # Two different ids never share a placeholder.
