@@ -431,7 +431,7 @@ def _consent_issue(args: argparse.Namespace) -> int:
 
 
 def _consent_inspect(token: str) -> int:
-    from ._guard._consent import _b64decode, _json_object
+    from ._guard._jws import _b64decode, _json_object
 
     parts = token.strip().split(".")
     if len(parts) != 3:

@@ -6,39 +6,54 @@ key); faceguard checks them with ``ConsentVerifier``, which holds only pinned pu
 ``ConsentRejectedError`` whose ``check`` names it. Neither class keeps or logs a raw token:
 the verifier's signature cache is keyed by the token's SHA-256.
 
+The verifier is here; the issuer is in ``_issuer``, the claim vocabulary both share in
+``_claims`` and the strict compact-JWS profile (shared with status lists) in ``_jws``. The
+public names are re-exported from this module.
+
 PyJWT and cryptography are imported only when a key is loaded or a token is minted or
 checked, so ``import faceguard`` does not need them (``pip install "faceguard[consent]"``).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import functools
 import hashlib
 import hmac
-import json
-import math
-import re
 import threading
 import time
-import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal, cast
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, cast
 
-from .._exceptions import ConfigurationError, ConsentRejectedError
+from .._exceptions import ConsentRejectedError
+from ._claims import (
+    _MAX_ID,
+    _MAX_TIME,
+    CONTAINER_KINDS,
+    MAX_LIFETIME,
+    TOKEN_TYPE,
+    Binding,
+    StatusRef,
+    Use,
+    _check_id,
+    _endpoint_key,
+    _is_index,
+    _is_uri,
+)
+
+# Re-exported: ``faceguard._guard._consent`` stays the one import path of the consent API
+# (the issuer, key generation, the claim vocabulary) and of the lazy crypto loaders the
+# audit seal shares.
+from ._issuer import ConsentIssuer as ConsentIssuer
+from ._jws import _ed25519 as _ed25519
+from ._jws import _load_public, _verify_compact
+from ._jws import _serialization as _serialization
+from ._jws import generate_keypair as generate_keypair
 from ._store import GuardStore
 from ._usecases import CONSENT_OPERATIONS, UseCase
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-        Ed25519PrivateKey,
-        Ed25519PublicKey,
-    )
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     from ._status import StatusLists
 
@@ -51,15 +66,13 @@ __all__ = [
     "ConsentIssuer",
     "ConsentScope",
     "ConsentVerifier",
+    "Use",
     "generate_keypair",
 ]
 
-TOKEN_TYPE = "fg-consent+jwt"  # noqa: S105 - a media type, not a secret
 MAX_TOKEN_SIZE = 8 * 1024
 MAX_LEEWAY = 300.0
 REPLAY_NAMESPACE = "consent-jti"
-MAX_LIFETIME: Mapping[str, int] = {"once": 600, "session": 3600, "standing": 86400}
-"""Longest ``exp - iat`` per ``consent.use``, in seconds (GUARD.md §3.1)."""
 DEFAULT_STATUS_MAX_AGE: Mapping[str, float] = {
     "identify": 900.0,
     "enroll": 900.0,
@@ -70,240 +83,8 @@ refused as ``status_stale`` (GUARD.md §3.7 step 6); operations not named here a
 ``OTHER_STATUS_MAX_AGE``."""
 OTHER_STATUS_MAX_AGE = 3600.0
 MAX_STATUS_MAX_AGE = 86400.0
-MAX_STATUS_URI = 2048
-CONTAINER_KINDS = frozenset(
-    {
-        "personGroup",
-        "largePersonGroup",
-        "faceList",
-        "largeFaceList",
-        "personDirectory",
-        "dynamicPersonGroup",
-    }
-)
-# Hard-coded: never derived from the token, never configurable.
-_ALLOWED_ALGS = frozenset({"EdDSA", "Ed25519"})
-# Keys are never taken from the token (§3.2); crit/b64/zip would change how it is processed.
-_FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "crit", "b64", "zip"})
-_SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
-_PHONE = re.compile(r"\+?[\d\s().\-/]{7,}")
-_MAX_ID = 256
-_MAX_INDEX = 2**53 - 1  # JSON integers beyond this are not exact in every parser
-_MAX_TIME = 1e11  # NumericDate sanity bound (year ~5138); keeps floats exact enough
-_DEFAULT_PORTS = {"https": 443, "http": 80}
 MIN_SESSION_HANDLE = 16
 """Shortest accepted client session handle, in bytes: it must be unguessable."""
-
-Use = Literal["once", "session", "standing"]
-Binding = tuple[str, str, "str | None"]
-StatusRef = tuple[str, int]
-"""A token's status list entry: (list URI, index)."""
-
-
-def _missing(exc: ImportError) -> ConfigurationError:
-    return ConfigurationError(
-        f'consent tokens need PyJWT and cryptography: pip install "faceguard[consent]" ({exc})'
-    )
-
-
-def _ed25519() -> ModuleType:
-    try:
-        from cryptography.hazmat.primitives.asymmetric import ed25519
-    except ImportError as exc:
-        raise _missing(exc) from None
-    return ed25519
-
-
-def _serialization() -> ModuleType:
-    try:
-        from cryptography.hazmat.primitives import serialization
-    except ImportError as exc:
-        raise _missing(exc) from None
-    return serialization
-
-
-def _jwt() -> ModuleType:
-    try:
-        import jwt
-    except ImportError as exc:
-        raise _missing(exc) from None
-    return jwt
-
-
-def _b64encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _b64decode(segment: str) -> bytes | None:
-    """Strict, canonical base64url without padding; None when it is not."""
-    if len(segment) % 4 == 1 or not _SEGMENT.fullmatch(segment):
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    except (binascii.Error, ValueError):
-        return None
-    # Refuse non-canonical encodings (stray low bits): one signature, one token string.
-    return raw if _b64encode(raw) == segment else None
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate member {key!r}")
-        result[key] = value
-    return result
-
-
-def _bad_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _json_object(raw: bytes) -> dict[str, Any] | None:
-    try:
-        value = json.loads(
-            raw.decode("utf-8"),
-            object_pairs_hook=_no_duplicates,
-            parse_constant=_bad_constant,
-        )
-    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError included
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _looks_personal(subject: str) -> bool:
-    if _EMAIL.search(subject):
-        return True
-    return bool(_PHONE.fullmatch(subject)) and sum(c.isdigit() for c in subject) >= 7
-
-
-def _load_private(pem: bytes | str) -> Ed25519PrivateKey:
-    ser = _serialization()
-    data = pem.encode("ascii") if isinstance(pem, str) else pem
-    try:
-        key = ser.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError):
-        raise ValueError("not an unencrypted PEM private key") from None
-    if not isinstance(key, _ed25519().Ed25519PrivateKey):
-        raise ValueError("the consent issuer key must be Ed25519")
-    return cast("Ed25519PrivateKey", key)
-
-
-def _load_public(key: object) -> Ed25519PublicKey:
-    ed = _ed25519()
-    if isinstance(key, ed.Ed25519PublicKey):
-        return cast("Ed25519PublicKey", key)
-    if not isinstance(key, (bytes, str)):
-        raise TypeError("a verifier key must be a public key PEM or an Ed25519PublicKey")
-    data = key.encode("ascii") if isinstance(key, str) else key
-    try:
-        loaded = _serialization().load_pem_public_key(data)
-    except (ValueError, TypeError):
-        raise ValueError("not a PEM public key (the verifier never takes private keys)") from None
-    if not isinstance(loaded, ed.Ed25519PublicKey):
-        raise ValueError("consent verifier keys must be Ed25519")
-    return cast("Ed25519PublicKey", loaded)
-
-
-def generate_keypair() -> tuple[bytes, bytes]:
-    """A new Ed25519 key pair as (PKCS#8 private PEM, SubjectPublicKeyInfo public PEM)."""
-    ser = _serialization()
-    key = _ed25519().Ed25519PrivateKey.generate()
-    private = key.private_bytes(ser.Encoding.PEM, ser.PrivateFormat.PKCS8, ser.NoEncryption())
-    public = key.public_key().public_bytes(ser.Encoding.PEM, ser.PublicFormat.SubjectPublicKeyInfo)
-    return cast(bytes, private), cast(bytes, public)
-
-
-def _is_index(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_INDEX
-
-
-def _is_uri(value: object) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= MAX_STATUS_URI and value.isprintable()
-
-
-@functools.lru_cache(maxsize=1024)
-def _endpoint_key(value: str) -> tuple[str, str, int, str] | None:
-    """A Face resource endpoint as ``(scheme, host, port, path)`` for comparison, or None.
-
-    ``aud`` names the resource the token is for (GUARD.md §3.2); a client's endpoint and an
-    ``aud`` entry name the same resource when their keys are equal. Scheme and host letter
-    case, a default port, one trailing dot on the host and a trailing slash do not matter;
-    anything else does (another port, path, or scheme is another resource or a gateway in
-    front of one). Values with user info, a query, a fragment, whitespace or non-ASCII
-    characters are not endpoints at all: ``urlsplit`` would otherwise drop tabs and newlines
-    silently, and IDNA would map look-alike dots, making two different strings one resource.
-    """
-    if not value.isascii() or not value.isprintable() or any(c.isspace() for c in value):
-        return None
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    host = parts.hostname
-    if scheme not in _DEFAULT_PORTS or not host or "@" in parts.netloc:
-        return None
-    if parts.query or parts.fragment or "?" in value or "#" in value:
-        return None
-    host = host[:-1] if host.endswith(".") else host
-    return scheme, host, _DEFAULT_PORTS[scheme] if port is None else port, parts.path.rstrip("/")
-
-
-def _sign_compact(key: Ed25519PrivateKey, *, kid: str, typ: str, payload: Mapping[str, Any]) -> str:
-    """A compact JWS over ``payload``: EdDSA, with only ``alg``, ``typ`` and ``kid`` set."""
-    headers = {"typ": typ, "kid": kid}
-    return cast(str, _jwt().encode(dict(payload), key, algorithm="EdDSA", headers=headers))
-
-
-def _verify_compact(
-    token: str,
-    keys: Mapping[str, Ed25519PublicKey],
-    *,
-    typ: str,
-    reject: Callable[[str, str], Exception],
-) -> tuple[dict[str, Any], str]:
-    """The payload and ``kid`` of a compact JWS signed by one of ``keys`` (§3.7 steps 1-3).
-
-    The rules are hard-coded and shared by consent and status list tokens: explicit ``typ``,
-    Ed25519 only, no header that names or carries a key or changes processing, a pinned
-    ``kid``. The first failure raises ``reject(check, message)``.
-    """
-    parts = token.split(".")
-    if len(parts) != 3 or not parts[0] or not parts[1]:
-        raise reject("malformed", f"a {typ} token is a compact JWS with three parts")
-    header_raw, payload_raw, signature = (_b64decode(part) for part in parts)
-    if header_raw is None or payload_raw is None or signature is None:
-        raise reject("malformed", "a part is not canonical base64url")
-    header = _json_object(header_raw)
-    if header is None or header.get("typ") != typ:
-        raise reject("typ", f"the header must be a JSON object with typ {typ!r}")
-    alg = header.get("alg")
-    if not isinstance(alg, str) or alg not in _ALLOWED_ALGS:
-        raise reject("alg", "only Ed25519 (EdDSA) signatures are accepted")
-    forbidden = sorted(_FORBIDDEN_HEADERS.intersection(header))
-    if forbidden:
-        raise reject("header", f"forbidden header parameter(s): {', '.join(forbidden)}")
-    kid = header.get("kid")
-    if not isinstance(kid, str) or not kid:
-        raise reject("kid", "the header names no kid")
-    key = keys.get(kid)
-    if key is None:
-        raise reject("kid", "the kid is not in the pinned key set")
-    from cryptography.exceptions import InvalidSignature  # present: the keys loaded
-
-    try:
-        if len(signature) != 64:
-            raise InvalidSignature
-        key.verify(signature, f"{parts[0]}.{parts[1]}".encode("ascii"))
-    except InvalidSignature:
-        raise reject("signature", "the Ed25519 signature does not verify") from None
-    payload = _json_object(payload_raw)
-    if payload is None:
-        raise reject("claims", "the payload is not a JSON object")
-    return payload, kid
 
 
 @dataclass(frozen=True)
@@ -363,183 +144,6 @@ class _Signed:
     claims: ConsentClaims | None
     problem: str | None
     audience: tuple[str, ...] = ()
-
-
-def _check_id(value: object, what: str) -> str:
-    if not isinstance(value, str) or not value or len(value) > _MAX_ID:
-        raise ValueError(f"{what} must be a non-empty string of at most {_MAX_ID} characters")
-    return value
-
-
-class ConsentIssuer:
-    """Mints consent assertions; for the application's consent service, never for faceguard.
-
-    Args:
-        private_key_pem: the issuer's Ed25519 private key (PKCS#8 PEM, unencrypted).
-        issuer: the ``iss`` the verifiers pin.
-        kid: the key id the verifiers know the public key by.
-        clock: seconds since the epoch.
-    """
-
-    def __init__(
-        self,
-        private_key_pem: bytes | str,
-        *,
-        issuer: str,
-        kid: str,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self._key = _load_private(private_key_pem)
-        self._issuer = _check_id(issuer, "issuer")
-        self._kid = _check_id(kid, "kid")
-        self._clock = clock
-
-    @classmethod
-    def generate(
-        cls,
-        *,
-        issuer: str = "urn:faceguard:dev-consent-issuer",
-        kid: str = "dev-1",
-        clock: Callable[[], float] = time.time,
-    ) -> tuple[ConsentIssuer, bytes]:
-        """A throwaway issuer with a fresh key, and its public key PEM (development, tests)."""
-        private, public = generate_keypair()
-        return cls(private, issuer=issuer, kid=kid, clock=clock), public
-
-    @property
-    def issuer(self) -> str:
-        """The ``iss`` every token carries."""
-        return self._issuer
-
-    @property
-    def kid(self) -> str:
-        """The key id verifiers know the public key by."""
-        return self._kid
-
-    def public_key_pem(self) -> bytes:
-        """The public key, PEM: what verifiers pin under ``kid``."""
-        ser = _serialization()
-        return self._key.public_key().public_bytes(
-            ser.Encoding.PEM, ser.PublicFormat.SubjectPublicKeyInfo
-        )
-
-    def public_jwk(self) -> dict[str, str]:
-        """The public key as an RFC 8037 OKP JWK, for the deployment's pinned JWKS."""
-        ser = _serialization()
-        raw = self._key.public_key().public_bytes(ser.Encoding.Raw, ser.PublicFormat.Raw)
-        return {
-            "kty": "OKP",
-            "crv": "Ed25519",
-            "x": _b64encode(raw),
-            "kid": self._kid,
-            "alg": "EdDSA",
-            "use": "sig",
-        }
-
-    def issue(
-        self,
-        subject: str,
-        *,
-        audience: str | Sequence[str],
-        operations: Iterable[str],
-        use_case: UseCase | str,
-        bindings: Iterable[tuple[str, str] | tuple[str, str, str | None]] = (),
-        use: Use = "once",
-        lifetime: float | None = None,
-        record_id: str | None = None,
-        not_before: float | None = None,
-        jti: str | None = None,
-        status: StatusRef | None = None,
-    ) -> str:
-        """A compact JWS consent assertion for ``subject`` (a pseudonymous id).
-
-        ``audience`` names the faceguard deployment id(s) AND the Face resource endpoint(s)
-        the token may be used with, e.g. ``["faceguard:deploy:hq",
-        "https://hq.cognitiveservices.azure.com"]`` (GUARD.md §3.2): verifiers refuse a token
-        that does not name both their deployment and the resource the client calls, so a
-        token cannot be replayed in another deployment or against another resource.
-
-        ``status=(uri, idx)`` points the token at entry ``idx`` of the status list published
-        at ``uri`` (IETF Token Status List; see ``StatusListIssuer``), so revoking that entry
-        stops the token, and every other token that shares the index, before it expires.
-        A ``use="standing"`` token needs one (GUARD.md §3.1): it lives a day, and only a
-        status list can stop it sooner.
-        """
-        _check_id(subject, "subject")
-        if _looks_personal(subject):
-            raise ValueError("subject looks like an email or phone number: use a pseudonymous id")
-        audiences = [audience] if isinstance(audience, str) else list(audience)
-        for aud in audiences:
-            _check_id(aud, "audience")
-        endpoints = [aud for aud in audiences if _endpoint_key(aud) is not None]
-        if not endpoints or len(endpoints) == len(audiences):
-            raise ValueError(
-                "audience must name the faceguard deployment id and the Face resource "
-                "endpoint (https://<resource>.cognitiveservices.azure.com)"
-            )
-        ops = sorted(set(operations))
-        if not ops or not set(ops) <= CONSENT_OPERATIONS:
-            raise ValueError(
-                f"operations must be a non-empty subset of {sorted(CONSENT_OPERATIONS)}"
-            )
-        uc = UseCase(use_case)
-        if use not in MAX_LIFETIME:
-            raise ValueError(f"use must be one of {sorted(MAX_LIFETIME)}")
-        max_lifetime = MAX_LIFETIME[use]
-        seconds = max_lifetime if lifetime is None else lifetime
-        if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds >= 1):
-            raise ValueError("lifetime must be at least 1 second")
-        if seconds > max_lifetime:
-            raise ValueError(f"a {use!r} token lives at most {max_lifetime} s, not {seconds:g} s")
-        bind: list[dict[str, str]] = []
-        for entry in bindings:
-            kind, cid = entry[0], entry[1]
-            person = entry[2] if len(entry) > 2 else None
-            if kind not in CONTAINER_KINDS:
-                raise ValueError(f"unknown container kind {kind!r}")
-            item = {"kind": kind, "id": _check_id(cid, "binding id")}
-            if person is not None:
-                item["person_id"] = _check_id(person, "binding person_id")
-            bind.append(item)
-        iat = math.floor(self._clock())
-        exp = iat + math.floor(seconds)
-        nbf = iat if not_before is None else math.floor(not_before)
-        if nbf >= exp:
-            raise ValueError("not_before must come before the expiry")
-        if status is None and use == "standing":
-            raise ValueError(
-                "a use='standing' token needs status=(uri, idx): a status list entry that can "
-                "revoke it before its day is over"
-            )
-        if status is not None:
-            if not (isinstance(status, tuple) and len(status) == 2):
-                raise ValueError("status must be a (uri, idx) pair")
-            if not _is_uri(status[0]):
-                raise ValueError(
-                    f"the status list uri must be a printable string of at most "
-                    f"{MAX_STATUS_URI} characters"
-                )
-            if not _is_index(status[1]):
-                raise ValueError("the status list idx must be a non-negative integer")
-        consent: dict[str, Any] = {"uc": uc.value, "ops": ops, "bind": bind, "use": use}
-        if record_id is not None:
-            consent["rid"] = _check_id(record_id, "record_id")
-        payload: dict[str, Any] = {
-            "iss": self._issuer,
-            "sub": subject,
-            "aud": audiences[0] if len(audiences) == 1 else audiences,
-            "iat": iat,
-            "nbf": nbf,
-            "exp": exp,
-            "jti": _check_id(jti, "jti") if jti is not None else str(uuid.uuid4()),
-        }
-        if status is not None:
-            payload["status"] = {"status_list": {"idx": status[1], "uri": status[0]}}
-        payload["consent"] = consent
-        return _sign_compact(self._key, kid=self._kid, typ=TOKEN_TYPE, payload=payload)
-
-    def __repr__(self) -> str:
-        return f"ConsentIssuer(issuer={self._issuer!r}, kid={self._kid!r})"
 
 
 def _reject(check: str, message: str) -> ConsentRejectedError:

@@ -35,15 +35,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from .._exceptions import ConsentRejectedError, GuardError
-from ._consent import (
-    MAX_LEEWAY,
-    MAX_STATUS_MAX_AGE,
-    ConsentIssuer,
+from ._claims import _check_id, _is_index, _is_uri
+from ._consent import MAX_LEEWAY, MAX_STATUS_MAX_AGE
+from ._issuer import ConsentIssuer
+from ._jws import (
     _b64decode,
     _b64encode,
-    _check_id,
-    _is_index,
-    _is_uri,
     _load_private,
     _load_public,
     _sign_compact,

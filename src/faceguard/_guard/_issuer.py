@@ -1,0 +1,214 @@
+"""``ConsentIssuer``: mints consent assertions, for the application's consent service.
+
+faceguard itself never mints tokens (GUARD.md §3.3: the verifier holds public keys only); the
+issuer ships for consent services written in Python, for development and for tests. It
+refuses to mint what a verifier would refuse anyway, so mistakes surface where they are made:
+a personal-looking subject, an audience without the Face resource, a standing token that no
+status list could revoke, a lifetime over the maximum for its use.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from ._claims import (
+    CONTAINER_KINDS,
+    MAX_LIFETIME,
+    MAX_STATUS_URI,
+    TOKEN_TYPE,
+    StatusRef,
+    Use,
+    _check_id,
+    _endpoint_key,
+    _is_index,
+    _is_uri,
+)
+from ._jws import _b64encode, _load_private, _serialization, _sign_compact, generate_keypair
+from ._usecases import CONSENT_OPERATIONS, UseCase
+
+__all__ = ["ConsentIssuer"]
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+_PHONE = re.compile(r"\+?[\d\s().\-/]{7,}")
+
+
+def _looks_personal(subject: str) -> bool:
+    if _EMAIL.search(subject):
+        return True
+    return bool(_PHONE.fullmatch(subject)) and sum(c.isdigit() for c in subject) >= 7
+
+
+class ConsentIssuer:
+    """Mints consent assertions; for the application's consent service, never for faceguard.
+
+    Args:
+        private_key_pem: the issuer's Ed25519 private key (PKCS#8 PEM, unencrypted).
+        issuer: the ``iss`` the verifiers pin.
+        kid: the key id the verifiers know the public key by.
+        clock: seconds since the epoch.
+    """
+
+    def __init__(
+        self,
+        private_key_pem: bytes | str,
+        *,
+        issuer: str,
+        kid: str,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._key = _load_private(private_key_pem)
+        self._issuer = _check_id(issuer, "issuer")
+        self._kid = _check_id(kid, "kid")
+        self._clock = clock
+
+    @classmethod
+    def generate(
+        cls,
+        *,
+        issuer: str = "urn:faceguard:dev-consent-issuer",
+        kid: str = "dev-1",
+        clock: Callable[[], float] = time.time,
+    ) -> tuple[ConsentIssuer, bytes]:
+        """A throwaway issuer with a fresh key, and its public key PEM (development, tests)."""
+        private, public = generate_keypair()
+        return cls(private, issuer=issuer, kid=kid, clock=clock), public
+
+    @property
+    def issuer(self) -> str:
+        """The ``iss`` every token carries."""
+        return self._issuer
+
+    @property
+    def kid(self) -> str:
+        """The key id verifiers know the public key by."""
+        return self._kid
+
+    def public_key_pem(self) -> bytes:
+        """The public key, PEM: what verifiers pin under ``kid``."""
+        ser = _serialization()
+        return self._key.public_key().public_bytes(
+            ser.Encoding.PEM, ser.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def public_jwk(self) -> dict[str, str]:
+        """The public key as an RFC 8037 OKP JWK, for the deployment's pinned JWKS."""
+        ser = _serialization()
+        raw = self._key.public_key().public_bytes(ser.Encoding.Raw, ser.PublicFormat.Raw)
+        return {
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": _b64encode(raw),
+            "kid": self._kid,
+            "alg": "EdDSA",
+            "use": "sig",
+        }
+
+    def issue(
+        self,
+        subject: str,
+        *,
+        audience: str | Sequence[str],
+        operations: Iterable[str],
+        use_case: UseCase | str,
+        bindings: Iterable[tuple[str, str] | tuple[str, str, str | None]] = (),
+        use: Use = "once",
+        lifetime: float | None = None,
+        record_id: str | None = None,
+        not_before: float | None = None,
+        jti: str | None = None,
+        status: StatusRef | None = None,
+    ) -> str:
+        """A compact JWS consent assertion for ``subject`` (a pseudonymous id).
+
+        ``audience`` names the faceguard deployment id(s) AND the Face resource endpoint(s)
+        the token may be used with, e.g. ``["faceguard:deploy:hq",
+        "https://hq.cognitiveservices.azure.com"]`` (GUARD.md §3.2): verifiers refuse a token
+        that does not name both their deployment and the resource the client calls, so a
+        token cannot be replayed in another deployment or against another resource.
+
+        ``status=(uri, idx)`` points the token at entry ``idx`` of the status list published
+        at ``uri`` (IETF Token Status List; see ``StatusListIssuer``), so revoking that entry
+        stops the token, and every other token that shares the index, before it expires.
+        A ``use="standing"`` token needs one (GUARD.md §3.1): it lives a day, and only a
+        status list can stop it sooner.
+        """
+        _check_id(subject, "subject")
+        if _looks_personal(subject):
+            raise ValueError("subject looks like an email or phone number: use a pseudonymous id")
+        audiences = [audience] if isinstance(audience, str) else list(audience)
+        for aud in audiences:
+            _check_id(aud, "audience")
+        endpoints = [aud for aud in audiences if _endpoint_key(aud) is not None]
+        if not endpoints or len(endpoints) == len(audiences):
+            raise ValueError(
+                "audience must name the faceguard deployment id and the Face resource "
+                "endpoint (https://<resource>.cognitiveservices.azure.com)"
+            )
+        ops = sorted(set(operations))
+        if not ops or not set(ops) <= CONSENT_OPERATIONS:
+            raise ValueError(
+                f"operations must be a non-empty subset of {sorted(CONSENT_OPERATIONS)}"
+            )
+        uc = UseCase(use_case)
+        if use not in MAX_LIFETIME:
+            raise ValueError(f"use must be one of {sorted(MAX_LIFETIME)}")
+        max_lifetime = MAX_LIFETIME[use]
+        seconds = max_lifetime if lifetime is None else lifetime
+        if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds >= 1):
+            raise ValueError("lifetime must be at least 1 second")
+        if seconds > max_lifetime:
+            raise ValueError(f"a {use!r} token lives at most {max_lifetime} s, not {seconds:g} s")
+        bind: list[dict[str, str]] = []
+        for entry in bindings:
+            kind, cid = entry[0], entry[1]
+            person = entry[2] if len(entry) > 2 else None
+            if kind not in CONTAINER_KINDS:
+                raise ValueError(f"unknown container kind {kind!r}")
+            item = {"kind": kind, "id": _check_id(cid, "binding id")}
+            if person is not None:
+                item["person_id"] = _check_id(person, "binding person_id")
+            bind.append(item)
+        iat = math.floor(self._clock())
+        exp = iat + math.floor(seconds)
+        nbf = iat if not_before is None else math.floor(not_before)
+        if nbf >= exp:
+            raise ValueError("not_before must come before the expiry")
+        if status is None and use == "standing":
+            raise ValueError(
+                "a use='standing' token needs status=(uri, idx): a status list entry that can "
+                "revoke it before its day is over"
+            )
+        if status is not None:
+            if not (isinstance(status, tuple) and len(status) == 2):
+                raise ValueError("status must be a (uri, idx) pair")
+            if not _is_uri(status[0]):
+                raise ValueError(
+                    f"the status list uri must be a printable string of at most "
+                    f"{MAX_STATUS_URI} characters"
+                )
+            if not _is_index(status[1]):
+                raise ValueError("the status list idx must be a non-negative integer")
+        consent: dict[str, Any] = {"uc": uc.value, "ops": ops, "bind": bind, "use": use}
+        if record_id is not None:
+            consent["rid"] = _check_id(record_id, "record_id")
+        payload: dict[str, Any] = {
+            "iss": self._issuer,
+            "sub": subject,
+            "aud": audiences[0] if len(audiences) == 1 else audiences,
+            "iat": iat,
+            "nbf": nbf,
+            "exp": exp,
+            "jti": _check_id(jti, "jti") if jti is not None else str(uuid.uuid4()),
+        }
+        if status is not None:
+            payload["status"] = {"status_list": {"idx": status[1], "uri": status[0]}}
+        payload["consent"] = consent
+        return _sign_compact(self._key, kid=self._kid, typ=TOKEN_TYPE, payload=payload)
+
+    def __repr__(self) -> str:
+        return f"ConsentIssuer(issuer={self._issuer!r}, kid={self._kid!r})"
