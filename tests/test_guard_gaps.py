@@ -56,10 +56,14 @@ class Service:
         self.requests: list[httpx.Request] = []
         self.identify: list[dict[str, Any]] = []
         self.similar: list[dict[str, Any]] = []
+        self.routes: dict[str, Any] = {}
+        """Answers to GET requests, by path (after ``/face/v1.2``)."""
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         path = request.url.path.removeprefix("/face/v1.2")
+        if request.method == "GET" and path in self.routes:
+            return httpx.Response(200, json=self.routes[path])
         if path == "/detect":
             rect = {"top": 1, "left": 1, "width": 90, "height": 90}
             return httpx.Response(200, json=[{"faceId": str(uuid.uuid4()), "faceRectangle": rect}])
@@ -552,3 +556,57 @@ def test_recognition_without_a_verifier_is_a_typed_refusal() -> None:
     with pytest.raises(ConsentRejectedError, match="no ConsentVerifier"):
         client.recognition.verify_face_to_face(FACE_A, FACE_B, consent=Rig().token())
     assert service.requests == []
+
+
+# -- a container's model learnt from a read (mutation survivors of _engine.after) -----------
+
+
+@pytest.mark.parametrize(
+    ("kind", "group", "identify"),
+    [
+        ("largePersonGroup", "large_person_groups", IDENTIFY[1]),
+        ("personGroup", "person_groups", IDENTIFY[0]),
+    ],
+)
+def test_a_container_read_with_its_model_guards_later_identifies(
+    kind: str, group: str, identify: tuple[str, str, str, str]
+) -> None:
+    """A container made before the guard saw it: reading it with its recognition model
+    teaches the guard that model, so a faceId of another model is refused afterwards."""
+    rig = Rig()
+    container = identify[3]
+    body = {f"{kind}Id": container, "name": "Staff", "recognitionModel": "recognition_04"}
+    rig.service.routes[f"/{kind.lower()}s/{container}"] = body
+    client = rig.client()
+    old = client.detection.detect(
+        JPEG,
+        return_face_id=True,
+        recognition_model="recognition_03",
+        consent=rig.token(),
+    )[0].face_id
+    assert old is not None
+    _identify(rig, identify, [old])  # the guard does not know the container's model yet
+    getattr(client, group).get(container, return_recognition_model=True)
+    with pytest.raises(FaceIdError) as refusal:
+        _identify(rig, identify, [old])
+    assert refusal.value.reason == "model_mismatch"
+    # A faceId of the container's model still goes through.
+    new = rig.detect(client)
+    _identify(rig, identify, [new])
+
+
+def test_a_read_without_the_model_or_of_a_person_teaches_nothing() -> None:
+    rig = Rig()
+    rig.service.routes["/largepersongroups/staff"] = {"largePersonGroupId": "staff", "name": "S"}
+    rig.service.routes[f"/largepersongroups/staff/persons/{PERSON_A}"] = {
+        "personId": PERSON_A,
+        "name": "P",
+    }
+    client = rig.client()
+    client.large_person_groups.get("staff")
+    client.large_person_groups.get_person("staff", PERSON_A)
+    old = client.detection.detect(
+        JPEG, return_face_id=True, recognition_model="recognition_03", consent=rig.token()
+    )[0].face_id
+    assert old is not None
+    _identify(rig, IDENTIFY[1], [old])  # nothing learnt: no model to compare with
