@@ -109,11 +109,11 @@ def assert_clean(result: Any) -> None:
         assert LEAK not in str(item)
 
 
-def _client(body: str, **kwargs: Any) -> FaceClient:
+def _client(body: str | bytes, **kwargs: Any) -> FaceClient:
+    content = body if isinstance(body, bytes) else body.encode()
+
     def service(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
-            200, content=body.encode(), headers={"content-type": "application/json"}
-        )
+        return httpx.Response(200, content=content, headers={"content-type": "application/json"})
 
     return FaceClient(ENDPOINT, api_key="k", transport=httpx.MockTransport(service), **kwargs)
 
@@ -122,7 +122,7 @@ RECT = '{"top": 10, "left": 12, "width": 100, "height": 100}'
 HEAD = '"headPose": {"pitch": 1.0, "roll": 2.0, "yaw": 3.0}'
 
 
-def _detect(body: str) -> list[FaceDetectionResult]:
+def _detect(body: str | bytes) -> list[FaceDetectionResult]:
     faces = _client(body).detection.detect(JPEG, return_face_attributes=["headPose"])
     return list(faces)
 
@@ -359,3 +359,23 @@ def test_keyword_construction_strips_without_slowing_parsing() -> None:
     assert_clean(face)
     for model in (FaceDetectionResult, FaceAttributes, LivenessWithVerifySession):
         assert model.__pydantic_custom_init__ is False
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'[{"faceRectangle": {"top": 1, "left": 1, "width": 1, "height": 1}, "age": "\xff"}]',
+        b'[{"faceRectangle": {"top": 1, "left": 1, "width": 1, "height": 1}, "\\u0061ge": 1',
+        b'[{"x": ' + b"[" * 5000 + b"]" * 5000 + b', "age": 1}]',
+    ],
+    ids=["not-utf8", "truncated", "too-deep"],
+)
+def test_a_body_the_rail_cannot_read_is_refused_not_passed_on(body: bytes) -> None:
+    """Fail closed: a body that may hold a retired key and that the rail cannot decode is
+    refused as a contract violation, never handed to the validator unstripped."""
+    from faceguard import APIResponseValidationError
+
+    with pytest.raises(APIResponseValidationError):
+        _detect(body)
+    with pytest.raises(ValueError, match="cannot be read as JSON to strip retired"):
+        FaceDetectionResult.model_validate_json(body)

@@ -108,13 +108,18 @@ def clean_json(raw: bytes | str) -> bytes | str:
     (the common case, which costs one scan), otherwise decoded, stripped and encoded again.
 
     Encoding again (rather than handing decoded objects to the validator) keeps the
-    validator in JSON mode, so a stripped body is validated exactly like a clean one. A body
-    that is not JSON is returned unchanged: the validator reports it as it always does.
+    validator in JSON mode, so a stripped body is validated exactly like a clean one.
+
+    Raises:
+        ValueError: the body may hold a retired key but cannot be decoded here (not JSON,
+            not UTF-8, nested too deeply). It is refused rather than handed on unstripped:
+            a body this decoder cannot read but the validator's could would otherwise
+            carry retired keys straight through. The message quotes nothing of the body.
     """
     if not may_carry_retired(raw):
         return raw
     try:
-        decoded = json.loads(raw)
-    except ValueError:
-        return raw
-    return json.dumps(strip_retired(decoded))
+        return json.dumps(strip_retired(json.loads(raw)))
+    except (ValueError, RecursionError):
+        pass  # raised below, outside the handler: the decoder's message may quote the body
+    raise ValueError("the response body cannot be read as JSON to strip retired attributes")
