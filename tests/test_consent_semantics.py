@@ -254,6 +254,10 @@ class RawDeploy(Deploy):
         [DEPLOYMENT, "https://hq-face.cognitiveservices.azure.com/?x=1"],  # a query
         [DEPLOYMENT, "https://hq-face.cognitiveservices.azure.com?"],  # an empty query
         [DEPLOYMENT, "https://hq-face.cognitiveservices.azure.com#frag"],  # a fragment
+        [DEPLOYMENT, "\x00https://hq-face.cognitiveservices.azure.com"],  # a control it strips
+        [DEPLOYMENT, " https://hq-face.cognitiveservices.azure.com"],  # a space it strips
+        [DEPLOYMENT, "https://hq-face.cognitiveservices.azure.com:99999"],  # no such port
+        [DEPLOYMENT, "https://[::1"],  # not a URL urlsplit can read
         [DEPLOYMENT, "hq-face.cognitiveservices.azure.com"],  # no scheme: not a URL
         [DEPLOYMENT.upper(), ENDPOINT],  # deployment ids are exact
     ],

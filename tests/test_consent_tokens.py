@@ -869,3 +869,20 @@ def test_fuzzed_signed_claims_only_raise_consent_rejected(changes):
     except ConsentRejectedError:
         return
     assert isinstance(result, ConsentClaims)
+
+
+def test_identifier_index_and_uri_limits_are_exact():
+    issuer = make_issuer()
+    base: dict[str, Any] = {"audience": AUDS, "operations": ["verify"], "use_case": UC}
+    issuer.issue("p" * 256, **base)
+    for bad in ("p" * 257, ""):
+        with pytest.raises(ValueError, match="subject"):
+            issuer.issue(bad, **base)
+    with pytest.raises(ValueError, match="kid"):
+        ConsentIssuer(PRIVATE_PEM, issuer=ISS, kid=7)  # type: ignore[arg-type]
+    uri = "https://consent.example.com/" + "s" * (2048 - 28)
+    assert len(uri) == 2048
+    issuer.issue("p-1", status=(uri, 2**53 - 1), **base)
+    for status in ((uri + "s", 1), (uri, 2**53)):
+        with pytest.raises(ValueError, match="status"):
+            issuer.issue("p-1", status=status, **base)

@@ -72,7 +72,7 @@ def _endpoint_key(value: str) -> tuple[str, str, int, str] | None:
     host = parts.hostname
     if scheme not in _DEFAULT_PORTS or not host or "@" in parts.netloc:
         return None
-    if parts.query or parts.fragment or "?" in value or "#" in value:
+    if "?" in value or "#" in value:  # even an empty query or fragment
         return None
     host = host[:-1] if host.endswith(".") else host
     return scheme, host, _DEFAULT_PORTS[scheme] if port is None else port, parts.path.rstrip("/")
