@@ -14,6 +14,7 @@ before the next mutant, and the scratch copy is deleted at the end. Run it from 
 
     python scripts/mutate_guard.py                      # every module, default budget
     python scripts/mutate_guard.py _usecases _policy --budget 300 --timeout 60
+    python scripts/mutate_guard.py --recheck out.json --tests tests/test_guard*.py  # survivors
 
 Results go to stdout (one line per mutant, then killed/total per module) and, with
 ``--json``, to a file. Bounded on purpose (the machine is shared): ``--cpu-budget`` CPU
@@ -195,13 +196,16 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def export(repo: Path, work: Path) -> str:
-    """The committed tree of ``repo`` into ``work``; returns the commit."""
+def export(repo: Path, work: Path, revision: str = "HEAD") -> str:
+    """The committed tree of ``revision`` into ``work``; returns its commit."""
     commit = subprocess.run(
-        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ["git", "-C", str(repo), "rev-parse", revision],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     archive = subprocess.run(
-        ["git", "-C", str(repo), "archive", "HEAD"], capture_output=True, check=True
+        ["git", "-C", str(repo), "archive", commit], capture_output=True, check=True
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(work)], input=archive, check=True)
     return commit
@@ -219,17 +223,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write every mutant's outcome here")
     parser.add_argument("--work", type=Path, help="scratch directory (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch copy")
+    parser.add_argument(
+        "--recheck",
+        type=Path,
+        help="a --json result: run only its survivors again, on its commit, with --tests",
+    )
+    parser.add_argument(
+        "--tests", nargs="+", help="test files to run instead of the subset (with --recheck)"
+    )
     args = parser.parse_args(argv)
+    survivors: set[tuple[str, int, str, str]] | None = None
+    revision = "HEAD"
+    if args.recheck:
+        earlier = json.loads(args.recheck.read_text())
+        revision = earlier["commit"]
+        survivors = {
+            (m["module"], m["line"], m["kind"], m["after"])
+            for m in earlier["mutants"]
+            if m["outcome"] == "survived"
+        }
+        args.modules = list(dict.fromkeys(module for module, *_ in sorted(survivors)))
 
     repo = Path(__file__).resolve().parent.parent
     work = args.work or Path(tempfile.mkdtemp(prefix="mutate_guard_"))
     if work.resolve() == repo or repo in work.resolve().parents:
         parser.error("the scratch directory must be outside the checkout")
     work.mkdir(parents=True, exist_ok=True)
-    commit = export(repo, work)
+    commit = export(repo, work, revision)
     print(f"mutating a copy of {commit[:12]} in {work}", flush=True)
 
-    baseline, seconds = run_tests(work, SUBSET, args.timeout * 4)
+    subset = args.tests or SUBSET
+    baseline, seconds = run_tests(work, subset, args.timeout * 4)
     if baseline != "survived":
         print(f"the unmutated subset is not green ({baseline}); nothing to measure")
         return 2
@@ -241,11 +265,15 @@ def main(argv: list[str] | None = None) -> int:
         for module in args.modules:
             path = work / GUARD / f"{module}.py"
             original = path.read_text()
-            tests = FIRST.get(module, []) + [t for t in SUBSET if t not in FIRST.get(module, [])]
+            first = [] if args.tests else FIRST.get(module, [])
+            tests = first + [t for t in subset if t not in first]
             tests = [t for t in dict.fromkeys(tests) if (work / t).exists()]
             count = 0
             try:
                 for mutant, mutated in mutants(module, original):
+                    key = (module, mutant.line, mutant.kind, mutant.after)
+                    if survivors is not None and key not in survivors:
+                        continue
                     if time.monotonic() > deadline or _children_cpu() > args.cpu_budget:
                         mutant.outcome = "not run (budget)"
                         results.append(mutant)
