@@ -143,7 +143,9 @@ class World:
         }
         self.call(spec, spec.parse(_raw([face])))
         record = self.guard.registry.lookup(face_id)
-        assert record is not None and record.subject == PROBE_SUBJECT
+        # Records hold the subject's pseudonym only (GUARD.md §4.4).
+        pseudonym = self.guard.registry.subject_pseudonym(PROBE_SUBJECT)
+        assert record is not None and record.subject == pseudonym
         return face_id
 
     def _enroll(self, index: int) -> str:
@@ -152,7 +154,9 @@ class World:
         token = self.token(subject, use="session", person_id=person_id)
         spec = LARGE_PERSON_GROUPS.add_face(GROUP, person_id, JPEG, consent=token)
         self.call(spec, spec.parse(_raw({"persistedFaceId": str(uuid.uuid4())})))
-        assert self.guard.ledger.subject_of(KIND, GROUP, person_id) == subject
+        # The ledger keeps the subject's pseudonym only (GUARD.md §4.4).
+        ledger = self.guard.ledger
+        assert ledger.subject_of(KIND, GROUP, person_id) == ledger.subject_pseudonym(subject)
         return person_id
 
     # -- the calls ---------------------------------------------------------------------------
@@ -408,7 +412,11 @@ def open_store(
         from faceguard._guard._redis_store import RedisStore
 
         assert redis_server is not None
-        store = RedisStore(redis_server.url, prefix=f"fgbench-{uuid.uuid4().hex[:8]}")
+        store = RedisStore(
+            redis_server.url,
+            prefix=f"fgbench-{uuid.uuid4().hex[:8]}",
+            key="bench-guard-store-key-" + "0" * 16,  # a shared store needs a configured key
+        )
     try:
         yield store
     finally:
