@@ -5,6 +5,10 @@ call on). Then every person (in person groups) and every face (in face lists) th
 to the subject is deleted through the ordinary delete operations, which the guard always
 allows and audits. Person Directory persons cannot be deleted through the v1.2 GA API; they
 are reported, not silently skipped.
+
+The ledger finds them although it stores no subject in clear: it hashes ``subject`` with the
+store's key and matches the pseudonym. What it reads back in clear is exactly what ``DELETE``
+needs, ``(kind, container, personId or persistedFaceId)`` (GUARD.md §4.4; see ``_ledger``).
 """
 
 from __future__ import annotations
