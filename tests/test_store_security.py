@@ -603,3 +603,53 @@ def test_an_untrusted_tls_certificate_fails_closed(tls_server: tuple[int, Path])
     with pytest.raises(GuardStoreError):  # a plain client is not served by a TLS port
         _exercise(plain)
     plain.close()
+
+
+# -- odd paths, odd clients, old stores -----------------------------------------------------
+
+
+@pytest.mark.usefixtures("open_umask", "no_env_key")
+@pytest.mark.parametrize("name", ["file:odd.db", "file:x.db?mode=memory", "mode=memory.db"])
+def test_names_that_look_like_uris_are_files_and_private(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite opens these as plain file names (no uri=True): they are files like any other."""
+    monkeypatch.chdir(tmp_path)
+    store = SQLiteStore(name)
+    store.pseudonym("subject", "p")
+    store.close()
+    made = sorted(p.name for p in tmp_path.iterdir())
+    assert made == [name, name + ".key"]
+    assert all(_mode(tmp_path / p) == 0o600 for p in made)
+
+
+def test_connection_options_with_a_ready_client_are_refused(redis_url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    with pytest.raises(ConfigurationError, match="client you built"):
+        RedisStore(client=client, password="ignored-otherwise")
+    with pytest.raises(ConfigurationError, match="client you built"):
+        RedisJournal(client, ssl_ca_certs="ca.pem")
+    client.close()
+
+
+def test_a_store_without_pseudonyms_is_refused_when_handed_over() -> None:
+    """A GuardStore written for the version before pseudonymisation would keep identifiers
+    in clear: the client refuses it when it is built."""
+    from faceguard import FaceClient, GuardPolicy, UseCase
+
+    class OldStore:
+        def __getattr__(self, name: str) -> object:
+            if name == "pseudonym":
+                raise AttributeError(name)
+            return getattr(MemoryStore(), name)
+
+    with pytest.raises(ConfigurationError, match=r"pseudonym\(kind, value\)"):
+        FaceClient(
+            "https://example.cognitiveservices.azure.com",
+            api_key="k",
+            guard=GuardPolicy(use_case=UseCase.IDENTITY_VERIFICATION, store=OldStore()),  # type: ignore[arg-type]
+        )
+    with pytest.raises(ConfigurationError, match="ConsentLedger"):
+        ConsentLedger(OldStore(), clock=time.time)  # type: ignore[arg-type]

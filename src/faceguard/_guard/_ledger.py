@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from .._exceptions import ConsentRejectedError
 from ._pseudonym import SUBJECT
-from ._store import GuardStore
+from ._store import GuardStore, require_pseudonyms
 from ._usecases import Deployment, UseCase, check_use_case
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ class ConsentLedger:
     """Consent state on a ``GuardStore``."""
 
     def __init__(self, store: GuardStore, *, clock: Callable[[], float]) -> None:
+        require_pseudonyms(store, "ConsentLedger")
         self._store = store
         self._clock = clock
         self._session = secrets.token_bytes(32)  # this ledger's own consent session handle

@@ -24,7 +24,7 @@ from .._exceptions import FaceGuardError
 from .._logging import logger
 from ._pseudonym import as_key
 
-__all__ = ["SIDE_SUFFIXES", "make_private", "sidecar_key"]
+__all__ = ["SIDE_SUFFIXES", "make_private", "sidecar_key", "sqlite_file"]
 
 SIDE_SUFFIXES = ("-wal", "-shm", "-journal")
 """SQLite's side files of a database, which hold the same data."""
@@ -49,11 +49,19 @@ def _tighten(fd: int, path: str, error: type[FaceGuardError]) -> None:
         logger.warning("faceguard: %s had mode %04o (readable by others); set to 0600", path, mode)
 
 
+def sqlite_file(path: str) -> str:
+    """The name to hand SQLite for ``path``: absolute, so that a name beginning ``file:`` is
+    the file it says (a SQLite built with URI names on would otherwise open another one,
+    which nothing here would have made private). ``""`` and ``":memory:"`` stay as they are.
+    """
+    return path if path in {"", ":memory:"} else os.path.abspath(path)
+
+
 def make_private(path: str, error: type[FaceGuardError], *, create: bool = True) -> None:
     """Create ``path`` (if ``create``) or take it as it is, and leave it mode 0600; the same
     for its SQLite side files that exist. Errors are raised as ``error``."""
-    if path == ":memory:" or path.startswith("file:"):
-        return  # no file, or a URI SQLite opens itself
+    if path in {"", ":memory:"}:
+        return  # no file (":memory:"), or a temporary one SQLite makes and deletes ("")
     for name, must in [(path, create), *((path + s, False) for s in SIDE_SUFFIXES)]:
         flags = os.O_RDWR | (os.O_CREAT if must else 0) | getattr(os, "O_CLOEXEC", 0)
         try:

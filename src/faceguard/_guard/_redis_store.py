@@ -126,6 +126,12 @@ class RedisStore(GuardStore):
             self._owns_client = True
             self._where = redact(url)
         else:
+            given = (username, password, ssl_ca_certs, ssl_certfile, ssl_keyfile)
+            if any(option is not None for option in given):
+                raise ConfigurationError(
+                    "RedisStore: username/password/ssl_* configure the connection to url; a "
+                    "client you built carries its own"
+                )
             self._owns_client = False
             self._where = f"<{type(client).__name__} client>"
         pool_kwargs: dict[str, Any] = getattr(client.connection_pool, "connection_kwargs", {})

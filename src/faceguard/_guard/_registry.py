@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from .._exceptions import FaceIdError
 from ._pseudonym import FACE_ID, SUBJECT
-from ._store import GuardStore
+from ._store import GuardStore, require_pseudonyms
 
 __all__ = ["FaceIdRecord", "FaceIdRegistry"]
 
@@ -66,6 +66,7 @@ class FaceIdRegistry:
     ) -> None:
         if margin is not None and margin < 0:
             raise ValueError("the faceId safety margin must not be negative")
+        require_pseudonyms(store, "FaceIdRegistry")
         self._store = store
         self._clock = clock
         self._margin = margin

@@ -46,7 +46,7 @@ from .._ratelimit._bucket import (
     encode_state,
     idle_ttl,
 )
-from ._private_files import make_private, sidecar_key
+from ._private_files import make_private, sidecar_key, sqlite_file
 from ._pseudonym import Pseudonymiser, configured_key, random_key
 from ._store import GuardStore
 
@@ -103,6 +103,7 @@ class SQLiteStore(GuardStore):
         key: bytes | str | None = None,
     ) -> None:
         self._path = os.fspath(path)
+        self._file = sqlite_file(self._path)  # what SQLite opens (and what is kept private)
         self._clock = clock
         self._timeout = timeout
         self._lock = threading.Lock()
@@ -111,10 +112,10 @@ class SQLiteStore(GuardStore):
         self._store_key = configured_key(key)
         self._pseudonymiser: Pseudonymiser | None = None
         self._ready_lock = threading.Lock()
-        make_private(self._path, GuardStoreError)
+        make_private(self._file, GuardStoreError)
         try:
             conn = sqlite3.connect(
-                self._path,
+                self._file,
                 timeout=timeout,
                 isolation_level=None,  # autocommit; transactions are explicit
                 check_same_thread=False,  # threads share it, one at a time, under _lock
@@ -128,7 +129,7 @@ class SQLiteStore(GuardStore):
             raise _failure("open", exc) from None
         self._conn = conn
         # The side files exist now (WAL mode); SQLite gave them the file's mode: make sure.
-        make_private(self._path, GuardStoreError, create=False)
+        make_private(self._file, GuardStoreError, create=False)
 
     def _initialise(self, conn: sqlite3.Connection) -> None:
         # Several processes may open a new file at once; switching it to WAL takes an
@@ -329,8 +330,9 @@ class SQLiteStore(GuardStore):
             if self._pseudonymiser is None:
                 key = self._store_key
                 if key is None:
-                    memory = self._path == ":memory:" or "mode=memory" in self._path
-                    key = random_key() if memory else sidecar_key(self._path, GuardStoreError)
+                    # No file, or a temporary one: nothing outlives this object.
+                    private = self._path in {"", ":memory:"}
+                    key = random_key() if private else sidecar_key(self._file, GuardStoreError)
                 pseudonymiser = Pseudonymiser(key)
                 prepare(self, pseudonymiser, what=f"SQLiteStore({self._path!r})")
                 self._pseudonymiser = pseudonymiser

@@ -21,11 +21,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-from .._exceptions import GuardStoreError
+from .._exceptions import ConfigurationError, GuardStoreError
 from .._ratelimit._bucket import BucketCommand, BucketReply, BucketState, apply
 from ._pseudonym import Pseudonymiser, as_key, random_key
 
-__all__ = ["GuardStore", "MemoryStore"]
+__all__ = ["GuardStore", "MemoryStore", "require_pseudonyms"]
 
 
 @runtime_checkable
@@ -87,6 +87,17 @@ class GuardStore(Protocol):
     def close(self) -> None:
         """Release connections or file handles."""
         ...
+
+
+def require_pseudonyms(store: object, user: str) -> None:
+    """Refuse, when it is handed over rather than at the first call, a store written for a
+    faceguard version before pseudonymisation (it has no ``pseudonym``)."""
+    if not callable(getattr(store, "pseudonym", None)):
+        raise ConfigurationError(
+            f"{user} needs a GuardStore with pseudonym(kind, value), and "
+            f"{type(store).__name__} has none: it would have to keep faceIds and subjects in "
+            "clear. Implement it as a keyed HMAC (see MemoryStore), or use a faceguard store"
+        )
 
 
 class MemoryStore(GuardStore):

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 from .._exceptions import FaceGuardError
-from .._guard._private_files import make_private
+from .._guard._private_files import make_private, sqlite_file
 
 __all__ = [
     "Journal",
@@ -180,13 +180,14 @@ class SQLiteJournal:
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 5.0) -> None:
         self._path = os.fspath(path)
+        self._file = sqlite_file(self._path)  # what SQLite opens (and what is kept private)
         self._timeout = timeout
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
-        make_private(self._path, JournalError)
+        make_private(self._file, JournalError)
         try:
             conn = sqlite3.connect(
-                self._path,
+                self._file,
                 timeout=timeout,
                 isolation_level=None,  # autocommit; transactions are explicit
                 check_same_thread=False,  # threads share it, one at a time, under _lock
@@ -200,7 +201,7 @@ class SQLiteJournal:
             raise _failure("open", exc) from None
         self._conn = conn
         # The side files exist now (WAL mode); SQLite gave them the file's mode: make sure.
-        make_private(self._path, JournalError, create=False)
+        make_private(self._file, JournalError, create=False)
 
     def _initialise(self, conn: sqlite3.Connection) -> None:
         # Processes opening a new file at once race to switch it to WAL, which SQLite may

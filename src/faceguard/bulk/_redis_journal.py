@@ -75,6 +75,12 @@ class RedisJournal:
             self._owns_client = True
             self._where = redact(url_or_client)
         else:
+            given = (username, password, ssl_ca_certs, ssl_certfile, ssl_keyfile)
+            if any(option is not None for option in given):
+                raise ConfigurationError(
+                    "RedisJournal: username/password/ssl_* configure the connection to a URL; "
+                    "a client you built carries its own"
+                )
             client = url_or_client
             self._owns_client = False
             self._where = f"<{type(client).__name__} client>"
