@@ -39,7 +39,9 @@ class GuardPolicy:
         store: where the faceId registry, consent ledger and liveness caps live; a fresh
             ``MemoryStore`` per client by default. Use ``SQLiteStore`` to survive restarts and
             ``RedisStore`` to share state between app instances (and pass the same store to
-            the verifier for single-use token replay checks).
+            the verifier for single-use token replay checks). Stores keep faceIds, subjects
+            and device ids only as keyed pseudonyms: every process sharing a store needs the
+            same key (``key=`` or ``FACEGUARD_STORE_KEY``; a ``RedisStore`` has no default).
         audit: the append-only, hash-chained audit trail; ``None`` writes none.
         face_id_margin: seconds before a faceId's TTL ends at which faceguard stops using it;
             default ``max(30 s, 1 % of the TTL)``.
