@@ -189,10 +189,36 @@ def realistic_flow(client: FaceClient, consent: Any) -> dict[str, list[str]]:
         client.recognition.identify_from_large_person_group(
             [face.face_id], large_person_group_id=group, consent=token
         )
+    # A face list (each persisted face its own unit of consent), searched with a faceId
+    # detected under a single-use token (its id goes to the replay store).
+    carol = f"p-carol-{tag}"
+    face_list = f"list-{tag}"
+    client.face_lists.create(face_list, name="Visitors")
+    enroll = consent.token(carol, operations=["enroll"], bindings=[("faceList", face_list)])
+    client.face_lists.add_face(face_list, SINGLE[2], consent=enroll)
+    once = consent.token(
+        carol,
+        operations=["detect_template", "find_similar"],
+        bindings=[("faceList", face_list)],
+        use="once",
+    )
+    session = consent.token(
+        carol, operations=["detect_template", "find_similar"], bindings=[("faceList", face_list)]
+    )
+    (face,) = client.detection.detect(SINGLE[2], return_face_id=True, consent=once)
+    assert face.face_id
+    face_ids.append(face.face_id)
+    client.recognition.find_similar_from_face_list(
+        face.face_id, face_list_id=face_list, consent=session
+    )
     device = str(uuid.uuid4())
     client.liveness.create_session(liveness_operation_mode="Passive", device_correlation_id=device)
+    # The same device in other spellings counts as the same device, and is stored as nothing.
+    client.liveness.create_session(
+        liveness_operation_mode="Passive", device_correlation_id=device.upper()
+    )
     client.erase_subject(bob)  # withdrawal + deletion: the withdrawal mark stays stored
-    return {"faceId": face_ids, "subject": [alice, bob], "device id": [device]}
+    return {"faceId": face_ids, "subject": [alice, bob, carol], "device id": [device]}
 
 
 def test_no_identifier_is_stored_in_clear(
@@ -246,8 +272,47 @@ def test_bulk_journals_hold_no_identifier(
         journal=redis_journal,
         progress=False,
     )
+    # A withdrawn subject's items fail: what the journal says about them names nobody.
+    face_client.erase_subject(subject)
+    refused = bulk_add_faces(
+        face_client.large_person_groups,
+        group,
+        face_items([person], 1, token, prefix="w"),
+        journal=redis_journal,
+        progress=False,
+    )
     redis_journal.close()
-    assert report.added == 2 and again.added == 2
+    assert report.added == 2 and again.added == 2 and refused.added == 0
     secrets = {"faceId": [face.face_id], "subject": [subject]}
     assert_absent(dump_sqlite(path), secrets)
     assert_absent(dump_redis(redis_url), secrets)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_the_async_client_stores_no_identifier_either(
+    async_face_client: Any, faceguard_consent: Any, faceguard_store: GuardStore, tmp_path: Path
+) -> None:
+    """The async client (its guard runs the SQLite store in a worker thread)."""
+    client = async_face_client
+    tag = uuid.uuid4().hex[:8]
+    subject, group = f"p-async-{tag}", f"async-{tag}"
+    await client.large_person_groups.create(group, name="Async")
+    person = (await client.large_person_groups.create_person(group, name="a")).person_id
+    enroll = faceguard_consent.token(
+        subject, operations=["enroll"], bindings=[("largePersonGroup", group, person)]
+    )
+    await client.large_person_groups.add_face(group, person, SINGLE[1], consent=enroll)
+    detect = faceguard_consent.token(
+        subject,
+        operations=["detect_template", "verify"],
+        bindings=[("largePersonGroup", group, person)],
+    )
+    (face,) = await client.detection.detect(SINGLE[1], return_face_id=True, consent=detect)
+    assert face.face_id
+    await client.recognition.verify_from_large_person_group(
+        face.face_id, large_person_group_id=group, person_id=person, consent=detect
+    )
+    await client.erase_subject(subject)
+    assert_absent(
+        dump_sqlite(tmp_path / "guard.sqlite3"), {"faceId": [face.face_id], "subject": [subject]}
+    )
