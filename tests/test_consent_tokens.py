@@ -886,3 +886,17 @@ def test_identifier_index_and_uri_limits_are_exact():
     for status in ((uri + "s", 1), (uri, 2**53)):
         with pytest.raises(ValueError, match="status"):
             issuer.issue("p-1", status=status, **base)
+
+
+def test_issuer_argument_limits_are_exact():
+    from faceguard._guard._usecases import CONSENT_OPERATIONS
+
+    issuer = make_issuer()
+    base: dict[str, Any] = {"audience": AUDS, "use_case": UC}
+    issuer.issue("p-1", operations=CONSENT_OPERATIONS, **base)  # every operation at once
+    issuer.issue("p-1", operations=["verify"], lifetime=1, **base)  # the shortest lifetime
+    issuer.issue("p-1234567-a", operations=["verify"], **base)  # digits, but not a phone
+    with pytest.raises(ValueError, match="pseudonymous"):
+        issuer.issue("555-0102", operations=["verify"], **base)  # seven digits: a phone
+    with pytest.raises(ValueError, match="not_before"):
+        issuer.issue("p-1", operations=["verify"], lifetime=60, not_before=NOW + 60, **base)
