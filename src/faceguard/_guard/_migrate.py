@@ -31,7 +31,9 @@ import time
 from collections.abc import Callable
 
 from .._exceptions import GuardStoreError, StoreKeyError
+from ._ledger import _PERSONS, _WITHDRAWN
 from ._pseudonym import FACE_ID, SUBJECT, Pseudonymiser, is_pseudonym
+from ._registry import _NS as _FACE_IDS
 from ._store import GuardStore
 
 __all__ = ["META_NAMESPACE", "prepare"]
@@ -41,11 +43,6 @@ _CHECK = "key-check"
 _LOCK = "migration-lock"
 _LOCK_TTL = 60.0
 """Seconds a migration may hold the lock; a process that dies holding it frees it then."""
-
-# The namespaces of the registry and the ledger (``_registry``, ``_ledger``).
-_FACE_IDS = "faceid"
-_WITHDRAWN = "consent-withdrawn"
-_PERSONS = "consent-person"
 
 
 def prepare(
