@@ -31,10 +31,13 @@ from .._exceptions import StoreKeyError
 __all__ = [
     "DEVICE",
     "ENV_VAR",
-    "as_key",
     "FACE_ID",
+    "HOW_TO_MAKE_A_KEY",
+    "MIN_KEY_BYTES",
+    "PREFIX",
     "SUBJECT",
     "Pseudonymiser",
+    "as_key",
     "configured_key",
     "is_pseudonym",
     "random_key",
@@ -44,7 +47,7 @@ ENV_VAR = "FACEGUARD_STORE_KEY"
 """The environment variable a persistent store reads its key from when ``key=`` is not given."""
 
 MIN_KEY_BYTES = 32
-"""HMAC-SHA256's block of security: shorter keys are refused, not padded."""
+"""256 bits, the strength HMAC-SHA256 can give: shorter keys are refused, not padded."""
 
 FACE_ID = "faceId"
 SUBJECT = "subject"
