@@ -63,7 +63,8 @@ def make_private(path: str, error: type[FaceGuardError], *, create: bool = True)
     if path in {"", ":memory:"}:
         return  # no file (":memory:"), or a temporary one SQLite makes and deletes ("")
     for name, must in [(path, create), *((path + s, False) for s in SIDE_SUFFIXES)]:
-        flags = os.O_RDWR | (os.O_CREAT if must else 0) | getattr(os, "O_CLOEXEC", 0)
+        # Read-only is enough to create and to chmod, and keeps a read-only database usable.
+        flags = os.O_RDONLY | (os.O_CREAT if must else 0) | getattr(os, "O_CLOEXEC", 0)
         try:
             fd = os.open(name, flags, _MODE)
         except FileNotFoundError:
