@@ -455,6 +455,8 @@ def test_credentials_twice_are_refused() -> None:
     assert "pw-in-url" not in str(caught.value) and "pw-as-arg" not in str(caught.value)
     with pytest.raises(ConfigurationError, match="not both"):
         RedisJournal("redis://:pw@127.0.0.1:1/0", username="u")
+    with pytest.raises(ConfigurationError, match="not both"):
+        RedisStore("unix:///run/redis.sock?db=0&password=pw-in-query", password="pw-as-arg")
 
 
 @pytest.mark.parametrize("scheme", ["http", "redis+tls", "file"])

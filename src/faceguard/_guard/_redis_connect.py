@@ -75,7 +75,12 @@ def connect(
     shown = redact(url)
     try:
         parts = urlsplit(url)
-        in_url = parts.username is not None or parts.password is not None
+        query = {name.lower() for name, _ in parse_qsl(parts.query, keep_blank_values=True)}
+        in_url = (
+            parts.username is not None
+            or parts.password is not None
+            or bool(query & {"username", "password"})
+        )
     except ValueError:
         raise ConfigurationError(f"{what}: invalid Redis URL {shown!r}") from None
     if parts.scheme not in _SCHEMES:
