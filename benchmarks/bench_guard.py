@@ -47,9 +47,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import httpx
 from _common import RedisServer
 
 from faceguard import ConsentRejectedError
+from faceguard._config import resolve_config
 from faceguard._guard._consent import ConsentIssuer, ConsentScope, ConsentVerifier
 from faceguard._guard._engine import Guard
 from faceguard._guard._policy import GuardPolicy
@@ -57,6 +59,8 @@ from faceguard._guard._store import GuardStore, MemoryStore
 from faceguard._guard._usecases import CONSENT_OPERATIONS, UseCase
 from faceguard._operations import detection, recognition
 from faceguard._operations._kinds import LARGE_PERSON_GROUPS
+from faceguard._transport._exchange import build_request
+from faceguard._transport._guarded import PASS_KEY, Capability, _WireGuard
 from faceguard._transport._spec import RawResponse, RequestSpec
 
 TARGET_US = 50.0
@@ -123,6 +127,24 @@ class World:
 
     def once(self) -> str:
         return self.token(PROBE_SUBJECT, use="once")
+
+    def wired(self, spec: RequestSpec[Any]) -> tuple[httpx.Request, _WireGuard, Capability]:
+        """The request the transport would send for ``spec``, and a wire check that knows a
+        capability (no transport behind it: only the check is timed)."""
+        config = resolve_config(
+            "face",
+            endpoint=ENDPOINT,
+            api_key="bench-key",
+            credential=None,
+            timeout=None,
+            retry=None,
+        )
+        request = build_request(
+            httpx.Client(), spec, config, client_request_id="bench", auth_headers={}
+        )
+        wire_guard, capability = _WireGuard(), Capability()
+        wire_guard.register(capability, "")
+        return request, wire_guard, capability
 
     def call(self, spec: RequestSpec[Any], result: object) -> Any:
         return self.guard.after(spec, self.guard.before(spec), result)
@@ -247,6 +269,25 @@ def measurements(world: World) -> list[Measurement]:
 
         return batch
 
+    def wired_call(spec: RequestSpec[Any], result: object) -> Batch:
+        # The whole guard of one call: before, the wire check of the request as built (with
+        # the typed path's pass), after. What the transports add around a request.
+        request, wire_guard, capability = world.wired(spec)
+        content = request.content
+
+        def one() -> object:
+            ticket = before(spec)
+            issued = capability.mint(spec, content)
+            request.extensions[PASS_KEY] = issued
+            wire_guard.check(request, content)
+            capability.retire(issued)
+            return after(spec, ticket, result)
+
+        def batch(n: int) -> Callable[[], None]:
+            return _repeat(n, one)
+
+        return batch
+
     def once_verify(n: int) -> Callable[[], None]:
         specs = [world.verify_spec(world.once()) for _ in range(n)]
 
@@ -258,9 +299,12 @@ def measurements(world: World) -> list[Measurement]:
 
     # The parts, each as the engine does it (Guard._consent, _check_face_ids, _suppress).
     def token_warm(n: int) -> Callable[[], None]:
+        # Its own session token: the guard's is bound to the guard's session handle.
+        direct = world.token(PROBE_SUBJECT, use="session")
+
         def one() -> object:
             return verifier.verify(
-                session,
+                direct,
                 ConsentScope(operation="verify"),
                 use_case=USE_CASE,
                 endpoint=ENDPOINT,
@@ -325,6 +369,16 @@ def measurements(world: World) -> list[Measurement]:
             "identify, 10 faceIds (100 candidates)",
             warm_call(world.identify_spec(FACE_IDS, session), world.identify_result(FACE_IDS)),
             scale=0.2,
+        ),
+        Measurement(
+            "verify_wired",
+            "verify + wire check, warm session token",
+            wired_call(world.verify_spec(session), verify_result),
+        ),
+        Measurement(
+            "identify_1_wired",
+            "identify + wire check, 1 faceId (10 candidates)",
+            wired_call(world.identify_spec(1, session), world.identify_result(1)),
         ),
         Measurement("verify_once", "verify, fresh once token", once_verify),
         Measurement("token_warm", "token verification, warm session", token_warm, call=False),

@@ -167,7 +167,7 @@ def _rename(path: Path) -> None:
 
 
 @pytest.mark.parametrize("lose", [_remove, _replace, _rename], ids=lambda f: f.__name__)
-@pytest.mark.parametrize("name", ["erasure", "liveness", "verify", "enrollment"])
+@pytest.mark.parametrize("name", ["liveness", "verify", "enrollment"])
 def test_a_lost_lock_fails_closed(tmp_path: Path, lose: Any, name: str) -> None:
     path = tmp_path / "audit.jsonl"
     log = AuditLog(path, fsync=False)
@@ -179,7 +179,7 @@ def test_a_lost_lock_fails_closed(tmp_path: Path, lose: Any, name: str) -> None:
         call(rig, name)
     assert failed.value.reason == "lock_lost" and not failed.value.request_sent
     with pytest.raises(AuditError) as refused:  # and every guarded call after it
-        call(rig, "erasure")
+        call(rig, "verify")
     assert refused.value.reason == "unhealthy"
     assert guarded_calls_sent(rig) == sent
     with pytest.raises(AuditError) as still:  # the file is gone: recovery cannot fix that
@@ -259,10 +259,35 @@ def test_a_lost_lock_after_sending_raises_with_request_sent(tmp_path: Path) -> N
     log.close()
 
 
+@pytest.mark.parametrize("lose", [_remove, _replace, _rename], ids=lambda f: f.__name__)
+def test_erasure_is_never_blocked_by_a_broken_log_but_never_silent(
+    tmp_path: Path, lose: Any
+) -> None:
+    """GUARD.md §2.1: deleting templates is never blocked. With the log broken, the deletion is
+    still sent, and AuditError(request_sent=True) says that its record is missing; every
+    other guarded call stays refused."""
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path, fsync=False)
+    rig = Rig(log)
+    assert call(rig, "erasure") == "sent"
+    lose(path)
+    for _ in range(2):  # the first failure and the unhealthy log after it
+        sent = guarded_calls_sent(rig)
+        with pytest.raises(AuditError) as unrecorded:
+            call(rig, "erasure")
+        assert unrecorded.value.request_sent
+        assert guarded_calls_sent(rig) == sent + 1
+        assert rig.seen[-1].startswith("DELETE ")
+    with pytest.raises(AuditError) as refused:
+        call(rig, "verify")
+    assert not refused.value.request_sent and guarded_calls_sent(rig) == sent + 1
+    log.close()
+
+
 # -- the head store is down ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["erasure", "identify", "consent_detect"])
+@pytest.mark.parametrize("name", ["identify", "consent_detect"])
 def test_a_head_store_failure_fails_closed_and_leaves_the_file_alone(
     tmp_path: Path, name: str
 ) -> None:
@@ -382,7 +407,7 @@ def test_a_full_disk_fails_closed_leaves_no_partial_record_and_recovers(
     tmp_path: Path, headroom: int
 ) -> None:
     path = tmp_path / "audit.jsonl"
-    names = ["erasure", "liveness", "verify", "enrollment", "identify"]
+    names = ["liveness", "verify", "enrollment", "identify"]
     done = subprocess.run(
         [sys.executable, "-c", _DISK_FULL, str(TESTS), str(path), str(headroom), ",".join(names)],
         capture_output=True,

@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from _guard_kit import TOKEN, policy
 from _samples import FACE_ID, FACE_ID_2, LARGE_PERSON_GROUP_ID, PERSON_ID
@@ -533,3 +535,37 @@ def test_raw_requests_cannot_store_primary_identifiers(
         PersonalDataError,
         lambda: http.request(method, f"{ENDPOINT}{FACE}{path}", **kwargs),
     )
+
+
+# -- the typed path's shortcut reads a body exactly as strictly as parsing it would ------------
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from(["a", "A", "b", "faceId", "FACEID", "x\u200b"]), children)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.dictionaries(st.sampled_from(["name", "Name", "userData", "b"]), _json_values))
+def test_a_known_body_is_accepted_exactly_when_its_bytes_would_be(value: dict[str, Any]) -> None:
+    from faceguard._guard._wire import read_request
+
+    content = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    args = (
+        "PATCH",
+        b"/face/v1.2/largepersongroups/g",
+        b"",
+        [(b"content-type", b"application/json")],
+    )
+
+    def outcome(**kwargs: Any) -> object:
+        try:
+            return read_request(*args, content, **kwargs).body
+        except GuardError as error:
+            return type(error)
+
+    assert outcome(known_json=value) == outcome()

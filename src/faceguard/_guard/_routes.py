@@ -68,6 +68,16 @@ class Route:
     liveness session (``liveness``)."""
 
     @functools.cached_property
+    def stores_text(self) -> bool:
+        """Whether the service keeps a ``name`` or ``userData`` from this request next to
+        templates (creates and updates of containers, persons and faces; add face)."""
+        if self.service != "face":
+            return False
+        if self.method in ("PUT", "PATCH"):
+            return True
+        return self.method == "POST" and self.template.endswith(("/persons", "/persistedfaces"))
+
+    @functools.cached_property
     def segments(self) -> tuple[tuple[str, str | None, str], ...]:
         """(literal, param name, ``:verb`` suffix) per path segment; literals lower-cased."""
         parts: list[tuple[str, str | None, str]] = []
@@ -171,15 +181,32 @@ def routes() -> dict[tuple[str, str, int], tuple[Route, ...]]:
     return {key: tuple(value) for key, value in table.items()}
 
 
+@functools.lru_cache(maxsize=1)
+def _literal_routes() -> dict[tuple[str, str, tuple[str, ...]], Route]:
+    """The routes without parameters, by (service, method, lower-case segments)."""
+    return {
+        (route.service, route.method, tuple(literal for literal, _, _ in route.segments)): route
+        for group in routes().values()
+        for route in group
+        if all(name is None for _, name, _ in route.segments)
+    }
+
+
+_NO_PARAMS: Mapping[str, str] = {}
+
+
 def match_route(
     service: str, method: str, segments: list[str]
-) -> tuple[Route, dict[str, str]] | None:
+) -> tuple[Route, Mapping[str, str]] | None:
     """The route a request's decoded path segments name, with its path parameters."""
+    literal = _literal_routes().get((service, method, tuple(s.lower() for s in segments)))
+    if literal is not None:
+        return literal, _NO_PARAMS
     for route in routes().get((service, method, len(segments)), ()):
         params: dict[str, str] = {}
-        for (literal, name, suffix), segment in zip(route.segments, segments, strict=True):
+        for (text, name, suffix), segment in zip(route.segments, segments, strict=True):
             if name is None:
-                if segment.lower() != literal:
+                if segment.lower() != text:
                     break
                 continue
             value = segment

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote, unquote_to_bytes
 
 from .._constants import CONTENT_SAFETY_API_PATH, FACE_API_PATH
@@ -38,20 +38,22 @@ _FACE_PREFIX = FACE_API_PATH.lower()
 _SAFETY_PREFIX = CONTENT_SAFETY_API_PATH.lower()
 
 
-@dataclass(frozen=True)
-class WireRequest:
-    """One request in canonical form."""
+class WireRequest(NamedTuple):
+    """One request in canonical form (a named tuple: one is built per request)."""
 
     route: Route
     path_params: Mapping[str, str]
     query: Mapping[str, str]
     """Parameter name (the contract's spelling) → decoded value."""
-    content: bytes = field(repr=False)
-    body: Any = field(default=None, repr=False)
+    content: bytes
+    body: Any
     """The parsed JSON body, when the body is JSON."""
-    form: Mapping[str, str] = field(default_factory=dict, repr=False)
+    form: Mapping[str, str]
     """The text fields of a multipart body."""
-    content_type: str = ""
+    content_type: str
+
+    def __repr__(self) -> str:  # bodies hold faceIds and images: never in a repr
+        return f"WireRequest({self.route.method} {self.route.template})"
 
 
 def _refuse(message: str) -> GuardError:
@@ -74,18 +76,27 @@ def _plain_path(raw_path: bytes) -> str:
     return path
 
 
-def _locate(path: str, prefixes: frozenset[str]) -> tuple[str, list[str]]:
-    """(service, route segments) of a decoded path; UnknownRouteError for anything else."""
+@functools.lru_cache(maxsize=64)
+def _heads(prefixes: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(lower-case path head, service) pairs to look for, longest prefix first."""
+    return tuple(
+        (prefix + api + "/", service)
+        for prefix in prefixes
+        for service, api in (("face", _FACE_PREFIX), ("contentsafety", _SAFETY_PREFIX))
+    )
+
+
+def _locate(path: str, prefixes: tuple[str, ...]) -> tuple[str, list[str]]:
+    """(service, route segments) of a decoded path; UnknownRouteError for anything else.
+
+    ``prefixes`` longest first."""
     lowered = path.lower()
-    for prefix in sorted(prefixes, key=len, reverse=True):
-        for service, api in (("face", _FACE_PREFIX), ("contentsafety", _SAFETY_PREFIX)):
-            head = prefix + api + "/"
-            if lowered.startswith(head):
-                rest = path[len(head) :]
-                segments = rest.split("/")
-                if any(s in ("", ".", "..") for s in segments):
-                    raise UnknownRouteError("a request path with empty or dot segments is denied")
-                return service, segments
+    for head, service in _heads(prefixes):
+        if lowered.startswith(head):
+            segments = path[len(head) :].split("/")
+            if "" in segments or "." in segments or ".." in segments:
+                raise UnknownRouteError("a request path with empty or dot segments is denied")
+            return service, segments
     raise UnknownRouteError(
         "a request to a path that is not a Face or Content Safety route is denied: a client's "
         "http_client carries only the service's traffic (use another httpx client for the rest)"
@@ -136,6 +147,24 @@ def _strict_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise _refuse("a JSON body with the same key twice")
         seen.add(folded)
     return dict(pairs)
+
+
+def _check_known(value: Any, depth: int = 0) -> None:
+    """What ``_parse_json`` refuses, checked on a value already in hand (the typed path's
+    body, whose bytes on the wire are exactly its encoding): no key twice in any letter case,
+    no NaN or infinity, not absurdly deep."""
+    if depth > 64:
+        raise _refuse("a JSON body nested too deeply")
+    if isinstance(value, dict):
+        if len({_canonical_name(str(key)) for key in value}) != len(value):
+            raise _refuse("a JSON body with the same key twice")
+        for item in value.values():
+            _check_known(item, depth + 1)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_known(item, depth + 1)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise _refuse("a JSON body with a non-finite number")
 
 
 def _bad_constant(name: str) -> Any:
@@ -191,12 +220,15 @@ def read_request(
     headers: list[tuple[bytes, bytes]],
     content: bytes,
     *,
-    prefixes: frozenset[str] = frozenset({""}),
+    prefixes: tuple[str, ...] = ("",),
+    known_json: Any = None,
 ) -> WireRequest:
     """The canonical form of a request; a ``GuardError`` for anything ambiguous or unknown.
 
     ``headers`` are the raw (name, value) pairs as sent; ``prefixes`` the (lower-case) path
-    prefixes of the endpoints this HTTP client serves (usually just ``""``).
+    prefixes of the endpoints this HTTP client serves (usually just ``""``), longest first.
+    ``known_json`` is the value whose exact encoding ``content`` is, when the caller holds it
+    (the typed path): it is checked as strictly as parsed bytes would be, without parsing.
     """
     seen: dict[bytes, bytes] = {}
     for raw_name, value in headers:
@@ -234,5 +266,9 @@ def read_request(
             # Image routes take raw bytes (octet-stream, or undeclared: the service then
             # refuses it); every other body is read as JSON whatever its declared type, since
             # a lenient server may read it so.
-            body = _parse_json(content)
+            if known_json is not None:
+                _check_known(known_json)
+                body = known_json
+            else:
+                body = _parse_json(content)
     return WireRequest(route, params, query, content, body, form, content_type)

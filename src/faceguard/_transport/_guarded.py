@@ -78,13 +78,31 @@ class _WireGuard:
 
     def __init__(self) -> None:
         self.capabilities: weakref.WeakSet[Capability] = weakref.WeakSet()
-        self.prefixes: frozenset[str] = frozenset()
+        self.prefixes: tuple[str, ...] = ()
 
     def register(self, capability: Capability, prefix: str) -> None:
         self.capabilities.add(capability)
-        self.prefixes = self.prefixes | {prefix.lower()}
+        prefixes = set(self.prefixes) | {prefix.lower()}
+        self.prefixes = tuple(sorted(prefixes, key=len, reverse=True))
 
     def check(self, request: httpx.Request, content: bytes) -> None:
+        issued = request.extensions.get(PASS_KEY)
+        decided = None
+        known_json = None
+        if issued is not None:
+            capability = issued.capability if type(issued) is _Pass else None
+            if capability is None or capability not in self.capabilities:
+                capability = None
+            if capability is None or not capability.holds(issued):
+                raise GuardError(
+                    "a request carrying a pass faceguard did not issue (or one already used) "
+                    "is refused: call the typed method"
+                )
+            decided = (issued.spec, issued.content)
+            if content == issued.content:
+                # The bytes on the wire are exactly the encoding of the spec's body: read it
+                # from the spec (as strictly as the bytes would be read) instead of parsing.
+                known_json = issued.spec.json
         url = request.url
         wire = read_request(
             request.method,
@@ -93,16 +111,8 @@ class _WireGuard:
             request.headers.raw,
             content,
             prefixes=self.prefixes,
+            known_json=known_json,
         )
-        issued = request.extensions.get(PASS_KEY)
-        decided = None
-        if issued is not None:
-            if not any(c.holds(issued) for c in list(self.capabilities)):
-                raise GuardError(
-                    "a request carrying a pass faceguard did not issue (or one already used) "
-                    "is refused: call the typed method"
-                )
-            decided = (issued.spec, issued.content)
         check_wire(wire, decided)
 
 
