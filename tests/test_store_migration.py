@@ -220,3 +220,45 @@ def test_processes_starting_together_migrate_once(tmp_path: Path, legacy: Legacy
     assert len(store.keys("consent-withdrawn")) == 1
     store.close()
     assert_absent(dump_sqlite(path), legacy.secrets())
+
+
+def test_no_clear_remnant_survives_in_free_pages_or_the_wal(tmp_path: Path) -> None:
+    """A legacy store in WAL mode with enough rows to fill many pages: after the migration,
+    the bytes of the file and its -wal hold no identifier, not even in freed cells or in old
+    WAL frames (deleted is not erased unless SQLite is told to zero what it deletes)."""
+    path = tmp_path / "big.sqlite3"
+    crowd = [Legacy() for _ in range(60)]
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL").fetchall()
+    conn.execute("PRAGMA wal_autocheckpoint=0")  # keep every legacy frame in the -wal
+    conn.executescript(
+        """CREATE TABLE kv (ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,
+               expires REAL, PRIMARY KEY (ns, key)) WITHOUT ROWID;
+           CREATE TABLE events (id INTEGER PRIMARY KEY, ns TEXT NOT NULL, key TEXT NOT NULL,
+               at REAL NOT NULL, expires REAL NOT NULL);"""
+    )
+    now = time.time()
+    for legacy in crowd:
+        # OR REPLACE: every Legacy names the same container.
+        conn.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?, ?, ?)", legacy.entries(now))
+        conn.commit()
+    # Past their lifetime: the migration drops them and writes nothing in their place, so
+    # nothing new overwrites the space they leave.
+    stale = [str(uuid.uuid4()) for _ in range(300)]
+    old = json.dumps({"issued_at": now - 90000, "ttl": 86400, "subject": None}).encode()
+    conn.executemany(
+        "INSERT INTO kv VALUES ('faceid', ?, ?, ?)", [(face_id, old, now + 60) for face_id in stale]
+    )
+    conn.commit()
+    conn.close()  # the last connection: SQLite checkpoints the -wal into the file
+    store = SQLiteStore(path, key=KEY)
+    assert_migrated(store, crowd[0])
+    assert_migrated(store, crowd[-1])
+    raw = dump_sqlite(path)  # while the store is open: its -wal counts too
+    store.close()
+    secrets: dict[str, list[str]] = {"faceId": list(stale), "subject": []}
+    for legacy in crowd:
+        for kind, values in legacy.secrets().items():
+            secrets[kind] += values
+    assert_absent(raw, secrets)
+    assert_absent(dump_sqlite(path), secrets)

@@ -22,6 +22,11 @@ caps count afresh from the upgrade).
 
 Every process that shares a store must run this version before any of them writes again: an
 old process would keep writing clear entries that the new ones do not read.
+
+Deleted is not yet erased: a SQLite store zeroes what it deletes (``secure_delete``) and
+empties its write-ahead log after a migration; a Redis server with append-only persistence
+keeps the old commands in its AOF until it is rewritten (``BGREWRITEAOF``), and old RDB
+snapshots keep what they held: rewrite and rotate them after upgrading.
 """
 
 from __future__ import annotations
@@ -52,8 +57,9 @@ def prepare(
     what: str,
     timeout: float = 30.0,
     sleep: Callable[[float], None] = time.sleep,
-) -> None:
-    """Check ``store``'s key and migrate clear entries; see the module docstring.
+) -> bool:
+    """Check ``store``'s key and migrate clear entries; see the module docstring. True when
+    clear entries were converted (the caller may then scrub what its backend keeps of them).
 
     Raises:
         StoreKeyError: the store was written with another key.
@@ -66,7 +72,7 @@ def prepare(
         found = store.get(META_NAMESPACE, _CHECK)
         if found is not None:
             _compare(found, check, what)
-            return
+            return False
         if store.add_if_absent(META_NAMESPACE, _LOCK, b"1", ttl=_LOCK_TTL):
             break
         if time.monotonic() >= deadline:
@@ -76,12 +82,13 @@ def prepare(
             )
         sleep(0.05)
     try:
-        _migrate(store, pseudonymiser)
+        converted = _migrate(store, pseudonymiser)
         store.add_if_absent(META_NAMESPACE, _CHECK, check)
         found = store.get(META_NAMESPACE, _CHECK)
         _compare(found if found is not None else b"", check, what)
     finally:
         store.delete(META_NAMESPACE, _LOCK)
+    return converted
 
 
 def _compare(found: bytes, check: bytes, what: str) -> None:
@@ -94,11 +101,13 @@ def _compare(found: bytes, check: bytes, what: str) -> None:
         )
 
 
-def _migrate(store: GuardStore, pseudonymiser: Pseudonymiser) -> None:
+def _migrate(store: GuardStore, pseudonymiser: Pseudonymiser) -> bool:
     now = time.time()
+    converted = False
     for key in store.keys(_FACE_IDS):
         if is_pseudonym(key):
             continue
+        converted = True
         raw = store.get(_FACE_IDS, key)
         if raw is not None:
             try:
@@ -116,6 +125,7 @@ def _migrate(store: GuardStore, pseudonymiser: Pseudonymiser) -> None:
     for key in store.keys(_WITHDRAWN):
         if is_pseudonym(key):
             continue
+        converted = True
         raw = store.get(_WITHDRAWN, key)
         # Written before the clear entry goes: a crash in between loses no withdrawal.
         store.put(_WITHDRAWN, pseudonymiser(SUBJECT, key), raw if raw is not None else b"0")
@@ -126,4 +136,6 @@ def _migrate(store: GuardStore, pseudonymiser: Pseudonymiser) -> None:
             continue
         subject = raw.decode("utf-8", "surrogateescape")
         if not is_pseudonym(subject):
+            converted = True
             store.put(_PERSONS, key, pseudonymiser(SUBJECT, subject).encode())
+    return converted

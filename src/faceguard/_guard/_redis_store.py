@@ -295,6 +295,7 @@ class RedisStore(GuardStore):
                         + HOW_TO_MAKE_A_KEY[1:]
                     )
                 pseudonymiser = Pseudonymiser(self._store_key)
+                # Converted entries: see _migrate on rewriting the server's AOF afterwards.
                 prepare(self, pseudonymiser, what=f"RedisStore({self._where!r})")
                 self._pseudonymiser = pseudonymiser
             return self._pseudonymiser

@@ -140,6 +140,9 @@ class SQLiteStore(GuardStore):
                 if self._path != ":memory:":
                     conn.execute("PRAGMA journal_mode=WAL").fetchall()
                     conn.execute("PRAGMA synchronous=NORMAL")
+                # Deleted rows are overwritten with zeros, not left in free space: an erased
+                # person's or a migrated clear entry's bytes do not stay in the file.
+                conn.execute("PRAGMA secure_delete=ON").fetchall()
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     for statement in _SCHEMA:
@@ -334,9 +337,21 @@ class SQLiteStore(GuardStore):
                     private = self._path in {"", ":memory:"}
                     key = random_key() if private else sidecar_key(self._file, GuardStoreError)
                 pseudonymiser = Pseudonymiser(key)
-                prepare(self, pseudonymiser, what=f"SQLiteStore({self._path!r})")
+                if prepare(self, pseudonymiser, what=f"SQLiteStore({self._path!r})"):
+                    self._empty_wal()
                 self._pseudonymiser = pseudonymiser
             return self._pseudonymiser
+
+    def _empty_wal(self) -> None:
+        """After a migration, drop the write-ahead log: its frames hold page images from
+        before the clear entries were deleted. Best effort: a reader in another process can
+        hold it; the frames are then overwritten as the log is reused."""
+
+        def op(conn: sqlite3.Connection, _now: float) -> None:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+        if self._file not in {"", ":memory:"}:
+            self._read("checkpoint", op)
 
     def close(self) -> None:
         """Close the connection; later calls raise ``GuardStoreError``. Idempotent."""
