@@ -227,7 +227,7 @@ def test_no_clear_remnant_survives_in_free_pages_or_the_wal(tmp_path: Path) -> N
     the bytes of the file and its -wal hold no identifier, not even in freed cells or in old
     WAL frames (deleted is not erased unless SQLite is told to zero what it deletes)."""
     path = tmp_path / "big.sqlite3"
-    crowd = [Legacy() for _ in range(60)]
+    crowd = [Legacy() for _ in range(20)]
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode=WAL").fetchall()
     conn.execute("PRAGMA wal_autocheckpoint=0")  # keep every legacy frame in the -wal
@@ -244,7 +244,7 @@ def test_no_clear_remnant_survives_in_free_pages_or_the_wal(tmp_path: Path) -> N
         conn.commit()
     # Past their lifetime: the migration drops them and writes nothing in their place, so
     # nothing new overwrites the space they leave.
-    stale = [str(uuid.uuid4()) for _ in range(300)]
+    stale = [str(uuid.uuid4()) for _ in range(1000)]  # far more than is written back
     old = json.dumps({"issued_at": now - 90000, "ttl": 86400, "subject": None}).encode()
     conn.executemany(
         "INSERT INTO kv VALUES ('faceid', ?, ?, ?)", [(face_id, old, now + 60) for face_id in stale]

@@ -141,7 +141,8 @@ class SQLiteStore(GuardStore):
                     conn.execute("PRAGMA journal_mode=WAL").fetchall()
                     conn.execute("PRAGMA synchronous=NORMAL")
                 # Deleted rows are overwritten with zeros, not left in free space: an erased
-                # person's or a migrated clear entry's bytes do not stay in the file.
+                # person's or a migrated clear entry's bytes do not stay in the file. (Some
+                # builds, Debian's among them, default to it; SQLite's own default is off.)
                 conn.execute("PRAGMA secure_delete=ON").fetchall()
                 conn.execute("BEGIN IMMEDIATE")
                 try:
