@@ -165,6 +165,21 @@ def test_redis_without_a_key_refuses_to_pseudonymise_but_serves_a_rate_limiter(
     store.close()
 
 
+def test_redis_takes_its_key_from_the_environment(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prefix = f"envkey{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("FACEGUARD_STORE_KEY", KEY)
+    from_env = RedisStore(redis_url, prefix=prefix)
+    ConsentLedger(from_env, clock=time.time).withdraw("p-env")
+    monkeypatch.delenv("FACEGUARD_STORE_KEY")
+    explicit = RedisStore(redis_url, prefix=prefix, key=KEY)
+    assert ConsentLedger(explicit, clock=time.time).is_withdrawn("p-env")
+    assert from_env.pseudonym("subject", "p") == explicit.pseudonym("subject", "p")
+    from_env.close()
+    explicit.close()
+
+
 def test_redis_stores_share_a_key_and_refuse_another(redis_url: str) -> None:
     prefix = f"shared{uuid.uuid4().hex[:8]}"
     a, b = (

@@ -90,8 +90,14 @@ class SQLiteStore(GuardStore):
     """A ``GuardStore`` in a SQLite file (or ``":memory:"``, private to this object).
 
     ``timeout`` is how long a write waits for another process's write lock before it fails
-    with ``GuardStoreError``. ``key`` (32 bytes or more) pseudonymises identifiers; see the
-    module docstring for where it comes from when omitted.
+    with ``GuardStoreError``.
+
+    ``key`` (32 bytes or more) is the pseudonymisation key: faceIds, subjects and device ids
+    are stored only as HMACs under it. Omitted, it is ``FACEGUARD_STORE_KEY``, else a random
+    key kept next to the file in ``<path>.key`` (mode 0600) and shared by every process that
+    opens the file. A file written with another key raises ``StoreKeyError``; a file written
+    by a faceguard version that stored identifiers in clear is converted on first use. The
+    file and its side files are made mode 0600 (wider ones are tightened, with a warning).
     """
 
     def __init__(
