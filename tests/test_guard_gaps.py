@@ -77,6 +77,8 @@ class Service:
             return httpx.Response(200, json={"groups": [], "messyGroup": []})
         if path.endswith("/persistedfaces"):
             return httpx.Response(200, json={"persistedFaceId": str(uuid.uuid4())})
+        if request.method == "DELETE":
+            return httpx.Response(200)
         return httpx.Response(404)
 
 
@@ -464,6 +466,10 @@ def test_allowed_attributes_are_sent_once_each(options: dict[str, Any], sent: st
         ),
         ({"return_face_attributes": ["glasses"]}, "is not produced by detection_03"),
         (
+            {"return_face_attributes": ["glasses"], "recognition_model": "recognition_02"},
+            "is not produced by detection_03",
+        ),
+        (
             {"return_face_attributes": ["mask"], "detection_model": "detection_01"},
             "is not produced by detection_01",
         ),
@@ -610,3 +616,82 @@ def test_a_read_without_the_model_or_of_a_person_teaches_nothing() -> None:
     )[0].face_id
     assert old is not None
     _identify(rig, IDENTIFY[1], [old])  # nothing learnt: no model to compare with
+
+
+# -- what the ledger and registry keep after verify, deletions, withdrawal (survivors) -------
+
+
+def test_verifying_a_person_does_not_record_consent_for_them(
+    tmp_path: Path, audit: AuditLog
+) -> None:
+    """Only enrollment records a person's consent: a 1:1 verify of a person the guard never
+    saw enrolled must not make them an identifiable candidate afterwards."""
+    rig = Rig(audit)
+    client = rig.client()
+    (face,) = client.detection.detect(JPEG, return_face_id=True, consent=_person_token(PERSON_A))
+    assert face.face_id is not None
+    PERSON_CALLS["verify_large_person_group"](
+        client, face.face_id, PERSON_A, _person_token(PERSON_A)
+    )
+    rig.service.identify = [
+        {"faceId": face.face_id, "candidates": [{"personId": PERSON_A, "confidence": 0.9}]}
+    ]
+    (result,) = _identify(rig, IDENTIFY[1], [face.face_id])
+    assert result.candidates == []
+    assert _suppressed(tmp_path) == [1]
+
+
+def test_deleting_one_face_of_a_person_keeps_the_persons_consent() -> None:
+    rig = Rig()
+    client = rig.client()
+    token = _person_token(PERSON_A)
+    added = client.large_person_groups.add_face("staff", PERSON_A, JPEG, consent=token)
+    client.large_person_groups.delete_face("staff", PERSON_A, added.persisted_face_id)
+    face_id = rig.detect(client)
+    rig.service.identify = [
+        {"faceId": face_id, "candidates": [{"personId": PERSON_A, "confidence": 0.9}]}
+    ]
+    (result,) = _identify(rig, IDENTIFY[1], [face_id])
+    assert [c.person_id for c in result.candidates] == [PERSON_A]  # still enrolled
+
+
+@pytest.mark.parametrize("flavour", FIND_SIMILAR, ids=[f[0] for f in FIND_SIMILAR])
+def test_deleting_a_list_face_forgets_its_consent(flavour: tuple[str, str, str, str]) -> None:
+    method, keyword, kind, container = flavour
+    rig = Rig()
+    client = rig.client()
+    group = client.face_lists if kind == "faceList" else client.large_face_lists
+    kept = group.add_face(container, JPEG, consent=rig.token()).persisted_face_id
+    gone = group.add_face(container, JPEG, consent=rig.token()).persisted_face_id
+    group.delete_face(container, gone)
+    rig.service.similar = [
+        {"persistedFaceId": kept, "confidence": 0.9},
+        {"persistedFaceId": gone, "confidence": 0.8},
+    ]
+    face_id = rig.detect(client)
+    call: Callable[..., Any] = getattr(client.recognition, method)
+    results = call(face_id, **{keyword: container}, consent=rig.token())
+    assert [r.persisted_face_id for r in results] == [kept]
+
+
+def test_withdrawal_forgets_the_subjects_face_ids() -> None:
+    """After ``erase_subject``, the subject's faceIds are gone from the registry: using one
+    is refused as unknown (nothing left to show), not merely as another subject's."""
+    rig = Rig()
+    client = rig.client()
+    other = ISSUER.issue(
+        OTHER_SUBJECT,
+        audience=[AUDIENCE, ENDPOINT],
+        operations=CONSENT_OPERATIONS,
+        use_case=UseCase.DUPLICATE_OR_BLOCKED_USERS,
+        use="session",
+    )
+    theirs = rig.detect(client)
+    (kept,) = client.detection.detect(JPEG, return_face_id=True, consent=other)
+    assert kept.face_id is not None
+    client.erase_subject(SUBJECT)
+    with pytest.raises(FaceIdError) as refusal:
+        client.recognition.find_similar(theirs, face_ids=[theirs], consent=other)
+    assert refusal.value.reason == "unknown"
+    # Only that subject's: another subject's faceIds stay usable.
+    client.recognition.find_similar(kept.face_id, face_ids=[kept.face_id], consent=other)
