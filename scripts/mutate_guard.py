@@ -14,7 +14,7 @@ before the next mutant, and the scratch copy is deleted at the end. Run it from 
 
     python scripts/mutate_guard.py                      # every module, default budget
     python scripts/mutate_guard.py _usecases _policy --budget 300 --timeout 60
-    python scripts/mutate_guard.py --recheck out.json --tests tests/test_guard*.py  # survivors
+    python scripts/mutate_guard.py --recheck out.json --at HEAD _engine  # its survivors, now
 
 Results go to stdout (one line per mutant, then killed/total per module) and, with
 ``--json``, to a file. Bounded on purpose (the machine is shared): ``--cpu-budget`` CPU
@@ -229,20 +229,22 @@ def main(argv: list[str] | None = None) -> int:
         help="a --json result: run only its survivors again, on its commit, with --tests",
     )
     parser.add_argument(
-        "--tests", nargs="+", help="test files to run instead of the subset (with --recheck)"
+        "--at",
+        help="with --recheck: the revision to mutate and test (default: the result's own); "
+        "survivors are matched by module, kind and mutated line, not line number",
     )
+    parser.add_argument("--tests", nargs="+", help="test files to run instead of the subset")
     args = parser.parse_args(argv)
-    survivors: set[tuple[str, int, str, str]] | None = None
+    survivors: set[tuple[str, str, str]] | None = None
     revision = "HEAD"
     if args.recheck:
         earlier = json.loads(args.recheck.read_text())
-        revision = earlier["commit"]
+        revision = args.at or earlier["commit"]
         survivors = {
-            (m["module"], m["line"], m["kind"], m["after"])
+            (m["module"], m["kind"], m["after"])
             for m in earlier["mutants"]
-            if m["outcome"] == "survived"
+            if m["outcome"] == "survived" and m["module"] in args.modules
         }
-        args.modules = list(dict.fromkeys(module for module, *_ in sorted(survivors)))
 
     repo = Path(__file__).resolve().parent.parent
     work = args.work or Path(tempfile.mkdtemp(prefix="mutate_guard_"))
@@ -271,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
             count = 0
             try:
                 for mutant, mutated in mutants(module, original):
-                    key = (module, mutant.line, mutant.kind, mutant.after)
+                    key = (module, mutant.kind, mutant.after)
                     if survivors is not None and key not in survivors:
                         continue
                     if time.monotonic() > deadline or _children_cpu() > args.cpu_budget:
