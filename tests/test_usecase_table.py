@@ -207,3 +207,75 @@ def test_each_operation_under_each_use_case(
         call(client, token)
     assert service.requests == [], "a refused call reached the transport"
     assert operation in str(refusal.value) and use_case.value in str(refusal.value)
+
+
+# -- the policy's own checks (mutation survivors of _policy) --------------------------------
+
+
+def test_a_policy_takes_the_use_case_by_its_wire_name_or_refuses_it() -> None:
+    from faceguard import GuardPolicy as PublicPolicy
+    from faceguard import InvalidInputError
+
+    policy = PublicPolicy(use_case="gov.emergency")  # type: ignore[arg-type]
+    assert policy.use_case is UseCase.GOV_EMERGENCY
+    assert PublicPolicy(use_case=UseCase.LIVENESS).use_case is UseCase.LIVENESS
+    for wrong in ("emergency", "GOV.EMERGENCY", ""):
+        with pytest.raises(InvalidInputError) as refusal:
+            PublicPolicy(use_case=wrong)  # type: ignore[arg-type]
+        assert refusal.value.parameter == "use_case"
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("liveness_sessions_per_device", 0),
+        ("liveness_sessions_per_device", -1),
+        ("liveness_sessions_per_device", True),
+        ("liveness_sessions_per_device", 2.0),
+        ("liveness_sessions_per_application", 0),
+        ("liveness_sessions_per_application", "5"),
+        ("liveness_window", 0),
+        ("liveness_window", -1.0),
+        ("liveness_window", float("inf")),
+        ("liveness_window", float("nan")),
+        ("liveness_window", True),
+        ("liveness_window", 10**400),
+        ("face_id_margin", -1),
+        ("face_id_margin", float("nan")),
+        ("face_id_margin", float("inf")),
+        ("face_id_margin", False),
+        ("face_id_margin", "30"),
+    ],
+)
+def test_a_policy_refuses_settings_out_of_range(setting: str, value: object) -> None:
+    from faceguard import GuardPolicy as PublicPolicy
+    from faceguard import InvalidInputError
+
+    with pytest.raises(InvalidInputError) as refusal:
+        PublicPolicy(**{setting: value})  # type: ignore[arg-type]
+    assert refusal.value.parameter == setting
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("liveness_sessions_per_device", 1),
+        ("liveness_sessions_per_application", 1),
+        ("liveness_window", 0.5),
+        ("liveness_window", 1),
+        ("face_id_margin", 0),
+        ("face_id_margin", 0.0),
+        ("face_id_margin", 45),
+        ("face_id_margin", None),
+    ],
+)
+def test_a_policy_takes_the_smallest_valid_settings(setting: str, value: object) -> None:
+    from faceguard import GuardPolicy as PublicPolicy
+
+    assert getattr(PublicPolicy(**{setting: value}), setting) == value  # type: ignore[arg-type]
+
+
+def test_a_policy_is_frozen() -> None:
+    policy = GuardPolicy(use_case=UseCase.LIVENESS)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        policy.use_case = UseCase.DUPLICATE_OR_BLOCKED_USERS  # type: ignore[misc]
