@@ -231,17 +231,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--at",
         help="with --recheck: the revision to mutate and test (default: the result's own); "
-        "survivors are matched by module, kind and mutated line, not line number",
+        "survivors are matched by module, kind and the line before and after, not its number",
     )
     parser.add_argument("--tests", nargs="+", help="test files to run instead of the subset")
     args = parser.parse_args(argv)
-    survivors: set[tuple[str, str, str]] | None = None
+    survivors: set[tuple[str, str, str, str]] | None = None
     revision = "HEAD"
     if args.recheck:
         earlier = json.loads(args.recheck.read_text())
         revision = args.at or earlier["commit"]
         survivors = {
-            (m["module"], m["kind"], m["after"])
+            (m["module"], m["kind"], m["before"].strip(), m["after"])
             for m in earlier["mutants"]
             if m["outcome"] == "survived" and m["module"] in args.modules
         }
@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
             count = 0
             try:
                 for mutant, mutated in mutants(module, original):
-                    key = (module, mutant.kind, mutant.after)
+                    key = (module, mutant.kind, mutant.before.strip(), mutant.after)
                     if survivors is not None and key not in survivors:
                         continue
                     if time.monotonic() > deadline or _children_cpu() > args.cpu_budget:
