@@ -47,7 +47,9 @@ META_NAMESPACE = "store-meta"
 _CHECK = "key-check"
 _LOCK = "migration-lock"
 _LOCK_TTL = 60.0
-"""Seconds a migration may hold the lock; a process that dies holding it frees it then."""
+"""Seconds a migration may hold the lock; a process that dies holding it frees it then. A
+migration that outlasts it lets a second process convert alongside: harmless, since every
+conversion gives the same result and skips what is already converted."""
 
 
 def prepare(
