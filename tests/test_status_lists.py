@@ -847,3 +847,52 @@ def test_newer_lists_pass_everywhere_and_only_the_newest_mark_is_kept(clock, iss
         clock.now += 1
     namespace = f"status-list-version:{hashlib.sha256(URI.encode()).hexdigest()[:32]}"
     assert len(store.keys(namespace)) == 1  # superseded marks are deleted
+
+
+# -- exact limits (from a mutation survey: each boundary is where it is documented) -------------
+
+
+def test_the_same_list_again_changes_nothing_not_even_when_it_was_loaded(clock, issuer):
+    lists = status_lists(clock)
+    token = issuer.token(URI, ttl=300)
+    first = lists.update(token)
+    clock.now += 5
+    assert lists.update(token).loaded_at == first.loaded_at == lists.info(URI).loaded_at
+
+
+def test_list_issuer_limits_are_exact(clock):
+    import dataclasses
+
+    from faceguard._guard._status import MAX_LIST_LIFETIME
+
+    issuer = list_issuer(clock, 16)
+    issuer.token(URI, ttl=1, lifetime=1)  # the shortest ttl, equal to the lifetime
+    issuer.token(URI, ttl=300, lifetime=MAX_LIST_LIFETIME)
+    with pytest.raises(ValueError, match="lifetime"):
+        issuer.token(URI, ttl=300, lifetime=MAX_LIST_LIFETIME + 1)
+    for ttl in (float("inf"), float("nan"), 0.5, True):
+        with pytest.raises(ValueError, match="ttl"):
+            issuer.token(URI, ttl=ttl)
+    with pytest.raises(IndexError):
+        issuer.revoke(16)
+    issuer.revoke(15)
+    StatusListIssuer(consent_issuer(clock), size=MAX_LIST_BYTES * 8)  # the largest list
+    with pytest.raises(ValueError, match="at most"):
+        StatusListIssuer(consent_issuer(clock), size=MAX_LIST_BYTES * 8 + 1)
+    info = status_lists(clock).update(issuer.token(URI, ttl=300))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        info.sequence = 99  # type: ignore[misc]
+
+
+def test_list_token_time_and_size_limits_are_exact(clock):
+    for change in ({"iat": -1}, {"exp": 10**11 + 1}, {"ttl": 10**11 + 1}):
+        update_refused(clock, sign(list_claims(**change)), "claims")
+    status_lists(clock).update(sign(list_claims(ttl=10**11)))
+    status_lists(clock).update(sign(list_claims(iat=int(NOW) + 60)))  # iat at the leeway
+    update_refused(clock, sign(list_claims(iat=int(NOW) + 61)), "issued_in_future")
+    biggest = list_claims(status_list={"bits": 1, "lst": b64(zlib.compress(bytes(MAX_LIST_BYTES)))})
+    assert status_lists(clock).update(sign(biggest)).size == MAX_LIST_BYTES * 8
+    for leeway in (0, 300):
+        status_lists(clock, leeway=leeway)
+    with pytest.raises(ValueError, match="leeway"):
+        status_lists(clock, leeway=301)
