@@ -29,6 +29,7 @@ from _guard_kit import policy
 from _optable import OPERATIONS, Operation
 from faceguard import (
     AsyncFaceClient,
+    ConfigurationError,
     ContentSafetyClient,
     FaceClient,
     FaceGuardError,
@@ -336,3 +337,121 @@ def test_an_unforeseen_failure_inside_a_builder_is_typed_without_its_message() -
     with pytest.raises(InvalidInputError) as signature:
         operation.__get__(Owner(), Owner)("a", "b")
     assert signature.value.rule == "signature"
+
+
+# -- building a client -------------------------------------------------------------------------
+
+CLIENT_ARGUMENTS = ["endpoint", "api_key", "timeout", "rate_limit", "guard", "retry"]
+CONFIG_HOSTILE = [
+    "lone-surrogate",
+    "nul",
+    "bytes",
+    "nan",
+    "inf",
+    "huge-int",
+    "negative",
+    "object",
+    "dict",
+]
+
+
+@pytest.mark.parametrize("client_class", [FaceClient, ContentSafetyClient, AsyncFaceClient])
+@pytest.mark.parametrize("argument", CLIENT_ARGUMENTS)
+def test_hostile_client_arguments_raise_face_guard_errors(client_class: Any, argument: str) -> None:
+    """Building a client (and its first call) with one hostile argument: typed, and the
+    hostile value is not echoed."""
+    emulator = Emulator(engine=_NoFaces())
+    escaped: list[str] = []
+    for label in CONFIG_HOSTILE:
+        value = HOSTILE[label]
+        kwargs: dict[str, Any] = {
+            "endpoint": ENDPOINT,
+            "api_key": "public-errors-key",
+            "transport": emulator.transport(),
+            argument: value,
+        }
+        if argument == "guard" and client_class is ContentSafetyClient:
+            continue  # Content Safety clients take no guard
+        try:
+            client = client_class(**kwargs)
+            if client_class is AsyncFaceClient:
+
+                async def first(client: Any = client) -> None:
+                    async with client:
+                        await client.liveness.get_session_result("s-1")
+
+                asyncio.run(first())
+            else:
+                with client:
+                    if client_class is FaceClient:
+                        client.liveness.get_session_result("s-1")
+                    else:
+                        client.blocklists.get("sample-blocklist")
+        except FaceGuardError as error:
+            if isinstance(value, str) and len(value) > 1:
+                assert value not in str(error)
+        except Exception as error:  # noqa: BLE001 - the point of the test
+            escaped.append(f"{argument}={label}: {type(error).__name__}")
+    assert escaped == [], "\n".join(escaped)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("max_attempts", 0),
+        ("max_attempts", None),
+        ("max_attempts", 1.5),
+        ("jitter", math.nan),
+        ("jitter", 2.0),
+        ("backoff_base", -1.0),
+        ("backoff_cap", math.inf),
+        ("retry_after_cap", "10"),
+        ("backoff_base", 10**400),
+    ],
+    ids=lambda value: repr(value)[:20],
+)
+def test_retry_policy_refuses_hostile_values_typed(field: str, value: Any) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        RetryPolicy(**{field: value})
+    assert info.value.parameter == field
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"tps": math.nan},
+        {"tps": 10**400},
+        {"tps": "10"},
+        {"tps": 5, "burst": 0},
+        {"tps": 5, "max_wait": math.nan},
+        {"tps": 5, "max_wait": "1"},
+        {"tps": 5, "name": "\ud800"},
+        {"tps": 5, "name": 3},
+    ],
+)
+def test_rate_limiter_refuses_hostile_values_typed(kwargs: dict[str, Any]) -> None:
+    from faceguard import RateLimiter
+
+    with pytest.raises(InvalidInputError):
+        RateLimiter(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://res\ud800.cognitiveservices.azure.com",
+        "https://res.cognitiveservices.azure.com/\udfff",
+        "https://res.cognitiveservices.azure.com/\x00",
+        "https://res.cognitiveservices.azure.com/face\n",
+    ],
+)
+def test_an_endpoint_that_is_not_printable_ascii_is_a_configuration_error(endpoint: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        FaceClient(endpoint, api_key="k", transport=Emulator().transport())
+    assert "\ud800" not in str(info.value) and "\udfff" not in str(info.value)
+
+
+@pytest.mark.parametrize("timeout", [math.nan, math.inf, -math.inf, 10**400, 0, -1])
+def test_a_timeout_that_is_not_finite_and_positive_is_a_configuration_error(timeout: Any) -> None:
+    with pytest.raises(ConfigurationError):
+        FaceClient(ENDPOINT, api_key="k", timeout=timeout, transport=Emulator().transport())

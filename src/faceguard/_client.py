@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from ._config import resolve_config
 from ._credentials import TokenAuth, TokenCredential
+from ._exceptions import ConfigurationError
 from ._guard._engine import Guard
 from ._guard._policy import GuardPolicy
 from ._operations import content_safety
@@ -78,7 +79,13 @@ _CLIENT_ARGS = """
 def _limiter(rate_limit: RateLimiter | float | None) -> RateLimiter | None:
     if rate_limit is None or isinstance(rate_limit, RateLimiter):
         return rate_limit
-    return RateLimiter(rate_limit)
+    return RateLimiter(rate_limit)  # refuses anything but a positive, finite rate (typed)
+
+
+def _guard(policy: GuardPolicy | None, endpoint: str) -> Guard:
+    if policy is not None and not isinstance(policy, GuardPolicy):
+        raise ConfigurationError(f"guard must be a GuardPolicy, not {type(policy).__name__}")
+    return Guard(policy, endpoint=endpoint)
 
 
 class _SyncClient(SyncGroup):
@@ -116,7 +123,7 @@ class _SyncClient(SyncGroup):
                 config,
                 http_client=http_client,
                 transport=transport,
-                guard=Guard(guard, endpoint=config.endpoint),
+                guard=_guard(guard, config.endpoint),
                 limiter=_limiter(rate_limit),
                 sleep=sleep or time.sleep,
                 clock=clock or time.monotonic,
@@ -179,7 +186,7 @@ class _AsyncClient(AsyncGroup):
                 config,
                 http_client=http_client,
                 transport=transport,
-                guard=Guard(guard, endpoint=config.endpoint),
+                guard=_guard(guard, config.endpoint),
                 limiter=_limiter(rate_limit),
                 sleep=sleep,
                 clock=clock or time.monotonic,

@@ -5,6 +5,7 @@ Nothing here runs at import; the environment is read when a client is built.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -64,6 +65,12 @@ def _user_agent() -> str:
 
 
 def _check_endpoint(endpoint: str) -> str:
+    if not isinstance(endpoint, str):
+        raise ConfigurationError(f"endpoint must be a string, not {type(endpoint).__name__}")
+    if not (endpoint.isascii() and endpoint.isprintable()):
+        # An Azure endpoint is an ASCII URL (IDNs in punycode); anything else, a lone
+        # surrogate or a control character included, would fail later inside httpx.
+        raise ConfigurationError("endpoint must be a URL of printable ASCII characters")
     parts = urlsplit(endpoint.strip())
     if parts.scheme not in {"https", "http"} or not parts.hostname:
         raise ConfigurationError(
@@ -84,9 +91,23 @@ def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
         return value
     if value is None:
         return httpx.Timeout(DEFAULT_READ_TIMEOUT, connect=DEFAULT_CONNECT_TIMEOUT)
-    if value <= 0:
-        raise ConfigurationError("timeout must be positive")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigurationError("timeout must be a number of seconds or an httpx.Timeout")
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        finite = False
+    if not finite or value <= 0:
+        raise ConfigurationError("timeout must be a positive, finite number of seconds")
     return httpx.Timeout(value, connect=min(value, DEFAULT_CONNECT_TIMEOUT))
+
+
+def _retry(value: RetryPolicy | None) -> RetryPolicy:
+    if value is None:
+        return RetryPolicy()
+    if not isinstance(value, RetryPolicy):
+        raise ConfigurationError(f"retry must be a RetryPolicy, not {type(value).__name__}")
+    return value
 
 
 def resolve_config(
@@ -125,6 +146,6 @@ def resolve_config(
         endpoint=_check_endpoint(resolved_endpoint),
         auth=auth,
         timeout=_timeout(timeout),
-        retry=retry or RetryPolicy(),
+        retry=_retry(retry),
         user_agent=_user_agent(),
     )

@@ -51,9 +51,15 @@ class KeyAuth:
     __slots__ = ("_key",)
 
     def __init__(self, key: str) -> None:
+        if not isinstance(key, str):
+            raise ConfigurationError(f"the API key must be a string, not {type(key).__name__}")
         if not key or not key.strip():
             raise ConfigurationError("the API key is empty")
-        self._key = key.strip()
+        key = key.strip()
+        # It goes in an HTTP header: printable ASCII only (never echoed: it is a secret).
+        if not (key.isascii() and key.isprintable()):
+            raise ConfigurationError("the API key must be printable ASCII")
+        self._key = key
 
     def sync_headers(self) -> dict[str, str]:
         return {"Ocp-Apim-Subscription-Key": self._key}

@@ -31,6 +31,8 @@ import math
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from .._exceptions import InvalidInputError
+
 __all__ = [
     "BUCKET_LUA",
     "AdaptiveRate",
@@ -41,6 +43,18 @@ __all__ = [
     "decode_state",
     "encode_state",
 ]
+
+
+def _finite(value: object) -> float | None:
+    """``value`` as a finite float, or ``None`` (wrong type, NaN, infinite, or an int too
+    large for a float)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 @dataclass(frozen=True)
@@ -64,18 +78,29 @@ class AdaptiveRate:
     threshold: int = 2
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.decrease <= 1.0:
-            raise ValueError("AdaptiveRate.decrease must be within (0, 1]")
-        if not 0.0 < self.floor <= 1.0:
-            raise ValueError("AdaptiveRate.floor must be within (0, 1]")
-        if not (math.isfinite(self.recovery) and self.recovery > 0):
-            raise ValueError("AdaptiveRate.recovery must be a positive number of seconds")
-        if not (math.isfinite(self.hold) and self.hold >= 0):
-            raise ValueError("AdaptiveRate.hold must not be negative")
+        # InvalidInputError: a ValueError, and a FaceGuardError whatever the wrong value is.
+        decrease, floor = _finite(self.decrease), _finite(self.floor)
+        if decrease is None or not 0.0 < decrease <= 1.0:
+            raise InvalidInputError(
+                "decrease", "range", "AdaptiveRate.decrease must be within (0, 1]"
+            )
+        if floor is None or not 0.0 < floor <= 1.0:
+            raise InvalidInputError("floor", "range", "AdaptiveRate.floor must be within (0, 1]")
+        recovery, hold = _finite(self.recovery), _finite(self.hold)
+        if recovery is None or recovery <= 0:
+            raise InvalidInputError(
+                "recovery", "range", "AdaptiveRate.recovery must be a positive number of seconds"
+            )
+        if hold is None or hold < 0:
+            raise InvalidInputError("hold", "range", "AdaptiveRate.hold must not be negative")
         if isinstance(self.threshold, bool) or not isinstance(self.threshold, int):
-            raise ValueError("AdaptiveRate.threshold must be a whole number of 429s")
+            raise InvalidInputError(
+                "threshold", "type", "AdaptiveRate.threshold must be a whole number of 429s"
+            )
         if self.threshold < 1:
-            raise ValueError("AdaptiveRate.threshold must be at least 1")
+            raise InvalidInputError(
+                "threshold", "range", "AdaptiveRate.threshold must be at least 1"
+            )
 
 
 @dataclass(frozen=True)

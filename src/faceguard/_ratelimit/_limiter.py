@@ -18,7 +18,7 @@ import math
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from .._exceptions import GuardStoreError, RateLimitWaitError
+from .._exceptions import GuardStoreError, InvalidInputError, RateLimitWaitError
 from ._bucket import AdaptiveRate, BucketCommand, BucketReply
 
 if TYPE_CHECKING:
@@ -69,16 +69,21 @@ class RateLimiter:
         max_wait: float = _DEFAULT_MAX_WAIT,
         name: str | None = None,
     ) -> None:
-        if isinstance(tps, bool) or not isinstance(tps, int | float):
-            raise TypeError("tps must be a number of requests per second")
-        if not (math.isfinite(tps) and tps > 0):
-            raise ValueError("tps must be a positive, finite number of requests per second")
+        # InvalidInputError is a ValueError (and a FaceGuardError): typed for every caller.
+        if not _positive_finite(tps):
+            raise InvalidInputError(
+                "tps", "range", "tps must be a positive, finite number of requests per second"
+            )
         if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
-            raise ValueError("burst must be a whole number of requests, at least 1")
-        if not (max_wait >= 0):  # also refuses NaN
-            raise ValueError("max_wait must not be negative")
-        if name is not None and (not name or not name.isprintable()):
-            raise ValueError("name must be a non-empty printable string")
+            raise InvalidInputError(
+                "burst", "range", "burst must be a whole number of requests, at least 1"
+            )
+        if not (_positive_finite(max_wait) or (type(max_wait) in (int, float) and max_wait == 0)):
+            raise InvalidInputError(
+                "max_wait", "range", "max_wait must be a finite, non-negative number of seconds"
+            )
+        if name is not None and (not isinstance(name, str) or not name or not name.isprintable()):
+            raise InvalidInputError("name", "pattern", "name must be a non-empty printable string")
         if store is None:
             from .._guard._store import MemoryStore
 
@@ -91,7 +96,9 @@ class RateLimiter:
         elif adaptive is True or adaptive is False:
             self.adaptive = AdaptiveRate() if adaptive else None
         else:
-            raise TypeError("adaptive must be an AdaptiveRate, True or False")
+            raise InvalidInputError(
+                "adaptive", "type", "adaptive must be an AdaptiveRate, True or False"
+            )
         self.max_wait = float(max_wait)
         self.name = name
         self._reserve = BucketCommand(
@@ -177,3 +184,13 @@ class RateLimiter:
             f"RateLimiter(tps={self.tps:g}, burst={self.burst}, store={self.store!r}, "
             f"adaptive={self.adaptive!r}, max_wait={self.max_wait:g})"
         )
+
+
+def _positive_finite(value: object) -> bool:
+    """A number above zero and finite (an int too large for a float is not)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value) and value > 0
+    except OverflowError:
+        return False

@@ -11,6 +11,7 @@ service cannot have applied it: a connection that failed before any byte left, o
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from .._constants import (
     DEFAULT_RETRY_AFTER_CAP,
     RETRYABLE_STATUS,
 )
-from .._exceptions import APIConnectionError, APIStatusError, RateLimitError
+from .._exceptions import APIConnectionError, APIStatusError, InvalidInputError, RateLimitError
 
 if TYPE_CHECKING:
     import tenacity
@@ -78,12 +79,19 @@ class RetryPolicy:
     random: Callable[[], float] = field(default=random.random, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
-        if not 0.0 <= self.jitter <= 1.0:
-            raise ValueError("jitter must be within [0, 1]")
-        if self.backoff_base < 0 or self.backoff_cap < 0 or self.retry_after_cap < 0:
-            raise ValueError("backoff and cap values must not be negative")
+        # InvalidInputError is a ValueError too: callers that caught ValueError still do.
+        attempts: object = self.max_attempts
+        if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+            raise InvalidInputError(
+                "max_attempts", "range", "max_attempts must be at least 1 (an integer)"
+            )
+        if not (_seconds(self.jitter) and self.jitter <= 1.0):
+            raise InvalidInputError("jitter", "range", "jitter must be within [0, 1]")
+        for name in ("backoff_base", "backoff_cap", "retry_after_cap"):
+            if not _seconds(getattr(self, name)):
+                raise InvalidInputError(
+                    name, "range", "backoff and cap values must not be negative (finite seconds)"
+                )
 
     # -- decisions (pure) ----------------------------------------------------------------
 
@@ -160,3 +168,13 @@ class RetryPolicy:
 
         strategies = self._strategies(idempotent, offset)
         return tenacity.AsyncRetrying(sleep=sleep, **strategies)  # type: ignore[arg-type]
+
+
+def _seconds(value: object) -> bool:
+    """A finite, non-negative number (an int too large for a float is not)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value) and value >= 0
+    except OverflowError:
+        return False
