@@ -455,3 +455,56 @@ def test_an_endpoint_that_is_not_printable_ascii_is_a_configuration_error(endpoi
 def test_a_timeout_that_is_not_finite_and_positive_is_a_configuration_error(timeout: Any) -> None:
     with pytest.raises(ConfigurationError):
         FaceClient(ENDPOINT, api_key="k", timeout=timeout, transport=Emulator().transport())
+
+
+_AUDIT_FULL_SCRIPT = r"""
+import resource, signal, sys
+sys.path.insert(0, sys.argv[2])
+from pathlib import Path
+import _guard_kit as kit
+from faceguard import FaceClient, FaceGuardError, RetryPolicy
+from faceguard._guard._audit import AuditLog
+from faceguard._guard._policy import GuardPolicy
+from faceguard.emulator import Emulator
+
+class NoFaces:
+    def detect(self, image): return []
+    def confidence(self, a, b): return 0.0
+
+path = Path(sys.argv[1])
+log = AuditLog(path)
+guard = GuardPolicy(**{**vars(kit.policy()), "audit": log})
+emulator = Emulator(engine=NoFaces())
+client = FaceClient("https://full.cognitiveservices.azure.com", api_key="k",
+                    transport=emulator.transport(), guard=guard,
+                    retry=RetryPolicy(max_attempts=1))
+client.person_groups.create("pg-sample", name="Staff")
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (path.stat().st_size + 8, resource.RLIM_INFINITY))
+sent = len(emulator.faults.traffic())
+try:
+    client.recognition.verify_face_to_face(
+        "c5c24a82-6845-4031-9d5d-978df9175426", "015839fb-fbd9-4f79-ace9-7675fc2f1dd9",
+        consent=kit.TOKEN)
+except FaceGuardError as error:
+    print("typed", type(error).__name__, len(emulator.faults.traffic()) - sent)
+except BaseException as error:
+    print("untyped", type(error).__name__)
+"""
+
+
+def test_an_audit_file_that_cannot_be_written_is_a_typed_error(tmp_path: Path) -> None:
+    """The end check of the audit log's OSError (another module's): a full disk, simulated
+    by a file-size limit in a child process, surfaces through a client call as a
+    FaceGuardError."""
+    import subprocess
+    import sys
+
+    tests = str(Path(__file__).parent)
+    result = subprocess.run(
+        [sys.executable, "-c", _AUDIT_FULL_SCRIPT, str(tmp_path / "audit.jsonl"), tests],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.stdout.startswith("typed AuditError"), result.stdout + result.stderr
