@@ -64,6 +64,14 @@ HOSTILE: dict[str, Any] = {
 }
 
 
+NEVER_VALID = tuple(
+    f"={label}"
+    for label in ("lone-surrogate", "surrogate-inside", "nan", "inf", "huge-int", "object")
+)
+"""Hostile values no argument of any operation takes: each must be refused as input, before
+anything is sent (``None``, ``""``, ``-1``, ``True`` and the like are valid for some)."""
+
+
 class _NoFaces:
     """A ``FaceEngine`` that finds no face: the table is about arguments, not faces."""
 
@@ -125,12 +133,21 @@ def test_hostile_arguments_raise_only_face_guard_errors(row: Operation, tmp_path
         with _client(row, emulator, audit) as client:
             method = _method(client, row)
             for label, args, kwargs in _variants(row):
+                sent = len(emulator.faults.traffic())
                 try:
                     _call(method, args, kwargs)
-                except FaceGuardError:
+                except InvalidInputError:
                     pass
+                except FaceGuardError:
+                    if label.endswith(NEVER_VALID):
+                        escaped.append(f"{label}: not refused as input")
                 except Exception as error:  # noqa: BLE001 - the point of the test
                     escaped.append(f"{label}: {type(error).__name__}")
+                else:
+                    if label.endswith(NEVER_VALID):
+                        escaped.append(f"{label}: accepted")
+                if label.endswith(NEVER_VALID) and len(emulator.faults.traffic()) != sent:
+                    escaped.append(f"{label}: reached the service")
     finally:
         audit.close()
     assert escaped == [], f"{row.call}: non-FaceGuardError escaped:\n" + "\n".join(escaped)
@@ -508,3 +525,138 @@ def test_an_audit_file_that_cannot_be_written_is_a_typed_error(tmp_path: Path) -
         timeout=120,
     )
     assert result.stdout.startswith("typed AuditError"), result.stdout + result.stderr
+
+
+def _spec(**fields: Any) -> Any:
+    from faceguard._transport._spec import GuardInfo, RequestSpec
+
+    guard = fields.pop("guard", GuardInfo())
+    return RequestSpec(
+        operation="Synthetic_Op",
+        method="POST",
+        route="/synthetic",
+        parse=lambda raw: None,
+        guard=guard,
+        **fields,
+    )
+
+
+def _guard_info(**fields: Any) -> Any:
+    from faceguard._transport._spec import GuardInfo
+
+    return GuardInfo(**fields)
+
+
+@pytest.mark.parametrize(
+    ("label", "spec", "parameter"),
+    [
+        ("json-nan", lambda: _spec(json={"threshold": math.nan}), "body.threshold"),
+        ("json-inf-in-list", lambda: _spec(json={"xs": [1.0, math.inf]}), "body.xs[1]"),
+        ("json-huge-int", lambda: _spec(json={"top": 10**400}), "body.top"),
+        ("json-bytes", lambda: _spec(json={"userData": b"x"}), "body.userData"),
+        ("json-key", lambda: _spec(json={1: "x"}), "body"),
+        ("json-surrogate-key", lambda: _spec(json={"\ud800": "x"}), "body"),
+        ("query-not-text", lambda: _spec(query={"top": 5}), "query top"),
+        ("query-surrogate", lambda: _spec(query={"start": "\ud800"}), "query start"),
+        (
+            "path-surrogate",
+            lambda: _spec(path_params={"personGroupId": "\ud800"}),
+            "path personGroupId",
+        ),
+        ("consent-surrogate", lambda: _spec(guard=_guard_info(consent="t\ud800")), "consent"),
+        ("consent-bytes", lambda: _spec(guard=_guard_info(consent=b"t")), "consent"),
+        (
+            "face-id-surrogate",
+            lambda: _spec(guard=_guard_info(face_ids=("\ud800",))),
+            "face_ids[0]",
+        ),
+        ("face-id-int", lambda: _spec(guard=_guard_info(face_ids=(5,))), "face_ids[0]"),
+        (
+            "device-surrogate",
+            lambda: _spec(guard=_guard_info(device_correlation_id="\udfff")),
+            "device_correlation_id",
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_a_built_request_that_cannot_be_sent_is_refused_as_input(
+    label: str, spec: Any, parameter: str
+) -> None:
+    """The last check before the transport, fed requests no builder makes today: a builder
+    added later that forgets a check still fails typed, naming the wire field."""
+    from faceguard._operations._inputs import check_sendable
+
+    with pytest.raises(InvalidInputError) as info:
+        check_sendable(spec())
+    assert info.value.parameter == parameter
+    assert "\ud800" not in str(info.value)
+
+
+def test_a_sendable_request_passes_the_last_check() -> None:
+    from faceguard._operations._inputs import check_sendable
+
+    check_sendable(
+        _spec(
+            json={"name": "Zoë", "xs": [1, 2.5, True, None, {"k": "ü"}], "n": 2**53},
+            query={"start": "ä"},
+            path_params={"personGroupId": "g"},
+            guard=_guard_info(consent="t", face_ids=("f",), device_correlation_id="d"),
+        )
+    )
+
+
+BOOLEAN_ARGUMENTS: list[tuple[str, Any]] = [
+    ("return_face_id", lambda c, v: c.detection.detect(JPEG, return_face_id=v, consent="t")),
+    ("return_face_landmarks", lambda c, v: c.detection.detect(JPEG, return_face_landmarks=v)),
+    (
+        "return_recognition_model",
+        lambda c, v: c.person_groups.get("g", return_recognition_model=v),
+    ),
+    (
+        "enable_session_image",
+        lambda c, v: c.liveness.create_session(
+            liveness_operation_mode="Passive",
+            device_correlation_id="3f0c9a52-7d1e-4b8a-9c6f-2e5d8a1b4c7e",
+            enable_session_image=v,
+        ),
+    ),
+    (
+        "device_correlation_id_set_in_client",
+        lambda c, v: c.liveness.create_session(
+            liveness_operation_mode="Passive", device_correlation_id_set_in_client=v
+        ),
+    ),
+    (
+        "return_verify_image_hash",
+        lambda c, v: c.liveness.create_with_verify_session(
+            verify_image=JPEG,
+            liveness_operation_mode="Passive",
+            return_verify_image_hash=v,
+            consent="t",
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("value", ["yes", "false", 1, 0, 1.0], ids=repr)
+@pytest.mark.parametrize(
+    ("parameter", "call"), BOOLEAN_ARGUMENTS, ids=[b[0] for b in BOOLEAN_ARGUMENTS]
+)
+def test_a_boolean_argument_takes_only_true_or_false(parameter: str, call: Any, value: Any) -> None:
+    """``"false"`` is truthy: a flag given anything but a bool would be sent as whatever its
+    truth value happens to be."""
+    emulator = Emulator(engine=_NoFaces())
+    client = FaceClient(ENDPOINT, api_key="k", transport=emulator.transport(), guard=policy())
+    with client, pytest.raises(InvalidInputError) as info:
+        call(client, value)
+    assert (info.value.parameter, info.value.rule) == (parameter, "type")
+    assert emulator.faults.traffic() == []
+
+
+@pytest.mark.parametrize("value", ["yes", 1, 0.0])
+def test_halt_on_blocklist_hit_takes_only_true_or_false(value: Any) -> None:
+    emulator = Emulator(engine=_NoFaces())
+    client = ContentSafetyClient(ENDPOINT, api_key="k", transport=emulator.transport())
+    with client, pytest.raises(InvalidInputError) as info:
+        client.analyze_text("some text", halt_on_blocklist_hit=value)
+    assert info.value.parameter == "halt_on_blocklist_hit"

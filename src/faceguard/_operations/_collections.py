@@ -240,7 +240,11 @@ class _Kind(Generic[C]):
         REST: ``GET $route`` (``${family}_Get${kind}``).
         Guard checks: none.
         """
-        query = {"returnRecognitionModel": wire_bool(return_recognition_model)}
+        query = {
+            "returnRecognitionModel": wire_bool(
+                return_recognition_model, "return_recognition_model"
+            )
+        }
         return self._spec("Get", "GET", container_id, _parsers.model(self.model), query=query)
 
     def update(
@@ -275,7 +279,9 @@ class _Kind(Generic[C]):
         self, start: str | None, top: int | None, return_recognition_model: bool
     ) -> PageSpec[C]:
         query = _paging(start, top)
-        query["returnRecognitionModel"] = wire_bool(return_recognition_model)
+        query["returnRecognitionModel"] = wire_bool(
+            return_recognition_model, "return_recognition_model"
+        )
         first: RequestSpec[tuple[list[C], str | None]] = RequestSpec(
             operation=self._op("Get", "s"),
             method="GET",
@@ -702,7 +708,11 @@ class FaceListKind(_Kind[C], Generic[C, F]):
             method="GET",
             route=self.route.rsplit("/", 1)[0],
             parse=_parsers.model_list(self.list_model),
-            query={"returnRecognitionModel": wire_bool(return_recognition_model)},
+            query={
+                "returnRecognitionModel": wire_bool(
+                    return_recognition_model, "return_recognition_model"
+                )
+            },
         )
 
 

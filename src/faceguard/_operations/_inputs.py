@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .._transport._spec import RequestSpec
 
 __all__ = [
+    "check_bool",
     "check_choice",
     "check_collection_id",
     "check_count",
@@ -48,9 +49,21 @@ E = TypeVar("E", bound=Enum)
 _COLLECTION_ID = re.compile(r"^[a-z0-9\-_]+$")
 
 
-def wire_bool(value: bool) -> str:
-    """Booleans in a query string, as the service spells them."""
-    return "true" if value else "false"
+def check_bool(parameter: str, value: bool) -> bool:
+    """``True`` or ``False`` and nothing else: ``"no"``, ``0`` or NaN would be sent as
+    whatever their truth value happens to be."""
+    if type(value) is not bool:
+        raise InvalidInputError(parameter, "type", "must be True or False")
+    return value
+
+
+def wire_bool(value: bool, parameter: str = "flag") -> str:
+    """Booleans in a query string, as the service spells them (only real booleans)."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    raise InvalidInputError(parameter, "type", "must be True or False")
 
 
 def check_unicode(parameter: str, value: str) -> str:
@@ -220,9 +233,23 @@ digits ``json`` cannot even write them)."""
 
 
 def _check_json(where: str, value: object) -> None:
-    if value is None or isinstance(value, bool):
+    # The common cases first, by exact type: every call's body passes through here.
+    if type(value) is str:
+        if not value.isascii():
+            check_unicode(where, value)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            if type(item) is not str or not item.isascii():
+                _check_json(f"{where}[{index}]", item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidInputError(where, "type", "object keys must be strings")
+            if type(item) is not str or not item.isascii() or not key.isascii():
+                _check_json(f"{where}.{check_unicode(where, key)}", item)
+    elif value is None or isinstance(value, bool):
         return
-    if isinstance(value, str):
+    elif isinstance(value, str):
         check_unicode(where, value)
     elif isinstance(value, int):
         if abs(value) > _JSON_INT_MAX:
@@ -230,14 +257,6 @@ def _check_json(where: str, value: object) -> None:
     elif isinstance(value, float):
         if not math.isfinite(value):
             raise InvalidInputError(where, "type", "must be a finite number")
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            _check_json(f"{where}[{index}]", item)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise InvalidInputError(where, "type", "object keys must be strings")
-            _check_json(f"{where}.{check_unicode(where, key)}", item)
     else:
         raise InvalidInputError(where, "type", f"cannot be sent as JSON ({type(value).__name__})")
 
@@ -248,6 +267,14 @@ def _check_texts(where: str, values: Mapping[str, object]) -> None:
             raise InvalidInputError(f"{where} {name}", "type", "must be a string")
         if not value.isascii():
             check_unicode(f"{where} {name}", value)
+
+
+def _check_guard_text(name: str, value: object) -> None:
+    if value is None or (type(value) is str and value.isascii()):
+        return
+    if not isinstance(value, str):
+        raise InvalidInputError(name, "type", f"must be a string, not {type(value).__name__}")
+    check_unicode(name, value)
 
 
 def check_sendable(spec: RequestSpec[Any]) -> None:
@@ -264,15 +291,12 @@ def check_sendable(spec: RequestSpec[Any]) -> None:
     if spec.json is not None:
         _check_json("body", spec.json)
     guard = spec.guard
-    for name in ("container_id", "person_id", "consent", "device_correlation_id"):
-        value = getattr(guard, name)
-        if value is not None:
-            if not isinstance(value, str):
-                raise InvalidInputError(
-                    name, "type", f"must be a string, not {type(value).__name__}"
-                )
-            check_unicode(name, value)
+    _check_guard_text("container_id", guard.container_id)
+    _check_guard_text("person_id", guard.person_id)
+    _check_guard_text("consent", guard.consent)
+    _check_guard_text("device_correlation_id", guard.device_correlation_id)
     for index, face_id in enumerate(guard.face_ids):
-        if not isinstance(face_id, str):
-            raise InvalidInputError(f"face_ids[{index}]", "type", "must be a string")
-        check_unicode(f"face_ids[{index}]", face_id)
+        if type(face_id) is not str or not face_id.isascii():
+            if not isinstance(face_id, str):
+                raise InvalidInputError(f"face_ids[{index}]", "type", "must be a string")
+            check_unicode(f"face_ids[{index}]", face_id)

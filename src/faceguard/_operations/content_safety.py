@@ -24,7 +24,14 @@ from .._exceptions import InvalidInputError
 from .._transport._spec import PageSpec, RawResponse, RequestSpec
 from ..models.enums import TextAnalysisOutputType, TextCategory
 from . import _parsers
-from ._inputs import check_choice, check_count, check_int_range, check_length, check_pattern
+from ._inputs import (
+    check_bool,
+    check_choice,
+    check_count,
+    check_int_range,
+    check_length,
+    check_pattern,
+)
 
 if TYPE_CHECKING:
     from ..models.content_safety import (
@@ -308,7 +315,7 @@ def analyze_text(
             check_pattern("blocklist_names", n, _NAME, maximum=BLOCKLIST_NAME_MAX) for n in names
         ]
     if halt_on_blocklist_hit is not None:
-        body["haltOnBlocklistHit"] = halt_on_blocklist_hit
+        body["haltOnBlocklistHit"] = check_bool("halt_on_blocklist_hit", halt_on_blocklist_hit)
     if output_type is not None:
         body["outputType"] = check_choice("output_type", output_type, TextAnalysisOutputType).value
     return RequestSpec(

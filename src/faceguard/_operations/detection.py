@@ -63,8 +63,8 @@ def _check(
     query = {
         "detectionModel": detection.value,
         "recognitionModel": recognition.value,
-        "returnFaceId": wire_bool(return_face_id),
-        "returnFaceLandmarks": wire_bool(return_face_landmarks),
+        "returnFaceId": wire_bool(return_face_id, "return_face_id"),
+        "returnFaceLandmarks": wire_bool(return_face_landmarks, "return_face_landmarks"),
     }
     # Checked even when no faceId is asked for: a bad value is a bug wherever it appears.
     ttl = check_int_range(
@@ -80,7 +80,9 @@ def _check(
     if return_face_id:
         # Always explicit: the service default (24 h) is longer than most flows need.
         query["faceIdTimeToLive"] = str(ttl)
-        query["returnRecognitionModel"] = wire_bool(return_recognition_model)
+        query["returnRecognitionModel"] = wire_bool(
+            return_recognition_model, "return_recognition_model"
+        )
         checks.add(GuardCheck.FACE_ID_ISSUE)
     elif return_recognition_model:
         raise InvalidInputError(

@@ -19,6 +19,7 @@ from ..models.enums import LivenessModel, LivenessOperationMode
 from . import _parsers
 from ._images import ImageInput, read_image, sniff_format
 from ._inputs import (
+    check_bool,
     check_choice,
     check_float_range,
     check_int_range,
@@ -67,9 +68,11 @@ def _session_fields(
         ).value
     }
     if device_correlation_id_set_in_client is not None:
-        fields["deviceCorrelationIdSetInClient"] = device_correlation_id_set_in_client
+        fields["deviceCorrelationIdSetInClient"] = check_bool(
+            "device_correlation_id_set_in_client", device_correlation_id_set_in_client
+        )
     if enable_session_image is not None:
-        fields["enableSessionImage"] = enable_session_image
+        fields["enableSessionImage"] = check_bool("enable_session_image", enable_session_image)
     if liveness_model_version is not None:
         fields["livenessModelVersion"] = check_choice(
             "liveness_model_version", liveness_model_version, LivenessModel
@@ -229,7 +232,9 @@ def create_with_verify_session(
         auth_token_time_to_live_in_seconds,
     )
     if return_verify_image_hash is not None:
-        fields["returnVerifyImageHash"] = return_verify_image_hash
+        fields["returnVerifyImageHash"] = check_bool(
+            "return_verify_image_hash", return_verify_image_hash
+        )
     if verify_confidence_threshold is not None:
         fields["verifyConfidenceThreshold"] = check_float_range(
             "verify_confidence_threshold", verify_confidence_threshold, minimum=0.0, maximum=1.0
