@@ -203,6 +203,30 @@ def test_identifiers_hidden_among_uuids_are_still_found() -> None:
     assert primary_identifier_kinds(f"{uuid.uuid4()};555-123-4567") == ("phone",)
 
 
+def _fullwidth(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+SPELL = {
+    "as is": lambda e: e,
+    "fullwidth": _fullwidth,
+    "zero-width": lambda e: "\u200b".join(e),
+    "[at]": lambda e: e.replace("@", " [at] "),
+    "(at) (dot)": lambda e: e.replace("@", "(at)").replace(".", "(dot)"),
+    "at/dot words": lambda e: e.replace("@", " at ").replace(".", " dot "),
+    "%40": lambda e: e.replace("@", "%40"),
+    "&#64;": lambda e: e.replace("@", "&#64;"),
+    "in a sentence": lambda e: f"write to {e}, thanks",
+}
+
+
+@settings(max_examples=300)
+@given(st.emails(), st.sampled_from(sorted(SPELL)))
+def test_property_any_email_in_any_spelling_is_found(email: str, spelling: str) -> None:
+    text = SPELL[spelling](email)
+    assert "email" in primary_identifier_kinds(text), (spelling, text)
+
+
 @given(st.uuids().map(str))
 def test_property_uuids_are_never_flagged(value: str) -> None:
     assert primary_identifier_kinds(value) == ()
@@ -247,6 +271,8 @@ def test_property_any_text_gives_a_sorted_tuple_of_known_kinds(value: str) -> No
         "[" * 16_000,
         "1" * 16_000,
         "+(" * 8_000,
+        "@" + "a." * 7_999,
+        ("a@" + "b." * 60) * 120,
     ],
     ids=[
         "letters",
@@ -262,6 +288,8 @@ def test_property_any_text_gives_a_sorted_tuple_of_known_kinds(value: str) -> No
         "brackets",
         "one-number",
         "plus-parens",
+        "one-long-domain",
+        "many-long-domains",
     ],
 )
 def test_worst_case_16_kb_inputs_are_scanned_quickly(text: str) -> None:

@@ -99,8 +99,11 @@ _AT_WORD = re.compile(
 _DOT_WORD = re.compile(
     rf"\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+(?:dot|punto|point)\s+|\s+\.\s+", re.IGNORECASE
 )
-_LOCAL = re.compile(r"[\w.+%'!#$&*=?^`{|}~-]{1,64}$")
-_DOMAIN = re.compile(r"(?:[\w-]{1,63}\.){1,8}[^\W\d_]{2,63}|\[[0-9a-fA-F.:]{3,45}\]")
+_LOCAL = re.compile(r"[\w.+%'!#$&*=?^`{|}~/-]{1,64}$")  # RFC 5322 dot-atom characters
+# Labels, then a top-level domain of letters or an IDN one in punycode (xn--...).
+_DOMAIN = re.compile(
+    r"(?:[\w-]{1,63}\.){1,126}(?:[^\W\d_]{2,63}|[xX][nN]--[\w-]{1,59})|\[[0-9a-fA-F.:]{3,45}\]"
+)
 
 
 def _has_email(text: str) -> bool:
