@@ -301,3 +301,48 @@ def test_worst_case_16_kb_inputs_are_scanned_quickly(text: str) -> None:
 def test_non_string_is_a_type_error_not_a_crash_in_a_regex() -> None:
     with pytest.raises(TypeError):
         primary_identifier_kinds(b"alice@example.com")  # type: ignore[arg-type]
+
+
+PHONE_FORMATS = {
+    "(a) b-c": lambda a, b, c: f"({a}) {b}-{c}",
+    "a-b-c": lambda a, b, c: f"{a}-{b}-{c}",
+    "a.b.c": lambda a, b, c: f"{a}.{b}.{c}",
+    "a b c": lambda a, b, c: f"{a} {b} {c}",
+    "+1 a b c": lambda a, b, c: f"+1 {a} {b} {c}",
+    "1-a-b-c": lambda a, b, c: f"1-{a}-{b}-{c}",
+    "+1abc": lambda a, b, c: f"+1{a}{b}{c}",
+    "abc": lambda a, b, c: f"{a}{b}{c}",
+    "+44 (0)": lambda a, b, c: f"+44 (0) {a[1:]} {b} {c}",
+    "0a bc c": lambda a, b, c: f"0{a} {b}{c[:2]} {c[2:]}",
+}
+_AREA = st.from_regex(r"[2-9][0-9][0-9]", fullmatch=True)
+
+
+@settings(max_examples=300)
+@given(
+    _AREA,
+    _AREA,
+    st.from_regex(r"[0-9]{4}", fullmatch=True),
+    st.sampled_from(sorted(PHONE_FORMATS)),
+    st.sampled_from(["as is", "fullwidth", "zero-width", "in a sentence"]),
+)
+def test_property_phone_numbers_in_any_format_and_spelling_are_found(
+    a: str, b: str, c: str, layout: str, spelling: str
+) -> None:
+    text = SPELL[spelling](PHONE_FORMATS[layout](a, b, c))
+    assert "phone" in primary_identifier_kinds(text), text
+
+
+@settings(max_examples=200)
+@given(
+    st.from_regex(r"[0-9]{3}", fullmatch=True),
+    st.from_regex(r"[0-9]{2}", fullmatch=True),
+    st.from_regex(r"[0-9]{4}", fullmatch=True),
+    st.sampled_from(["-", " ", "."]),
+    st.sampled_from(["as is", "fullwidth", "zero-width", "in a sentence"]),
+)
+def test_property_ssn_in_any_spelling_is_a_national_id(
+    a: str, b: str, c: str, sep: str, spelling: str
+) -> None:
+    text = SPELL[spelling](f"{a}{sep}{b}{sep}{c}")
+    assert "national_id" in primary_identifier_kinds(text), text
