@@ -8,6 +8,7 @@ A missing token is the caller's concern (it raises ``ConsentRequiredError``); re
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -900,3 +901,68 @@ def test_issuer_argument_limits_are_exact():
         issuer.issue("555-0102", operations=["verify"], **base)  # seven digits: a phone
     with pytest.raises(ValueError, match="not_before"):
         issuer.issue("p-1", operations=["verify"], lifetime=60, not_before=NOW + 60, **base)
+
+
+# -- exact limits of the verifier (from a mutation survey of _consent) -------------------------
+
+
+def test_cache_hits_skip_the_signature_and_evict_the_least_recently_used(monkeypatch):
+    v = verifier(cache_size=2)
+    checked: list[str] = []
+    real = v._verify_signed
+
+    def counting(token: str) -> Any:
+        checked.append(token)
+        return real(token)
+
+    monkeypatch.setattr(v, "_verify_signed", counting)
+    a, b, c = (mint(claims(jti=f"j-{name}")) for name in "abc")
+    for token in (a, a, b, a, c, a):  # b is the least recently used when c arrives
+        v.verify(token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)
+    assert checked == [a, b, c]
+    v.verify(b, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)
+    assert checked == [a, b, c, b]
+
+
+def test_verifier_limits_are_exact():
+    v = verifier(leeway=0)
+    assert v.leeway == 0 and v.replay_store is not None
+    with pytest.raises(ValueError, match="cache_size"):
+        verifier(cache_size=-1)
+    token = mint(claims())
+    v.verify(token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=bytes(16))
+    with pytest.raises(ValueError, match="session"):
+        v.verify(token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=bytes(15))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        IDENTIFY.operation = "verify"  # type: ignore[misc]
+    result = v.verify(token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=bytes(16))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.subject = "p-other"  # type: ignore[misc]
+
+
+def test_claim_value_limits_are_exact():
+    rejected(mint(claims(iat=0, nbf=0, exp=600)), "expired")  # 0 is a NumericDate
+    rejected(mint(claims(exp=10**11)), "lifetime")  # so is the largest one accepted
+    rejected(mint(claims(exp=10**11 + 1)), "claims")
+    at_the_leeway = mint(claims(iat=int(NOW) + 60, nbf=int(NOW), exp=int(NOW) + 600))
+    verifier().verify(at_the_leeway, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)
+    payload = claims()
+    payload["consent"]["rid"] = "r" * 256
+    verifier().verify(mint(payload), IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)
+    payload["consent"]["rid"] = "r" * 257
+    rejected(mint(payload), "claims")
+
+
+def test_a_token_of_exactly_the_size_limit_is_read():
+    from faceguard._guard._consent import MAX_TOKEN_SIZE
+
+    base = len(mint(claims(pad="")))
+    guess = (MAX_TOKEN_SIZE - base) * 3 // 4  # base64url: 4 characters per 3 bytes
+    for pad in range(guess - 8, guess + 8):
+        token = mint(claims(pad="x" * pad))
+        if len(token) == MAX_TOKEN_SIZE:
+            break
+    else:
+        pytest.fail("no padding gives a token of exactly the limit")
+    verifier().verify(token, IDENTIFY, use_case=UC, endpoint=ENDPOINT, session=SESSION)
+    rejected(mint(claims(pad="x" * (pad + 3))), "malformed")
