@@ -809,3 +809,60 @@ def test_public_objects_reachable_from_a_policy_offer_no_binding_method():
                 assert "enroll" not in name or name.startswith("_"), (type(obj), name)
                 assert "ledger" not in name or name.startswith("_"), (type(obj), name)
     assert "record_enrollment" not in dir(faceguard.ConsentLedger)
+
+
+# -- the same rules across processes sharing a Redis store ----------------------------------
+
+
+def _redis(redis_url: str, prefix: str) -> Any:
+    from faceguard import RedisStore
+
+    return RedisStore(redis_url, prefix=prefix)
+
+
+def test_session_and_once_tokens_across_processes_sharing_redis(redis_url: str):
+    prefix = f"fg-sem-{uuid.uuid4().hex[:8]}"
+    deploy = Deploy()
+    scope = ConsentScope("detect_template")
+
+    def process() -> ConsentVerifier:  # its own connection, verifier and session handle
+        return ConsentVerifier(
+            {"k1": deploy.public},
+            issuer=deploy.issuer.issuer,
+            audience=DEPLOYMENT,
+            clock=deploy.clock,
+            replay_store=_redis(redis_url, prefix),
+        )
+
+    session, once = deploy.token(), deploy.token(use="once")
+    first, second = process(), process()
+    mine, theirs = bytes(range(32)), bytes(range(1, 33))
+    for verifier in (first, first):
+        verifier.verify(session, scope, use_case=UC, endpoint=ENDPOINT, session=mine)
+    second.verify(session, scope, use_case=UC, endpoint=ENDPOINT, session=mine)  # same handle
+    with pytest.raises(ConsentRejectedError) as info:
+        second.verify(session, scope, use_case=UC, endpoint=ENDPOINT, session=theirs)
+    assert info.value.check == "replay"
+    first.verify(once, scope, use_case=UC, endpoint=ENDPOINT)
+    with pytest.raises(ConsentRejectedError) as info:
+        second.verify(once, scope, use_case=UC, endpoint=ENDPOINT)
+    assert info.value.check == "replay"
+
+
+def test_status_list_rollback_across_processes_sharing_redis(redis_url: str):
+    prefix = f"fg-sem-{uuid.uuid4().hex[:8]}"
+    deploy = Deploy()
+    valid, revoked = _revoked_then_valid(deploy)
+
+    def process() -> StatusLists:
+        return StatusLists(
+            {"k1": deploy.public},
+            issuer=deploy.issuer.issuer,
+            clock=deploy.clock,
+            store=_redis(redis_url, prefix),
+        )
+
+    process().update(revoked)
+    with pytest.raises(StatusListError) as info:
+        process().update(valid)
+    assert info.value.check == "rollback"

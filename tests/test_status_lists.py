@@ -845,7 +845,7 @@ def test_newer_lists_pass_everywhere_and_only_the_newest_mark_is_kept(clock, iss
     for turn in range(4):
         (first if turn % 2 else second).update(issuer.token(URI, ttl=300))
         clock.now += 1
-    namespace = f"status-list-version:{hashlib.sha256(URI.encode()).hexdigest()[:32]}"
+    namespace = f"status-list-version-{hashlib.sha256(URI.encode()).hexdigest()[:32]}"
     assert len(store.keys(namespace)) == 1  # superseded marks are deleted
 
 

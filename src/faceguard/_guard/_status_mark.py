@@ -28,7 +28,7 @@ _NAMESPACE = "status-list-version"
 def _namespace(uri: str) -> str:
     # One namespace per list, so a scan reads that list's few keys only; the URI is hashed to
     # keep the store's key alphabet simple (it is not personal data).
-    return f"{_NAMESPACE}:{hashlib.sha256(uri.encode('utf-8')).hexdigest()[:32]}"
+    return f"{_NAMESPACE}-{hashlib.sha256(uri.encode('utf-8')).hexdigest()[:32]}"
 
 
 def _key(issued_at: float, sequence: int) -> str:
