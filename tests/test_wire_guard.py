@@ -569,3 +569,27 @@ def test_a_known_body_is_accepted_exactly_when_its_bytes_would_be(value: dict[st
             return type(error)
 
     assert outcome(known_json=value) == outcome()
+
+
+# -- one spelling per resource ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "https://Wire.CognitiveServices.Azure.com",
+        "https://wire.cognitiveservices.azure.com/",
+        "https://wire.cognitiveservices.azure.com.",
+        "https://wire.cognitiveservices.azure.com:443",
+        "HTTPS://WIRE.COGNITIVESERVICES.AZURE.COM:443/",
+    ],
+)
+def test_spellings_of_one_endpoint_are_one_resource(spelling: str) -> None:
+    face = FaceClient(spelling, api_key="k", transport=httpx.MockTransport(Recorder()))
+    assert repr(face) == f"FaceClient(endpoint={ENDPOINT!r})"
+
+
+def test_endpoints_with_user_info_or_a_bad_port_are_refused() -> None:
+    for endpoint in ("https://user:pw@wire.cognitiveservices.azure.com", "https://wire.x:99999"):
+        with pytest.raises(ConfigurationError):
+            FaceClient(endpoint, api_key="k")

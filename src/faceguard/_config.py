@@ -81,7 +81,19 @@ def _check_endpoint(endpoint: str) -> str:
         raise ConfigurationError("plain http:// is only allowed for loopback (an emulator)")
     if parts.query or parts.fragment:
         raise ConfigurationError("endpoint must not carry a query or fragment")
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+    if "@" in parts.netloc:
+        raise ConfigurationError("endpoint must not carry user info (pass api_key= instead)")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigurationError("endpoint has an invalid port") from None
+    # One spelling per resource: faceIds and consent audiences are bound to the endpoint, so
+    # letter case, a trailing dot, a default port or slash must not make it another one.
+    host = parts.hostname.removesuffix(".")
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != {"https": 443, "http": 80}[parts.scheme]:
+        netloc += f":{port}"
+    return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
 
 
 def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
