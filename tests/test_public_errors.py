@@ -660,3 +660,64 @@ def test_halt_on_blocklist_hit_takes_only_true_or_false(value: Any) -> None:
     with client, pytest.raises(InvalidInputError) as info:
         client.analyze_text("some text", halt_on_blocklist_hit=value)
     assert info.value.parameter == "halt_on_blocklist_hit"
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [
+        ("timeout", math.nan),
+        ("timeout", -1),
+        ("timeout", "10"),
+        ("timeout", 10**400),
+        ("interval", math.nan),
+        ("interval", math.inf),
+        ("interval", -0.5),
+        ("interval", b"1"),
+        ("progress", "print"),
+    ],
+    ids=lambda value: repr(value)[:12],
+)
+def test_a_training_wait_refuses_hostile_arguments_before_polling(
+    argument: str, value: Any
+) -> None:
+    """A NaN timeout never runs out (the wait would hang), a NaN interval fails inside
+    ``time.sleep``, a string fails in arithmetic: all refused before the first poll."""
+    emulator = Emulator(engine=_NoFaces(), training_delay=3600.0)
+    naps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        naps.append(seconds)  # an unchecked NaN timeout polls forever: fail instead
+        assert len(naps) < 20, "wait() kept polling a training that never ends"
+
+    client = FaceClient(
+        ENDPOINT, api_key="k", transport=emulator.transport(), guard=policy(), sleep=sleep
+    )
+    with client:
+        client.large_person_groups.create("lpg-a", name="Staff")
+        poller = client.large_person_groups.train("lpg-a")
+        polled = len(emulator.faults.traffic())
+        with pytest.raises(InvalidInputError) as info:
+            poller.wait(**{argument: value})
+        assert info.value.parameter == argument
+        assert len(emulator.faults.traffic()) == polled
+
+
+def test_an_async_training_wait_refuses_a_nan_timeout() -> None:
+    emulator = Emulator(engine=_NoFaces(), training_delay=3600.0)
+
+    naps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        naps.append(seconds)
+        assert len(naps) < 20, "wait() kept polling a training that never ends"
+
+    async def run() -> None:
+        async with AsyncFaceClient(
+            ENDPOINT, api_key="k", transport=emulator.transport(), guard=policy(), sleep=sleep
+        ) as client:
+            await client.large_person_groups.create("lpg-a", name="Staff")
+            poller = await client.large_person_groups.train("lpg-a")
+            with pytest.raises(InvalidInputError):
+                await poller.wait(timeout=math.nan)
+
+    asyncio.run(run())

@@ -9,12 +9,13 @@ decision of what to do after each poll is one pure function shared by both polle
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
 from ._constants import DEFAULT_POLL_INTERVAL, MAX_POLL_INTERVAL
-from ._exceptions import PollingTimeoutError, TrainingFailedError
+from ._exceptions import InvalidInputError, PollingTimeoutError, TrainingFailedError
 from ._transport._async import AsyncTransport
 from ._transport._spec import TrainSpec
 from ._transport._sync import SyncTransport
@@ -34,6 +35,31 @@ class _Plan:
 
     done: bool
     sleep: float = 0.0
+
+
+def _check_wait(
+    timeout: float | None, interval: float | None, progress: ProgressCallback | None
+) -> None:
+    """Refuse what would make ``wait`` hang (a NaN timeout never runs out) or fail mid-way
+    (a NaN interval inside ``sleep``, a string in arithmetic), before the first poll."""
+    if timeout is not None and not _seconds(timeout, infinite=True):
+        raise InvalidInputError("timeout", "range", "must be None or seconds >= 0 (math.inf)")
+    if interval is not None and not _seconds(interval, infinite=False):
+        raise InvalidInputError("interval", "range", "must be None or finite seconds >= 0")
+    if progress is not None and not callable(progress):
+        raise InvalidInputError("progress", "type", "must be None or a callable")
+
+
+def _seconds(value: object, *, infinite: bool) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float: use math.inf to wait forever
+        return False
+    if math.isnan(number) or number < 0:
+        return False
+    return infinite or math.isfinite(number)
 
 
 def _plan(
@@ -91,7 +117,10 @@ class TrainingPoller:
         Raises:
             TrainingFailedError: training ended with status ``failed``.
             PollingTimeoutError: ``timeout`` ran out first.
+            InvalidInputError: ``timeout``, ``interval`` or ``progress`` is not one of the
+                above (checked before the first poll).
         """
+        _check_wait(timeout, interval, progress)
         clock = self._transport.clock
         started = clock()
         while True:
@@ -131,6 +160,7 @@ class AsyncTrainingPoller:
         progress: ProgressCallback | None = None,
     ) -> TrainingResult:
         """Poll until training ends; see ``TrainingPoller.wait``."""
+        _check_wait(timeout, interval, progress)
         clock = self._transport.clock
         started = clock()
         while True:
