@@ -721,3 +721,39 @@ def test_an_async_training_wait_refuses_a_nan_timeout() -> None:
                 await poller.wait(timeout=math.nan)
 
     asyncio.run(run())
+
+
+# -- bulk helpers ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("label", ["none", "nan", "huge-int", "object", "bytes", "lone-surrogate"])
+def test_bulk_helpers_refuse_items_that_are_not_a_collection(label: str) -> None:
+    from faceguard.bulk import bulk_add_faces, bulk_detect
+
+    emulator = Emulator(engine=_NoFaces())
+    client = FaceClient(ENDPOINT, api_key="k", transport=emulator.transport(), guard=policy())
+    with client:
+        with pytest.raises(InvalidInputError) as info:
+            bulk_detect(client, HOSTILE[label], progress=False)
+        assert info.value.parameter == "items"
+        with pytest.raises(InvalidInputError):
+            bulk_add_faces(client.face_lists, "fl-sample", HOSTILE[label], progress=False)
+    assert emulator.faults.traffic() == []
+
+
+def test_bulk_detect_refuses_an_unknown_detect_option_typed() -> None:
+    from faceguard.bulk import BulkImage, bulk_detect
+
+    emulator = Emulator(engine=_NoFaces())
+    client = FaceClient(ENDPOINT, api_key="k", transport=emulator.transport(), guard=policy())
+    with client, pytest.raises(InvalidInputError) as info:
+        bulk_detect(client, [BulkImage("a", JPEG)], progress=False, return_face_idd=True)
+    assert "return_face_idd" in str(info.value)
+
+
+@pytest.mark.parametrize("label", ["lone-surrogate", "nul", "none", "nan", "object"])
+def test_a_sqlite_journal_path_that_cannot_be_a_path_is_typed(label: str) -> None:
+    from faceguard.bulk import SQLiteJournal
+
+    with pytest.raises(FaceGuardError):
+        SQLiteJournal(HOSTILE[label])

@@ -14,6 +14,7 @@ sent. Images are checked when their item is sent: a bad one is skipped (``invali
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -144,13 +145,21 @@ def check_batch_id(batch_id: str) -> str:
     return batch_id
 
 
+def _collection(items: Iterable[Any], kind: str) -> Iterable[Any]:
+    """``items`` if it can be iterated as items (a string or bytes cannot: they are one
+    value); a typed refusal otherwise, before anything is read or sent."""
+    if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+        raise InvalidInputError("items", "type", f"must be an iterable of {kind}")
+    return items
+
+
 def prepare_faces(
     items: Iterable[BulkFace], target: Target, container_id: str, batch_id: str
 ) -> list[PreparedFace]:
     """Check every item (nothing is sent, no image is read) and compute its marker."""
     prepared: list[PreparedFace] = []
     seen: set[str] = set()
-    for index, item in enumerate(items):
+    for index, item in enumerate(_collection(items, "BulkFace")):
         if not isinstance(item, BulkFace):
             raise InvalidInputError(f"items[{index}]", "type", "must be a BulkFace")
         key = _check_key(index, item.key, seen)
@@ -225,10 +234,14 @@ def prepare_detect(items: Iterable[BulkImage], options: dict[str, Any]) -> list[
     checked = dict(options)
     if "consent" in checked and callable(checked["consent"]):
         checked["consent"] = None  # minted per attempt; not needed to check the options
+    try:
+        inspect.signature(detection.detect).bind(_PLACEHOLDER_IMAGE, **checked)
+    except TypeError as exc:  # an unknown or duplicated option: the message names it only
+        raise InvalidInputError("detect_options", "signature", str(exc)) from None
     detection.detect(_PLACEHOLDER_IMAGE, **checked)
     prepared: list[PreparedImage] = []
     seen: set[str] = set()
-    for index, item in enumerate(items):
+    for index, item in enumerate(_collection(items, "BulkImage")):
         if not isinstance(item, BulkImage):
             raise InvalidInputError(f"items[{index}]", "type", "must be a BulkImage")
         _check_key(index, item.key, seen)

@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
-from .._exceptions import FaceGuardError
+from .._exceptions import FaceGuardError, InvalidInputError
 from .._guard._private_files import make_private, sqlite_file
 
 __all__ = [
@@ -53,6 +53,21 @@ flight), or final for this run (``added``, ``skipped``, ``failed``)."""
 
 _STATES = frozenset({"pending", "sending", "added", "skipped", "failed"})
 _CHUNK = 500  # keys per SQL statement: well below SQLite's 999 parameters
+
+
+def _check_path(path: object) -> str:
+    """A file path SQLite can open: text, no NUL, no lone surrogate (the OS cannot encode
+    either); refused typed, and never echoed."""
+    if not isinstance(path, str | os.PathLike):
+        raise InvalidInputError("path", "type", "must be a str or os.PathLike path")
+    text = os.fspath(path)
+    if not isinstance(text, str) or "\x00" in text:
+        raise InvalidInputError("path", "pattern", "must be a text path without NUL")
+    try:
+        os.fsencode(text)
+    except UnicodeEncodeError:
+        raise InvalidInputError("path", "unicode", "holds a lone surrogate") from None
+    return text
 
 
 class JournalError(FaceGuardError):
@@ -179,7 +194,7 @@ class SQLiteJournal:
     """
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 5.0) -> None:
-        self._path = os.fspath(path)
+        self._path = _check_path(path)
         self._file = sqlite_file(self._path)  # what SQLite opens (and what is kept private)
         self._timeout = timeout
         self._lock = threading.Lock()
