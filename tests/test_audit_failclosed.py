@@ -431,3 +431,33 @@ def test_a_full_disk_fails_closed_leaves_no_partial_record_and_recovers(
     assert report.ok, report
     events = [r["event"] for r in records(path)]
     assert events.count("decision") >= 2 * len(names)
+
+
+@pytest.mark.parametrize("client", ["sync", "async"])
+def test_erase_subject_deletes_everything_even_when_the_log_breaks_midway(
+    tmp_path: Path, client: str
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path, fsync=False)
+    rig = Rig(log)
+    faces = rig.client.face_lists
+    faces.create(kit.FACE_LIST_ID, name="erase me")
+    for _ in range(3):
+        faces.add_face(kit.FACE_LIST_ID, PHOTO.read_bytes(), consent=kit.TOKEN)
+    deletes_before = sum(seen.startswith("DELETE ") for seen in rig.seen)
+    path.unlink()  # the log is broken before the erasure starts
+    with pytest.raises(AuditError) as unrecorded:
+        if client == "sync":
+            rig.client.erase_subject(kit.SUBJECT)
+        else:
+            async_client = AsyncFaceClient(
+                endpoint=ENDPOINT,
+                api_key=API_KEY,
+                transport=rig.emulator.transport(),
+                guard=rig.policy,
+            )
+            asyncio.run(async_client.erase_subject(kit.SUBJECT))
+    assert unrecorded.value.request_sent
+    deleted = [s for s in rig.seen if s.startswith("DELETE ")][deletes_before:]
+    assert len(deleted) >= 3  # every enrolled face, not only the first
+    log.close()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from ._config import resolve_config
 from ._credentials import TokenAuth, TokenCredential
-from ._exceptions import ConfigurationError
+from ._exceptions import AuditError, ConfigurationError
 from ._guard._engine import Guard
 from ._guard._policy import GuardPolicy
 from ._operations import content_safety
@@ -227,12 +227,22 @@ class FaceClient(_SyncClient):
 
         REST: ``DELETE .../persons/{personId}`` and ``DELETE .../persistedfaces/{id}`` per
         entry. Guard checks: erasure is always allowed; the withdrawal and each deletion are
-        audited. Returns the plan, including entries the GA API cannot delete.
+        audited. With a broken audit log every deletion is still sent, then
+        ``AuditError(request_sent=True)`` is raised. Returns the plan, including entries the
+        GA API cannot delete.
         """
         plan = plan_erasure(self._transport.guard, subject)
+        unrecorded: AuditError | None = None
+        sent = 0
         for spec in plan.deletions:
-            self._transport.send(spec)
-        return plan
+            try:
+                self._transport.send(spec)
+            except AuditError as failure:  # a deletion is never blocked: erase the rest
+                unrecorded = unrecorded or failure
+                sent += failure.request_sent
+            else:
+                sent += 1
+        return plan.finish(unrecorded, sent=sent)
 
     def _attach_groups(self) -> None:
         self.detection = Detection(self._transport)
@@ -257,9 +267,17 @@ class AsyncFaceClient(_AsyncClient):
         entry. Guard checks: erasure is always allowed, and audited.
         """
         plan = plan_erasure(self._transport.guard, subject)
+        unrecorded: AuditError | None = None
+        sent = 0
         for spec in plan.deletions:
-            await self._transport.send(spec)
-        return plan
+            try:
+                await self._transport.send(spec)
+            except AuditError as failure:  # a deletion is never blocked: erase the rest
+                unrecorded = unrecorded or failure
+                sent += failure.request_sent
+            else:
+                sent += 1
+        return plan.finish(unrecorded, sent=sent)
 
     def _attach_groups(self) -> None:
         self.detection = AsyncDetection(self._transport)

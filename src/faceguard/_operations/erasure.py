@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .._exceptions import AuditError
 from .._guard._engine import Guard
 from .._transport._spec import RequestSpec
 from ._inputs import check_length
@@ -41,6 +42,21 @@ class ErasurePlan:
     deletions: list[RequestSpec[None]] = field(default_factory=list)
     not_erasable: list[tuple[str, str, str]] = field(default_factory=list)
     """``(kind, container_id, id)`` entries no v1.2 GA operation deletes (Person Directory)."""
+    unrecorded: AuditError | None = field(default=None, repr=False)
+    """The audit log could not record the withdrawal (which took effect all the same)."""
+
+    def finish(self, failure: AuditError | None, *, sent: int) -> ErasurePlan:
+        """The plan, once every deletion was attempted; ``AuditError`` if the audit log
+        missed the withdrawal or a deletion: erasure is never blocked, never silent."""
+        failure = failure or self.unrecorded
+        if failure is None:
+            return self
+        raise AuditError(
+            f"the subject was erased ({sent} deletion(s) sent) but the audit log could not "
+            f"record all of it: {failure}",
+            reason=failure.reason,
+            request_sent=sent > 0,
+        ) from failure
 
 
 def plan_erasure(guard: Guard, subject: str) -> ErasurePlan:
@@ -49,8 +65,13 @@ def plan_erasure(guard: Guard, subject: str) -> ErasurePlan:
     The subject is checked first (a non-empty string of valid Unicode): a withdrawal the
     ledger or the audit file cannot record must fail typed, before anything is written.
     """
-    guard.withdraw(check_length("subject", subject, minimum=1, maximum=_SUBJECT_MAX))
-    plan = ErasurePlan()
+    checked = check_length("subject", subject, minimum=1, maximum=_SUBJECT_MAX)
+    unrecorded = None
+    try:
+        guard.withdraw(checked)
+    except AuditError as failure:  # the ledger took the withdrawal; only its record is missing
+        unrecorded = failure
+    plan = ErasurePlan(unrecorded=unrecorded)
     for kind, container_id, item_id in guard.ledger.persons_of(subject):
         delete = _DELETE.get(kind)
         if delete is None:
