@@ -206,6 +206,14 @@ def test_async_client_refuses_a_lone_surrogate_as_input() -> None:
                 await client.liveness.create_session(
                     liveness_operation_mode="Passive", device_correlation_id="\ud800" * 36
                 )
+            # Only the last check before the transport sees a consent token: async too.
+            with pytest.raises(InvalidInputError) as info:
+                await client.recognition.verify_face_to_face(
+                    "c5c24a82-6845-4031-9d5d-978df9175426",
+                    "015839fb-fbd9-4f79-ace9-7675fc2f1dd9",
+                    consent="token\udfff",
+                )
+            assert info.value.parameter == "consent"
 
     asyncio.run(run())
     assert emulator.faults.traffic() == []
