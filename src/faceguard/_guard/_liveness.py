@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from urllib.parse import urlsplit
 
 from .._exceptions import LivenessGuardError
 from ._identifiers import primary_identifier_kinds
@@ -95,18 +94,13 @@ def count_session(store: GuardStore, device_correlation_id: str, *, window: floa
     return store.count_event(_NS, store.pseudonym(DEVICE, device), window=window)
 
 
-def _resource(endpoint: str) -> str:
-    """The Face resource an endpoint names, whatever the case of its host name (the client's
-    configuration has already dropped surrounding spaces and a trailing slash)."""
-    parts = urlsplit(endpoint)
-    host = (parts.hostname or "").casefold()
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme.casefold()}://{host}{port}{parts.path}"
-
-
 def count_application_session(store: GuardStore, endpoint: str, *, window: float) -> int:
-    """Count one session creation of this application on the Face resource ``endpoint``."""
-    key = hashlib.sha256(_resource(endpoint).encode()).hexdigest()
+    """Count one session creation of this application on the Face resource ``endpoint``.
+
+    The client's configuration has made the endpoint canonical (host case, a trailing dot or
+    slash, a default port), so every client of one resource counts under one key.
+    """
+    key = hashlib.sha256(endpoint.encode()).hexdigest()
     return store.count_event(_NS_APP, key, window=window)
 
 
