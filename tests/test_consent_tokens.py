@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from faceguard import ConfigurationError, ConsentRejectedError
+from faceguard import ConfigurationError, ConsentRejectedError, InvalidInputError
 from faceguard._guard._consent import (
     MAX_LIFETIME,
     ConsentClaims,
@@ -547,7 +547,7 @@ def test_leeway_is_capped_at_300_seconds():
 def test_verifier_refuses_private_and_non_ed25519_keys():
     with pytest.raises(ValueError, match="public"):
         ConsentVerifier({KID: PRIVATE_PEM}, issuer=ISS, audience=AUD)
-    with pytest.raises(TypeError):
+    with pytest.raises(InvalidInputError, match="public key"):  # typed, not TypeError
         ConsentVerifier({KID: PRIVATE_KEY}, issuer=ISS, audience=AUD)  # type: ignore[dict-item]
     from cryptography.hazmat.primitives.asymmetric import ec
 

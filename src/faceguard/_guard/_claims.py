@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from typing import Literal
 from urllib.parse import urlsplit
 
+from .._exceptions import InvalidInputError
+
 __all__ = ["CONTAINER_KINDS", "MAX_LIFETIME", "TOKEN_TYPE"]
 
 TOKEN_TYPE = "fg-consent+jwt"  # noqa: S105 - a media type, not a secret
@@ -46,6 +48,7 @@ def _is_index(value: object) -> bool:
 
 
 def _is_uri(value: object) -> bool:
+    # isprintable() is False for a lone surrogate (category Cs) and for NUL.
     return isinstance(value, str) and 0 < len(value) <= MAX_STATUS_URI and value.isprintable()
 
 
@@ -78,7 +81,35 @@ def _endpoint_key(value: str) -> tuple[str, str, int, str] | None:
     return scheme, host, _DEFAULT_PORTS[scheme] if port is None else port, parts.path.rstrip("/")
 
 
+def _check_time(value: object, what: str) -> float:
+    """A finite NumericDate (seconds since the epoch) within the range tokens use."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not -_MAX_TIME <= value <= _MAX_TIME
+    ):
+        raise invalid(what, "must be a finite number of seconds since the epoch")
+    return float(value)
+
+
+def invalid(parameter: str, message: str) -> InvalidInputError:
+    """The error for a bad argument of the consent and status list API: an
+    ``InvalidInputError`` (still a ``ValueError``, as these checks always raised), so every
+    refusal a caller can provoke is a ``FaceGuardError`` and names the argument."""
+    return InvalidInputError(parameter, "value", message)
+
+
 def _check_id(value: object, what: str) -> str:
+    """A non-empty identifier of at most 256 characters that UTF-8 can carry.
+
+    A lone surrogate would otherwise pass here and fail later, untyped, when the token is
+    serialised or the value reaches a store or the audit file; the value is never echoed.
+    """
     if not isinstance(value, str) or not value or len(value) > _MAX_ID:
-        raise ValueError(f"{what} must be a non-empty string of at most {_MAX_ID} characters")
+        raise invalid(what, f"must be a non-empty string of at most {_MAX_ID} characters")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise invalid(what, "holds a lone surrogate: not valid Unicode text") from None
     return value

@@ -39,6 +39,7 @@ from ._claims import (
     _endpoint_key,
     _is_index,
     _is_uri,
+    invalid,
 )
 
 # Re-exported: ``faceguard._guard._consent`` stays the one import path of the consent API
@@ -46,7 +47,7 @@ from ._claims import (
 # audit seal shares.
 from ._issuer import ConsentIssuer as ConsentIssuer
 from ._jws import _ed25519 as _ed25519
-from ._jws import _load_public, _verify_compact
+from ._jws import _load_public_keys, _verify_compact
 from ._jws import _serialization as _serialization
 from ._jws import generate_keypair as generate_keypair
 from ._store import GuardStore
@@ -97,14 +98,19 @@ class ConsentScope:
     person_id: str | None = None
 
     def __post_init__(self) -> None:
-        if self.operation not in CONSENT_OPERATIONS:
-            raise ValueError(f"unknown consent operation {self.operation!r}")
-        if self.container_kind is not None and self.container_kind not in CONTAINER_KINDS:
-            raise ValueError(f"unknown container kind {self.container_kind!r}")
+        if not isinstance(self.operation, str) or self.operation not in CONSENT_OPERATIONS:
+            raise invalid("operation", f"must be one of {sorted(CONSENT_OPERATIONS)}")
+        kind = self.container_kind
+        if kind is not None and (not isinstance(kind, str) or kind not in CONTAINER_KINDS):
+            raise invalid("container_kind", f"must be one of {sorted(CONTAINER_KINDS)}")
         if (self.container_kind is None) != (self.container_id is None):
-            raise ValueError("container_kind and container_id go together")
+            raise invalid("container_id", "container_kind and container_id go together")
         if self.person_id is not None and self.container_id is None:
-            raise ValueError("a person_id needs its container")
+            raise invalid("person_id", "a person_id needs its container")
+        for name in ("container_id", "person_id"):
+            value = getattr(self, name)
+            if value is not None:
+                _check_id(value, name)
 
 
 @dataclass(frozen=True)
@@ -193,17 +199,23 @@ def _status_ref(payload: Mapping[str, Any]) -> StatusRef | None:
     return cast(str, entry["uri"]), cast(int, entry["idx"])
 
 
-def _status_ages(overrides: Mapping[str, float]) -> dict[str, float]:
+def _status_ages(overrides: object) -> dict[str, float]:
     ages = dict(DEFAULT_STATUS_MAX_AGE)
+    if not isinstance(overrides, Mapping):
+        raise invalid("status_max_age", "must map consent operations to seconds")
     for operation, seconds in overrides.items():
-        if operation not in CONSENT_OPERATIONS:
-            raise ValueError(f"status_max_age names an unknown operation {operation!r}")
+        if not isinstance(operation, str) or operation not in CONSENT_OPERATIONS:
+            raise invalid(
+                "status_max_age",
+                f"names an unknown operation (one of {sorted(CONSENT_OPERATIONS)})",
+            )
         if isinstance(seconds, bool) or not (
             isinstance(seconds, (int, float)) and 0 < seconds <= MAX_STATUS_MAX_AGE
         ):
-            raise ValueError(
+            raise invalid(
+                "status_max_age",
                 f"status_max_age[{operation!r}] must be above 0 and at most "
-                f"{MAX_STATUS_MAX_AGE:g} seconds"
+                f"{MAX_STATUS_MAX_AGE:g} seconds",
             )
         ages[operation] = float(seconds)
     return ages
@@ -248,33 +260,30 @@ class ConsentVerifier:
         status_lists: StatusLists | None = None,
         status_max_age: Mapping[str, float] | None = None,
     ) -> None:
-        if not keys:
-            raise ValueError("a consent verifier needs at least one public key")
-        self._keys: dict[str, Ed25519PublicKey] = {
-            _check_id(kid, "kid"): _load_public(key) for kid, key in keys.items()
-        }
+        self._keys: dict[str, Ed25519PublicKey] = _load_public_keys(keys)
         self._issuer = _check_id(issuer, "issuer")
         self._audience = _check_id(audience, "audience")
         if _endpoint_key(self._audience) is not None:
             # One aud entry must not satisfy both halves of the rule (§3.7 step 4).
-            raise ValueError(
+            raise invalid(
+                "audience",
                 "audience is this faceguard deployment's id, not a Face endpoint: the "
-                "endpoint each call goes to is checked as well, per call"
+                "endpoint each call goes to is checked as well, per call",
             )
         if isinstance(leeway, bool) or not (
             isinstance(leeway, (int, float)) and 0 <= leeway <= MAX_LEEWAY
         ):
-            raise ValueError(f"leeway must be between 0 and {MAX_LEEWAY:g} seconds")
+            raise invalid("leeway", f"leeway must be between 0 and {MAX_LEEWAY:g} seconds")
         self._leeway = float(leeway)
         self._clock = clock
         self._replay_store = replay_store
-        if cache_size < 0:
-            raise ValueError("cache_size must be >= 0")
+        if type(cache_size) is not int or cache_size < 0:
+            raise invalid("cache_size", "must be an integer >= 0")
         self._cache_size = cache_size
         self._cache: OrderedDict[bytes, _Signed] = OrderedDict()
         self._lock = threading.Lock()
         self._status_lists = status_lists
-        self._status_max_age = _status_ages(status_max_age or {})
+        self._status_max_age = _status_ages({} if status_max_age is None else status_max_age)
 
     @property
     def replay_store(self) -> GuardStore | None:
@@ -317,7 +326,7 @@ class ConsentVerifier:
         if session is not None and (
             not isinstance(session, bytes) or len(session) < MIN_SESSION_HANDLE
         ):
-            raise ValueError(f"session must be at least {MIN_SESSION_HANDLE} unguessable bytes")
+            raise invalid("session", f"must be at least {MIN_SESSION_HANDLE} unguessable bytes")
         if not isinstance(token, str) or len(token) > MAX_TOKEN_SIZE or not token.isascii():
             raise _reject("malformed", f"not a compact JWS of at most {MAX_TOKEN_SIZE} bytes")
         digest = hashlib.sha256(token.encode("ascii")).digest()

@@ -13,7 +13,7 @@ import math
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ._claims import (
@@ -24,9 +24,11 @@ from ._claims import (
     StatusRef,
     Use,
     _check_id,
+    _check_time,
     _endpoint_key,
     _is_index,
     _is_uri,
+    invalid,
 )
 from ._jws import _b64encode, _load_private, _serialization, _sign_compact, generate_keypair
 from ._usecases import CONSENT_OPERATIONS, UseCase
@@ -41,6 +43,25 @@ def _looks_personal(subject: str) -> bool:
     if _EMAIL.search(subject):
         return True
     return bool(_PHONE.fullmatch(subject)) and sum(c.isdigit() for c in subject) >= 7
+
+
+def _items(values: object, what: str) -> list[Any]:
+    """``values`` as a list, when it is a collection of items (not a string, bytes or a
+    mapping, which would iterate as characters, integers or keys)."""
+    if isinstance(values, (str, bytes, bytearray, Mapping)) or not isinstance(values, Iterable):
+        raise invalid(what, "must be a list of values")
+    return list(values)
+
+
+def _use_case(value: object) -> UseCase:
+    if isinstance(value, UseCase):
+        return value
+    if isinstance(value, str):
+        try:
+            return UseCase(value)
+        except ValueError:
+            pass
+    raise invalid("use_case", f"must be one of {sorted(uc.value for uc in UseCase)}")
 
 
 class ConsentIssuer:
@@ -139,60 +160,75 @@ class ConsentIssuer:
         """
         _check_id(subject, "subject")
         if _looks_personal(subject):
-            raise ValueError("subject looks like an email or phone number: use a pseudonymous id")
-        audiences = [audience] if isinstance(audience, str) else list(audience)
+            raise invalid("subject", "looks like an email or phone number: use a pseudonymous id")
+        audiences = [audience] if isinstance(audience, str) else _items(audience, "audience")
         for aud in audiences:
             _check_id(aud, "audience")
         endpoints = [aud for aud in audiences if _endpoint_key(aud) is not None]
         if not endpoints or len(endpoints) == len(audiences):
-            raise ValueError(
-                "audience must name the faceguard deployment id and the Face resource "
-                "endpoint (https://<resource>.cognitiveservices.azure.com)"
+            raise invalid(
+                "audience",
+                "must name the faceguard deployment id and the Face resource "
+                "endpoint (https://<resource>.cognitiveservices.azure.com)",
             )
-        ops = sorted(set(operations))
-        if not ops or not set(ops) <= CONSENT_OPERATIONS:
-            raise ValueError(
-                f"operations must be a non-empty subset of {sorted(CONSENT_OPERATIONS)}"
+        names = _items(operations, "operations")
+        if not names or not all(isinstance(op, str) and op in CONSENT_OPERATIONS for op in names):
+            raise invalid(
+                "operations", f"must be a non-empty subset of {sorted(CONSENT_OPERATIONS)}"
             )
-        uc = UseCase(use_case)
-        if use not in MAX_LIFETIME:
-            raise ValueError(f"use must be one of {sorted(MAX_LIFETIME)}")
+        ops = sorted(set(names))
+        uc = _use_case(use_case)
+        if not isinstance(use, str) or use not in MAX_LIFETIME:
+            raise invalid("use", f"must be one of {sorted(MAX_LIFETIME)}")
         max_lifetime = MAX_LIFETIME[use]
         seconds = max_lifetime if lifetime is None else lifetime
-        if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds >= 1):
-            raise ValueError("lifetime must be at least 1 second")
+        if not (
+            isinstance(seconds, (int, float))
+            and not isinstance(seconds, bool)
+            and math.isfinite(seconds)
+            and seconds >= 1
+        ):
+            raise invalid("lifetime", "must be a finite number of at least 1 second")
         if seconds > max_lifetime:
-            raise ValueError(f"a {use!r} token lives at most {max_lifetime} s, not {seconds:g} s")
+            raise invalid(
+                "lifetime", f"a {use!r} token lives at most {max_lifetime} s, not {seconds:g} s"
+            )
         bind: list[dict[str, str]] = []
-        for entry in bindings:
+        for entry in _items(bindings, "bindings"):
+            if not isinstance(entry, tuple) or len(entry) not in (2, 3):
+                raise invalid("bindings", "each binding is a (kind, id) or (kind, id, person_id)")
             kind, cid = entry[0], entry[1]
             person = entry[2] if len(entry) > 2 else None
-            if kind not in CONTAINER_KINDS:
-                raise ValueError(f"unknown container kind {kind!r}")
+            if not isinstance(kind, str) or kind not in CONTAINER_KINDS:
+                raise invalid(
+                    "bindings", f"unknown container kind: one of {sorted(CONTAINER_KINDS)}"
+                )
             item = {"kind": kind, "id": _check_id(cid, "binding id")}
             if person is not None:
                 item["person_id"] = _check_id(person, "binding person_id")
             bind.append(item)
         iat = math.floor(self._clock())
         exp = iat + math.floor(seconds)
-        nbf = iat if not_before is None else math.floor(not_before)
+        nbf = iat if not_before is None else math.floor(_check_time(not_before, "not_before"))
         if nbf >= exp:
-            raise ValueError("not_before must come before the expiry")
+            raise invalid("not_before", "must come before the expiry")
         if status is None and use == "standing":
-            raise ValueError(
+            raise invalid(
+                "status",
                 "a use='standing' token needs status=(uri, idx): a status list entry that can "
-                "revoke it before its day is over"
+                "revoke it before its day is over",
             )
         if status is not None:
             if not (isinstance(status, tuple) and len(status) == 2):
-                raise ValueError("status must be a (uri, idx) pair")
+                raise invalid("status", "must be a (uri, idx) pair")
             if not _is_uri(status[0]):
-                raise ValueError(
+                raise invalid(
+                    "status",
                     f"the status list uri must be a printable string of at most "
-                    f"{MAX_STATUS_URI} characters"
+                    f"{MAX_STATUS_URI} characters",
                 )
             if not _is_index(status[1]):
-                raise ValueError("the status list idx must be a non-negative integer")
+                raise invalid("status", "the status list idx must be an integer in 0..2**53-1")
         consent: dict[str, Any] = {"uc": uc.value, "ops": ops, "bind": bind, "use": use}
         if record_id is not None:
             consent["rid"] = _check_id(record_id, "record_id")

@@ -19,7 +19,8 @@ from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
 
-from .._exceptions import ConfigurationError
+from .._exceptions import ConfigurationError, InvalidInputError
+from ._claims import _check_id
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -107,15 +108,29 @@ def _json_object(raw: bytes) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _load_private(pem: bytes | str) -> Ed25519PrivateKey:
+def _pem_bytes(pem: object, what: str) -> bytes:
+    """A PEM given as ``bytes`` or ``str``, as bytes; anything else, or text that is not
+    ASCII (a PEM always is), is refused typed. The key material is never echoed."""
+    if isinstance(pem, str):
+        if not pem.isascii():
+            raise InvalidInputError(what, "pem", "a PEM key is ASCII text")
+        return pem.encode("ascii")
+    if isinstance(pem, bytes):
+        return pem
+    raise InvalidInputError(what, "type", "must be a PEM key (bytes or str)")
+
+
+def _load_private(pem: object) -> Ed25519PrivateKey:
     ser = _serialization()
-    data = pem.encode("ascii") if isinstance(pem, str) else pem
+    data = _pem_bytes(pem, "private_key_pem")
     try:
         key = ser.load_pem_private_key(data, password=None)
     except (ValueError, TypeError):
-        raise ValueError("not an unencrypted PEM private key") from None
+        raise InvalidInputError(
+            "private_key_pem", "pem", "not an unencrypted PEM private key"
+        ) from None
     if not isinstance(key, _ed25519().Ed25519PrivateKey):
-        raise ValueError("the consent issuer key must be Ed25519")
+        raise InvalidInputError("private_key_pem", "pem", "the consent issuer key must be Ed25519")
     return cast("Ed25519PrivateKey", key)
 
 
@@ -124,15 +139,26 @@ def _load_public(key: object) -> Ed25519PublicKey:
     if isinstance(key, ed.Ed25519PublicKey):
         return cast("Ed25519PublicKey", key)
     if not isinstance(key, (bytes, str)):
-        raise TypeError("a verifier key must be a public key PEM or an Ed25519PublicKey")
-    data = key.encode("ascii") if isinstance(key, str) else key
+        raise InvalidInputError(
+            "keys", "type", "a verifier key must be a public key PEM or an Ed25519PublicKey"
+        )
+    data = _pem_bytes(key, "keys")
     try:
         loaded = _serialization().load_pem_public_key(data)
     except (ValueError, TypeError):
-        raise ValueError("not a PEM public key (the verifier never takes private keys)") from None
+        raise InvalidInputError(
+            "keys", "pem", "not a PEM public key (the verifier never takes private keys)"
+        ) from None
     if not isinstance(loaded, ed.Ed25519PublicKey):
-        raise ValueError("consent verifier keys must be Ed25519")
+        raise InvalidInputError("keys", "pem", "consent verifier keys must be Ed25519")
     return cast("Ed25519PublicKey", loaded)
+
+
+def _load_public_keys(keys: object) -> dict[str, Ed25519PublicKey]:
+    """A verifier's pinned keys: a non-empty mapping of key id to public key."""
+    if not isinstance(keys, Mapping) or not keys:
+        raise InvalidInputError("keys", "value", "must map at least one key id to a public key")
+    return {_check_id(kid, "kid"): _load_public(key) for kid, key in keys.items()}
 
 
 def generate_keypair() -> tuple[bytes, bytes]:

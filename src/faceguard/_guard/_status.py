@@ -35,14 +35,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from .._exceptions import ConsentRejectedError, GuardError
-from ._claims import _check_id, _is_index, _is_uri
+from ._claims import _check_id, _is_index, _is_uri, invalid
 from ._consent import MAX_LEEWAY, MAX_STATUS_MAX_AGE
 from ._issuer import ConsentIssuer
 from ._jws import (
     _b64decode,
     _b64encode,
     _load_private,
-    _load_public,
+    _load_public_keys,
     _sign_compact,
     _verify_compact,
 )
@@ -142,32 +142,32 @@ class StatusListIssuer:
         self._key: Ed25519PrivateKey
         if isinstance(signer, ConsentIssuer):
             if issuer is not None or kid is not None:
-                raise ValueError("issuer and kid come from the ConsentIssuer")
+                raise invalid("issuer", "issuer and kid come from the ConsentIssuer")
             self._key = signer._key
             self._issuer = signer.issuer
             self._kid = signer.kid
             self._clock = clock or signer._clock
         else:
             if issuer is None or kid is None:
-                raise ValueError("a private key PEM needs issuer= and kid=")
+                raise invalid("issuer", "a private key PEM needs issuer= and kid=")
             self._key = _load_private(signer)
             self._issuer = _check_id(issuer, "issuer")
             self._kid = _check_id(kid, "kid")
             self._clock = clock or time.time
         if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
-            raise ValueError("size must be a positive integer")
+            raise invalid("size", "must be a positive integer")
         if size > MAX_LIST_BYTES * 8:
-            raise ValueError(f"a status list holds at most {MAX_LIST_BYTES * 8} entries")
+            raise invalid("size", f"a status list holds at most {MAX_LIST_BYTES * 8} entries")
         self._size = size
         length = (size + 7) // 8
         if bitstring is None:
             self._bits = bytearray(length)
-        elif len(bitstring) != length:
-            raise ValueError(f"bitstring must be {length} bytes for {size} entries")
+        elif not isinstance(bitstring, (bytes, bytearray)) or len(bitstring) != length:
+            raise invalid("bitstring", f"must be {length} bytes for {size} entries")
         else:
             self._bits = bytearray(bitstring)
         if not _is_index(sequence):
-            raise ValueError("sequence must be a non-negative integer")
+            raise invalid("sequence", "must be an integer in 0..2**53-1")
         self._sequence = sequence
         self._lock = threading.Lock()
 
@@ -194,7 +194,7 @@ class StatusListIssuer:
 
     def _index(self, idx: int) -> int:
         if not _is_index(idx) or idx >= self._size:
-            raise IndexError(f"status index must be in 0..{self._size - 1}")
+            raise invalid("idx", f"the status index must be an integer in 0..{self._size - 1}")
         return idx
 
     def revoke(self, idx: int) -> None:
@@ -235,13 +235,13 @@ class StatusListIssuer:
             lifetime: seconds until the token's ``exp`` (at least ``ttl``).
         """
         if not _is_uri(uri):
-            raise ValueError("uri must be a printable string of at most 2048 characters")
+            raise invalid("uri", "must be a printable string of at most 2048 characters")
         ttl_s = _seconds(ttl, "ttl")
         life = _seconds(lifetime, "lifetime")
         if life > MAX_LIST_LIFETIME:
-            raise ValueError(f"lifetime must be at most {MAX_LIST_LIFETIME} seconds")
+            raise invalid("lifetime", f"must be at most {MAX_LIST_LIFETIME} seconds")
         if ttl_s > life:
-            raise ValueError("ttl must not exceed the token's lifetime")
+            raise invalid("ttl", "must not exceed the token's lifetime")
         with self._lock:
             # The bits and the sequence number are taken together: a later seq never
             # carries earlier bits.
@@ -267,10 +267,10 @@ class StatusListIssuer:
 
 def _seconds(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{what} must be a number of seconds")
+        raise invalid(what, "must be a finite number of seconds")
     seconds = math.floor(value)
     if seconds < 1:
-        raise ValueError(f"{what} must be at least 1 second")
+        raise invalid(what, "must be at least 1 second")
     return seconds
 
 
@@ -344,18 +344,14 @@ class StatusLists:
         leeway: float = 60,
         store: GuardStore | None = None,
     ) -> None:
-        if not keys:
-            raise ValueError("StatusLists needs at least one public key")
-        self._keys: dict[str, Ed25519PublicKey] = {
-            _check_id(kid, "kid"): _load_public(key) for kid, key in keys.items()
-        }
+        self._keys: dict[str, Ed25519PublicKey] = _load_public_keys(keys)
         self._issuer = _check_id(issuer, "issuer")
         self._clock = clock
         self._max_age = _age(max_age, "max_age")
         if isinstance(leeway, bool) or not (
             isinstance(leeway, (int, float)) and 0 <= leeway <= MAX_LEEWAY
         ):
-            raise ValueError(f"leeway must be between 0 and {MAX_LEEWAY:g} seconds")
+            raise invalid("leeway", f"must be between 0 and {MAX_LEEWAY:g} seconds")
         self._leeway = float(leeway)
         self._lists: dict[str, _Entry] = {}
         self._lock = threading.Lock()
@@ -503,5 +499,5 @@ def _age(value: object, what: str) -> float:
     if isinstance(value, bool) or not (
         isinstance(value, (int, float)) and 0 < value <= MAX_STATUS_MAX_AGE
     ):
-        raise ValueError(f"{what} must be above 0 and at most {MAX_STATUS_MAX_AGE:g} seconds")
+        raise invalid(what, f"must be above 0 and at most {MAX_STATUS_MAX_AGE:g} seconds")
     return float(value)
