@@ -257,7 +257,8 @@ class AuditError(FaceGuardError):
     removed or replaced under the log), ``unhealthy`` (an earlier write failed: call
     ``AuditLog.recover()``), ``closed``, ``damaged`` (the file does not end in a whole, valid
     record), ``head_store`` (the log head could not be kept in the store), ``forked`` (the
-    log was opened in another process) or ``unsupported`` (no file lock on this platform).
+    log was opened in another process), ``unsupported`` (no file lock on this platform) or
+    ``unreadable`` (``verify_log`` cannot read the file: missing, a directory, no access).
     ``request_sent`` is True only when the call had already gone out and its outcome could not
     be recorded. The message names the file and the cause, never a record's content.
     """

@@ -45,7 +45,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Final, TypeAlias
 
-from .._exceptions import AuditError, GuardStoreError
+from .._exceptions import AuditError, GuardStoreError, InvalidInputError
 from ._audit_chain import ChainReport, _to_record, read_tail, verify_chain
 from ._audit_lock import file_state, lock_exclusive, repair_tail
 from ._audit_record import (
@@ -75,6 +75,7 @@ from ._audit_seal import (
     seals_its_position,
     stored_head_problem,
 )
+from ._private_files import check_path
 
 if TYPE_CHECKING:
     from ._store import GuardStore
@@ -151,22 +152,38 @@ class AuditLog:
         if subject_key is None:
             subject_key = secrets.token_bytes(32)
         elif not isinstance(subject_key, bytes) or len(subject_key) < _MIN_KEY_BYTES:
-            raise ValueError(f"subject_key must be at least {_MIN_KEY_BYTES} bytes")
+            raise InvalidInputError(
+                "subject_key", "value", f"must be at least {_MIN_KEY_BYTES} bytes"
+            )
         if checkpoint_every is not None:
             if audit_key is None:
-                raise ValueError("checkpoint_every needs audit_key: checkpoints are signed")
+                raise InvalidInputError(
+                    "checkpoint_every",
+                    "value",
+                    "checkpoint_every needs audit_key: checkpoints are signed",
+                )
             if type(checkpoint_every) is not int or checkpoint_every < 1:
-                raise ValueError("checkpoint_every must be a positive integer")
+                raise InvalidInputError(
+                    "checkpoint_every", "value", "checkpoint_every must be a positive integer"
+                )
         if checkpoint_interval is not None:
             if audit_key is None:
-                raise ValueError("checkpoint_interval needs audit_key: checkpoints are signed")
+                raise InvalidInputError(
+                    "checkpoint_interval",
+                    "value",
+                    "checkpoint_interval needs audit_key: checkpoints are signed",
+                )
             if (
                 isinstance(checkpoint_interval, bool)
                 or not isinstance(checkpoint_interval, (int, float))
                 or not (0 < checkpoint_interval < float("inf"))
             ):
-                raise ValueError("checkpoint_interval must be a positive number of seconds")
-        self._path = Path(path)
+                raise InvalidInputError(
+                    "checkpoint_interval",
+                    "value",
+                    "checkpoint_interval must be a positive number of seconds",
+                )
+        self._path = Path(check_path(path))
         self._seal_key = SealKey(audit_key) if audit_key is not None else None
         self._every = checkpoint_every or _DEFAULT_CHECKPOINT_EVERY
         self._store = head_store
@@ -265,7 +282,7 @@ class AuditLog:
     def pseudonym(self, sub: str) -> str:
         """``hmac:`` + hex HMAC-SHA256 of ``sub`` under this log's subject key."""
         if not isinstance(sub, str) or not sub:
-            raise ValueError("subject must be a non-empty string")
+            raise InvalidInputError("subject", "value", "subject must be a non-empty string")
         _check_unicode(sub, "subject")
         mac = hmac.new(self._key, sub.encode("utf-8"), hashlib.sha256)
         return "hmac:" + mac.hexdigest()
@@ -298,7 +315,9 @@ class AuditLog:
         ``AuditError`` when the record cannot be written (see the module docstring).
         """
         if event == "checkpoint":
-            raise ValueError("unknown audit event 'checkpoint' (only the log seals itself)")
+            raise InvalidInputError(
+                "event", "value", "unknown audit event 'checkpoint' (only the log seals itself)"
+            )
         body = build_body(
             event,
             operation=operation,
@@ -331,7 +350,7 @@ class AuditLog:
     def checkpoint(self) -> AuditRecord:
         """Write a signed checkpoint now (``close`` writes one too). Needs ``audit_key``."""
         if self._seal_key is None:
-            raise ValueError("checkpoints need an audit_key")
+            raise InvalidInputError("audit_key", "value", "checkpoints need an audit_key")
         with self._lock:
             return self._seal(self._usable(), "checkpoint on request")
 
@@ -477,7 +496,7 @@ class AuditLog:
     def _seal(self, fd: int, why: str) -> AuditRecord:
         assert self._seal_key is not None
         if self._next_seq == 0:
-            raise ValueError("an empty log has nothing to seal")
+            raise InvalidInputError("checkpoint", "state", "an empty log has nothing to seal")
         details = checkpoint_details(self._seal_key, self._next_seq - 1, self._head, self._next_seq)
         body = checkpoint_body(details, why)
         if self._store is not None:

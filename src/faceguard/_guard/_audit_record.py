@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Final, Literal, TypeAlias
 
+from .._exceptions import InvalidInputError
+
 __all__ = [
     "DECISIONS",
     "EVENTS",
@@ -45,6 +47,13 @@ __all__ = [
     "canonical_json",
     "find_sensitive",
 ]
+
+
+def _invalid(message: str) -> InvalidInputError:
+    """A record that breaks a content rule: ``InvalidInputError`` (a ``ValueError``, as these
+    checks always raised), so a caller's bad record is a ``FaceGuardError``."""
+    return InvalidInputError("record", "value", message)
+
 
 JSONValue: TypeAlias = str | int | bool | list["JSONValue"] | dict[str, "JSONValue"] | None
 """The JSON values a record may hold: no floats, so canonicalisation is exact."""
@@ -183,15 +192,15 @@ def _check_json(value: object, where: str) -> None:
         return
     if isinstance(value, int):
         if abs(value) > _MAX_SAFE_INT:
-            raise ValueError(f"{where}: integer outside +/-(2**53 - 1) cannot be canonical JSON")
+            raise _invalid(f"{where}: integer outside +/-(2**53 - 1) cannot be canonical JSON")
         return
     if isinstance(value, str):
         _check_unicode(value, where)
         return
     if isinstance(value, float):
-        raise ValueError(f"{where}: floats are not allowed in audit records (inexact JSON)")
+        raise _invalid(f"{where}: floats are not allowed in audit records (inexact JSON)")
     if isinstance(value, (bytes, bytearray, memoryview)):
-        raise ValueError(f"{where}: bytes are not allowed in audit records (images never are)")
+        raise _invalid(f"{where}: bytes are not allowed in audit records (images never are)")
     if isinstance(value, list):
         for index, item in enumerate(value):
             _check_json(item, f"{where}[{index}]")
@@ -199,18 +208,18 @@ def _check_json(value: object, where: str) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise ValueError(f"{where}: keys must be strings")
+                raise _invalid(f"{where}: keys must be strings")
             _check_unicode(key, where)
             _check_json(item, f"{where}.{key}")
         return
-    raise ValueError(f"{where}: {type(value).__name__} is not allowed in audit records")
+    raise _invalid(f"{where}: {type(value).__name__} is not allowed in audit records")
 
 
 def _check_unicode(text: str, where: str) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError(f"{where}: string is not valid Unicode (lone surrogate)") from None
+        raise _invalid(f"{where}: string is not valid Unicode (lone surrogate)") from None
 
 
 def _digest(body: Mapping[str, JSONValue]) -> str:
@@ -278,16 +287,16 @@ def _copy_json(value: JSONValue) -> JSONValue:
 
 def _check_text(name: str, value: object, limit: int) -> str:
     if isinstance(value, (bytes, bytearray, memoryview)):
-        raise ValueError(f"{name}: bytes are not allowed in audit records (images never are)")
+        raise _invalid(f"{name}: bytes are not allowed in audit records (images never are)")
     if not isinstance(value, str):
-        raise ValueError(f"{name} must be a string")
+        raise _invalid(f"{name} must be a string")
     text = str.__str__(value)
     _check_unicode(text, name)
     if len(text) > limit:
-        raise ValueError(f"{name} is longer than {limit} characters")
+        raise _invalid(f"{name} is longer than {limit} characters")
     found = find_sensitive(text)
     if found is not None:
-        raise ValueError(f"{name} looks like it contains {found}; audit records never hold it")
+        raise _invalid(f"{name} looks like it contains {found}; audit records never hold it")
     return text
 
 
@@ -296,14 +305,14 @@ def _check_id(name: str, value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value or len(value) > _MAX_SHORT:
-        raise ValueError(f"{name} must be a non-empty string of at most {_MAX_SHORT} characters")
+        raise _invalid(f"{name} must be a non-empty string of at most {_MAX_SHORT} characters")
     text = str.__str__(value)
     _check_unicode(text, name)
     if any(c.isspace() for c in text):
-        raise ValueError(f"{name} must not contain whitespace")
+        raise _invalid(f"{name} must not contain whitespace")
     for found in _findings(text):
         if found not in {_UUID, _HEX_KEY}:
-            raise ValueError(f"{name} looks like it contains {found}; audit records never hold it")
+            raise _invalid(f"{name} looks like it contains {found}; audit records never hold it")
     return text
 
 
@@ -311,11 +320,11 @@ def _check_details(details: Mapping[str, object] | None) -> dict[str, JSONValue]
     if details is None:
         return {}
     if not isinstance(details, Mapping):
-        raise ValueError("details must be a mapping")
+        raise _invalid("details must be a mapping")
     clean = _clean_json(details, "details", 0)
     assert isinstance(clean, dict)
     if len(canonical_json(clean)) > _MAX_DETAILS_BYTES:
-        raise ValueError(f"details are larger than {_MAX_DETAILS_BYTES} bytes of JSON")
+        raise _invalid(f"details are larger than {_MAX_DETAILS_BYTES} bytes of JSON")
     return clean
 
 
@@ -327,27 +336,27 @@ def _clean_json(value: object, where: str, depth: int) -> JSONValue:
     if isinstance(value, int):
         number = int(value)
         if abs(number) > _MAX_SAFE_INT:
-            raise ValueError(f"{where}: integer outside +/-(2**53 - 1) cannot be canonical JSON")
+            raise _invalid(f"{where}: integer outside +/-(2**53 - 1) cannot be canonical JSON")
         return number
     if isinstance(value, str):
         return _check_text(where, value, _MAX_REASON)
     if isinstance(value, float):
-        raise ValueError(f"{where}: floats are not allowed in audit records (inexact JSON)")
+        raise _invalid(f"{where}: floats are not allowed in audit records (inexact JSON)")
     if isinstance(value, (bytes, bytearray, memoryview)):
-        raise ValueError(f"{where}: bytes are not allowed in audit records (images never are)")
+        raise _invalid(f"{where}: bytes are not allowed in audit records (images never are)")
     if depth >= _MAX_DETAILS_DEPTH:
-        raise ValueError(f"{where}: details nest deeper than {_MAX_DETAILS_DEPTH} levels")
+        raise _invalid(f"{where}: details nest deeper than {_MAX_DETAILS_DEPTH} levels")
     if isinstance(value, (list, tuple)):
         return [_clean_json(item, f"{where}[{i}]", depth + 1) for i, item in enumerate(value)]
     if isinstance(value, Mapping):
         out: dict[str, JSONValue] = {}
         for key, item in value.items():
             if not isinstance(key, str) or not _DETAILS_KEY_RE.fullmatch(key):
-                raise ValueError(f"{where}: keys must be 1-64 characters of A-Z a-z 0-9 _ . -")
+                raise _invalid(f"{where}: keys must be 1-64 characters of A-Z a-z 0-9 _ . -")
             name = _check_text(f"{where} key", key, 64)
             out[name] = _clean_json(item, f"{where}.{name}", depth + 1)
         return out
-    raise ValueError(f"{where}: {type(value).__name__} is not allowed in audit records")
+    raise _invalid(f"{where}: {type(value).__name__} is not allowed in audit records")
 
 
 def _strings(value: JSONValue) -> Iterator[str]:
@@ -366,14 +375,14 @@ def _refuse_raw_subject(subject: str, texts: list[str]) -> None:
     if len(subject) < 3:
         return  # too short to tell apart from ordinary text
     if any(subject in text for text in texts):
-        raise ValueError("the raw subject appears in the record's text; log only the pseudonym")
+        raise _invalid("the raw subject appears in the record's text; log only the pseudonym")
 
 
 def format_ts(now: float | datetime) -> str:
     """``now`` (epoch seconds or an aware datetime) as the record's UTC ``ts``."""
     if isinstance(now, datetime):
         if now.tzinfo is None or now.utcoffset() is None:
-            raise ValueError("the audit clock returned a naive datetime; give it a timezone")
+            raise _invalid("the audit clock returned a naive datetime; give it a timezone")
         moment = now.astimezone(timezone.utc)
     else:
         moment = datetime.fromtimestamp(now, tz=timezone.utc)
@@ -398,9 +407,9 @@ def build_body(
     """A record's fields checked against the types and content rules (``ValueError``), with
     ``subject`` made a pseudonym; ``seq``, ``ts``, ``prev`` and ``hash`` are the writer's."""
     if not isinstance(event, str) or event not in EVENTS:
-        raise ValueError(f"unknown audit event {event!r}")
+        raise _invalid(f"unknown audit event {event!r}")
     if not isinstance(decision, str) or decision not in DECISIONS:
-        raise ValueError(f"unknown audit decision {decision!r}")
+        raise _invalid(f"unknown audit decision {decision!r}")
     event, decision = str.__str__(event), str.__str__(decision)  # str enums: plain values
     texts: dict[str, str] = {
         "operation": _check_text("operation", operation, _MAX_SHORT),
@@ -409,9 +418,9 @@ def build_body(
         "reason": _check_text("reason", reason, _MAX_REASON),
     }
     if not _OPERATION_RE.fullmatch(texts["operation"]):
-        raise ValueError("operation must be a REST operation id (letters, digits, _ . / -)")
+        raise _invalid("operation must be a REST operation id (letters, digits, _ . / -)")
     if not _ROUTE_RE.fullmatch(texts["route"]):
-        raise ValueError("route must be a route template such as 'POST /identify'")
+        raise _invalid("route must be a route template such as 'POST /identify'")
     if model_version is not None:
         texts["model_version"] = _check_text("model_version", model_version, _MAX_SHORT)
     ids = {

@@ -30,8 +30,10 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final, cast
 
+from .._exceptions import InvalidInputError
 from ._audit_record import _HASH_RE, VERSION, AuditRecord, JSONValue, canonical_json
 from ._consent import _ed25519, _serialization
+from ._jws import _pem_bytes
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -63,17 +65,19 @@ def key_id(public: Ed25519PublicKey) -> str:
 
 
 def load_audit_public_key(pem: bytes | str) -> Ed25519PublicKey:
-    """The Ed25519 public key in ``pem``; ``ValueError`` for anything else (a private key
-    included: verifying never needs it)."""
-    data = pem.encode("ascii") if isinstance(pem, str) else pem
+    """The Ed25519 public key in ``pem``; ``InvalidInputError`` (a ``ValueError``) for
+    anything else (a private key included: verifying never needs it). Never echoes the PEM."""
+    data = _pem_bytes(pem, "public_key")
     try:
         loaded = _serialization().load_pem_public_key(data)
-    except (ValueError, TypeError, UnicodeEncodeError):
-        raise ValueError(
-            "not a PEM public key (verifying an audit log takes the public key)"
+    except (ValueError, TypeError):
+        raise InvalidInputError(
+            "public_key",
+            "pem",
+            "not a PEM public key (verifying an audit log takes the public key)",
         ) from None
     if not isinstance(loaded, _ed25519().Ed25519PublicKey):
-        raise ValueError("the audit key must be Ed25519")
+        raise InvalidInputError("public_key", "pem", "the audit key must be Ed25519")
     return cast("Ed25519PublicKey", loaded)
 
 
@@ -84,15 +88,15 @@ class SealKey:
     """
 
     def __init__(self, pem: bytes | str) -> None:
-        data = pem.encode("ascii") if isinstance(pem, str) else pem
-        if not isinstance(data, bytes):
-            raise ValueError("audit_key must be an Ed25519 private key PEM (bytes or str)")
+        data = _pem_bytes(pem, "audit_key")
         try:
             key = _serialization().load_pem_private_key(data, password=None)
         except (ValueError, TypeError):
-            raise ValueError("audit_key is not an unencrypted PEM private key") from None
+            raise InvalidInputError(
+                "audit_key", "pem", "audit_key is not an unencrypted PEM private key"
+            ) from None
         if not isinstance(key, _ed25519().Ed25519PrivateKey):
-            raise ValueError("audit_key must be an Ed25519 private key")
+            raise InvalidInputError("audit_key", "pem", "audit_key must be an Ed25519 private key")
         self._key = cast("Ed25519PrivateKey", key)
         self.public = self._key.public_key()
         self.kid = key_id(self.public)
@@ -182,9 +186,11 @@ def checkpoint_body(details: dict[str, JSONValue], why: str) -> dict[str, JSONVa
 
 def check_log_id(log_id: str) -> str:
     if not isinstance(log_id, str) or not _LOG_ID_RE.fullmatch(log_id):
-        raise ValueError(
+        raise InvalidInputError(
+            "log_id",
+            "pattern",
             "log_id must be 1-128 characters of A-Z a-z 0-9 _ . - (it names the log's head in "
-            "the store); pass log_id=... when the file name is not one"
+            "the store); pass log_id=... when the file name is not one",
         )
     return log_id
 

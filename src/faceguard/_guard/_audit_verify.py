@@ -37,9 +37,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
-from .._exceptions import AuditError, GuardStoreError
+from .._exceptions import AuditError, GuardStoreError, InvalidInputError
 from ._audit_chain import _check_link
 from ._audit_record import GENESIS
 from ._audit_seal import (
@@ -51,6 +51,7 @@ from ._audit_seal import (
     load_audit_public_key,
     parse_checkpoint,
 )
+from ._private_files import check_path
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -117,6 +118,18 @@ class _Hashes:
         return "sha256:" + self._data[32 * seq : 32 * seq + 32].hex()
 
 
+def _public_key_object(key: object) -> Ed25519PublicKey:
+    """An ``Ed25519PublicKey`` given as an object, checked now: anything else would fail
+    later, untyped, when the first checkpoint is verified."""
+    from ._consent import _ed25519
+
+    if not isinstance(key, _ed25519().Ed25519PublicKey):
+        raise InvalidInputError(
+            "public_key", "type", "must be a public key PEM (bytes or str) or an Ed25519PublicKey"
+        )
+    return cast("Ed25519PublicKey", key)
+
+
 def verify_log(
     path: str | os.PathLike[str],
     *,
@@ -126,8 +139,9 @@ def verify_log(
 ) -> AuditVerdict:
     """Verify the chain of ``path``, then its checkpoints against ``public_key`` (the audit
     key's public PEM) and its tail against the head kept in ``store`` under ``log_id``
-    (default: the file name). Raises ``OSError`` when the file cannot be read, ``ValueError``
-    for a key that is not an Ed25519 public key, and ``AuditError(reason="head_store")`` when
+    (default: the file name). Raises ``AuditError(reason="unreadable")`` when the file cannot
+    be read, ``InvalidInputError`` (a ``ValueError``) for a path that is not one or a key that
+    is not an Ed25519 public key, and ``AuditError(reason="head_store")`` when
     the store cannot be read or holds no head for a log that has records.
     """
     public = None
@@ -135,13 +149,21 @@ def verify_log(
         public = (
             load_audit_public_key(public_key)
             if isinstance(public_key, (bytes, str))
-            else public_key
+            else _public_key_object(public_key)
         )
-    log_id = check_log_id(log_id if log_id is not None else os.path.basename(os.fspath(path)))
+    path = check_path(path)
+    log_id = check_log_id(log_id if log_id is not None else os.path.basename(path))
     hashes = _Hashes()
     seals: list[tuple[int, dict[str, Any]]] = []  # (position, details)
     prev = GENESIS
-    with open(path, "rb") as handle:
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:
+        raise AuditError(
+            f"cannot read the audit log {path} ({exc.strerror or type(exc).__name__})",
+            reason="unreadable",
+        ) from None
+    with handle:
         for raw in handle:
             position = len(hashes)
             checked = _check_link(raw, position, prev)

@@ -20,16 +20,36 @@ import os
 import secrets
 import stat
 
-from .._exceptions import FaceGuardError
+from .._exceptions import FaceGuardError, InvalidInputError
 from .._logging import logger
 from ._pseudonym import as_key
 
-__all__ = ["SIDE_SUFFIXES", "make_private", "sidecar_key", "sqlite_file"]
+__all__ = ["SIDE_SUFFIXES", "check_path", "make_private", "sidecar_key", "sqlite_file"]
 
 SIDE_SUFFIXES = ("-wal", "-shm", "-journal")
 """SQLite's side files of a database, which hold the same data."""
 
 _MODE = 0o600
+
+
+def check_path(path: object, parameter: str = "path") -> str:
+    """A file path the OS can open, as text: a ``str`` or ``os.PathLike[str]``, non-empty,
+    without NUL or a lone surrogate the file system encoding cannot carry.
+
+    Checked before any file is touched, so a bad path is ``InvalidInputError`` rather than a
+    ``TypeError``, ``ValueError`` or ``UnicodeEncodeError`` from ``os.open`` or SQLite. The
+    path is never echoed: a file name can hold a person's name.
+    """
+    if not isinstance(path, str | os.PathLike):
+        raise InvalidInputError(parameter, "type", "must be a str or os.PathLike path")
+    text = os.fspath(path)
+    if not isinstance(text, str) or not text or "\x00" in text:
+        raise InvalidInputError(parameter, "pattern", "must be a non-empty text path without NUL")
+    try:
+        os.fsencode(text)
+    except UnicodeEncodeError:
+        raise InvalidInputError(parameter, "unicode", "holds a lone surrogate") from None
+    return text
 
 
 def _tighten(fd: int, path: str, error: type[FaceGuardError]) -> None:
