@@ -26,7 +26,7 @@ import hmac
 import os
 import secrets
 
-from .._exceptions import StoreKeyError
+from .._exceptions import InvalidInputError, StoreKeyError
 
 __all__ = [
     "DEVICE",
@@ -63,8 +63,26 @@ HOW_TO_MAKE_A_KEY = (
 )
 
 
-def as_key(value: bytes | str, origin: str) -> bytes:
-    raw = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+def as_key(value: object, origin: str) -> bytes:
+    """A store key given as ``bytes`` or text (UTF-8), checked; ``StoreKeyError`` otherwise.
+
+    Only bytes-like values and strings: ``bytes(7)`` would silently be seven zero bytes.
+    Never echoes the value, only its type or length.
+    """
+    if isinstance(value, str):
+        try:
+            raw = value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise StoreKeyError(
+                f"the store key from {origin} holds a lone surrogate: {HOW_TO_MAKE_A_KEY}"
+            ) from None
+    elif isinstance(value, (bytes, bytearray, memoryview)):
+        raw = bytes(value)
+    else:
+        raise StoreKeyError(
+            f"the store key from {origin} must be bytes or str, not {type(value).__name__}: "
+            f"{HOW_TO_MAKE_A_KEY}"
+        )
     if len(raw) < MIN_KEY_BYTES:
         # Never echo the value: only its length.
         raise StoreKeyError(
@@ -120,6 +138,9 @@ class Pseudonymiser:
 
     def __call__(self, kind: str, value: str) -> str:
         """The pseudonym of ``value`` (a faceId, a subject, a device id) of ``kind``."""
+        if not isinstance(value, str):
+            # A subject, faceId or device id that is not text: typed, never an AttributeError.
+            raise InvalidInputError(kind, "type", f"must be a string, not {type(value).__name__}")
         mac = self._keyed.copy()
         mac.update(_DOMAIN + kind.encode() + b"\x00" + value.encode("utf-8", "surrogatepass"))
         return PREFIX + mac.hexdigest()

@@ -48,6 +48,23 @@ def redact(url: str) -> str:
         return "<unparseable url>"
 
 
+def _check_text(what: str, name: str, value: object) -> None:
+    """A connection option that redis-py can send: a ``str`` UTF-8 can encode, without NUL.
+
+    redis-py connects lazily, so a bad value would otherwise fail at the first command, as a
+    ``TypeError`` or ``UnicodeEncodeError`` from inside the client. Never echoed: the URL and
+    the password hold credentials.
+    """
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{what}: {name} must be a string, not {type(value).__name__}")
+    if "\x00" in value:
+        raise ConfigurationError(f"{what}: {name} holds a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigurationError(f"{what}: {name} holds a lone surrogate") from None
+
+
 def connect(
     url: str,
     *,
@@ -72,6 +89,16 @@ def connect(
         raise ConfigurationError(
             f'{what} needs the redis package: pip install "faceguard[redis]"'
         ) from None
+    _check_text(what, "url", url)
+    for name, value in (
+        ("username", username),
+        ("password", password),
+        ("ssl_ca_certs", ssl_ca_certs),
+        ("ssl_certfile", ssl_certfile),
+        ("ssl_keyfile", ssl_keyfile),
+    ):
+        if value is not None:
+            _check_text(what, name, value)
     shown = redact(url)
     try:
         parts = urlsplit(url)

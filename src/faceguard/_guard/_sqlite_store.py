@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from .._exceptions import GuardStoreError
+from .._exceptions import GuardStoreError, InvalidInputError
 from .._ratelimit._bucket import (
     BucketCommand,
     BucketReply,
@@ -46,7 +46,7 @@ from .._ratelimit._bucket import (
     encode_state,
     idle_ttl,
 )
-from ._private_files import make_private, sidecar_key, sqlite_file
+from ._private_files import check_path, make_private, sidecar_key, sqlite_file
 from ._pseudonym import Pseudonymiser, configured_key, random_key
 from ._store import GuardStore
 
@@ -56,6 +56,7 @@ _T = TypeVar("_T")
 
 _PURGE_INTERVAL = 60.0
 """Seconds (of ``clock``) between two sweeps of expired rows by one process."""
+_MAX_TIMEOUT = 86400.0  # sqlite3 takes a C double; a day is already far past any use
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS kv (
@@ -108,7 +109,15 @@ class SQLiteStore(GuardStore):
         timeout: float = 5.0,
         key: bytes | str | None = None,
     ) -> None:
-        self._path = os.fspath(path)
+        self._path = check_path(path)
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, (int, float))
+            or not 0 <= timeout <= _MAX_TIMEOUT
+        ):
+            raise InvalidInputError(
+                "timeout", "value", f"must be a number of seconds in 0..{_MAX_TIMEOUT:g}"
+            )
         self._file = sqlite_file(self._path)  # what SQLite opens (and what is kept private)
         self._clock = clock
         self._timeout = timeout
