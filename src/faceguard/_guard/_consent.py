@@ -323,6 +323,10 @@ class ConsentVerifier:
         A ``use: "once"`` token is spent by a successful call. Store failures raise
         ``GuardStoreError`` (fail closed).
         """
+        if not isinstance(scope, ConsentScope):
+            raise invalid("scope", "must be a ConsentScope")
+        if use_case is not None and not isinstance(use_case, UseCase):
+            raise invalid("use_case", "must be the declared UseCase (or None)")
         if session is not None and (
             not isinstance(session, bytes) or len(session) < MIN_SESSION_HANDLE
         ):

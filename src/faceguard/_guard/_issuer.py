@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ._claims import (
+    _MAX_TIME,
     CONTAINER_KINDS,
     MAX_LIFETIME,
     MAX_STATUS_URI,
@@ -182,11 +183,12 @@ class ConsentIssuer:
             raise invalid("use", f"must be one of {sorted(MAX_LIFETIME)}")
         max_lifetime = MAX_LIFETIME[use]
         seconds = max_lifetime if lifetime is None else lifetime
+        # A range, not math.isfinite: False for NaN and infinities, and exact (no
+        # OverflowError) for an int too large for a float.
         if not (
             isinstance(seconds, (int, float))
             and not isinstance(seconds, bool)
-            and math.isfinite(seconds)
-            and seconds >= 1
+            and 1 <= seconds <= _MAX_TIME
         ):
             raise invalid("lifetime", "must be a finite number of at least 1 second")
         if seconds > max_lifetime:

@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from .._exceptions import ConsentRejectedError
+from .._exceptions import ConsentRejectedError, InvalidInputError
 from ._pseudonym import SUBJECT
 from ._store import GuardStore, require_pseudonyms
 from ._usecases import Deployment, UseCase, check_use_case
@@ -82,7 +82,7 @@ class ConsentLedger:
         from ._consent import ConsentScope
 
         if not isinstance(use_case, UseCase):
-            raise ValueError("use_case must be the declared UseCase")
+            raise InvalidInputError("use_case", "type", "must be the declared UseCase")
         check_use_case("enroll", use_case, Deployment())
         scope = ConsentScope("enroll", container_kind, container_id, person_id)
         claims = verifier.verify(

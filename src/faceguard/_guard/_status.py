@@ -266,7 +266,13 @@ class StatusListIssuer:
 
 
 def _seconds(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    # A range check rather than math.isfinite: it is False for NaN and infinities and,
+    # unlike isfinite, exact (no OverflowError) for an int too large for a float.
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not -_MAX_TIME <= value <= _MAX_TIME
+    ):
         raise invalid(what, "must be a finite number of seconds")
     seconds = math.floor(value)
     if seconds < 1:
