@@ -548,3 +548,30 @@ def test_ledger_enroll_hostile_arguments(value: Any) -> None:
     _typed(lambda: ledger.enroll(value, **good))
     for name in ("endpoint", "use_case", "container_kind", "container_id", "person_id"):
         _typed(lambda name=name: ledger.enroll(token, **{**good, name: value}))
+
+
+# -- collaborators handed over at construction -----------------------------------------------
+
+
+@pytest.mark.parametrize("value", [7, "time", b"x", object(), math.nan], ids=repr)
+def test_collaborators_of_the_wrong_kind_are_refused_when_handed_over(
+    tmp_path: Path, value: Any
+) -> None:
+    """A clock that cannot be called, or a store, audit log, verifier or deployment of the
+    wrong kind, is refused typed by the constructor, not at the first guarded call."""
+    from faceguard import GuardPolicy, UseCase
+
+    use_case = UseCase("commercial.touchless_access_control")
+    for name in ("clock", "store", "audit", "verifier", "deployment", "allow_unknown_face_ids"):
+        _refused(lambda name=name: GuardPolicy(use_case=use_case, **{name: value}))
+    _refused(lambda: ConsentIssuer.generate(clock=value))
+    _refused(lambda: MemoryStore(clock=value))
+    _refused(lambda: SQLiteStore(":memory:", clock=value, key=b"k" * 32))
+    _refused(lambda: ConsentLedger(MemoryStore(), clock=value))
+    _refused(lambda: StatusListIssuer(_ISSUER, size=8, clock=value))
+    _refused(lambda: StatusLists({"k1": _PUBLIC}, issuer="urn:test:iss", clock=value))
+    _refused(lambda: StatusLists({"k1": _PUBLIC}, issuer="urn:test:iss", store=value))
+    _refused(_verifier(clock=value))
+    _refused(_verifier(replay_store=value))
+    _refused(lambda: AuditLog(tmp_path / "a.jsonl", clock=value))
+    _refused(lambda: AuditLog(tmp_path / "b.jsonl", head_store=value))

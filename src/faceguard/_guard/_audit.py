@@ -76,6 +76,7 @@ from ._audit_seal import (
     stored_head_problem,
 )
 from ._private_files import check_path
+from ._store import check_clock, check_store
 
 if TYPE_CHECKING:
     from ._store import GuardStore
@@ -186,9 +187,9 @@ class AuditLog:
         self._path = Path(check_path(path))
         self._seal_key = SealKey(audit_key) if audit_key is not None else None
         self._every = checkpoint_every or _DEFAULT_CHECKPOINT_EVERY
-        self._store = head_store
+        self._store = check_store(head_store, "head_store")
         self._log_id = check_log_id(log_id if log_id is not None else self._path.name)
-        self._clock = clock
+        self._clock = check_clock(clock)
         self._key = subject_key
         self._fsync = fsync
         self._lock = threading.Lock()

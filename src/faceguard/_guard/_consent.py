@@ -50,7 +50,7 @@ from ._jws import _ed25519 as _ed25519
 from ._jws import _load_public_keys, _verify_compact
 from ._jws import _serialization as _serialization
 from ._jws import generate_keypair as generate_keypair
-from ._store import GuardStore
+from ._store import GuardStore, check_clock, check_store
 from ._usecases import CONSENT_OPERATIONS, UseCase
 
 if TYPE_CHECKING:
@@ -275,8 +275,8 @@ class ConsentVerifier:
         ):
             raise invalid("leeway", f"leeway must be between 0 and {MAX_LEEWAY:g} seconds")
         self._leeway = float(leeway)
-        self._clock = clock
-        self._replay_store = replay_store
+        self._clock = check_clock(clock)
+        self._replay_store = check_store(replay_store, "replay_store")
         if type(cache_size) is not int or cache_size < 0:
             raise invalid("cache_size", "must be an integer >= 0")
         self._cache_size = cache_size

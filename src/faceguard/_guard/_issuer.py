@@ -32,6 +32,7 @@ from ._claims import (
     invalid,
 )
 from ._jws import _b64encode, _load_private, _serialization, _sign_compact, generate_keypair
+from ._store import check_clock
 from ._usecases import CONSENT_OPERATIONS, UseCase
 
 __all__ = ["ConsentIssuer"]
@@ -86,7 +87,7 @@ class ConsentIssuer:
         self._key = _load_private(private_key_pem)
         self._issuer = _check_id(issuer, "issuer")
         self._kid = _check_id(kid, "kid")
-        self._clock = clock
+        self._clock = check_clock(clock)
 
     @classmethod
     def generate(

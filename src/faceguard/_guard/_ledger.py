@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from .._exceptions import ConsentRejectedError, InvalidInputError
 from ._pseudonym import SUBJECT
-from ._store import GuardStore, require_pseudonyms
+from ._store import GuardStore, check_clock, require_pseudonyms
 from ._usecases import Deployment, UseCase, check_use_case
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class ConsentLedger:
     def __init__(self, store: GuardStore, *, clock: Callable[[], float]) -> None:
         require_pseudonyms(store, "ConsentLedger")
         self._store = store
-        self._clock = clock
+        self._clock = check_clock(clock)
         self._session = secrets.token_bytes(32)  # this ledger's own consent session handle
 
     def subject_pseudonym(self, subject: str) -> str:

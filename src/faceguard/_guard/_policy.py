@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .._exceptions import InvalidInputError
-from ._store import GuardStore
+from ._store import GuardStore, check_clock, check_store
 from ._usecases import Deployment, UseCase
 
 if TYPE_CHECKING:
@@ -90,10 +90,29 @@ class GuardPolicy:
                 raise InvalidInputError(name, "range", "must be a positive integer")
         if not _positive_seconds(self.liveness_window):
             raise InvalidInputError("liveness_window", "range", "must be a finite number > 0")
+        _check_collaborators_of(self)
         margin: object = self.face_id_margin
         zero = type(margin) in (int, float) and margin == 0
         if margin is not None and not (zero or _positive_seconds(margin)):
             raise InvalidInputError("face_id_margin", "range", "must be None or seconds >= 0")
+
+
+def _check_collaborators_of(policy: GuardPolicy) -> None:
+    """Each collaborator of the right kind, checked when the policy is built: a wrong object
+    would fail at the first guarded call as an untyped ``AttributeError`` or ``TypeError``."""
+    from ._audit import AuditLog
+    from ._consent import ConsentVerifier
+
+    for name, kind in (("verifier", ConsentVerifier), ("audit", AuditLog)):
+        value = getattr(policy, name)
+        if value is not None and not isinstance(value, kind):
+            raise InvalidInputError(name, "type", f"must be a {kind.__name__} or None")
+    if not isinstance(policy.deployment, Deployment):
+        raise InvalidInputError("deployment", "type", "must be a Deployment")
+    if not isinstance(policy.allow_unknown_face_ids, bool):
+        raise InvalidInputError("allow_unknown_face_ids", "type", "must be True or False")
+    check_store(policy.store, "store")
+    check_clock(policy.clock)
 
 
 def _positive_seconds(value: object) -> bool:

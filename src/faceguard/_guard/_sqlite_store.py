@@ -48,7 +48,7 @@ from .._ratelimit._bucket import (
 )
 from ._private_files import check_path, make_private, sidecar_key, sqlite_file
 from ._pseudonym import Pseudonymiser, configured_key, random_key
-from ._store import GuardStore
+from ._store import GuardStore, check_clock
 
 __all__ = ["SQLiteStore"]
 
@@ -119,7 +119,7 @@ class SQLiteStore(GuardStore):
                 "timeout", "value", f"must be a number of seconds in 0..{_MAX_TIMEOUT:g}"
             )
         self._file = sqlite_file(self._path)  # what SQLite opens (and what is kept private)
-        self._clock = clock
+        self._clock = check_clock(clock)
         self._timeout = timeout
         self._lock = threading.Lock()
         self._last_purge = float("-inf")

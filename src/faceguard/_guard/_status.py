@@ -47,7 +47,7 @@ from ._jws import (
     _verify_compact,
 )
 from ._status_mark import claim_version
-from ._store import GuardStore
+from ._store import GuardStore, check_clock, check_store
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -146,14 +146,14 @@ class StatusListIssuer:
             self._key = signer._key
             self._issuer = signer.issuer
             self._kid = signer.kid
-            self._clock = clock or signer._clock
+            self._clock = check_clock(signer._clock if clock is None else clock)
         else:
             if issuer is None or kid is None:
                 raise invalid("issuer", "a private key PEM needs issuer= and kid=")
             self._key = _load_private(signer)
             self._issuer = _check_id(issuer, "issuer")
             self._kid = _check_id(kid, "kid")
-            self._clock = clock or time.time
+            self._clock = check_clock(time.time if clock is None else clock)
         if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
             raise invalid("size", "must be a positive integer")
         if size > MAX_LIST_BYTES * 8:
@@ -352,7 +352,7 @@ class StatusLists:
     ) -> None:
         self._keys: dict[str, Ed25519PublicKey] = _load_public_keys(keys)
         self._issuer = _check_id(issuer, "issuer")
-        self._clock = clock
+        self._clock = check_clock(clock)
         self._max_age = _age(max_age, "max_age")
         if isinstance(leeway, bool) or not (
             isinstance(leeway, (int, float)) and 0 <= leeway <= MAX_LEEWAY
@@ -361,7 +361,7 @@ class StatusLists:
         self._leeway = float(leeway)
         self._lists: dict[str, _Entry] = {}
         self._lock = threading.Lock()
-        self._store = store
+        self._store = check_store(store, "store")
 
     @property
     def max_age(self) -> float:

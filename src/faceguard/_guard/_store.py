@@ -21,11 +21,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-from .._exceptions import ConfigurationError, GuardStoreError
+from .._exceptions import ConfigurationError, GuardStoreError, InvalidInputError
 from .._ratelimit._bucket import BucketCommand, BucketReply, BucketState, apply
 from ._pseudonym import Pseudonymiser, as_key, random_key
 
-__all__ = ["GuardStore", "MemoryStore", "require_pseudonyms"]
+__all__ = ["GuardStore", "MemoryStore", "check_clock", "check_store", "require_pseudonyms"]
 
 
 @runtime_checkable
@@ -89,6 +89,28 @@ class GuardStore(Protocol):
         ...
 
 
+def check_clock(clock: object, parameter: str = "clock") -> Callable[[], float]:
+    """An injected clock, checked when it is handed over: something that is not callable
+    would otherwise fail at the first guarded call, as an untyped ``TypeError``."""
+    if not callable(clock):
+        raise InvalidInputError(parameter, "type", "must be a callable returning epoch seconds")
+    return clock
+
+
+def check_store(store: object, parameter: str) -> GuardStore | None:
+    """None or a ``GuardStore`` (any object with its methods), checked when it is handed
+    over: another object would fail at its first use as an untyped ``AttributeError``."""
+    if store is None:
+        return None
+    # A store of the version before pseudonymisation gets the message that says why.
+    require_pseudonyms(store, parameter)
+    if not isinstance(store, GuardStore):
+        raise InvalidInputError(
+            parameter, "type", f"must be a GuardStore or None, not {type(store).__name__}"
+        )
+    return store
+
+
 def require_pseudonyms(store: object, user: str) -> None:
     """Refuse, when it is handed over rather than at the first call, a store written for a
     faceguard version before pseudonymisation (it has no ``pseudonym``)."""
@@ -110,7 +132,7 @@ class MemoryStore(GuardStore):
     def __init__(
         self, *, clock: Callable[[], float] = time.time, key: bytes | str | None = None
     ) -> None:
-        self._clock = clock
+        self._clock = check_clock(clock)
         # Never FACEGUARD_STORE_KEY: a per-object random key is strictly better here.
         self._pseudonymiser = Pseudonymiser(random_key() if key is None else as_key(key, "key="))
         self._lock = threading.Lock()
