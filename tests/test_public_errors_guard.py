@@ -142,6 +142,9 @@ def test_issue_refuses_hostile_arguments_typed(argument: str, value: Any) -> Non
         {"operations": [None]},
         {"operations": [["identify"]]},  # unhashable
         {"operations": ["identify", 3]},
+        {"operations": {"identify": True}},  # a mapping iterates as its keys: refused
+        {"bindings": {("personGroup", "g"): True}},
+        {"audience": {"faceguard:deploy:hq": 1, ENDPOINT: 2}},
         {"bindings": [("personGroup",)]},
         {"bindings": [None]},
         {"bindings": ["personGroup:x"]},
@@ -575,3 +578,20 @@ def test_collaborators_of_the_wrong_kind_are_refused_when_handed_over(
     _refused(_verifier(replay_store=value))
     _refused(lambda: AuditLog(tmp_path / "a.jsonl", clock=value))
     _refused(lambda: AuditLog(tmp_path / "b.jsonl", head_store=value))
+
+
+class _HalfStore:
+    """Has ``pseudonym`` (so it passes the pre-pseudonym rule) and nothing else."""
+
+    def pseudonym(self, kind: str, value: str) -> str:
+        return "p1." + "0" * 64
+
+
+def test_an_object_that_is_not_a_whole_store_is_refused_when_handed_over(tmp_path: Path) -> None:
+    from faceguard import GuardPolicy, UseCase
+
+    use_case = UseCase("commercial.touchless_access_control")
+    _refused(lambda: GuardPolicy(use_case=use_case, store=_HalfStore()))
+    _refused(_verifier(replay_store=_HalfStore()))
+    _refused(lambda: StatusLists({"k1": _PUBLIC}, issuer="urn:test:iss", store=_HalfStore()))
+    _refused(lambda: AuditLog(tmp_path / "a.jsonl", head_store=_HalfStore()))
