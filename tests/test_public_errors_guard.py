@@ -307,9 +307,10 @@ def test_audit_log_refuses_hostile_paths(tmp_path: Path) -> None:
         _refused(lambda path=path: AuditLog(path))
 
 
-def test_verify_log_refuses_hostile_paths(tmp_path: Path) -> None:
+def test_verify_log_and_verify_chain_refuse_hostile_paths(tmp_path: Path) -> None:
     for path in _bad_paths(tmp_path):
         _refused(lambda path=path: verify_log(path))
+        _refused(lambda path=path: faceguard.verify_chain(path))
 
 
 @pytest.mark.parametrize("value", HOSTILE, ids=HOSTILE_IDS)

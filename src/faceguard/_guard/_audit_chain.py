@@ -21,7 +21,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 from .._exceptions import AuditError
 from ._audit_record import (
@@ -41,8 +41,9 @@ from ._audit_record import (
     _digest,
     canonical_json,
 )
+from ._private_files import check_path
 
-__all__ = ["ChainReport", "verify_chain"]
+__all__ = ["ChainReport", "open_log", "verify_chain"]
 
 
 @dataclass(frozen=True)
@@ -175,17 +176,38 @@ def _to_record(obj: dict[str, Any]) -> AuditRecord:
     )
 
 
+def open_log(path: object) -> BinaryIO:
+    """The audit log at ``path``, open for reading; what a reader does before anything else.
+
+    A bad path is ``InvalidInputError`` (``check_path``); a file that cannot be opened is
+    ``AuditError(reason="unreadable")`` naming the file and the cause, never its content.
+    """
+    text = check_path(path)
+    try:
+        return open(text, "rb")
+    except FileNotFoundError:
+        raise AuditError(f"no such audit log: {text}", reason="unreadable") from None
+    except IsADirectoryError:
+        raise AuditError(f"not a file: {text}", reason="unreadable") from None
+    except OSError as exc:
+        raise AuditError(
+            f"cannot read the audit log {text} ({exc.strerror or type(exc).__name__})",
+            reason="unreadable",
+        ) from None
+
+
 def verify_chain(path: str | os.PathLike[str]) -> ChainReport:
     """Recompute the chain of the log at ``path`` and report the first broken record.
 
     Every line must be complete, valid JSON in canonical form, hash to its own ``hash``, link
     to the previous record's ``hash`` by ``prev`` (``GENESIS`` first), and carry ``seq`` equal
-    to its position. Reads line by line, so large logs need little memory. Raises ``OSError``
-    (``FileNotFoundError`` and so on) when the file cannot be read.
+    to its position. Reads line by line, so large logs need little memory. Raises
+    ``InvalidInputError`` for a path that is not one and ``AuditError(reason="unreadable")``
+    when the file cannot be opened (missing, a directory, no access).
     """
     prev = GENESIS
     count = 0
-    with open(path, "rb") as handle:
+    with open_log(path) as handle:
         for raw in handle:
             problem = _check_link(raw, count, prev)
             if isinstance(problem, str):

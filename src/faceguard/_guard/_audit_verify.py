@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 from .._exceptions import AuditError, GuardStoreError, InvalidInputError
-from ._audit_chain import _check_link
+from ._audit_chain import _check_link, open_log
 from ._audit_record import GENESIS
 from ._audit_seal import (
     check_log_id,
@@ -156,14 +156,7 @@ def verify_log(
     hashes = _Hashes()
     seals: list[tuple[int, dict[str, Any]]] = []  # (position, details)
     prev = GENESIS
-    try:
-        handle = open(path, "rb")  # noqa: SIM115 - closed by the with below
-    except OSError as exc:
-        raise AuditError(
-            f"cannot read the audit log {path} ({exc.strerror or type(exc).__name__})",
-            reason="unreadable",
-        ) from None
-    with handle:
+    with open_log(path) as handle:
         for raw in handle:
             position = len(hashes)
             checked = _check_link(raw, position, prev)
