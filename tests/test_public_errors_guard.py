@@ -596,3 +596,21 @@ def test_an_object_that_is_not_a_whole_store_is_refused_when_handed_over(tmp_pat
     _refused(_verifier(replay_store=_HalfStore()))
     _refused(lambda: StatusLists({"k1": _PUBLIC}, issuer="urn:test:iss", store=_HalfStore()))
     _refused(lambda: AuditLog(tmp_path / "a.jsonl", head_store=_HalfStore()))
+
+
+def _attack_person_lookups(ledger: ConsentLedger, kind: Any, container: Any, person: Any) -> None:
+    _typed(lambda: ledger.subject_of(kind, container, person))
+    _typed(lambda: ledger.has_live_consent(kind, container, person))
+    _typed(lambda: ledger.live_persons(kind, container, [person]))
+    _typed(lambda: ledger.forget_person(kind, container, person))
+    _typed(lambda: ledger.forget_container(kind, container))
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=HOSTILE_IDS)
+def test_ledger_person_lookups_hostile_ids(tmp_path: Path, value: Any) -> None:
+    for store in (MemoryStore(), SQLiteStore(tmp_path / "p.db", key=b"k" * 32)):
+        ledger = ConsentLedger(store, clock=lambda: 0.0)
+        _attack_person_lookups(ledger, value, "g", "p")
+        _attack_person_lookups(ledger, "personGroup", value, "p")
+        _attack_person_lookups(ledger, "personGroup", "g", value)
+        store.close()

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from .._exceptions import ConsentRejectedError, InvalidInputError
+from ._claims import _check_id
 from ._pseudonym import SUBJECT
 from ._store import GuardStore, check_clock, require_pseudonyms
 from ._usecases import Deployment, UseCase, check_use_case
@@ -33,8 +34,18 @@ _WITHDRAWN = "consent-withdrawn"
 _PERSONS = "consent-person"
 
 
+def _prefix(kind: object, container_id: object) -> str:
+    """The key prefix of a container's persons. Each part is checked (text UTF-8 can carry,
+    of at most 256 characters) so a caller's bad id is ``InvalidInputError``, not an
+    ``AttributeError`` here or a ``UnicodeEncodeError`` from the store."""
+    _check_id(kind, "container_kind")
+    if container_id is not None:
+        _check_id(container_id, "container_id")
+    return f"{kind}:{container_id or ''}:"
+
+
 def _person_key(kind: str, container_id: str | None, person_id: str) -> str:
-    return f"{kind}:{container_id or ''}:{person_id.lower()}"
+    return _prefix(kind, container_id) + _check_id(person_id, "person_id").lower()
 
 
 class ConsentLedger:
@@ -126,8 +137,8 @@ class ConsentLedger:
         Two store reads in all (the persons' subjects, then the subjects' withdrawals), however
         many candidates an identify returns.
         """
-        prefix = f"{kind}:{container_id or ''}:"  # _person_key, hoisted out of the loop
-        keys = [prefix + person_id.lower() for person_id in person_ids]
+        prefix = _prefix(kind, container_id)  # _person_key, hoisted out of the loop
+        keys = [prefix + _check_id(person_id, "person_ids").lower() for person_id in person_ids]
         subjects = self._store.get_many(_PERSONS, keys)
         enrolled: dict[str, str] = {}  # person id -> subject pseudonym, for those with one
         for person_id, raw in zip(person_ids, subjects, strict=True):
@@ -146,7 +157,7 @@ class ConsentLedger:
 
     def forget_container(self, kind: str, container_id: str) -> None:
         """Drop every person of a container from the ledger (after it was deleted)."""
-        prefix = f"{kind}:{container_id}:"
+        prefix = _prefix(kind, _check_id(container_id, "container_id"))
         for key in self._store.keys(_PERSONS):
             if key.startswith(prefix):
                 self._store.delete(_PERSONS, key)
