@@ -614,3 +614,40 @@ def test_ledger_person_lookups_hostile_ids(tmp_path: Path, value: Any) -> None:
         _attack_person_lookups(ledger, "personGroup", value, "p")
         _attack_person_lookups(ledger, "personGroup", "g", value)
         store.close()
+
+
+def _attack_store_methods(store: Any, value: Any) -> None:
+    _typed(lambda: store.put("n", value, b"v"))
+    _typed(lambda: store.put(value, "k", b"v"))
+    _typed(lambda: store.put("n", "k", value))
+    _typed(lambda: store.put("n", "k", b"v", ttl=value))
+    _typed(lambda: store.get("n", value))
+    _typed(lambda: store.get_many("n", [value]))
+    _typed(lambda: store.delete("n", value))
+    _typed(lambda: store.add_if_absent("n", value, b"v", ttl=1))
+    _typed(lambda: store.add_if_absent("n", "k2", b"v", ttl=value))
+    _typed(lambda: store.count_event("n", value, window=1))
+    _typed(lambda: store.count_event("n", "k", window=value))
+    _typed(lambda: store.keys(value))
+    _typed(lambda: store.pseudonym("subject", value))
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=HOSTILE_IDS)
+def test_store_methods_hostile_arguments(tmp_path: Path, redis_url: str, value: Any) -> None:
+    """The GuardStore methods are public: a caller's key, namespace, value or ttl that no
+    backend can hold is refused typed by every backend alike."""
+    for store in (
+        MemoryStore(),
+        SQLiteStore(tmp_path / "m.db", key=b"k" * 32),
+        faceguard.RedisStore(redis_url, key=b"k" * 32, prefix=f"attack{tmp_path.name}"),
+    ):
+        store.put("n", "k", b"v", ttl=60)  # the baseline works on every backend
+        assert store.get_many("n", ["k"]) == [b"v"]
+        assert store.count_event("n", "k", window=60) == 1
+        _attack_store_methods(store, value)
+        # A ttl or window that is not a finite number would make an entry that never (or
+        # at once) expires on one backend and an error on another: refused on all.
+        for bad in (math.nan, math.inf, 10**400):
+            _refused(lambda s=store, bad=bad: s.put("n", "k", b"v", ttl=bad))
+            _refused(lambda s=store, bad=bad: s.count_event("n", "k", window=bad))
+        store.close()

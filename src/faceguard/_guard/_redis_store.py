@@ -36,7 +36,7 @@ from .._exceptions import ConfigurationError, GuardStoreError, StoreKeyError
 from .._ratelimit._bucket import BUCKET_LUA, BucketCommand, BucketReply
 from ._pseudonym import HOW_TO_MAKE_A_KEY, Pseudonymiser, configured_key
 from ._redis_connect import connect, redact
-from ._store import GuardStore
+from ._store import GuardStore, check_slot
 
 if TYPE_CHECKING:
     import redis
@@ -182,6 +182,7 @@ class RedisStore(GuardStore):
     # -- GuardStore --------------------------------------------------------------------------
 
     def put(self, namespace: str, key: str, value: bytes, *, ttl: float | None = None) -> None:
+        check_slot(namespace, key, ttl=ttl, value=value)
         name = self._key(namespace, key)
         blob = bytes(value)
         if ttl is not None and ttl <= 0:
@@ -192,10 +193,12 @@ class RedisStore(GuardStore):
         self._call("put", lambda r: r.set(name, blob, px=px))
 
     def get(self, namespace: str, key: str) -> bytes | None:
+        check_slot(namespace, key)
         name = self._key(namespace, key)
         return self._bytes("get", self._call("get", lambda r: r.get(name)))
 
     def get_many(self, namespace: str, keys: Sequence[str]) -> list[bytes | None]:
+        check_slot(namespace, *keys)
         names = [self._key(namespace, key) for key in keys]
         if not names:
             return []
@@ -205,12 +208,14 @@ class RedisStore(GuardStore):
         return [self._bytes("get_many", reply) for reply in replies]
 
     def delete(self, namespace: str, key: str) -> None:
+        check_slot(namespace, key)
         name = self._key(namespace, key)
         self._call("delete", lambda r: r.delete(name))
 
     def add_if_absent(
         self, namespace: str, key: str, value: bytes, *, ttl: float | None = None
     ) -> bool:
+        check_slot(namespace, key, ttl=ttl, value=value)
         name = self._key(namespace, key)
         blob = bytes(value)
         if ttl is not None and ttl <= 0:
@@ -221,6 +226,7 @@ class RedisStore(GuardStore):
         return reply is True
 
     def count_event(self, namespace: str, key: str, *, window: float) -> int:
+        check_slot(namespace, key, window=window)
         name = self._events_key(namespace, key)
         window_us = max(0, math.ceil(window * 1_000_000 - 1e-3))
         args: list[int | str] = [window_us, uuid.uuid4().hex, _ms(window)]
@@ -234,6 +240,7 @@ class RedisStore(GuardStore):
         return reply
 
     def update_bucket(self, namespace: str, key: str, command: BucketCommand) -> BucketReply:
+        check_slot(namespace, key)
         # Outside the ``{prefix}:`` key space, like the event sets, so ``keys`` never sees it.
         self._check_namespace(namespace)
         name = f"{self._prefix}#bucket:{namespace}:{key}"
@@ -264,6 +271,7 @@ class RedisStore(GuardStore):
             ) from None
 
     def keys(self, namespace: str) -> list[str]:
+        check_slot(namespace)
         start = self._key(namespace, "")
         pattern = _glob_escape(start) + "*"
 

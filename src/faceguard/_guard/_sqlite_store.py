@@ -48,7 +48,7 @@ from .._ratelimit._bucket import (
 )
 from ._private_files import check_path, make_private, sidecar_key, sqlite_file
 from ._pseudonym import Pseudonymiser, configured_key, random_key
-from ._store import GuardStore, check_clock
+from ._store import GuardStore, check_clock, check_slot
 
 __all__ = ["SQLiteStore"]
 
@@ -221,6 +221,7 @@ class SQLiteStore(GuardStore):
     # -- GuardStore --------------------------------------------------------------------------
 
     def put(self, namespace: str, key: str, value: bytes, *, ttl: float | None = None) -> None:
+        check_slot(namespace, key, ttl=ttl, value=value)
         blob = bytes(value)
 
         def op(conn: sqlite3.Connection, now: float) -> None:
@@ -235,6 +236,8 @@ class SQLiteStore(GuardStore):
         self._write("put", op)
 
     def get(self, namespace: str, key: str) -> bytes | None:
+        check_slot(namespace, key)
+
         def op(conn: sqlite3.Connection, now: float) -> bytes | None:
             row = conn.execute(
                 f"SELECT value FROM kv WHERE ns = ? AND key = ? AND {_LIVE}",  # noqa: S608
@@ -245,6 +248,7 @@ class SQLiteStore(GuardStore):
         return self._read("get", op)
 
     def get_many(self, namespace: str, keys: Sequence[str]) -> list[bytes | None]:
+        check_slot(namespace, *keys)
         wanted = list(keys)
         if not wanted:
             return []
@@ -265,6 +269,8 @@ class SQLiteStore(GuardStore):
         return self._read("get_many", op)
 
     def delete(self, namespace: str, key: str) -> None:
+        check_slot(namespace, key)
+
         def op(conn: sqlite3.Connection, _now: float) -> None:
             conn.execute("DELETE FROM kv WHERE ns = ? AND key = ?", (namespace, key))
 
@@ -273,6 +279,7 @@ class SQLiteStore(GuardStore):
     def add_if_absent(
         self, namespace: str, key: str, value: bytes, *, ttl: float | None = None
     ) -> bool:
+        check_slot(namespace, key, ttl=ttl, value=value)
         blob = bytes(value)
 
         def op(conn: sqlite3.Connection, now: float) -> bool:
@@ -290,6 +297,8 @@ class SQLiteStore(GuardStore):
         return self._write("add_if_absent", op)
 
     def count_event(self, namespace: str, key: str, *, window: float) -> int:
+        check_slot(namespace, key, window=window)
+
         def op(conn: sqlite3.Connection, now: float) -> int:
             conn.execute(
                 "DELETE FROM events WHERE ns = ? AND key = ? AND at <= ?",
@@ -307,6 +316,8 @@ class SQLiteStore(GuardStore):
         return self._write("count_event", op)
 
     def update_bucket(self, namespace: str, key: str, command: BucketCommand) -> BucketReply:
+        check_slot(namespace, key)
+
         def op(conn: sqlite3.Connection, now: float) -> BucketReply:
             # Under BEGIN IMMEDIATE: read, compute and write back as one step for every
             # process that shares the file.
@@ -327,6 +338,8 @@ class SQLiteStore(GuardStore):
         return self._write("update_bucket", op)
 
     def keys(self, namespace: str) -> list[str]:
+        check_slot(namespace)
+
         def op(conn: sqlite3.Connection, now: float) -> list[str]:
             rows = conn.execute(
                 f"SELECT key FROM kv WHERE ns = ? AND {_LIVE} ORDER BY key",  # noqa: S608

@@ -25,7 +25,14 @@ from .._exceptions import ConfigurationError, GuardStoreError, InvalidInputError
 from .._ratelimit._bucket import BucketCommand, BucketReply, BucketState, apply
 from ._pseudonym import Pseudonymiser, as_key, random_key
 
-__all__ = ["GuardStore", "MemoryStore", "check_clock", "check_store", "require_pseudonyms"]
+__all__ = [
+    "GuardStore",
+    "MemoryStore",
+    "check_clock",
+    "check_slot",
+    "check_store",
+    "require_pseudonyms",
+]
 
 
 @runtime_checkable
@@ -87,6 +94,37 @@ class GuardStore(Protocol):
     def close(self) -> None:
         """Release connections or file handles."""
         ...
+
+
+def check_slot(
+    namespace: object,
+    *keys: object,
+    ttl: object = None,
+    window: object = 0,
+    value: object = b"",
+) -> None:
+    """A store entry's namespace and keys as text UTF-8 can carry, and its ``ttl`` (or
+    window) as a finite number of seconds: checked by every store method, so a caller's bad
+    key is ``InvalidInputError`` whatever the backend (SQLite and Redis would otherwise fail
+    with ``UnicodeEncodeError`` or ``TypeError``, and memory would take it). Never echoed."""
+    for part, text in (("namespace", namespace), *(("key", key) for key in keys)):
+        if not isinstance(text, str):
+            raise InvalidInputError(part, "type", f"must be a string, not {type(text).__name__}")
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidInputError(part, "unicode", "holds a lone surrogate") from None
+    for part, seconds in (("ttl", 0 if ttl is None else ttl), ("window", window)):
+        # A range, not math.isfinite: False for NaN and infinities, exact for huge ints.
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not -1e12 <= seconds <= 1e12
+        ):
+            raise InvalidInputError(part, "range", "must be a finite number of seconds")
+    if not isinstance(value, bytes | bytearray):
+        raise InvalidInputError("value", "type", "must be bytes")
 
 
 def check_clock(clock: object, parameter: str = "clock") -> Callable[[], float]:
@@ -159,22 +197,26 @@ class MemoryStore(GuardStore):
         return None if ttl is None else self._clock() + ttl
 
     def put(self, namespace: str, key: str, value: bytes, *, ttl: float | None = None) -> None:
+        check_slot(namespace, key, ttl=ttl, value=value)
         with self._lock:
             self._open()
             self._data[(namespace, key)] = (value, self._expiry(ttl))
 
     def get(self, namespace: str, key: str) -> bytes | None:
+        check_slot(namespace, key)
         with self._lock:
             self._open()
             return self._live((namespace, key), self._clock())
 
     def get_many(self, namespace: str, keys: Sequence[str]) -> list[bytes | None]:
+        check_slot(namespace, *keys)
         with self._lock:
             self._open()
             now = self._clock()
             return [self._live((namespace, key), now) for key in keys]
 
     def delete(self, namespace: str, key: str) -> None:
+        check_slot(namespace, key)
         with self._lock:
             self._open()
             self._data.pop((namespace, key), None)
@@ -182,6 +224,7 @@ class MemoryStore(GuardStore):
     def add_if_absent(
         self, namespace: str, key: str, value: bytes, *, ttl: float | None = None
     ) -> bool:
+        check_slot(namespace, key, ttl=ttl, value=value)
         with self._lock:
             self._open()
             slot = (namespace, key)
@@ -191,6 +234,7 @@ class MemoryStore(GuardStore):
             return True
 
     def count_event(self, namespace: str, key: str, *, window: float) -> int:
+        check_slot(namespace, key, window=window)
         with self._lock:
             self._open()
             now = self._clock()
@@ -200,6 +244,7 @@ class MemoryStore(GuardStore):
             return len(events)
 
     def keys(self, namespace: str) -> list[str]:
+        check_slot(namespace)
         with self._lock:
             self._open()
             now = self._clock()
@@ -210,6 +255,7 @@ class MemoryStore(GuardStore):
             ]
 
     def update_bucket(self, namespace: str, key: str, command: BucketCommand) -> BucketReply:
+        check_slot(namespace, key)
         with self._lock:
             self._open()
             slot = (namespace, key)
