@@ -87,16 +87,21 @@ _SESSION = {"sessionId": "s-1", "authToken": "t", "status": "NotStarted"}
 
 def _respond(request: httpx.Request) -> httpx.Response:
     path, method = request.url.path, request.method
-    if path.endswith("/detect") or path.endswith(("/identify", "/findsimilars")):
+    # One container by id: whatever the id ("train", "persons", "detect"...).
+    one = re.fullmatch(r"/face/v1\.2/(\w+)/[^/]+", path)
+    if method == "GET" and one and one.group(1) not in ("sessionImages",):
+        return httpx.Response(200, json=_ANY_RESOURCE)
+    # Exact routes: a container may be called "detect" or "verify" too.
+    if path in ("/face/v1.2/detect", "/face/v1.2/identify", "/face/v1.2/findsimilars"):
         return httpx.Response(200, json=[])
     if path.endswith("/train"):
         return httpx.Response(202)
     if path.endswith("/training"):
         status = {"status": "succeeded", "createdDateTime": "2025-01-01T00:00:00Z"}
         return httpx.Response(200, json=status)
-    if path.endswith("/group"):
+    if path == "/face/v1.2/group":
         return httpx.Response(200, json={"groups": [], "messyGroup": []})
-    if path.endswith("/verify"):
+    if path == "/face/v1.2/verify":
         return httpx.Response(200, json={"isIdentical": False, "confidence": 0.1})
     if "persistedfaces" in path and method == "POST":
         return httpx.Response(200, json={"persistedFaceId": FACE})
