@@ -105,6 +105,8 @@ def _check_id(value: object, what: str) -> str:
     A lone surrogate would otherwise pass here and fail later, untyped, when the token is
     serialised or the value reaches a store or the audit file; the value is never echoed.
     """
+    if type(value) is str and 0 < len(value) <= _MAX_ID and value.isascii():
+        return value  # the common case, on every candidate of every identify
     if not isinstance(value, str) or not value or len(value) > _MAX_ID:
         raise invalid(what, f"must be a non-empty string of at most {_MAX_ID} characters")
     if not value.isascii():

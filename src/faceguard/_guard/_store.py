@@ -96,6 +96,10 @@ class GuardStore(Protocol):
         ...
 
 
+def _seconds(value: object) -> bool:
+    return (type(value) is int or type(value) is float) and -1e12 <= value <= 1e12
+
+
 def check_slot(
     namespace: object,
     *keys: object,
@@ -106,7 +110,27 @@ def check_slot(
     """A store entry's namespace and keys as text UTF-8 can carry, and its ``ttl`` (or
     window) as a finite number of seconds: checked by every store method, so a caller's bad
     key is ``InvalidInputError`` whatever the backend (SQLite and Redis would otherwise fail
-    with ``UnicodeEncodeError`` or ``TypeError``, and memory would take it). Never echoed."""
+    with ``UnicodeEncodeError`` or ``TypeError``, and memory would take it). Never echoed.
+
+    The guard calls this several times per recognition call with plain ASCII keys: those
+    pass on exact-type tests alone; anything else takes the full check below."""
+    if type(namespace) is str and namespace.isascii():
+        for key in keys:
+            if type(key) is not str or not key.isascii():
+                break
+        else:
+            if (
+                (ttl is None or _seconds(ttl))
+                and _seconds(window)
+                and (type(value) is bytes or type(value) is bytearray)
+            ):
+                return
+    _check_slot_fully(namespace, keys, ttl, window, value)
+
+
+def _check_slot_fully(
+    namespace: object, keys: tuple[object, ...], ttl: object, window: object, value: object
+) -> None:
     for part, text in (("namespace", namespace), *(("key", key) for key in keys)):
         if not isinstance(text, str):
             raise InvalidInputError(part, "type", f"must be a string, not {type(text).__name__}")
