@@ -81,9 +81,11 @@ class RedisStore(GuardStore):
     Args:
         key: the pseudonymisation key (32 bytes or more), the same in every process sharing
             the server; by default ``FACEGUARD_STORE_KEY``. Needed to serve a guard.
-        username, password: ACL credentials, when not in the URL.
-        ssl_ca_certs, ssl_certfile, ssl_keyfile: a private CA and a client certificate, for
-            ``rediss://`` URLs.
+        username: the ACL user, when not in the URL.
+        password: its password, when not in the URL.
+        ssl_ca_certs: a private CA bundle, for ``rediss://`` URLs.
+        ssl_certfile: a client certificate, for ``rediss://`` URLs.
+        ssl_keyfile: the client certificate's key, for ``rediss://`` URLs.
     """
 
     def __init__(
