@@ -644,3 +644,20 @@ def test_get_many_reads_several_keys_in_order(backend: Backend) -> None:
     store.put(backend.ns, "c", b"")
     assert store.get_many(backend.ns, ["c", "missing", "a", "a"]) == [b"", None, b"1", b"1"]
     assert store.get_many(backend.ns, []) == []
+
+
+@pytest.mark.parametrize("key", [b"k" * 32, bytes(range(64)), bytes(range(100)), "a text key " * 4])
+def test_pseudonyms_are_hmac_sha256_of_the_domain_kind_and_value(key: bytes | str) -> None:
+    """The pseudonymiser computes HMAC by hand for speed: pinned to the standard, so stores
+    written by any faceguard version (and any process) agree on every pseudonym."""
+    import hashlib
+    import hmac
+
+    from faceguard._guard._pseudonym import _DOMAIN, PREFIX, Pseudonymiser
+
+    raw = key.encode() if isinstance(key, str) else key
+    pseudonymise = Pseudonymiser(key)  # type: ignore[arg-type]
+    for kind, value in (("faceid", "C5C24A82-6845-4031-9d5d-978df9175426"), ("subject", "p-é")):
+        message = _DOMAIN + kind.encode() + b"\x00" + value.encode()
+        expected = PREFIX + hmac.new(raw, message, hashlib.sha256).hexdigest()
+        assert pseudonymise(kind, value) == expected
