@@ -868,3 +868,34 @@ def test_status_list_rollback_across_processes_sharing_redis(redis_url: str):
     with pytest.raises(StatusListError) as info:
         process().update(valid)
     assert info.value.check == "rollback"
+
+
+def test_a_session_binding_is_read_from_the_store_once_per_verifier() -> None:
+    """A client reusing its session token does not ask the replay store on every call; the
+    binding itself still lives in the store, so another client is refused all the same."""
+
+    class Counting(MemoryStore):
+        calls = 0
+
+        def add_if_absent(self, *args: Any, **kwargs: Any) -> bool:
+            type(self).calls += 1
+            return super().add_if_absent(*args, **kwargs)
+
+        def get(self, *args: Any, **kwargs: Any) -> bytes | None:
+            if args and args[0] == "consent-jti":
+                type(self).calls += 1
+            return super().get(*args, **kwargs)
+
+    deploy = Deploy(store=Counting())
+    token = deploy.token()
+    scope = ConsentScope("detect_template")
+    mine, theirs = bytes(range(32)), bytes(range(1, 33))
+    for _ in range(5):
+        deploy.verifier.verify(token, scope, use_case=UC, endpoint=ENDPOINT, session=mine)
+    assert Counting.calls == 1
+    with pytest.raises(ConsentRejectedError) as info:
+        deploy.verifier.verify(token, scope, use_case=UC, endpoint=ENDPOINT, session=theirs)
+    assert info.value.check == "replay"
+    uncached = Deploy(store=deploy.store)  # another process's verifier, on the same store
+    with pytest.raises(ConsentRejectedError):
+        uncached.verifier.verify(token, scope, use_case=UC, endpoint=ENDPOINT, session=theirs)

@@ -281,6 +281,10 @@ class ConsentVerifier:
             raise invalid("cache_size", "must be an integer >= 0")
         self._cache_size = cache_size
         self._cache: OrderedDict[bytes, _Signed] = OrderedDict()
+        # (jti, session mark) -> until when: session tokens this verifier has seen bound to
+        # that session in the replay store. A binding never changes once made, so a client
+        # reusing its session token asks the store once, not on every call.
+        self._bound: OrderedDict[tuple[str, bytes], float] = OrderedDict()
         self._lock = threading.Lock()
         self._status_lists = status_lists
         self._status_max_age = _status_ages({} if status_max_age is None else status_max_age)
@@ -537,11 +541,20 @@ class ConsentVerifier:
             )
         # The store keeps a digest, never the handle itself.
         mark = hashlib.sha256(b"faceguard-consent-session\0" + session).digest()
-        if store.add_if_absent(REPLAY_NAMESPACE, claims.jti, mark, ttl=ttl):
-            return
-        bound = store.get(REPLAY_NAMESPACE, claims.jti)
-        if bound is None or not hmac.compare_digest(bound, mark):
-            raise _reject("replay", "this session token is bound to another client session")
+        binding = (claims.jti, mark)
+        with self._lock:
+            until = self._bound.get(binding)
+        if until is not None and now < until:
+            return  # bound to this very session, as the store said before
+        if not store.add_if_absent(REPLAY_NAMESPACE, claims.jti, mark, ttl=ttl):
+            bound = store.get(REPLAY_NAMESPACE, claims.jti)
+            if bound is None or not hmac.compare_digest(bound, mark):
+                raise _reject("replay", "this session token is bound to another client session")
+        if self._cache_size:
+            with self._lock:
+                self._bound[binding] = claims.expires_at + self._leeway
+                while len(self._bound) > self._cache_size:
+                    self._bound.popitem(last=False)
 
     def __repr__(self) -> str:
         return (
