@@ -26,6 +26,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -314,16 +315,48 @@ def test_a_wide_file_that_cannot_be_tightened_is_refused(
     SQLiteStore(path, key=KEY).close()
     path.chmod(0o644)
 
-    def refuse(_fd: int, _mode: int) -> None:
+    def refuse(_path: object, _mode: int, **_kwargs: object) -> None:
         raise PermissionError(1, "Operation not permitted")
 
-    monkeypatch.setattr(os, "fchmod", refuse)
+    monkeypatch.setattr(os, "chmod", refuse)
     with pytest.raises(GuardStoreError, match="cannot be made private"):
         SQLiteStore(path, key=KEY)
     from faceguard.bulk import JournalError
 
     with pytest.raises(JournalError, match="cannot be made private"):
         SQLiteJournal(path)
+
+
+def test_an_open_database_file_is_never_reopened_by_faceguard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closing any descriptor of a file drops every POSIX lock the process holds on it, and
+    SQLite locks the database and its -shm file that way: opening and closing them beside a
+    live connection broke WAL locking ("locking protocol" between processes). Making the
+    files private works by path once they exist."""
+    path = tmp_path / "shared.db"
+    first = SQLiteStore(path, key=KEY)
+    first.put("ns", "k", b"v")  # the -wal and -shm files exist now, locked by this process
+    opened: list[str] = []
+    real_open = os.open
+
+    def spy(name: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        fd = real_open(name, flags, *args, **kwargs)  # a refused O_EXCL opens nothing
+        opened.append(os.fspath(name))
+        return fd
+
+    monkeypatch.setattr(os, "open", spy)
+    second = SQLiteStore(path, key=KEY)  # a second store on the same file, same process
+    second.put("ns", "k2", b"v2")
+    journal = SQLiteJournal(path.with_name("journal.db"))
+    journal.close()
+    SQLiteJournal(path.with_name("journal.db")).close()
+    monkeypatch.undo()
+    database_files = {str(path) + suffix for suffix in ("", "-wal", "-shm", "-journal")}
+    assert not database_files & set(opened)
+    assert first.get("ns", "k2") == b"v2" and second.get("ns", "k") == b"v"
+    first.close()
+    second.close()
 
 
 # -- Redis ACL users and TLS ----------------------------------------------------------------

@@ -52,14 +52,21 @@ def check_path(path: object, parameter: str = "path") -> str:
     return text
 
 
-def _tighten(fd: int, path: str, error: type[FaceGuardError]) -> None:
-    info = os.fstat(fd)
+def _tighten(path: str, error: type[FaceGuardError]) -> None:
+    # By path (stat and chmod), never by opening the file: closing any descriptor of a file
+    # drops every POSIX lock this process holds on it, and SQLite locks the database and its
+    # -shm file that way. Opening and closing them under a live connection (this store's, or
+    # another store's on the same file in this process) corrupts SQLite's WAL locking
+    # ("locking protocol" errors, or worse).
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise error(f"{path} is not a regular file")
     mode = stat.S_IMODE(info.st_mode)
     fresh = info.st_size == 0  # just created (or never written): set exactly 0600
     if mode == _MODE or (mode & 0o077 == 0 and not fresh):
         return
     try:
-        os.fchmod(fd, _MODE)
+        os.chmod(path, _MODE)
     except OSError as exc:
         raise error(
             f"{path} is readable by others (mode {mode:04o}) and cannot be made private "
@@ -83,20 +90,25 @@ def make_private(path: str, error: type[FaceGuardError], *, create: bool = True)
     if path in {"", ":memory:"}:
         return  # no file (":memory:"), or a temporary one SQLite makes and deletes ("")
     for name, must in [(path, create), *((path + s, False) for s in SIDE_SUFFIXES)]:
-        # Read-only is enough to create and to chmod, and keeps a read-only database usable.
-        flags = os.O_RDONLY | (os.O_CREAT if must else 0) | getattr(os, "O_CLOEXEC", 0)
+        if must:
+            # O_EXCL: only a file this call creates is opened (it holds no lock yet); an
+            # existing one is handled by path below.
+            flags = os.O_RDONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+            try:
+                os.close(os.open(name, flags, _MODE))
+            except FileExistsError:
+                pass
+            except FileNotFoundError:
+                raise error(f"cannot create {name}: its directory does not exist") from None
+            except OSError as exc:
+                raise error(f"cannot open {name} ({type(exc).__name__}: {exc.strerror})") from None
         try:
-            fd = os.open(name, flags, _MODE)
+            _tighten(name, error)
         except FileNotFoundError:
             if must:
-                raise error(f"cannot create {name}: its directory does not exist") from None
-            continue
+                raise error(f"cannot create {name}: it disappeared") from None
         except OSError as exc:
             raise error(f"cannot open {name} ({type(exc).__name__}: {exc.strerror})") from None
-        try:
-            _tighten(fd, name, error)
-        finally:
-            os.close(fd)
 
 
 def sidecar_key(db_path: str, error: type[FaceGuardError]) -> bytes:
@@ -131,7 +143,7 @@ def sidecar_key(db_path: str, error: type[FaceGuardError]) -> bytes:
     except OSError as exc:
         raise error(f"cannot read the store key file {key_path} ({type(exc).__name__})") from None
     try:
-        _tighten(fd, key_path, error)
+        _tighten(key_path, error)
         text = os.read(fd, 4096).decode("utf-8", "replace").strip()
     finally:
         os.close(fd)

@@ -170,7 +170,10 @@ class SQLiteStore(GuardStore):
                     raise
                 return
             except sqlite3.OperationalError as exc:
-                busy = "locked" in str(exc) or "busy" in str(exc)
+                # "locking protocol" (SQLITE_PROTOCOL) is WAL's own transient race between
+                # processes opening the file at once; SQLite's advice is to try again.
+                message = str(exc)
+                busy = "locked" in message or "busy" in message or "locking protocol" in message
                 if not busy or time.monotonic() >= deadline:
                     raise
                 time.sleep(0.01)
