@@ -21,7 +21,7 @@ from faceguard._guard._wire import WireRequest, read_request
 from faceguard._guard._wire_check import check_wire
 from faceguard._operations import detection, liveness, recognition
 from faceguard._operations._kinds import LARGE_PERSON_GROUPS
-from faceguard._transport._spec import GuardInfo, RequestSpec
+from faceguard._transport._spec import RequestSpec
 
 FACE_A = "c5c24a82-6845-4031-9d5d-978df9175426"
 FACE_B = "015839fb-fbd9-4f79-ace9-7675fc2f1dd9"
@@ -392,41 +392,3 @@ def test_a_typed_override_lets_personal_data_through_and_nothing_else_does() -> 
     other = Override("liveness_session_cap", "the kiosk was rebooted, ticket 42")
     with pytest.raises(PersonalDataError):
         _check(_with_guard(spec, override=other))
-
-
-def test_guard_info_default_is_no_decision() -> None:
-    assert GuardInfo().consent_operation is None
-
-
-@pytest.mark.parametrize(
-    ("path", "content"),
-    [
-        (b"/face/v1.2/findsimilars", json.dumps({"faceId": FACE_A, "faceIds": [FACE_B]})),
-        (b"/face/v1.2/findsimilars", json.dumps({"faceId": FACE_A, "faceListId": "l"})),
-        (b"/face/v1.2/group", json.dumps({"faceIds": [FACE_A, FACE_B]})),
-        (b"/face/v1.2/detectLiveness-sessions", json.dumps({"livenessOperationMode": "Passive"})),
-    ],
-)
-def test_raw_similarity_grouping_and_liveness_need_a_decision(path: bytes, content: str) -> None:
-    with pytest.raises(GuardError, match="needs the guard"):
-        check_wire(read("POST", path, content=content.encode()), None)
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        b"/face/v1.2/facelists/l/persistedfaces",
-        b"/face/v1.2/largefacelists/l/persistedfaces",
-        b"/face/v1.2/persongroups/g/persons/p/persistedfaces",
-        b"/face/v1.2/largepersongroups/g/persons/p/persistedfaces",
-    ],
-)
-def test_raw_enrollment_in_any_container_needs_a_decision(path: bytes) -> None:
-    with pytest.raises(GuardError, match="needs the guard"):
-        check_wire(read("POST", path, headers=OCTETS, content=JPEG), None)
-
-
-def test_text_in_a_body_the_service_does_not_keep_is_not_screened() -> None:
-    body = json.dumps({"url": "https://example.com/face.jpg", "name": "a@example.com"})
-    wire = read("POST", b"/face/v1.2/detect", b"returnFaceId=false", content=body.encode())
-    check_wire(wire, None)  # detect keeps no name: nothing to screen

@@ -118,14 +118,14 @@ def _mismatch(wire: WireRequest, spec: RequestSpec[Any], content: bytes) -> str 
     return None
 
 
-def _decided_facts(wire: WireRequest, spec: RequestSpec[Any], needs: bool) -> str | None:
+def _decided_facts(wire: WireRequest, spec: RequestSpec[Any]) -> str | None:
     """For a request that needs a decision: was the decision about this kind of call?"""
     info = spec.guard
     route = wire.route
     operation = info.consent_operation or info.use_case_operation
     if route.consent is not None and operation != route.consent:
         return "a decision for another operation"
-    if route.template == _DETECT and needs:
+    if route.template == _DETECT:  # only reached when it creates faceIds
         query = wire.query
         if (
             query.get("faceIdTimeToLive") != str(info.face_id_ttl)
@@ -178,7 +178,7 @@ def check_wire(wire: WireRequest, decided: tuple[RequestSpec[Any], bytes] | None
     spec, content = decided
     reason = _mismatch(wire, spec, content)
     if reason is None and needs:
-        reason = _decided_facts(wire, spec, needs)
+        reason = _decided_facts(wire, spec)
     if reason is not None:
         raise GuardError(
             f"the request about to be sent is not the one the guard decided on ({reason}): "
