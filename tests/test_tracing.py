@@ -259,3 +259,66 @@ async def test_without_opentelemetry_calls_still_work(
     finally:
         monkeypatch.undo()
         _tracing.use_tracer_provider(None)
+
+
+# Run in a fresh interpreter: OpenTelemetry's global provider can be set once per process.
+_GLOBAL_PROVIDER_SCRIPT = """
+import httpx
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from faceguard import FaceClient
+
+def handler(request):
+    body = {"largePersonGroupId": "g1", "name": "group one"}
+    return httpx.Response(200, json=body, headers={"apim-request-id": "r-1"})
+
+client = FaceClient(
+    "https://tracing-tests.cognitiveservices.azure.com",
+    api_key="k" * 32,
+    transport=httpx.MockTransport(handler),
+)
+client.large_person_groups.get("g1")  # no provider yet: not traced, and no error
+assert isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)
+client.large_person_groups.get("g1")
+client.large_person_groups.get("g1")
+print("spans", len(exporter.get_finished_spans()))
+"""
+
+
+def test_spans_start_once_the_application_sets_a_global_provider() -> None:
+    """Until a provider is set no span is made at all (OpenTelemetry's proxy would only make
+    non-recording ones); calls after ``trace.set_tracer_provider`` are traced, by the same
+    client, with nothing to re-import or rebuild."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", _GLOBAL_PROVIDER_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "spans 2" in done.stdout
+
+
+def test_no_span_is_entered_while_no_provider_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    from opentelemetry import trace
+
+    from faceguard._transport._spec import RequestSpec
+
+    _tracing.use_tracer_provider(None)
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: trace.ProxyTracerProvider())
+    spec: RequestSpec[Any] = RequestSpec("List", "GET", "/largepersongroups", parse=lambda raw: raw)
+    assert _tracing.span_for(spec) is _tracing._NOOP
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: trace.NoOpTracerProvider())
+    assert _tracing.span_for(spec) is _tracing._NOOP
+    provider = TracerProvider()
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
+    assert _tracing.span_for(spec) is not _tracing._NOOP

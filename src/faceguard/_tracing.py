@@ -7,7 +7,10 @@ in: no bodies, no image bytes, no person, group or face ids, no tokens or keys, 
 only its type and error code (never its message, which can quote the service's text).
 
 Without opentelemetry, ``span_for`` returns one shared no-op: the import is tried once, lazily,
-and cached.
+and cached. With the API installed but no SDK provider set (OpenTelemetry's default proxy or
+no-op provider), every span would be a non-recording one: ``span_for`` then also returns the
+no-op, without entering OpenTelemetry at all, and starts tracing on the first call after the
+application sets a provider.
 """
 
 from __future__ import annotations
@@ -142,9 +145,21 @@ def _record_error(span: Span, exc_type: type[BaseException], exc: BaseException 
 _NOOP = CallSpan()
 
 
+def _recording_provider_set() -> bool:
+    """Whether spans would go anywhere: a provider was injected, or the application set one
+    (until then OpenTelemetry hands out its proxy, whose spans record nothing)."""
+    if _provider is not None:
+        return True
+    provider = _trace.get_tracer_provider()
+    return not isinstance(provider, _trace.ProxyTracerProvider | _trace.NoOpTracerProvider)
+
+
 def span_for(spec: RequestSpec[Any]) -> CallSpan:
-    """A context manager tracing one logical call of ``spec`` (a shared no-op without OTel)."""
+    """A context manager tracing one logical call of ``spec`` (a shared no-op without OTel,
+    or while no tracer provider is set: asked on every call, so one set later counts)."""
     if _trace is None:  # the import was tried and failed: no OpenTelemetry, nothing to trace
         return _NOOP
     tracer = _get_tracer()
-    return _NOOP if tracer is None else CallSpan(tracer, spec)
+    if tracer is None or not _recording_provider_set():
+        return _NOOP
+    return CallSpan(tracer, spec)

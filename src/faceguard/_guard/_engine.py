@@ -160,10 +160,15 @@ class Guard:
         operation = info.use_case_operation or info.consent_operation  # operation_for_use_case
         if operation is not None:
             check_use_case(operation, policy.use_case, policy.deployment)
-        subject = self._consent(info) if info.consent_operation else None
+        subject = mine = None
+        if info.consent_operation:
+            subject = self._consent(info)
+            # Ledger and registry keep only the subject's pseudonym: computed once per call.
+            mine = self.ledger.subject_pseudonym(subject)
+            self._check_subject(info, mine)
         used_override: Override | None = None
         if info.face_ids:
-            used_override = self._check_face_ids(info, subject)
+            used_override = self._check_face_ids(info, mine)
         if GuardCheck.LIVENESS in spec.guard_checks:
             used_override = self._check_liveness(info) or used_override
         if used_override is None:
@@ -200,18 +205,21 @@ class Guard:
             endpoint=self.endpoint,
             session=self._session,
         )
-        if self.ledger.is_withdrawn(claims.subject):
+        return claims.subject
+
+    def _check_subject(self, info: GuardInfo, mine: str) -> None:
+        """The verified subject (its pseudonym ``mine``) has not withdrawn, and a verify
+        against a person compares with that person's own subject."""
+        if self.ledger.withdrawn_pseudonym(mine):
             raise ConsentRejectedError("withdrawn", "the subject has withdrawn consent")
-        if operation == "verify" and info.person_id and info.container_kind:
+        if info.consent_operation == "verify" and info.person_id and info.container_kind:
             owner = self.ledger.subject_of(info.container_kind, info.container_id, info.person_id)
-            # The ledger keeps the subject's pseudonym only: compare pseudonyms.
-            if owner is not None and owner != self.ledger.subject_pseudonym(claims.subject):
+            if owner is not None and owner != mine:
                 raise ConsentRejectedError(
                     "subject", "the person was enrolled under another subject's consent"
                 )
-        return claims.subject
 
-    def _check_face_ids(self, info: GuardInfo, subject: str | None) -> Override | None:
+    def _check_face_ids(self, info: GuardInfo, mine: str | None) -> Override | None:
         container_model = None
         if info.container_kind and info.container_id:
             container_model = self.registry.container_model(info.container_kind, info.container_id)
@@ -223,8 +231,7 @@ class Guard:
             allow_unknown=self.policy.allow_unknown_face_ids or override is not None,
         )
         unknown = False
-        # Records hold the subject's pseudonym only (GUARD.md §4.4): compare pseudonyms.
-        mine = None if subject is None else self.registry.subject_pseudonym(subject)
+        # Records hold the subject's pseudonym only (GUARD.md §4.4): ``mine`` is the caller's.
         for index, record in enumerate(records, start=1):
             if record is None:
                 unknown = True

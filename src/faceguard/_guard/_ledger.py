@@ -71,6 +71,10 @@ class ConsentLedger:
         """Whether ``subject`` has withdrawn consent."""
         return self._store.get(_WITHDRAWN, self.subject_pseudonym(subject)) is not None
 
+    def withdrawn_pseudonym(self, pseudonym: str) -> bool:
+        """``is_withdrawn`` for a subject given by its pseudonym (the guard has it already)."""
+        return self._store.get(_WITHDRAWN, pseudonym) is not None
+
     def enroll(
         self,
         token: str,

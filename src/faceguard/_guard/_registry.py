@@ -58,6 +58,9 @@ def _decode(raw: bytes) -> FaceIdRecord:
     return FaceIdRecord(**json.loads(raw))
 
 
+_REMEMBERED_KEYS = 4096
+
+
 class FaceIdRegistry:
     """faceId bookkeeping on a ``GuardStore``."""
 
@@ -70,10 +73,21 @@ class FaceIdRegistry:
         self._store = store
         self._clock = clock
         self._margin = margin
+        self._keys: dict[str, str] = {}
 
     def _key(self, face_id: str) -> str:
-        # faceIds are UUIDs, compared without regard to case as the service does.
-        return self._store.pseudonym(FACE_ID, face_id.lower())
+        # Remembered: a faceId is recorded at detect and looked up by every call that uses it
+        # (an HMAC each time otherwise). Only faceIds: they are the service's random ids,
+        # gone within a day; subjects are never kept in clear, not even here.
+        if type(face_id) is not str:  # typed by the pseudonymiser, never remembered
+            return self._store.pseudonym(FACE_ID, face_id)
+        key = self._keys.get(face_id)
+        if key is None:
+            if len(self._keys) >= _REMEMBERED_KEYS:
+                self._keys.clear()  # bounded; the next lookups compute them again
+            # faceIds are UUIDs, compared without regard to case as the service does.
+            key = self._keys[face_id] = self._store.pseudonym(FACE_ID, face_id.lower())
+        return key
 
     def subject_pseudonym(self, subject: str) -> str:
         """What the store keeps instead of ``subject`` (compare records' ``subject`` to it)."""

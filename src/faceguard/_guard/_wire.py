@@ -23,6 +23,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 from urllib.parse import unquote, unquote_to_bytes
 
@@ -32,7 +33,7 @@ from ._routes import CONTENT_SAFETY_QUERY, FACE_QUERY, Route, match_route
 
 __all__ = ["WireRequest", "read_request"]
 
-_OVERRIDE_HEADERS = (b"x-http-method-override", b"x-http-method", b"x-method-override")
+_OVERRIDE_HEADERS = frozenset((b"x-http-method-override", b"x-http-method", b"x-method-override"))
 _SINGLE_HEADERS = (b"content-type", b"content-encoding", b"transfer-encoding")
 _FACE_PREFIX = FACE_API_PATH.lower()
 _SAFETY_PREFIX = CONTENT_SAFETY_API_PATH.lower()
@@ -60,6 +61,7 @@ def _refuse(message: str) -> GuardError:
     return GuardError(f"ambiguous request refused: {message}")
 
 
+_NO_QUERY: Mapping[str, str] = MappingProxyType({})
 _UNPLAIN = re.compile(r"[%\\;\x00-\x20\x7f]")
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
@@ -103,6 +105,25 @@ def _locate(path: str, prefixes: tuple[str, ...]) -> tuple[str, list[str]]:
     )
 
 
+@functools.lru_cache(maxsize=1024)
+def _route_of(
+    method: str, raw_path: bytes, prefixes: tuple[str, ...]
+) -> tuple[Route, Mapping[str, str]]:
+    """The route and path parameters of a request line; remembered per (method, raw path),
+    since an application repeats a few (verify, identify and detect have no ids in their
+    path), and only when accepted: a refusal raises every time. The parameters are shared
+    between calls, so they are read-only."""
+    service, segments = _locate(_plain_path(raw_path), prefixes)
+    matched = match_route(service, method.upper(), segments)
+    if matched is None:
+        raise UnknownRouteError(
+            f"a route faceguard does not know: {method.upper()} (unknown routes are denied; a "
+            "new API version needs an allowlist update)"
+        )
+    route, params = matched
+    return route, MappingProxyType(dict(params))
+
+
 def _canonical_name(name: str) -> str:
     """What a lenient server could read a parameter name as."""
     if _PLAIN_NAME.fullmatch(name):
@@ -112,13 +133,13 @@ def _canonical_name(name: str) -> str:
 
 
 @functools.lru_cache(maxsize=512)
-def _read_query(raw_query: bytes, service: str) -> tuple[tuple[str, str], ...]:
-    """The query's (name, value) pairs; remembered per raw query (an application repeats a
-    few), only when accepted: a refusal raises every time."""
+def _read_query(raw_query: bytes, service: str) -> Mapping[str, str]:
+    """The query's names and values; remembered per raw query (an application repeats a
+    few), only when accepted: a refusal raises every time. Shared between calls: read-only."""
     known = FACE_QUERY if service == "face" else CONTENT_SAFETY_QUERY
     query: dict[str, str] = {}
     if not raw_query:
-        return ()
+        return _NO_QUERY
     for pair in raw_query.split(b"&"):
         if not pair:
             raise _refuse("an empty query parameter")
@@ -136,7 +157,7 @@ def _read_query(raw_query: bytes, service: str) -> tuple[tuple[str, str], ...]:
         if canonical in query:
             raise _refuse(f"query parameter {canonical!r} given twice")
         query[canonical] = value
-    return tuple(query.items())
+    return MappingProxyType(query)
 
 
 def _strict_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -230,27 +251,19 @@ def read_request(
     ``known_json`` is the value whose exact encoding ``content`` is, when the caller holds it
     (the typed path): it is checked as strictly as parsed bytes would be, without parsing.
     """
-    seen: dict[bytes, bytes] = {}
-    for raw_name, value in headers:
-        name = raw_name.lower()
-        if name in seen and name in _SINGLE_HEADERS:
-            raise _refuse(f"a request with two {name.decode()} headers")
-        seen[name] = value
-    for name in _OVERRIDE_HEADERS:
-        if name in seen:
-            raise _refuse("a method-override header")
+    seen = {raw_name.lower(): value for raw_name, value in headers}
+    if len(seen) != len(headers):  # a name repeated (in any case): allowed but for a few
+        names = [raw_name.lower() for raw_name, _ in headers]
+        for name in _SINGLE_HEADERS:
+            if names.count(name) > 1:
+                raise _refuse(f"a request with two {name.decode()} headers")
+    if not _OVERRIDE_HEADERS.isdisjoint(seen):
+        raise _refuse("a method-override header")
     encoding = seen.get(b"content-encoding", b"identity").strip().lower()
     if encoding not in (b"", b"identity"):
         raise _refuse("a compressed request body")
-    service, segments = _locate(_plain_path(raw_path), prefixes)
-    matched = match_route(service, method.upper(), segments)
-    if matched is None:
-        raise UnknownRouteError(
-            f"a route faceguard does not know: {method.upper()} (unknown routes are denied; a "
-            "new API version needs an allowlist update)"
-        )
-    route, params = matched
-    query = dict(_read_query(raw_query, service))
+    route, params = _route_of(method, raw_path, prefixes)
+    query = _read_query(raw_query, route.service)
     content_type = seen.get(b"content-type", b"").decode("latin-1").lower()
     body: Any = None
     form: dict[str, str] = {}

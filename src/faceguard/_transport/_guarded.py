@@ -15,7 +15,6 @@ can write into ``request.extensions`` (a flag, a copy, an old pass) counts.
 
 from __future__ import annotations
 
-import threading
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -49,25 +48,28 @@ class _Pass:
 
 
 class Capability:
-    """A client's right to send what its guard decided: mints passes and knows its live ones."""
+    """A client's right to send what its guard decided: mints passes and knows its live ones.
+
+    The live passes are a plain set: adding, discarding and testing one object are single
+    operations on it, atomic under the interpreter's lock, so threads sharing a client need no
+    lock of their own here (and a weak set would cost Python-level calls on every request).
+    ``retire`` runs in a ``finally`` after each send, so nothing stays live."""
+
+    __slots__ = ("__weakref__", "_live")
 
     def __init__(self) -> None:
-        self._live: weakref.WeakSet[_Pass] = weakref.WeakSet()
-        self._lock = threading.Lock()
+        self._live: set[_Pass] = set()
 
     def mint(self, spec: RequestSpec[Any], content: bytes) -> _Pass:
         issued = _Pass(self, spec, content)
-        with self._lock:
-            self._live.add(issued)
+        self._live.add(issued)
         return issued
 
     def retire(self, issued: object) -> None:
-        with self._lock:
-            self._live.discard(issued)  # type: ignore[arg-type]
+        self._live.discard(issued)  # type: ignore[arg-type]
 
     def holds(self, issued: object) -> bool:
-        with self._lock:
-            return type(issued) is _Pass and issued in self._live
+        return type(issued) is _Pass and issued in self._live
 
     def __repr__(self) -> str:
         return "<faceguard capability>"
@@ -77,11 +79,15 @@ class _WireGuard:
     """The check shared by every wrapped transport of one httpx client."""
 
     def __init__(self) -> None:
-        self.capabilities: weakref.WeakSet[Capability] = weakref.WeakSet()
+        # id -> weak reference: a dictionary lookup and a call per request, where a WeakSet
+        # membership test costs several Python-level calls. The referent is compared by
+        # identity, so a reused id of a collected capability matches nothing.
+        self.capabilities: dict[int, weakref.ref[Capability]] = {}
         self.prefixes: tuple[str, ...] = ()
 
     def register(self, capability: Capability, prefix: str) -> None:
-        self.capabilities.add(capability)
+        key = id(capability)
+        self.capabilities[key] = weakref.ref(capability, lambda _: self.capabilities.pop(key, None))
         prefixes = set(self.prefixes) | {prefix.lower()}
         self.prefixes = tuple(sorted(prefixes, key=len, reverse=True))
 
@@ -91,7 +97,8 @@ class _WireGuard:
         known_json = None
         if issued is not None:
             capability = issued.capability if type(issued) is _Pass else None
-            if capability is None or capability not in self.capabilities:
+            known = self.capabilities.get(id(capability))
+            if capability is None or known is None or known() is not capability:
                 capability = None
             if capability is None or not capability.holds(issued):
                 raise GuardError(
