@@ -66,7 +66,7 @@ class Capability:
         return issued
 
     def retire(self, issued: object) -> None:
-        self._live.discard(issued)  # type: ignore[arg-type]
+        self._live.discard(issued)
 
     def holds(self, issued: object) -> bool:
         return type(issued) is _Pass and issued in self._live
