@@ -409,6 +409,12 @@ class APIConnectionError(APIError):
 
     ``request_sent`` is False when the failure happened before any byte left (connect error,
     pool timeout): such calls are safe to retry even when the operation is not idempotent.
+
+    ``kind`` names the cause, so a caller can branch without parsing the message: ``dns``
+    (the host does not resolve), ``refused`` (nothing listens on that port), ``tls`` (the
+    handshake or the certificate failed), ``timeout``, ``reset`` (the peer closed or reset
+    the connection), ``unreachable`` (no route), ``proxy``, ``protocol`` or ``network``
+    (anything else). The message keeps the cause's own words, secrets removed.
     """
 
     def __init__(
@@ -418,10 +424,12 @@ class APIConnectionError(APIError):
         support: SupportInfo,
         request_sent: bool,
         retries_taken: int = 0,
+        kind: str = "network",
     ) -> None:
         super().__init__(message, support=support)
         self.request_sent = request_sent
         self.retries_taken = retries_taken
+        self.kind = kind
 
 
 class APITimeoutError(APIConnectionError):

@@ -263,8 +263,11 @@ def status_error(
 def connection_error(
     spec: RequestSpec[Any], exc: httpx.TransportError, *, client_request_id: str, attempt: int
 ) -> APIConnectionError:
-    """The typed error of a call that got no response."""
+    """The typed error of a call that got no response: its ``kind`` (DNS, refused, TLS,
+    timeout ...) and the cause's own words with secrets removed (``_connection``)."""
     import httpx
+
+    from ._connection import describe_failure
 
     # httpx errors raised before any byte of the request can have reached the server.
     not_sent = (
@@ -273,20 +276,24 @@ def connection_error(
         httpx.PoolTimeout,
         httpx.UnsupportedProtocol,
     )
-    cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+    kind, message = describe_failure(exc)
+    timed_out = kind == "timeout" or isinstance(exc, httpx.TimeoutException)
+    cls = APITimeoutError if timed_out else APIConnectionError
     sent = not isinstance(exc, not_sent)
     logger.info(
-        "%s %s -> %s client_request_id=%s attempt=%d request_sent=%s",
+        "%s %s -> %s client_request_id=%s attempt=%d request_sent=%s kind=%s",
         spec.method,
         spec.route,
         type(exc).__name__,
         client_request_id,
         attempt,
         sent,
+        kind,
     )
     return cls(
-        f"{type(exc).__name__}: no response from the service",
+        message,
         support=support_for(spec, client_request_id=client_request_id),
         request_sent=sent,
         retries_taken=attempt - 1,
+        kind=kind,
     )
