@@ -2,9 +2,9 @@
 
 Commands land with the issues that build them; today:
 
-- ``faceguard version``: print the version.
-- ``faceguard demo [--images DIR] [--html FILE]``: the whole guarded flow on the embedded
-  emulator with real photos (the README's main job).
+- ``faceguard --version`` (or ``faceguard version``): print the version.
+- ``faceguard demo [--images DIR] [--html PATH]``: the whole guarded flow on the embedded
+  emulator with real photos (the README's main job), with a self-contained HTML report.
 - ``faceguard audit verify FILE [--key PUB] [--store URL|PATH] [--log-id ID]``: recompute an
   audit log's hash chain, and with ``--key`` / ``--store`` its signed checkpoints and stored
   head. Prints ``OK: ...`` and exits 0, or ``<VERDICT> at record K: <problem>`` (``K`` is the
@@ -47,28 +47,58 @@ from ._version import __version__
 
 __all__ = ["main"]
 
+_VERSION_HELP = "print the faceguard version and exit"
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="faceguard",
         description="faceguard: a guarded client for the Azure AI Face API v1.2",
     )
+    parser.add_argument(
+        "--version", action="version", version=f"faceguard {__version__}", help=_VERSION_HELP
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("version", help="print the faceguard version")
+    commands.add_parser(
+        "version",
+        help=_VERSION_HELP,
+        description="Print the installed faceguard version (the same as faceguard --version).",
+    )
     demo = commands.add_parser(
         "demo",
         help="the guarded flow on the embedded emulator with real photos (no cloud account)",
+        description=(
+            "Run the whole guarded flow on the embedded emulator and its local face engine, "
+            "with real photos: detect, enroll under consent, train, identify, verify, group, "
+            "the guard's refusals and the audit chain. Prints each step and writes a "
+            "self-contained HTML report (one file, pictures inlined). No cloud account, no "
+            "network."
+        ),
     )
     demo.add_argument(
         "--images",
         type=Path,
         default=None,
-        help="a folder of photos with a manifest.json (default: the checkout's example data)",
+        metavar="DIR",
+        help="a folder of photos with a manifest.json (default: examples/data/faces or "
+        "tests/data/faces in a checkout of faceguard)",
     )
     demo.add_argument(
-        "--html", type=Path, default=None, help="where to write the HTML report with the boxes"
+        "--html",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="where to write the HTML report (default: report.html in a new temporary "
+        "folder; the path is printed at the end)",
     )
-    audit = commands.add_parser("audit", help="work with a faceguard audit log")
+    audit = commands.add_parser(
+        "audit",
+        help="work with a faceguard audit log: verify, repair, keygen",
+        description=(
+            "Tools for the guard's hash-chained audit log (JSON Lines): check it, repair a "
+            "crash-cut last line, make the Ed25519 key that signs its checkpoints."
+        ),
+    )
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     _audit_parser(audit_commands)
     _consent_parser(commands)
@@ -79,7 +109,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _emulator_parser(commands: Any) -> None:
     emulator = commands.add_parser(
-        "emulator", help="the offline Face / Content Safety emulator (for tests)"
+        "emulator",
+        help="the offline Face / Content Safety emulator (for tests): serve",
+        description=(
+            "The offline emulator of the Face v1.2, liveness and Content Safety REST APIs, "
+            "with a real local face engine. For tests and development only."
+        ),
     )
     sub = emulator.add_subparsers(dest="emulator_command", required=True)
     serve = sub.add_parser(
@@ -126,12 +161,22 @@ def _emulator_parser(commands: Any) -> None:
 
 
 def _testing_parser(commands: Any) -> None:
-    testing = commands.add_parser("testing", help="test helpers: the cassette hygiene check")
+    testing = commands.add_parser(
+        "testing",
+        help="test helpers: check-cassettes",
+        description="Helpers for the tests of an application that uses faceguard.",
+    )
     sub = testing.add_subparsers(dest="testing_command", required=True)
     check = sub.add_parser(
         "check-cassettes",
         help="find keys, tokens, image bytes and ids in clear in cassettes and fixtures; "
         "exit 1 if any",
+        description=(
+            "Scan recorded cassettes and fixtures (.yaml, .yml, .json) for subscription keys, "
+            "tokens, image bytes and ids in clear (a UUID in any spelling that is not a "
+            "cassette placeholder). Prints file:line per finding and exits 1, or OK and exits "
+            "0; a missing or unreadable path exits 2."
+        ),
     )
     check.add_argument(
         "paths",
@@ -264,13 +309,20 @@ def _consent_parser(commands: Any) -> None:
         metavar="OP",
         help="a permitted operation (repeat): " + ", ".join(sorted(_consent_operations())),
     )
-    issue.add_argument("--use-case", required=True, metavar="UC", help="consent.uc value")
+    issue.add_argument(
+        "--use-case",
+        required=True,
+        metavar="UC",
+        help="the use case the consent covers (consent.uc), one of: "
+        + ", ".join(sorted(_use_cases())),
+    )
     issue.add_argument(
         "--bind",
         action="append",
         default=[],
         metavar="KIND:ID[:PERSON]",
-        help="bind to a container (and person), e.g. largePersonGroup:hq-staff (repeat)",
+        help="bind to a container (and person), e.g. largePersonGroup:hq-staff (repeat); "
+        "KIND is one of: " + ", ".join(sorted(_container_kinds())),
     )
     issue.add_argument(
         "--use", choices=("once", "session", "standing"), default="once", help="default: once"
@@ -304,6 +356,18 @@ def _consent_operations() -> frozenset[str]:
     from ._guard._usecases import CONSENT_OPERATIONS
 
     return CONSENT_OPERATIONS
+
+
+def _use_cases() -> list[str]:
+    from ._guard._usecases import UseCase
+
+    return [use_case.value for use_case in UseCase]
+
+
+def _container_kinds() -> frozenset[str]:
+    from ._guard._claims import CONTAINER_KINDS
+
+    return CONTAINER_KINDS
 
 
 def _fail(message: str) -> int:
