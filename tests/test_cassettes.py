@@ -385,12 +385,11 @@ def test_the_cassette_holds_placeholders_instead(recorded):
     assert len(entries) == 6
     for entry in entries:
         headers = entry["request"]["headers"]
-        assert header(headers, KEY_HEADER) == [PLACEHOLDER]
-        assert header(headers, "x-ms-client-request-id") is None
+        # Only what matching reads is kept: no key (not even redacted), no user agent, no ids.
+        assert set(map(str.lower, headers)) <= {"content-type"}
     detect, detect_ids = entries[0]["request"], entries[1]["request"]
     assert text_of(detect["body"]) == image_placeholder(IMAGE)
     assert text_of(detect_ids["body"]) == image_placeholder(IMAGE)
-    assert header(detect["headers"], "content-length") == [str(len(image_placeholder(IMAGE)))]
     assert "returnFaceId=true" in detect_ids["uri"]
     for index in (2, 3):
         body = json.loads(entries[index]["response"]["body"]["string"])
@@ -424,7 +423,6 @@ def test_the_multipart_upload_keeps_its_text_fields_and_loses_its_image(recorded
     assert header(request["headers"], "content-type") == [
         f"multipart/form-data; boundary={boundary}"
     ]
-    assert header(request["headers"], "content-length") == [str(len(body.encode()))]
     disposition = "Content-Disposition: form-data; name="
     assert f'{disposition}"livenessOperationMode"\r\n\r\nPassiveActive\r\n' in body
     # An id in a text part (the device id the test named) becomes a placeholder derived from it.
@@ -565,7 +563,7 @@ def test_a_bearer_token_is_scrubbed_and_its_scheme_kept(service, tmp_path):
         client.detection.detect(IMAGE)
     assert header(service.received[0].headers, "Authorization") == f"{BEARER} {AAD_TOKEN}"
     (entry,) = interactions(cassette)
-    assert header(entry["request"]["headers"], "authorization") == [f"{BEARER} {PLACEHOLDER}"]
+    assert header(entry["request"]["headers"], "authorization") is None  # not even its scheme
     assert leaked(cassette.read_text()) == []
     assert check_paths([cassette]) == []
     service.stop()
@@ -710,7 +708,7 @@ def test_base64_images_in_json_become_placeholders(encode):
     assert check_text(request.body.decode()) == []
 
 
-def test_request_scrubbing_is_idempotent_and_covers_every_credential_header():
+def test_request_scrubbing_is_idempotent_and_keeps_only_the_content_type():
     request = vcr_request(
         IMAGE,
         "application/octet-stream",
@@ -720,15 +718,14 @@ def test_request_scrubbing_is_idempotent_and_covers_every_credential_header():
             "Cookie": "session=" + secrets.token_hex(8),
             "x-ms-client-request-id": str(uuid.uuid4()),
             "Content-Length": str(len(IMAGE)),
+            "User-Agent": "faceguard/9.9 python/3.99 httpx/0.99 (Linux)",
+            "Proxy-Authorization": " ".join(("Basic", secrets.token_hex(8))),
+            "Accept-Encoding": "gzip",
         },
     )
     once = scrub_request(request)
     assert once.body == image_placeholder(IMAGE).encode()
-    assert once.headers[KEY_HEADER] == PLACEHOLDER
-    assert once.headers["authorization"] == f"{BEARER} {PLACEHOLDER}"
-    assert once.headers["cookie"] == PLACEHOLDER
-    assert "x-ms-client-request-id" not in once.headers
-    assert once.headers["content-length"] == str(len(once.body))
+    assert dict(once.headers) == {"Content-Type": "application/octet-stream"}
     twice = scrub_request(once)
     assert twice.body == once.body
     assert dict(twice.headers) == dict(once.headers)
@@ -766,11 +763,11 @@ def test_body_digest_tells_which_images_differ():
     message = str(failure.value)
     assert image_placeholder(OTHER_IMAGE) in message
     assert image_placeholder(IMAGE) in message
-    assert "a different image" in message
+    assert message.startswith("part 'verifyImage': ")
     text_only = vcr_request(multipart("ccc", IMAGE, mode="Active"), "multipart/form-data")
     with pytest.raises(AssertionError) as failure:
         body_digest(text_only, recorded)
-    assert "a different image" not in str(failure.value)
+    assert str(failure.value) == "part 'livenessOperationMode': \"Active\" != \"Passive\""
 
 
 def test_response_scrubbing():

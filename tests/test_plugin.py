@@ -194,7 +194,7 @@ def test_consent_tokens_verify_with_the_fixture_verifier(faceguard_consent, face
         "once",
         UseCase.DUPLICATE_OR_BLOCKED_USERS,
     )
-    assert claims.audience == (plugin.AUDIENCE, plugin.ENDPOINT)
+    assert claims.audience[:3] == (plugin.AUDIENCE, plugin.ENDPOINT, plugin.REPLAY_ENDPOINT)
     with pytest.raises(ConsentRejectedError):  # "once": spent, and the replay store knows it
         faceguard_consent.verifier.verify(token, scope, **where)
 

@@ -50,13 +50,28 @@ from ._cassettes import (
     use_cassette,
     vcr_config,
 )
+from ._errors import (
+    CassetteError,
+    CassetteMismatchError,
+    RecordModeError,
+    UnplayedInteractionsError,
+)
 from ._hygiene import Finding, check_paths, check_text
+from ._modes import LIVE_ENV
+from ._stable import REPLAY_API_KEY, REPLAY_ENDPOINT
 
 __all__ = [
+    "CassetteError",
+    "CassetteMismatchError",
     "Finding",
+    "LIVE_ENV",
     "MATCH_ON",
     "PLACEHOLDER",
     "RECORD_MODE_ENV",
+    "REPLAY_API_KEY",
+    "REPLAY_ENDPOINT",
+    "RecordModeError",
+    "UnplayedInteractionsError",
     "body_digest",
     "check_paths",
     "check_text",

@@ -20,13 +20,11 @@ from __future__ import annotations
 import importlib
 import json
 import os
-from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
 from .._exceptions import ConfigurationError
 from ._bodies import (
-    _PLACEHOLDER_RE,
     PLACEHOLDER,
     _body_bytes,
     _content_type,
@@ -38,7 +36,10 @@ from ._bodies import (
     image_kind,
     image_placeholder,
 )
+from ._diff import describe_body_difference
 from ._ids import IdPlaceholders
+from ._modes import RECORD_MODE_ENV, current, record_mode
+from ._stable import StablePlaceholders
 
 __all__ = [
     "CassetteScrubber",
@@ -59,22 +60,15 @@ __all__ = [
 ]
 
 
-RECORD_MODE_ENV = "FACEGUARD_RECORD_MODE"
-"""The environment variable holding the vcrpy record mode; ``none`` when unset."""
-
 MATCH_ON = ("method", "path", "query", "body_digest")
 """How a request finds its recorded interaction: scheme, host and port are left out, so a
 cassette recorded against one endpoint replays against another."""
 
-RECORD_MODES = ("all", "any", "new_episodes", "none", "once")
-"""vcrpy's record modes."""
-
 _INSTALL_HINT = 'pip install "faceguard[testing]"'
 
-_SECRET_REQUEST_HEADERS = frozenset(
-    {"ocp-apim-subscription-key", "authorization", "proxy-authorization", "cookie"}
-)
-_DROPPED_REQUEST_HEADERS = frozenset({"x-ms-client-request-id"})
+_KEPT_REQUEST_HEADERS = frozenset({"content-type"})
+"""The request headers a cassette keeps: the only one matching reads (``body_digest`` parses
+the body by its type). Keys, tokens, cookies, the user agent and request ids never reach it."""
 _DROPPED_RESPONSE_HEADERS = frozenset(
     {
         "apim-request-id",
@@ -97,54 +91,41 @@ _DIGEST_IDS = IdPlaceholders(numbered=False)
 # --- vcrpy hooks -----------------------------------------------------------------------------
 
 
-def _scrub_authorization(value: str) -> str:
-    scheme, space, _ = value.strip().partition(" ")
-    return f"{scheme} {PLACEHOLDER}" if space else PLACEHOLDER
-
-
 def scrub_request(request: Any) -> Any:
     """vcrpy's ``before_record_request``: the request as a cassette may hold it.
 
-    ``Ocp-Apim-Subscription-Key``, ``Authorization`` (its scheme kept), ``Proxy-Authorization``
-    and ``Cookie`` values become ``<redacted>``; ``x-ms-client-request-id`` (new on every call)
-    is dropped. Image bodies become ``sha256:<hex>``; in a multipart body each image part does
-    and the text parts stay (the random boundary is replaced by a fixed one); in a JSON body
-    each base64 image string does and token values (``authToken`` and the like) become
-    ``<redacted>``. Every UUID in the URL, the headers and the body becomes the placeholder
-    derived from it (a ``CassetteScrubber``, which ``use_cassette`` and ``vcr_config`` use,
-    numbers the ids the service issued instead, so re-recording changes no line). vcrpy hands
-    this hook a copy, which is changed in place and returned.
+    Only the headers that matter for matching are kept: ``Content-Type`` (how the body is
+    read). Everything else goes, the subscription key, ``Authorization``, cookies, the user
+    agent (faceguard's and Python's versions), ``x-ms-client-request-id``, so a cassette holds
+    no credential and re-recording on another machine changes no header line. The URI's
+    origin becomes ``https://resource.faceguard.invalid`` (``_stable``). Image bodies become
+    ``sha256:<hex>``; in a multipart body each image part does and the text parts stay (the
+    random boundary is replaced by a fixed one); in a JSON body each base64 image string does
+    and token values (``authToken`` and the like) become ``<redacted>``. Every UUID in the URL
+    and the body becomes the placeholder derived from it (a ``CassetteScrubber``, which
+    ``use_cassette`` and ``vcr_config`` use, numbers the ids the service issued instead, so
+    re-recording changes no line). vcrpy hands this hook a copy, which is changed in place
+    and returned.
     """
-    return _scrub_request(request, _DIGEST_IDS)
+    return _scrub_request(request, _DIGEST_IDS, StablePlaceholders())
 
 
-def _scrub_request(request: Any, ids: IdPlaceholders) -> Any:
+def _scrub_request(request: Any, ids: IdPlaceholders, stable: StablePlaceholders) -> Any:
     headers = request.headers
     for name in list(headers.keys()):
-        lowered = str(name).lower()
-        if lowered in _DROPPED_REQUEST_HEADERS:
+        if str(name).lower() not in _KEPT_REQUEST_HEADERS:
             del headers[name]
-        elif lowered == "authorization" or lowered == "proxy-authorization":
-            headers[name] = _scrub_authorization(str(headers[name]))
-        elif lowered in _SECRET_REQUEST_HEADERS:
-            headers[name] = PLACEHOLDER
-        else:
-            value = str(headers[name])
-            if ids.scrub(value, issued=False) != value:
-                headers[name] = ids.scrub(value, issued=False)
-    uri = ids.scrub(request.uri, issued=False)
+    uri = ids.scrub(stable.uri(request.uri), issued=False)
     if uri != request.uri:
         request.uri = uri
     body = _request_body(request)
     scrubbed, content_type = _scrub_body(_content_type(headers), body)
     scrubbed = ids.scrub_bytes(scrubbed, issued=False)
+    scrubbed = stable.text(scrubbed.decode("latin-1")).encode("latin-1")
     if scrubbed != body:
         request.body = scrubbed
         for name in list(headers.keys()):
-            lowered = str(name).lower()
-            if lowered == "content-length":
-                headers[name] = str(len(scrubbed))
-            elif lowered == "content-type" and content_type is not None:
+            if str(name).lower() == "content-type" and content_type is not None:
                 headers[name] = content_type
     return request
 
@@ -160,10 +141,10 @@ def scrub_response(response: Any) -> Any:
     Every UUID in the kept headers and the body becomes a placeholder, as in
     ``scrub_request``.
     """
-    return _scrub_response(response, _DIGEST_IDS)
+    return _scrub_response(response, _DIGEST_IDS, StablePlaceholders())
 
 
-def _scrub_response(response: Any, ids: IdPlaceholders) -> Any:
+def _scrub_response(response: Any, ids: IdPlaceholders, stable: StablePlaceholders) -> Any:
     if not isinstance(response, dict):
         return response
     headers = response.get("headers")
@@ -176,12 +157,14 @@ def _scrub_response(response: Any, ids: IdPlaceholders) -> Any:
                 del headers[name]
                 continue
             values = headers[name]
+            location = lowered == "operation-location"
             if isinstance(values, list):
                 headers[name] = [
-                    ids.scrub(v, issued=True) if isinstance(v, str) else v for v in values
+                    _scrub_header_value(v, ids, stable, location) if isinstance(v, str) else v
+                    for v in values
                 ]
             elif isinstance(values, str):
-                headers[name] = ids.scrub(values, issued=True)
+                headers[name] = _scrub_header_value(values, ids, stable, location)
     body_holder = response.get("body")
     if not isinstance(body_holder, dict) or "string" not in body_holder:
         return response
@@ -191,6 +174,7 @@ def _scrub_response(response: Any, ids: IdPlaceholders) -> Any:
     body = _body_bytes(original)
     scrubbed, _ = _scrub_body(_content_type(headers), body)
     scrubbed = ids.scrub_bytes(scrubbed, issued=True)
+    scrubbed = stable.times(stable.text(scrubbed.decode("latin-1"))).encode("latin-1")
     if scrubbed != body:
         body_holder["string"] = scrubbed.decode("utf-8") if isinstance(original, str) else scrubbed
         if isinstance(headers, dict):
@@ -198,6 +182,16 @@ def _scrub_response(response: Any, ids: IdPlaceholders) -> Any:
                 if str(name).lower() == "content-length":
                     headers[name] = [str(len(scrubbed))]
     return response
+
+
+def _scrub_header_value(
+    value: str, ids: IdPlaceholders, stable: StablePlaceholders, location: bool
+) -> str:
+    """A kept response header's value: ids, origins (an ``Operation-Location`` always points
+    at the resource, whatever origin it names) and timestamps as placeholders."""
+    if location:
+        value = stable.uri(value)
+    return stable.times(stable.text(ids.scrub(value, issued=True)))
 
 
 def _canonical(content_type: str, body: bytes) -> bytes:
@@ -221,65 +215,56 @@ def request_body_digest(request: Any) -> str:
     return image_placeholder(canonical)
 
 
-def _images(request: Any) -> list[str]:
-    scrubbed, _ = _scrub_body(_content_type(request.headers), _request_body(request))
-    return sorted({match.decode() for match in _PLACEHOLDER_RE.findall(scrubbed)})
-
-
 def body_digest(r1: Any, r2: Any) -> None:
     """The vcrpy matcher ``body_digest``: the scrubbed bodies of both requests are the same.
 
-    Raises ``AssertionError`` naming both digests (and the image placeholders, which tell
-    which image was sent and which was recorded); never the bodies themselves.
+    Raises ``AssertionError`` saying what differs (``_diff``): the JSON fields, one per line
+    (``maxNumOfCandidatesReturned: 1 != 2``), the multipart parts, an image by its ``sha256:``
+    digest; never a body, an image or an id in clear.
     """
-    first, second = request_body_digest(r1), request_body_digest(r2)
-    if first == second:
+    if request_body_digest(r1) == request_body_digest(r2):
         return
-    detail = f"body digest {first} != {second}"
-    images_1, images_2 = _images(r1), _images(r2)
-    if images_1 != images_2:
-        shown_1 = ", ".join(images_1) or "none"
-        shown_2 = ", ".join(images_2) or "none"
-        detail += f"; images: [{shown_1}] != [{shown_2}] (a different image was sent)"
-    raise AssertionError(detail)
+    raise AssertionError("\n".join(describe_body_difference(r1, r2)))
 
 
 class CassetteScrubber:
     """The vcrpy hooks of one cassette: ``scrub_request`` and ``scrub_response`` sharing one
     id mapping, so an id the service issued gets the same numbered placeholder in every
-    request and response of the cassette (see ``_ids``). ``seed=False`` for a cassette
+    request and response of the cassette (see ``_ids``), and one origin and timestamp mapping
+    (``_stable``). ``seed=False`` for a cassette
     recorded afresh (its old interactions dropped), so numbering starts again at 1."""
 
     def __init__(self, *, seed: bool = True) -> None:
         self.ids = IdPlaceholders(seed=seed)
+        self.stable = StablePlaceholders()
 
     def request(self, request: Any) -> Any:
         """``before_record_request``."""
-        return _scrub_request(request, self.ids)
+        return _scrub_request(request, self.ids, self.stable)
 
     def response(self, response: Any) -> Any:
         """``before_record_response``."""
-        return _scrub_response(response, self.ids)
+        return _scrub_response(response, self.ids, self.stable)
 
 
 # --- configuration ---------------------------------------------------------------------------
 
 
-def record_mode(environ: Mapping[str, str] | None = None) -> str:
-    """The record mode named by ``FACEGUARD_RECORD_MODE``; ``none`` when it is unset or empty.
+def _effective_mode() -> str:
+    """The record mode of this pytest run (``--faceguard-record-mode``, pytest-recording's
+    ``--record-mode``, ``FACEGUARD_RECORD_MODE``), or ``FACEGUARD_RECORD_MODE``'s outside
+    pytest."""
+    settings = current()
+    return record_mode() if settings is None else settings.current_mode()
 
-    ``none`` never records: a request missing from the cassette fails, as it should in CI.
-    Set ``FACEGUARD_RECORD_MODE=once`` (or ``new_episodes``, ``all``) on a developer machine
-    to record.
-    """
-    env = os.environ if environ is None else environ
-    value = env.get(RECORD_MODE_ENV, "").strip().lower() or "none"
-    if value not in RECORD_MODES:
-        raise ConfigurationError(
-            f"{RECORD_MODE_ENV}={value!r} is not a vcrpy record mode; "
-            f"use one of {', '.join(RECORD_MODES)}"
-        )
-    return value
+
+def _pinned_mode() -> str | None:
+    """The record mode ``vcr_config()`` names; ``None`` when pytest-recording's
+    ``--record-mode`` was given in this pytest run (it decides then)."""
+    settings = current()
+    if settings is not None and settings.pytest_recording_mode is not None:
+        return None
+    return _effective_mode()
 
 
 def vcr_config(**overrides: Any) -> dict[str, Any]:
@@ -292,15 +277,22 @@ def vcr_config(**overrides: Any) -> dict[str, Any]:
 
     Each call makes a new ``CassetteScrubber``: give each cassette its own configuration (a
     function-scoped ``vcr_config`` fixture) so its ids are numbered from 1.
+
+    The record mode is faceguard's (``--faceguard-record-mode``, ``FACEGUARD_RECORD_MODE``,
+    ``none`` by default), except in a pytest run given pytest-recording's ``--record-mode``:
+    then it is left out, so that option decides (pytest-recording lets a ``record_mode`` in
+    ``vcr_config`` override its command line).
     """
     scrubber = CassetteScrubber()
     config: dict[str, Any] = {
-        "record_mode": record_mode(),
         "match_on": MATCH_ON,
         "before_record_request": scrubber.request,
         "before_record_response": scrubber.response,
         "decode_compressed_response": True,
     }
+    mode = _pinned_mode()
+    if mode is not None:
+        config["record_mode"] = mode
     config.update(overrides)
     return config
 
@@ -325,7 +317,9 @@ def make_vcr(**overrides: Any) -> Any:
     "faceguard[testing]"``).
     """
     module = _vcr_module()
-    return register_matchers(module.VCR(**vcr_config(**overrides)))
+    config = vcr_config(**overrides)
+    config.setdefault("record_mode", _effective_mode())  # vcrpy's own default would be "all"
+    return register_matchers(module.VCR(**config))
 
 
 def use_cassette(path: str | os.PathLike[str], **overrides: Any) -> Any:
@@ -339,8 +333,9 @@ def use_cassette(path: str | os.PathLike[str], **overrides: Any) -> Any:
     1 again, so re-recording an unchanged flow changes no line; otherwise new ids are numbered
     after the placeholders the cassette already holds.
     """
-    mode = overrides.get("record_mode", record_mode())
+    mode = overrides.get("record_mode", _effective_mode())
     fresh = str(mode) in ("all", "RecordMode.ALL") and bool(overrides.get("drop_unused_requests"))
     scrubber = CassetteScrubber(seed=not fresh)
     hooks = {"before_record_request": scrubber.request, "before_record_response": scrubber.response}
-    return make_vcr(**hooks).use_cassette(os.fspath(path), **{**hooks, **overrides})
+    options = {"record_mode": mode, **hooks, **overrides}
+    return make_vcr(**hooks).use_cassette(os.fspath(path), **options)

@@ -26,25 +26,57 @@ Its fixtures build nothing until a test asks for them:
     ``FaceClient`` / ``AsyncFaceClient`` on the emulator's in-process transport, with the guard.
 ``content_safety_client`` / ``async_content_safety_client``
     The Content Safety clients on the same emulator.
-``faceguard_cassette``
-    A vcrpy cassette with faceguard's configuration (scrubbed, image-free, record mode from
-    ``FACEGUARD_RECORD_MODE``, ``none`` by default) at ``faceguard_cassette_path``:
-    ``cassettes/<module>/<test>.yaml`` next to the test module.
+``recorded_face_client`` / ``async_recorded_face_client`` / ``recorded_content_safety_client``
+/ ``async_recorded_content_safety_client``
+    The contract clients (``_backend``): on replay a placeholder endpoint and key and the
+    cassette's answers, waits on ``faceguard_clock``; recording or live,
+    ``FACEGUARD_ENDPOINT`` / ``FACEGUARD_API_KEY``. ``faceguard_backend`` says which.
+``faceguard_cassette`` / ``faceguard_recording`` / ``faceguard_cassette_path``
+    The test's vcrpy cassette with faceguard's configuration at
+    ``cassettes/<module>/<test>.yaml`` next to the test module: strict replay by default,
+    record modes that fit stateful flows, failed recordings not kept (``_contract``,
+    ``_recorder``). The options ``--faceguard-record-mode`` and ``--faceguard-live``, the
+    marker ``faceguard_cassette`` and the header line are ``_contract``'s.
 
-This module imports only pytest and the standard library: faceguard's clients, the emulator,
-httpx and vcrpy are imported inside the fixtures, so loading the plugin costs nothing.
+This module imports only pytest, the standard library and faceguard's error classes:
+faceguard's clients, the emulator, httpx and vcrpy are imported inside the fixtures, so
+loading the plugin costs nothing.
 """
 
 from __future__ import annotations
 
-import re
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from ._backend import (
+    REPLAY_ENDPOINT,
+    FaceguardBackend,
+    async_recorded_content_safety_client,
+    async_recorded_face_client,
+    close_async,
+    contract_endpoints,
+    faceguard_backend,
+    recorded_content_safety_client,
+    recorded_face_client,
+)
+from ._contract import (
+    _faceguard_cassette_marker,
+    cassette_name,
+    faceguard_cassette,
+    faceguard_cassette_path,
+    faceguard_recording,
+    pytest_addoption,
+    pytest_configure,
+    pytest_recording_configure,
+    pytest_report_header,
+    pytest_runtest_call,
+    pytest_runtest_makereport,
+    pytest_terminal_summary,
+    pytest_unconfigure,
+)
 
 if TYPE_CHECKING:
     from faceguard import (
@@ -65,21 +97,38 @@ __all__ = [
     "AUDIENCE",
     "API_KEY",
     "ENDPOINT",
+    "REPLAY_ENDPOINT",
     "SUBJECT",
+    "FaceguardBackend",
     "FaceguardConsent",
+    "_faceguard_cassette_marker",
     "async_content_safety_client",
     "async_face_client",
+    "async_recorded_content_safety_client",
+    "async_recorded_face_client",
     "cassette_name",
     "content_safety_client",
     "face_client",
+    "faceguard_backend",
     "faceguard_cassette",
     "faceguard_cassette_path",
+    "faceguard_recording",
     "faceguard_clock",
     "faceguard_consent",
     "faceguard_emulator",
     "faceguard_guard",
     "faceguard_store",
     "faceguard_use_case",
+    "pytest_addoption",
+    "pytest_configure",
+    "pytest_recording_configure",
+    "pytest_report_header",
+    "pytest_runtest_call",
+    "pytest_runtest_makereport",
+    "pytest_terminal_summary",
+    "pytest_unconfigure",
+    "recorded_content_safety_client",
+    "recorded_face_client",
 ]
 
 ENDPOINT = "https://emulator.invalid"
@@ -129,8 +178,10 @@ class FaceguardConsent:
 
     Tokens name ``audience`` (the deployment) and ``endpoints`` (the Face resources): a
     verifier refuses a token whose ``aud`` does not name the endpoint of the client it is
-    used on. For clients on another endpoint than the fixtures' ``ENDPOINT``, use
-    ``dataclasses.replace(faceguard_consent, endpoints=(url,))``.
+    used on. The fixture's tokens name the in-process ``ENDPOINT``, the replay placeholder
+    ``https://resource.faceguard.invalid`` and ``FACEGUARD_ENDPOINT`` when it is set, so the
+    same token serves ``face_client`` and ``recorded_face_client``. For clients on another
+    endpoint, use ``dataclasses.replace(faceguard_consent, endpoints=(url,))``.
     """
 
     issuer: ConsentIssuer
@@ -194,7 +245,12 @@ def faceguard_consent(
         clock=faceguard_clock,
         replay_store=faceguard_store,
     )
-    return FaceguardConsent(issuer=issuer, verifier=verifier, use_case=faceguard_use_case)
+    return FaceguardConsent(
+        issuer=issuer,
+        verifier=verifier,
+        use_case=faceguard_use_case,
+        endpoints=(ENDPOINT, *contract_endpoints()),
+    )
 
 
 @pytest.fixture
@@ -291,7 +347,7 @@ def async_face_client(
         clock=faceguard_clock,
     )
     yield client
-    _close_async(client)
+    close_async(client)
 
 
 @pytest.fixture
@@ -327,60 +383,4 @@ def async_content_safety_client(
         clock=faceguard_clock,
     )
     yield client
-    _close_async(client)
-
-
-def _close_async(client: AsyncFaceClient | AsyncContentSafetyClient) -> None:
-    """Close an async client from a sync teardown: on a thread of its own, so that no event
-    loop of the test runner is touched (closing the emulator transport does no I/O)."""
-    import asyncio
-
-    failures: list[BaseException] = []
-
-    def close() -> None:
-        try:
-            asyncio.run(client.aclose())
-        except BaseException as exc:  # noqa: BLE001 - re-raised on the test's thread
-            failures.append(exc)
-
-    worker = threading.Thread(target=close, name="faceguard-aclose")
-    worker.start()
-    worker.join()
-    if failures:
-        raise failures[0]
-
-
-# -- cassettes --------------------------------------------------------------------------------
-
-
-def cassette_name(test_name: str) -> str:
-    """The file name (without ``.yaml``) of a test's cassette: its name with each run of
-    characters other than letters, digits, ``_``, ``.`` and ``-`` made one ``-``
-    (``test_detect[async]`` -> ``test_detect-async``)."""
-    return re.sub(r"[^\w.-]+", "-", test_name).strip("-")
-
-
-@pytest.fixture
-def faceguard_cassette_path(request: pytest.FixtureRequest) -> Path:
-    """Where ``faceguard_cassette`` keeps the test's interactions:
-    ``<module's folder>/cassettes/<module>/<test>.yaml``. Override it to choose another."""
-    module = Path(request.node.path)
-    return module.parent / "cassettes" / module.stem / f"{cassette_name(request.node.name)}.yaml"
-
-
-@pytest.fixture
-def faceguard_cassette(faceguard_cassette_path: Path) -> Iterator[Any]:
-    """A vcrpy cassette, active for the whole test, with faceguard's configuration: no key,
-    token or image is recorded, requests match on method, path, query and body digest, and
-    the record mode is ``FACEGUARD_RECORD_MODE`` (``none`` by default, so CI never records
-    and a request missing from the cassette fails). Yields vcrpy's ``Cassette``.
-
-    With ``FACEGUARD_RECORD_MODE=all`` the cassette is recorded afresh: interactions the
-    test no longer makes are dropped rather than kept. vcrpy patches httpx's network
-    transports: a client on a real endpoint (or on ``faceguard emulator serve``) is recorded,
-    the in-process emulator transport is not."""
-    from faceguard.testing import record_mode, use_cassette
-
-    fresh = {"drop_unused_requests": True} if record_mode() == "all" else {}
-    with use_cassette(faceguard_cassette_path, **fresh) as cassette:
-        yield cassette
+    close_async(client)
