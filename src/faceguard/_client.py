@@ -51,30 +51,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncContentSafetyClient", "AsyncFaceClient", "ContentSafetyClient", "FaceClient"]
 
-_CLIENT_ARGS = """
-    Args:
-        endpoint: ``https://<resource>.cognitiveservices.azure.com``; default
-            ``FACEGUARD_ENDPOINT``. Plain ``http://`` only for loopback (an emulator).
-        api_key: the resource key (``Ocp-Apim-Subscription-Key``); default
-            ``FACEGUARD_API_KEY``. Exclusive with ``credential``.
-        credential: any object with ``get_token(*scopes)``, such as an ``azure.identity``
-            credential; tokens for ``https://cognitiveservices.azure.com/.default`` are
-            refreshed before they expire.
-        timeout: seconds per attempt, or an ``httpx.Timeout``.
-        retry: the retry policy; ``RetryPolicy(max_attempts=1)`` disables retries.
-        http_client: an httpx client to use instead of creating one (not closed by us).
-        transport: an httpx transport for the created client, e.g. the emulator's.
-        sleep: how to wait between retries and polls (a test hook; never sleeps for real
-            when replaced).
-        clock: a monotonic clock for polling timeouts (a test hook).
-        guard: the responsible-use policy (``GuardPolicy``): declared use case, consent
-            verifier, store, audit trail. Without one, detection without faceIds works and
-            every recognition or enrollment is refused.
-        rate_limit: a ``RateLimiter`` (share its store to share the budget across processes
-            or machines), or a number of requests per second for a private one. Every
-            attempt waits for a slot; a 429 lowers the rate for a while. None: no limit.
-"""
-
 
 def _limiter(rate_limit: RateLimiter | float | None) -> RateLimiter | None:
     if rate_limit is None or isinstance(rate_limit, RateLimiter):
@@ -108,6 +84,44 @@ class _SyncClient(SyncGroup):
         guard: GuardPolicy | None = None,
         rate_limit: RateLimiter | float | None = None,
     ) -> None:
+        """Resolve the configuration once (argument, then environment variable, then default)
+        and open one connection pool.
+
+        Args:
+            endpoint: ``https://<resource>.cognitiveservices.azure.com``. Default:
+                ``FACEGUARD_ENDPOINT``; the Content Safety clients read
+                ``FACEGUARD_CONTENT_SAFETY_ENDPOINT`` first. Plain ``http://`` only on
+                loopback (``faceguard emulator serve``).
+            api_key: the resource key, sent as ``Ocp-Apim-Subscription-Key``. Default:
+                ``FACEGUARD_API_KEY`` (``FACEGUARD_CONTENT_SAFETY_API_KEY`` first for Content
+                Safety). Give either a key or a ``credential``, not both.
+            credential: Microsoft Entra ID instead of a key: any object with
+                ``get_token(*scopes)``, such as an ``azure.identity`` credential (faceguard does
+                not depend on it). Tokens for ``https://cognitiveservices.azure.com/.default``
+                are refreshed before they expire.
+            timeout: seconds per attempt, or an ``httpx.Timeout``. Default: 5 s to connect,
+                60 s per read.
+            retry: how failed attempts are retried (``RetryPolicy``);
+                ``RetryPolicy(max_attempts=1)`` turns retries off.
+            http_client: an ``httpx.Client`` to send through instead of creating one; the guard
+                wraps its transports, and faceguard does not close it.
+            transport: an httpx transport for the client faceguard creates, e.g. the
+                emulator's ``Emulator().transport()``.
+            sleep: how to wait between retries and training polls (a test hook: a fake clock's
+                ``advance`` makes nothing really sleep).
+            clock: a monotonic clock in seconds for polling timeouts (a test hook).
+            guard: the responsible-use policy (``GuardPolicy``): declared use case, consent
+                verifier, store, audit trail. Without one, detection without faceIds works and
+                every recognition or enrollment is refused.
+            rate_limit: a ``RateLimiter`` (give it a SQLite or Redis store to share one budget
+                across processes or machines), or a number of requests per second for a
+                private one. Every attempt waits for a slot, and 429s lower the rate for a
+                while. ``None``: no client-side limit.
+
+        Raises:
+            ConfigurationError: no endpoint, no key or credential, both, or an
+                ``http_client`` faceguard cannot guard.
+        """
         config = resolve_config(
             self._service,
             endpoint=endpoint,
@@ -173,6 +187,43 @@ class _AsyncClient(AsyncGroup):
         guard: GuardPolicy | None = None,
         rate_limit: RateLimiter | float | None = None,
     ) -> None:
+        """Resolve the configuration once (argument, then environment variable, then default)
+        and open one connection pool.
+
+        Args:
+            endpoint: ``https://<resource>.cognitiveservices.azure.com``. Default:
+                ``FACEGUARD_ENDPOINT``; the Content Safety clients read
+                ``FACEGUARD_CONTENT_SAFETY_ENDPOINT`` first. Plain ``http://`` only on
+                loopback (``faceguard emulator serve``).
+            api_key: the resource key, sent as ``Ocp-Apim-Subscription-Key``. Default:
+                ``FACEGUARD_API_KEY`` (``FACEGUARD_CONTENT_SAFETY_API_KEY`` first for Content
+                Safety). Give either a key or a ``credential``, not both.
+            credential: Microsoft Entra ID instead of a key: any object with
+                ``get_token(*scopes)``, such as an ``azure.identity`` credential (faceguard does
+                not depend on it). Tokens for ``https://cognitiveservices.azure.com/.default``
+                are refreshed before they expire.
+            timeout: seconds per attempt, or an ``httpx.Timeout``. Default: 5 s to connect,
+                60 s per read.
+            retry: how failed attempts are retried (``RetryPolicy``);
+                ``RetryPolicy(max_attempts=1)`` turns retries off.
+            http_client: an ``httpx.AsyncClient`` to send through instead of creating one; the guard
+                wraps its transports, and faceguard does not close it.
+            transport: an httpx transport for the client faceguard creates, e.g. the
+                emulator's ``Emulator().transport()``.
+            sleep: an async function awaited between retries and training polls (a test hook).
+            clock: a monotonic clock in seconds for polling timeouts (a test hook).
+            guard: the responsible-use policy (``GuardPolicy``): declared use case, consent
+                verifier, store, audit trail. Without one, detection without faceIds works and
+                every recognition or enrollment is refused.
+            rate_limit: a ``RateLimiter`` (give it a SQLite or Redis store to share one budget
+                across processes or machines), or a number of requests per second for a
+                private one. Every attempt waits for a slot, and 429s lower the rate for a
+                while. ``None``: no client-side limit.
+
+        Raises:
+            ConfigurationError: no endpoint, no key or credential, both, or an
+                ``http_client`` faceguard cannot guard.
+        """
         config = resolve_config(
             self._service,
             endpoint=endpoint,
@@ -217,7 +268,12 @@ class _AsyncClient(AsyncGroup):
 
 
 class FaceClient(_SyncClient):
-    __doc__ = "A client of the Azure AI Face API v1.2 (sync).\n" + _CLIENT_ARGS
+    """A client of the Azure AI Face API v1.2 (sync).
+
+    The operations are grouped as the REST API is: ``detection``, ``recognition``,
+    ``face_lists``, ``large_face_lists``, ``person_groups``, ``large_person_groups`` and
+    ``liveness``. Use it as a context manager, or call ``close()``.
+    """
 
     _service = "face"
 
@@ -255,7 +311,11 @@ class FaceClient(_SyncClient):
 
 
 class AsyncFaceClient(_AsyncClient):
-    __doc__ = "A client of the Azure AI Face API v1.2 (async).\n" + _CLIENT_ARGS
+    """A client of the Azure AI Face API v1.2 (async).
+
+    The same operation groups and method names as ``FaceClient``, to ``await`` (list methods
+    return async pagers). Use it as an async context manager, or call ``aclose()``.
+    """
 
     _service = "face"
 
@@ -289,15 +349,12 @@ class AsyncFaceClient(_AsyncClient):
         self.liveness = AsyncLiveness(self._transport)
 
 
-_CONTENT_SAFETY_ARGS = _CLIENT_ARGS.replace(
-    "FACEGUARD_ENDPOINT", "FACEGUARD_CONTENT_SAFETY_ENDPOINT"
-).replace("FACEGUARD_API_KEY", "FACEGUARD_CONTENT_SAFETY_API_KEY")
-
-
 class ContentSafetyClient(_SyncClient):
-    __doc__ = "A client of Azure AI Content Safety 2024-09-01 text blocklists (sync).\n" + (
-        _CONTENT_SAFETY_ARGS
-    )
+    """A client of Azure AI Content Safety 2024-09-01: text blocklists and text analysis (sync).
+
+    ``blocklists`` holds the blocklist operations; ``analyze_text`` screens a text. Use it as
+    a context manager, or call ``close()``.
+    """
 
     _service = "contentsafety"
     analyze_text = sync_call(content_safety.analyze_text)
@@ -307,9 +364,12 @@ class ContentSafetyClient(_SyncClient):
 
 
 class AsyncContentSafetyClient(_AsyncClient):
-    __doc__ = "A client of Azure AI Content Safety 2024-09-01 text blocklists (async).\n" + (
-        _CONTENT_SAFETY_ARGS
-    )
+    """A client of Azure AI Content Safety 2024-09-01: text blocklists and text analysis
+    (async).
+
+    The same operations as ``ContentSafetyClient``, to ``await``. Use it as an async context
+    manager, or call ``aclose()``.
+    """
 
     _service = "contentsafety"
     analyze_text = async_call(content_safety.analyze_text)

@@ -93,6 +93,20 @@ class _Operation(Generic[P, R]):
 
     def __set_name__(self, owner: type[Any], name: str) -> None:
         self._name = name
+        # Where the method lives, for help() and the API reference (griffe reads these to
+        # tell a group's own method from an alias of another module's object).
+        self.__module__ = owner.__module__
+        self.__qualname__ = f"{owner.__qualname__}.{name}"
+
+    def __call__(self, *_args: object, **_kwargs: object) -> None:
+        """Callable only so that ``inspect.signature`` (and the API reference) reads the
+        method's signature from the class; the operation runs on a client's group."""
+        raise InvalidInputError(
+            "arguments",
+            "signature",
+            f"{self.__qualname__} is an operation: call it on a client's group, "
+            f"e.g. client.<group>.{self._name}(...)",
+        )
 
     @overload
     def __get__(self, obj: None, owner: type[Any] | None = None) -> Self: ...
