@@ -1,37 +1,72 @@
-"""``faceguard demo``: the README's main job, run for real on the embedded emulator."""
+"""``faceguard demo``: the README's main job, run for real on the embedded emulator.
+
+One run (module fixture) feeds the checks of its terminal output and of its HTML report;
+the report is opened in headless Chromium, as a reader would open it.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import html
+import io
+import os
+import re
 import subprocess
 import sys
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from _chromium import chromium_path, inspect_page
 from faceguard.__main__ import main
 
+PHOTOS = "tests/data/faces"
+_DASHED_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+_SUBJECT = re.compile(r"\bp-[0-9a-f]{12}\b")
+_NO_CHROMIUM = "chromium is not installed (Debian: apt-get install chromium; .ci/run does it)"
 
-def test_the_demo_runs_the_whole_guarded_flow(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    html = tmp_path / "report.html"
-    assert main(["demo", "--images", "tests/data/faces", "--html", str(html)]) == 0
-    out = capsys.readouterr().out
-    assert "4/4 identified correctly" in out
-    assert "same person True" in out and "same person False" in out
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    out: str
+    page_path: Path
+    page: str
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    page = tmp_path_factory.mktemp("demo") / "report.html"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["demo", "--images", PHOTOS, "--html", str(page)])
+    return Run(code, out.getvalue(), page, page.read_text(encoding="utf-8"))
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+# -- the flow --------------------------------------------------------------------------------
+
+
+def test_the_demo_runs_the_whole_guarded_flow(run: Run) -> None:
+    assert run.code == 0
+    assert "4/4 identified correctly" in run.out
+    assert "same person True" in run.out and "same person False" in run.out
     for refusal in (
         "RetiredAttributeError",
         "ConsentRequiredError",
         "FaceIdError (expired)",
         "ConsentRejectedError (withdrawn)",
     ):
-        assert refusal in out
-    assert "NOT refused" not in out
-    assert "hash chain intact" in out
-    page = html.read_text(encoding="utf-8")
-    assert "<img" in page and "data:image/png;base64," in page
-    for retired in ("emotion", "gender", "smile"):
-        assert retired not in page.lower()
+        assert refusal in run.out
+    assert "NOT refused" not in run.out
+    assert "hash chain intact" in run.out
 
 
 def test_the_demo_explains_a_missing_photo_folder(
@@ -51,6 +86,7 @@ def test_the_demo_command_is_installed() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "identified correctly" in done.stdout
+    assert done.stderr == ""  # no progress bar redrawn into a pipe
 
 
 def test_the_demo_runs_without_the_notebook_extra(
@@ -63,3 +99,169 @@ def test_the_demo_runs_without_the_notebook_extra(
     out = capsys.readouterr().out
     assert "training: succeeded" in out
     assert "identified correctly" in out
+
+
+# -- the terminal output ---------------------------------------------------------------------
+
+
+def test_no_line_is_printed_twice(run: Run) -> None:
+    lines = [line for line in run.out.splitlines() if line.strip()]
+    repeated = [line for line, count in Counter(lines).items() if count > 1]
+    assert not repeated
+
+
+def test_lines_are_wrapped_not_cut(run: Run) -> None:
+    verbatim = {str(run.page_path)}
+    for line in run.out.splitlines():
+        stripped = line.strip()
+        if stripped in verbatim or stripped.startswith("faceguard audit verify "):
+            continue  # a path or command to copy: one line whatever its length
+        assert len(line) <= 100, line
+
+
+def test_every_refusal_message_is_printed_whole(run: Run) -> None:
+    """The terminal carries each refusal's full message (as the report shows it), wrapped
+    at spaces: nothing cut mid-word or mid-sentence."""
+    messages = [
+        html.unescape(cell) for cell in re.findall(r">message</th><td[^>]*>(.*?)</td>", run.page)
+    ]
+    assert len(messages) == 4
+    printed = _flat(run.out)
+    for message in messages:
+        assert _flat(message) in printed
+
+
+def test_the_report_path_is_printed_on_its_own_line(run: Run) -> None:
+    assert str(run.page_path) in [line.strip() for line in run.out.splitlines()]
+
+
+def test_the_default_report_path_is_printed_and_written(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["demo", "--images", PHOTOS]) == 0
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    written = [Path(line) for line in lines if line.endswith("report.html")]
+    assert len(written) == 1 and written[0].is_file()
+
+
+def test_an_unwritable_report_path_is_said_and_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--images", PHOTOS, "--html", str(tmp_path)]) == 2
+    out = capsys.readouterr().out
+    assert f"no HTML report: cannot write {tmp_path}" in out
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs a pseudo-terminal")
+def test_on_a_terminal_the_progress_bar_leaves_one_line() -> None:
+    """On a real terminal tqdm draws a bar while training runs; what stays on the screen
+    afterwards is one line about training, not the bar's last frame and the outcome."""
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "faceguard", "demo", "--images", PHOTOS],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "COLUMNS": "100"},
+    )
+    os.close(follower)
+    raw = b""
+    while True:
+        try:
+            chunk = os.read(leader, 1 << 16)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not chunk:
+            break
+        raw += chunk
+    os.close(leader)
+    assert process.wait(timeout=120) == 0
+    screen = _screen(raw.decode("utf-8", "replace"))
+    training = [line for line in screen if "training" in line]
+    assert len(training) == 1, training
+    assert "succeeded" in training[0]
+    lines = [line for line in screen if line.strip()]
+    assert not [line for line, n in Counter(lines).items() if n > 1]
+
+
+def _screen(text: str) -> list[str]:
+    """What a terminal shows: each line is what follows its last carriage return, escape
+    sequences dropped."""
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+    return [line.split("\r")[-1].rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+
+
+# -- the report ------------------------------------------------------------------------------
+
+
+def test_the_report_is_one_self_contained_page(run: Run) -> None:
+    page = run.page
+    assert page.startswith("<!doctype html>")
+    assert "<title>faceguard demo report</title>" in page
+    sources = re.findall(r'\bsrc="([^"]*)"', page)
+    assert sources and all(src.startswith("data:image/") for src in sources)
+    assert "<link" not in page and "<script" not in page and "@import" not in page
+    assert not re.search(r"url\(", page)
+    assert not re.search(r'href="(?!#)', page)
+
+
+def test_the_report_shows_every_step_with_its_pictures(run: Run) -> None:
+    page = run.page
+    for section in ("setup", "detect", "enroll", "identify", "verify", "refusals", "audit"):
+        assert f'<section id="{section}">' in page
+    for fact in ("4 people", "detection_03", "recognition_04", "OpenCVEngine", "Python "):
+        assert fact in page
+    images = re.findall(r"<img ", page)
+    # 1 detection + 4 enrolled + 4 held-out with their 4 answers + 2 verify pairs + 5 grouped
+    assert len(images) == 1 + 4 + 4 + 4 + 4 + 5
+    for name in ("obama", "biden", "kit_harington", "lennon"):
+        assert f'alt="photo of {name}"' in page
+    assert "4 of 4 correct" in page
+    assert page.count("Refused by the faceguard guard") == 4
+    assert "hash chain" in page and ">intact<" in page
+    assert "faceguard audit verify" in page
+
+
+def test_the_honest_notes_are_said_once(run: Run) -> None:
+    text = _flat(html.unescape(re.sub(r"<[^>]+>", " ", run.page)))
+    assert text.count("not a probability") == 1
+    assert "5 of the 27 are measured" in text
+    assert "22 are estimated" in text
+
+
+def test_the_report_holds_no_handle_or_subject(run: Run) -> None:
+    for text in (run.page, run.out):
+        assert not _DASHED_UUID.search(text)
+        assert not _SUBJECT.search(text)
+    for retired in ("emotion", "gender", "smile"):
+        assert retired not in run.page.lower()
+
+
+@pytest.mark.skipif(chromium_path() is None, reason=_NO_CHROMIUM)
+def test_the_report_opens_in_chromium_with_every_image_loaded(run: Run) -> None:
+    seen = inspect_page(run.page_path)
+    assert seen.title == "faceguard demo report"
+    assert len(seen.images) == 22
+    broken = [image for image in seen.images if not (image["complete"] and image["naturalWidth"])]
+    assert not broken
+    assert seen.problems == []
+
+
+@pytest.mark.skipif(chromium_path() is None, reason=_NO_CHROMIUM)
+def test_the_chromium_check_sees_a_broken_page(tmp_path: Path) -> None:
+    # The check above must be able to fail: a page with an undecodable image, a missing file
+    # and a console error is reported as such.
+    page = tmp_path / "broken.html"
+    page.write_text(
+        "<!doctype html><title>t</title>"
+        '<img src="data:image/png;base64,AAAA" alt="bad">'
+        '<img src="missing.png" alt="missing">'
+        "<script>console.error('boom')</script>",
+        encoding="utf-8",
+    )
+    seen = inspect_page(page)
+    assert [image["naturalWidth"] for image in seen.images] == [0, 0]
+    assert any("boom" in problem for problem in seen.problems)
+    assert any("missing.png" in problem or "ERR_FILE" in problem for problem in seen.problems)

@@ -4,24 +4,31 @@ No cloud account: the Face API is the in-process emulator with its local face en
 YuNet + SFace), and every number printed is measured from the photos. The photos are not
 shipped in the wheel (their licences cover test and example use): the demo reads a folder with
 a ``manifest.json`` (``examples/data/faces`` or ``tests/data/faces`` in a checkout of
-faceguard, or ``--images DIR``). It prints a report and writes an HTML one with the boxes drawn.
+faceguard, or ``--images DIR``). It prints each step and writes a self-contained HTML report
+(``_report``) whose path it prints last.
 """
 
 from __future__ import annotations
 
 import json
+import platform
 import tempfile
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .._exceptions import ConfigurationError
+from ._console import Console
+from ._report import AuditSummary, DemoRecord, Enrolled, Pair, Probe, RefusalShown, render_report
 
 if TYPE_CHECKING:
     from faceguard import FaceClient
+
+    from . import Emulator
 
 __all__ = ["DEFAULT_IMAGE_DIRS", "run_demo"]
 
@@ -29,6 +36,8 @@ DEFAULT_IMAGE_DIRS = (Path("examples/data/faces"), Path("tests/data/faces"))
 _GROUP = "demo-staff"
 _AUDIENCE = "faceguard:demo"
 _ENDPOINT = "https://emulator.invalid"
+_DETECTION_MODEL = "detection_03"
+_RECOGNITION_MODEL = "recognition_04"
 
 
 def _find_images(images: Path | None) -> Path:
@@ -63,16 +72,83 @@ class _GuardClock:
         return time.time() + self.skew
 
 
-def _train(client: FaceClient, say: Callable[[str], None]) -> str:
-    """Train the group, with a progress bar when tqdm is installed, else printed statuses."""
-    poller = client.large_person_groups.train(_GROUP)
-    try:
-        from faceguard.notebook import progress
+def _train(client: FaceClient, console: Console) -> str:
+    """Train the group: a live bar on a terminal (tqdm, when installed), and one line after.
 
-        return str(progress(poller, desc="   training", timeout=120).status)
-    except (ImportError, ConfigurationError):  # tqdm is in the notebook extra, not emulator
-        result = poller.wait(timeout=120, progress=lambda s: say(f"   training: {s.status}"))
-        return str(result.status)
+    The bar is drawn only when the output is a terminal and is erased when done, so a log or
+    a pipe gets the outcome once, not every redraw of the bar."""
+    poller = client.large_person_groups.train(_GROUP)
+    started = time.perf_counter()
+    if console.interactive:
+        try:
+            from faceguard.notebook import progress
+
+            result: Any = progress(
+                poller, desc="   training", timeout=120, file=console.out, leave=False
+            )
+        except (ImportError, ConfigurationError):  # tqdm is in the notebook extra only
+            result = poller.wait(timeout=120)
+    else:
+        result = poller.wait(timeout=120)
+    status = str(getattr(result.status, "value", result.status))
+    return f"{status} in {time.perf_counter() - started:.1f} s"
+
+
+def _engine_facts(emulator: Emulator, photo: Path) -> tuple[str, frozenset[str] | None]:
+    """(what the face engine is, which landmark names it measured on ``photo``).
+
+    Which landmarks are measured is read from the engine, not assumed: its own flag when it
+    has one, else the 27 points that coincide with the 5 it reports as measured."""
+    import inspect
+
+    engine = emulator.engine
+    module = inspect.getmodule(type(engine))
+    summary = (module.__doc__ or "").strip().splitlines()[0] if module else ""
+    models = [getattr(module, name, None) for name in ("_YUNET_FILE", "_SFACE_FILE")]
+    files = ", ".join(model for model in models if isinstance(model, str))
+    try:
+        import cv2
+
+        library = f"OpenCV {cv2.__version__}"
+    except ImportError:
+        library = ""
+    facts = "; ".join(part for part in (summary.rstrip("."), files, library) if part)
+    description = f"{type(engine).__name__}: {facts}" if facts else type(engine).__name__
+    faces = engine.detect(photo.read_bytes())
+    if not faces:
+        return description, None
+    face = faces[0]
+    estimated = getattr(face, "estimated_landmarks", None)
+    if isinstance(estimated, frozenset | set | tuple | list):
+        return description, frozenset(face.landmarks27) - frozenset(map(str, estimated))
+    measured = frozenset(
+        name
+        for name, (x, y) in face.landmarks27.items()
+        if any(abs(x - mx) < 1e-6 and abs(y - my) < 1e-6 for mx, my in face.landmarks5)
+    )
+    return description, measured
+
+
+def _audit_summary(path: Path, records: int, intact: bool) -> AuditSummary:
+    """Counts of what the audit log recorded, read from its JSON Lines."""
+    names = {
+        ("decision", "allowed"): "guard decisions: allowed",
+        ("decision", "refused"): "guard decisions: refused",
+        ("api_call", "allowed"): "calls sent",
+        ("deletion", "allowed"): "deletions",
+        ("consent_withdrawn", "allowed"): "consent withdrawals",
+    }
+    events: dict[str, int] = defaultdict(int)
+    head = None
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            entry = json.loads(line)
+            key = (str(entry.get("event")), str(entry.get("decision")))
+            events[names.get(key, " ".join(key))] += 1
+            head = entry.get("hash")
+    if isinstance(head, str) and len(head) > 23:
+        head = head[:23] + "\u2026"
+    return AuditSummary(records, intact, path, dict(events), head)
 
 
 def run_demo(images: Path | None = None, *, html: Path | None = None, out: TextIO) -> int:
@@ -92,18 +168,14 @@ def run_demo(images: Path | None = None, *, html: Path | None = None, out: TextI
 
     from . import Emulator
 
-    def say(text: str = "") -> None:
-        out.write(text + "\n")
-        out.flush()
-
-    def step(title: str) -> None:
-        say(f"\n== {title}")
-
+    console = Console(out)
     started = time.perf_counter()
     folder = _find_images(images)
     people = _people(folder)
-    say(f"faceguard {faceguard.__version__} demo on the embedded emulator: {len(people)} people")
-    say(f"photos from {folder} (see its LICENSE.md); every figure is measured from them")
+    console.say(
+        f"faceguard {faceguard.__version__} demo on the embedded emulator: {len(people)} people"
+    )
+    console.say(f"photos from {folder} (see its LICENSE.md); every figure is measured from them")
 
     workdir = Path(tempfile.mkdtemp(prefix="faceguard-demo-"))
     use_case = UseCase.DUPLICATE_OR_BLOCKED_USERS  # permits identify, verify and group
@@ -130,185 +202,228 @@ def run_demo(images: Path | None = None, *, html: Path | None = None, out: TextI
             use="session",
         )
 
+    emulator = Emulator()
+    record = DemoRecord(
+        version=faceguard.__version__,
+        photo_folder=folder,
+        people=len(people),
+        engine="",
+        models=f"{_DETECTION_MODEL} (detection), {_RECOGNITION_MODEL} (recognition)",
+        use_case=use_case.value,
+        platform=f"Python {platform.python_version()} on {platform.system()}",
+    )
+
+    @contextmanager
+    def step(title: str) -> Iterator[None]:
+        console.step(title)
+        begun = time.perf_counter()
+        yield
+        record.timings.append((title, time.perf_counter() - begun))
+
     def refused(label: str, call: Callable[[], object]) -> None:
         try:
             call()
         except faceguard.GuardError as refusal:
             rule = getattr(refusal, "check", None) or getattr(refusal, "reason", None)
             detail = f" ({rule})" if isinstance(rule, str) else ""
-            say(f"   refused {label}: {type(refusal).__name__}{detail}: {str(refusal)[:100]}")
-            report.append(_html_refusal(refusal))
+            console.say(f"   refused {label}: {type(refusal).__name__}{detail}")
+            console.say(f"      {refusal}", hang=0)
+            record.refusals.append(RefusalShown(label, _render_refusal(refusal)))
         else:
-            say(f"   NOT refused: {label}")
+            console.say(f"   NOT refused: {label}")
 
-    report: list[str] = []
-    emulator = Emulator()
     client = FaceClient(_ENDPOINT, api_key="demo", transport=emulator.transport(), guard=policy)
     try:
         names = list(people)
         photo = people[names[0]][0]
-        step("1. Detect faces (no faceIds, so no consent needed)")
-        faces = client.detection.detect(
-            photo,
-            return_face_landmarks=True,
-            return_face_attributes=[
-                FaceAttributeType.HEAD_POSE,
-                FaceAttributeType.BLUR,
-                FaceAttributeType.QUALITY_FOR_RECOGNITION,
-            ],
-        )
-        for face in faces:
-            box, attributes = face.face_rectangle, face.face_attributes
-            pose = attributes.head_pose if attributes else None
-            say(
-                f"   {photo.name}: face at ({box.left},{box.top}) {box.width}x{box.height}; "
-                + (f"yaw {pose.yaw:.0f}°, " if pose else "")
-                + f"quality {attributes.quality_for_recognition if attributes else '?'}"
+        enrolled = {name: Enrolled(name, people[name][0]) for name in names}
+        held_out = {name: Enrolled(name, people[name][1]) for name in names}
+        record.photos_used = {p.photo for p in (*enrolled.values(), *held_out.values())}
+        with step("1. Detect a face (no faceId, so no consent needed)"):
+            faces = client.detection.detect(
+                photo,
+                detection_model=_DETECTION_MODEL,
+                recognition_model=_RECOGNITION_MODEL,
+                return_face_id=False,
+                return_face_landmarks=True,
+                return_face_attributes=[
+                    FaceAttributeType.HEAD_POSE,
+                    FaceAttributeType.BLUR,
+                    FaceAttributeType.QUALITY_FOR_RECOGNITION,
+                ],
             )
-        report.append(_html_detection(faces, photo))
+            for face in faces:
+                box, attributes = face.face_rectangle, face.face_attributes
+                pose = attributes.head_pose if attributes else None
+                quality = attributes.quality_for_recognition if attributes else None
+                console.say(
+                    f"   {photo.name}: face at ({box.left},{box.top}) {box.width}x{box.height}; "
+                    + (f"yaw {pose.yaw:.0f}°, " if pose else "")
+                    + f"quality for recognition {getattr(quality, 'value', quality)}"
+                )
+            record.engine, record.measured_landmarks = _engine_facts(emulator, photo)
+            record.detection_photo = photo
 
-        step("2. Enroll each person under their own consent token")
-        client.large_person_groups.create(_GROUP, name="Demo staff")
-        person_of: dict[str, str] = {}
-        subject_of: dict[str, str] = {}
-        for name in names:
-            person = client.large_person_groups.create_person(_GROUP, name=name)
-            person_of[name], subject_of[name] = person.person_id, f"p-{uuid.uuid4().hex[:12]}"
-            consent = token(subject_of[name], ["enroll"], person.person_id)
-            client.large_person_groups.add_face(
-                _GROUP, person.person_id, people[name][0], consent=consent
+        with step("2. Enroll each person under their own consent token"):
+            client.large_person_groups.create(
+                _GROUP, name="Demo staff", recognition_model=_RECOGNITION_MODEL
             )
-            say(f"   {name}: enrolled {people[name][0].name} (consent subject {subject_of[name]})")
-        say(f"   training: {_train(client, say)}")
+            person_of: dict[str, str] = {}
+            subject_of: dict[str, str] = {}
+            for name in names:
+                person = client.large_person_groups.create_person(_GROUP, name=name)
+                person_of[name], subject_of[name] = person.person_id, f"p-{uuid.uuid4().hex[:12]}"
+                consent = token(subject_of[name], ["enroll"], person.person_id)
+                client.large_person_groups.add_face(
+                    _GROUP, person.person_id, enrolled[name].photo, consent=consent
+                )
+                console.say(f"   {name}: enrolled {enrolled[name].photo.name}")
+                record.gallery.append(enrolled[name])
+            record.training = _train(client, console)
+            console.say(f"   training: {record.training}")
 
-        step("3. Identify held-out photos (a kiosk session's consent token)")
-        kiosk = token("p-kiosk-session", ["detect_template", "identify", "verify", "group"])
-        name_of = {pid: name for name, pid in person_of.items()}
-        probes: dict[str, str] = {}
-        correct = 0
-        for name in names:
-            held_out = people[name][1]
-            (found,) = client.detection.detect(held_out, return_face_id=True, consent=kiosk)
-            probes[name] = found.face_id or ""
+        with step("3. Identify held-out photos (a kiosk session's consent token)"):
+            kiosk = token("p-kiosk-session", ["detect_template", "identify", "verify", "group"])
+            name_of = {pid: name for name, pid in person_of.items()}
+            probes: dict[str, str] = {}
+            correct = 0
+            for name in names:
+                probe = held_out[name].photo
+                (found,) = client.detection.detect(probe, return_face_id=True, consent=kiosk)
+                probes[name] = found.face_id or ""
+                results = client.recognition.identify_from_large_person_group(
+                    [probes[name]], large_person_group_id=_GROUP, consent=kiosk
+                )
+                best = results[0].candidates[0] if results[0].candidates else None
+                guess = name_of.get(best.person_id) if best else None
+                correct += guess == name
+                said = f"{guess} (confidence {best.confidence:.2f})" if best else "nobody"
+                console.say(f"   {probe.name} of {name}: identified as {said}")
+                record.probes.append(Probe(name, probe, guess, best.confidence if best else None))
+            console.say(f"   {correct}/{len(names)} identified correctly")
+
+        with step("4. Verify pairs and group the faces"):
+            first, second = names[0], names[1]
+            same = client.detection.detect(
+                enrolled[first].photo, return_face_id=True, consent=kiosk
+            )
+            pair = client.recognition.verify_face_to_face(
+                same[0].face_id or "", probes[first], consent=kiosk
+            )
+            console.say(
+                f"   two photos of {first}: same person {pair.is_identical} ({pair.confidence:.2f})"
+            )
+            record.pairs.append(
+                Pair(enrolled[first], held_out[first], pair.is_identical, pair.confidence)
+            )
+            other = client.recognition.verify_face_to_face(
+                probes[first], probes[second], consent=kiosk
+            )
+            console.say(
+                f"   {first} vs {second}: same person {other.is_identical} ({other.confidence:.2f})"
+            )
+            record.pairs.append(
+                Pair(held_out[first], held_out[second], other.is_identical, other.confidence)
+            )
+            shown = {same[0].face_id or "": enrolled[first]}
+            shown.update({probes[name]: held_out[name] for name in names})
+            grouping = client.recognition.group(list(shown), consent=kiosk)
+            record.groups = [[shown[face] for face in group] for group in grouping.groups]
+            record.ungrouped = [shown[face] for face in grouping.messy_group]
+            console.say(
+                f"   group of {len(shown)} faces: {len(grouping.groups)} group(s) of the same "
+                f"person, {len(grouping.messy_group)} face(s) like no other"
+            )
+
+        with step("5. The guard refuses, before anything is sent"):
+            refused(
+                "a retired attribute (age)",
+                lambda: client.detection.detect(photo, return_face_attributes=["age"]),
+            )
+            refused(
+                "identify without consent",
+                lambda: client.recognition.identify_from_large_person_group(
+                    [probes[names[0]]], large_person_group_id=_GROUP
+                ),
+            )
+            short = client.detection.detect(
+                photo, return_face_id=True, face_id_time_to_live=60, consent=kiosk
+            )
+            clock.skew += 61  # the guard's clock: a minute later
+            refused(
+                "an expired faceId (60 s TTL, a minute later)",
+                lambda: client.recognition.verify_face_to_face(
+                    short[0].face_id or "", short[0].face_id or "", consent=kiosk
+                ),
+            )
+            clock.skew = 0.0
+            leaver = names[0]
+            plan = client.erase_subject(subject_of[leaver])
+            withdrew = f"{leaver} withdrew consent: {len(plan.deletions)} deletion(s) sent at once"
+            console.say(f"   {withdrew}")
+            refused(
+                f"{leaver}'s own token after withdrawal",
+                lambda: client.large_person_groups.add_face(
+                    _GROUP,
+                    person_of[leaver],
+                    enrolled[leaver].photo,
+                    consent=token(subject_of[leaver], ["enroll"], person_of[leaver]),
+                ),
+            )
             results = client.recognition.identify_from_large_person_group(
-                [probes[name]], large_person_group_id=_GROUP, consent=kiosk
+                [probes[leaver]], large_person_group_id=_GROUP, consent=kiosk
             )
-            best = results[0].candidates[0] if results[0].candidates else None
-            guess = name_of.get(best.person_id, "?") if best else "nobody"
-            correct += guess == name
-            confidence = f" (confidence {best.confidence:.2f})" if best else ""
-            say(f"   {held_out.name} of {name}: identified as {guess}{confidence}")
-            report.append(_html_identification(results, name_of))
-        say(f"   {correct}/{len(names)} identified correctly")
-
-        step("4. Verify pairs and group the faces")
-        same = client.detection.detect(people[names[0]][0], return_face_id=True, consent=kiosk)
-        pair = client.recognition.verify_face_to_face(
-            same[0].face_id or "", probes[names[0]], consent=kiosk
-        )
-        say(f"   two photos of {names[0]}: same person {pair.is_identical} ({pair.confidence:.2f})")
-        other = client.recognition.verify_face_to_face(
-            probes[names[0]], probes[names[1]], consent=kiosk
-        )
-        say(
-            f"   {names[0]} vs {names[1]}: same person {other.is_identical} "
-            f"({other.confidence:.2f})"
-        )
-        grouping = client.recognition.group(
-            [same[0].face_id or "", *probes.values()], consent=kiosk
-        )
-        say(
-            f"   group of {len(probes) + 1} faces: {len(grouping.groups)} group(s) of the same "
-            f"person, {len(grouping.messy_group)} face(s) like no other"
-        )
-
-        step("5. The guard refuses, before anything is sent")
-        refused(
-            "a retired attribute (age)",
-            lambda: client.detection.detect(photo, return_face_attributes=["age"]),
-        )
-        refused(
-            "identify without consent",
-            lambda: client.recognition.identify_from_large_person_group(
-                [probes[names[0]]], large_person_group_id=_GROUP
-            ),
-        )
-        short = client.detection.detect(
-            photo, return_face_id=True, face_id_time_to_live=60, consent=kiosk
-        )
-        clock.skew += 61  # the guard's clock: a minute later
-        refused(
-            "an expired faceId (60 s TTL, a minute later)",
-            lambda: client.recognition.verify_face_to_face(
-                short[0].face_id or "", short[0].face_id or "", consent=kiosk
-            ),
-        )
-        clock.skew = 0.0
-        leaver = names[0]
-        plan = client.erase_subject(subject_of[leaver])
-        say(f"   {leaver} withdrew consent: {len(plan.deletions)} deletion(s) sent at once")
-        refused(
-            f"{leaver}'s own token after withdrawal",
-            lambda: client.large_person_groups.add_face(
-                _GROUP,
-                person_of[leaver],
-                people[leaver][0],
-                consent=token(subject_of[leaver], ["enroll"], person_of[leaver]),
-            ),
-        )
-        results = client.recognition.identify_from_large_person_group(
-            [probes[leaver]], large_person_group_id=_GROUP, consent=kiosk
-        )
-        say(f"   {leaver}'s held-out photo now: {len(results[0].candidates)} candidate(s)")
+            after = f"{leaver}'s held-out photo now: {len(results[0].candidates)} candidate(s)"
+            console.say(f"   {after}")
+            record.withdrawal = [withdrew, after]
     finally:
         client.close()
         audit.close()
 
-    step("6. The audit trail")
-    chain = verify_chain(workdir / "audit.jsonl")
-    say(f"   {chain.records} records, hash chain {'intact' if chain.ok else 'BROKEN'}")
-    say(f"   check it yourself: faceguard audit verify {workdir / 'audit.jsonl'}")
+    with step("6. The audit trail"):
+        chain = verify_chain(workdir / "audit.jsonl")
+        console.say(f"   {chain.records} records, hash chain {'intact' if chain.ok else 'BROKEN'}")
+        console.say("   check it yourself:")
+        console.verbatim(f"   faceguard audit verify {workdir / 'audit.jsonl'}")
+        record.audit = _audit_summary(workdir / "audit.jsonl", chain.records, chain.ok)
+    record.total_seconds = time.perf_counter() - started
     page = html or workdir / "report.html"
-    if _write_html(page, report):
-        say(f"\nHTML report (boxes drawn when Pillow is installed): {page}")
-    say(f"done in {time.perf_counter() - started:.1f} s")
+    console.say("")
+    problem = _write_report(page, record, faces)
+    if problem is None:
+        console.say("HTML report (open it in a browser):")
+        console.verbatim(f"   {page}")
+    else:
+        console.say(f"no HTML report: {problem}")
+    console.say(f"done in {time.perf_counter() - started:.1f} s")
+    if problem is not None:
+        return 2
     return 0 if chain.ok else 1
 
 
-# -- the HTML report (faceguard.notebook's renderers; skipped without Pillow) -----------------
+def _render_refusal(refusal: Exception) -> str:
+    from faceguard.notebook import render_refusal
+
+    return render_refusal(refusal)  # type: ignore[arg-type]
 
 
-def _html_detection(faces: object, photo: Path) -> str:
+def _write_report(page: Path, record: DemoRecord, faces: object) -> str | None:
+    """Write the report to ``page``; None, or why it could not be written."""
     try:
         from faceguard.notebook import render_detection
 
-        return render_detection(faces, photo.read_bytes())  # type: ignore[arg-type]
-    except (ImportError, ConfigurationError):  # Pillow missing: no HTML for this part
-        return ""
-
-
-def _html_identification(results: object, names: dict[str, str]) -> str:
+        record.detection_html = render_detection(
+            faces,  # type: ignore[arg-type]
+            record.detection_photo,
+            max_side=720,
+            measured=record.measured_landmarks,
+            image_format="JPEG",
+        )
+        text = render_report(record)
+    except (ImportError, ConfigurationError) as missing:  # Pillow, in the emulator extra
+        return str(missing)
     try:
-        from faceguard.notebook import render_identification
-
-        return render_identification(results, names=names)  # type: ignore[arg-type]
-    except (ImportError, ConfigurationError):  # Pillow missing: no HTML for this part
-        return ""
-
-
-def _html_refusal(refusal: Exception) -> str:
-    try:
-        from faceguard.notebook import render_refusal
-
-        return render_refusal(refusal)  # type: ignore[arg-type]
-    except (ImportError, ConfigurationError):  # Pillow missing: no HTML for this part
-        return ""
-
-
-def _write_html(path: Path, parts: list[str]) -> bool:
-    body = "\n".join(part for part in parts if part)
-    if not body:
-        return False
-    page = f"<!doctype html><meta charset='utf-8'><title>faceguard demo</title>\n{body}\n"
-    path.write_text(page, encoding="utf-8")
-    return True
+        page.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        return f"cannot write {page}: {exc.strerror or exc}"
+    return None

@@ -11,8 +11,8 @@ from __future__ import annotations
 import base64
 import io
 import os
-from collections.abc import Sequence
-from typing import IO, TYPE_CHECKING, Any, Union
+from collections.abc import Collection, Sequence
+from typing import IO, TYPE_CHECKING, Any, Literal, Union
 
 from .._exceptions import InvalidImageError
 from ..models.detection import FaceDetectionResult, FaceLandmarks
@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 __all__ = [
     "BOX_COLOR",
     "LANDMARK_COLOR",
+    "MEASURED_COLOR",
     "DisplayImage",
+    "ImageFormat",
     "annotated_png",
     "img_tag",
     "open_image",
@@ -41,10 +43,18 @@ BOX_COLOR: tuple[int, int, int] = (255, 0, 255)
 """Outline colour of face boxes (magenta: rare in photos of faces)."""
 LANDMARK_COLOR: tuple[int, int, int] = (0, 255, 255)
 """Fill colour of landmark dots."""
+MEASURED_COLOR: tuple[int, int, int] = (255, 214, 0)
+"""Fill colour of the landmarks a caller marks as measured (the rest were estimated)."""
+ImageFormat = Literal["PNG", "JPEG"]
+"""PNG is lossless (what is drawn is exactly what is shown); JPEG is a tenth of the size,
+for pages that carry many photos."""
 _LABEL_BG: tuple[int, int, int] = (255, 0, 255)
 _LABEL_FG: tuple[int, int, int] = (255, 255, 255)
 
-_LANDMARK_NAMES: tuple[str, ...] = tuple(FaceLandmarks.model_fields)
+# (attribute name, wire name) of each of the 27 landmarks.
+_LANDMARK_NAMES: tuple[tuple[str, str], ...] = tuple(
+    (name, field.alias or name) for name, field in FaceLandmarks.model_fields.items()
+)
 _THUMB = 64
 
 
@@ -92,17 +102,23 @@ def open_image(image: DisplayImage, parameter: str = "image") -> Image.Image:
         raise InvalidImageError(parameter, "format", "cannot be read as an image") from exc
 
 
-def _png_data_uri(image: Image.Image) -> str:
+def _data_uri(image: Image.Image, image_format: ImageFormat) -> str:
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    if image_format == "JPEG":
+        image.save(buffer, format="JPEG", quality=85)
+    else:
+        image.save(buffer, format="PNG")
+    mime = f"image/{image_format.lower()}"
+    return f"data:{mime};base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def img_tag(image: Image.Image, *, alt: str, style: str = "") -> str:
-    """An ``<img>`` embedding ``image`` as a base64 PNG."""
+def img_tag(
+    image: Image.Image, *, alt: str, style: str = "", image_format: ImageFormat = "PNG"
+) -> str:
+    """An ``<img>`` embedding ``image`` as a base64 PNG (or JPEG)."""
     width, height = image.size
     return (
-        f'<img src="{_png_data_uri(image)}" width="{width}" height="{height}" '
+        f'<img src="{_data_uri(image, image_format)}" width="{width}" height="{height}" '
         f'alt="{esc(alt)}" style="max-width:100%;height:auto;{style}"/>'
     )
 
@@ -112,11 +128,15 @@ def annotated_png(
     faces: Sequence[FaceDetectionResult],
     *,
     max_side: int | None = 1024,
+    measured: Collection[str] | None = None,
+    image_format: ImageFormat = "PNG",
 ) -> str:
     """An ``<img>`` of ``image`` with each face's box, number and landmarks drawn on a copy.
 
     Images larger than ``max_side`` pixels on their longer side are scaled down first (and
-    the coordinates with them), so a notebook does not carry a 12-megapixel PNG.
+    the coordinates with them), so a notebook does not carry a 12-megapixel PNG. Landmarks
+    named in ``measured`` (wire names, ``pupilLeft``...) are drawn larger in
+    ``MEASURED_COLOR``, so a reader sees which points were measured and which estimated.
     """
     canvas = open_image(image)
     from PIL import Image, ImageDraw
@@ -133,12 +153,16 @@ def annotated_png(
         marks = face.face_landmarks
         if marks is None:
             continue
-        for name in _LANDMARK_NAMES:
+        for name, wire_name in _LANDMARK_NAMES:
             point = getattr(marks, name, None)
             if point is None:
                 continue
             x, y = point.x * scale, point.y * scale
-            draw.ellipse((x - dot, y - dot, x + dot, y + dot), fill=LANDMARK_COLOR)
+            if measured is not None and wire_name in measured:
+                big = dot + 1
+                draw.ellipse((x - big, y - big, x + big, y + big), fill=MEASURED_COLOR)
+            else:
+                draw.ellipse((x - dot, y - dot, x + dot, y + dot), fill=LANDMARK_COLOR)
     for number, face in enumerate(faces, start=1):
         box = face.face_rectangle
         x0, y0 = round(box.left * scale), round(box.top * scale)
@@ -152,11 +176,13 @@ def annotated_png(
         draw.text((tx + 2 - left, ty + 2 - top), label, fill=_LABEL_FG)
     count = len(faces)
     alt = f"image with {count} detected face{'s' if count != 1 else ''} outlined"
-    return img_tag(canvas, alt=alt)
+    return img_tag(canvas, alt=alt, image_format=image_format)
 
 
-def thumbnail_tag(image: DisplayImage, *, alt: str, size: int = _THUMB) -> str:
+def thumbnail_tag(
+    image: DisplayImage, *, alt: str, size: int = _THUMB, image_format: ImageFormat = "PNG"
+) -> str:
     """A small ``<img>`` of ``image`` (at most ``size`` pixels on its longer side)."""
     small = open_image(image, "thumbnails")
     small.thumbnail((size, size))
-    return img_tag(small, alt=alt, style="border-radius:4px")
+    return img_tag(small, alt=alt, style="border-radius:4px", image_format=image_format)

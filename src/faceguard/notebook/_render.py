@@ -7,7 +7,7 @@ persistedFaceIds are shown by their first eight characters only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from .._exceptions import GuardError, InvalidInputError
@@ -19,7 +19,7 @@ from ..models.recognition import (
     VerificationResult,
 )
 from ._html import HTML, esc, fmt_confidence, fmt_float, grid, note, short_id, table, wire, wrap
-from ._images import DisplayImage, annotated_png, thumbnail_tag
+from ._images import DisplayImage, ImageFormat, annotated_png, thumbnail_tag
 from ._refusals import render_refusal
 
 __all__ = [
@@ -109,7 +109,19 @@ def _attributes_of(face: FaceDetectionResult) -> FaceAttributes | None:
     return None
 
 
-def _face_table(number: int, face: FaceDetectionResult) -> str:
+def _landmark_text(measured: Collection[str] | None) -> str:
+    if measured is None:
+        return "27 points"
+    count = len(measured)
+    return (
+        f"27 points: {count} measured (drawn larger, in yellow), {27 - count} estimated "
+        "from a template fitted to them"
+    )
+
+
+def _face_table(
+    number: int, face: FaceDetectionResult, measured: Collection[str] | None = None
+) -> str:
     box = face.face_rectangle
     rows: list[tuple[str, str]] = [
         ("faceId", f"<code>{esc(short_id(face.face_id))}</code>"),
@@ -121,7 +133,7 @@ def _face_table(number: int, face: FaceDetectionResult) -> str:
     if face.recognition_model is not None:
         rows.append(("recognition model", esc(face.recognition_model)))
     if face.face_landmarks is not None:
-        rows.append(("landmarks", "27 points"))
+        rows.append(("landmarks", esc(_landmark_text(measured))))
     attributes = _attributes_of(face)
     if attributes is not None:
         rows.extend(_attribute_rows(attributes))
@@ -133,19 +145,28 @@ def render_detection(
     image: DisplayImage | None = None,
     *,
     max_side: int | None = 1024,
+    measured: Collection[str] | None = None,
+    image_format: ImageFormat = "PNG",
 ) -> str:
     """Detected faces as HTML: ``image`` (bytes, path, file or Pillow image) with every box,
     number and landmark drawn on a copy, then a table per face with its box and the allowed
     attributes present. A dict in the wire format is parsed first, which drops retired and
-    limited-access attributes."""
+    limited-access attributes.
+
+    ``measured`` names (wire names) the landmarks the face engine measured, when the caller
+    knows: they are drawn apart from the estimated ones and the table says how many of each.
+    ``image_format`` "JPEG" makes a page with many photos ten times smaller than PNG."""
     if isinstance(faces, FaceDetectionResult | Mapping):
         faces = [faces]
     parsed = [_as_face(face) for face in faces]
     count = len(parsed)
     parts = [f"<div>{count} face{'s' if count != 1 else ''} detected</div>"]
     if image is not None:
-        parts.append(f"<div>{annotated_png(image, parsed, max_side=max_side)}</div>")
-    parts.extend(_face_table(number, face) for number, face in enumerate(parsed, start=1))
+        drawn = annotated_png(
+            image, parsed, max_side=max_side, measured=measured, image_format=image_format
+        )
+        parts.append(f"<div>{drawn}</div>")
+    parts.extend(_face_table(number, face, measured) for number, face in enumerate(parsed, start=1))
     return wrap("detection", "".join(parts))
 
 
