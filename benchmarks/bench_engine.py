@@ -61,7 +61,7 @@ from faceguard._guard._store import MemoryStore
 from faceguard._guard._usecases import CONSENT_OPERATIONS, UseCase
 from faceguard.emulator import Emulator, ManualClock
 from faceguard.emulator._engine import OpenCVEngine
-from faceguard.emulator._state import PersistedFace, Person
+from faceguard.emulator.face.models import PersistedFace, Person
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FACES = ROOT / "tests" / "data" / "faces"

@@ -54,8 +54,9 @@ from faceguard.emulator import (
     Limits,
     ManualClock,
 )
-from faceguard.emulator._face_routes import LANDMARK_NAMES, LIVENESS_ROUTES
-from faceguard.emulator._router import EmulatorTransport
+from faceguard.emulator._emulator import EmulatorTransport
+from faceguard.emulator.face.detect import LANDMARK_NAMES
+from faceguard.emulator.liveness.routes import LIVENESS_ROUTES
 from test_spec_conformance import SPEC, check_instance
 
 ENDPOINT = "https://emulator.invalid"

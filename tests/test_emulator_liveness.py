@@ -21,7 +21,7 @@ import pytest
 from _guard_kit import TOKEN, policy
 from faceguard import AsyncFaceClient, BadRequestError, FaceClient, NotFoundError
 from faceguard.emulator import Emulator, ManualClock
-from faceguard.emulator._liveness_routes import LivenessScriptError
+from faceguard.emulator.liveness.models import LivenessScriptError
 
 FACES = Path(__file__).parent / "data" / "faces" / "face_recognition"
 OBAMA_1 = (FACES / "obama" / "obama1.jpg").read_bytes()

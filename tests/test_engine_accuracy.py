@@ -37,7 +37,7 @@ from _guard_kit import TOKEN, policy, token
 from faceguard import FaceClient, RetryPolicy
 from faceguard.emulator import Emulator, EngineFace, ManualClock
 from faceguard.emulator._engine import OpenCVEngine
-from faceguard.emulator._state import PersistedFace, Person
+from faceguard.emulator.face.models import PersistedFace, Person
 
 FACES = Path(__file__).parent / "data" / "faces"
 MANIFEST: list[dict[str, Any]] = json.loads((FACES / "manifest.json").read_text("utf-8"))["images"]

@@ -158,6 +158,14 @@ def _emulator_parser(commands: Any) -> None:
         metavar="S",
         help="seed the random faults (same seed and request order, same faults)",
     )
+    serve.add_argument(
+        "--request-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="answer 408 to a client that takes longer to send its headers, or then its "
+        "body (default 30)",
+    )
 
 
 def _testing_parser(commands: Any) -> None:
@@ -602,6 +610,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
 def _emulator_serve(args: argparse.Namespace) -> int:
     try:
         from .emulator import Emulator
+        from .emulator._banner import banner
         from .emulator._server import EmulatorServer
     except ImportError as exc:  # pragma: no cover - the emulator ships with faceguard
         return _fail(f"the emulator cannot be loaded: {exc}")
@@ -620,13 +629,15 @@ def _emulator_serve(args: argparse.Namespace) -> int:
             key=args.key,
             state_dir=args.state_dir,
             allow_remote=args.allow_remote,
+            request_timeout=args.request_timeout,
         )
     except ValueError as exc:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}")
-    where = f" (state in {args.state_dir})" if args.state_dir else ""
-    sys.stderr.write(f"faceguard: emulator serving on {server.url}{where}; Ctrl-C stops it\n")
+    sys.stderr.write(
+        banner(server.url, key_required=args.key is not None, state_dir=args.state_dir)
+    )
     sys.stderr.flush()
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()

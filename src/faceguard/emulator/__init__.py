@@ -22,9 +22,11 @@ first use, and any ``FaceEngine`` can be injected instead.
 
 from __future__ import annotations
 
+from ._emulator import Emulator, Hook
 from ._engine_api import EngineFace, EngineImageError, FaceEngine
-from ._router import Emulator, EngineUnavailable, Hook, Router
-from ._state import FaceApiError, Limits, ManualClock, ServiceState
+from ._routing import Middleware, Router
+from ._wire import EngineUnavailable, FaceApiError
+from .face.models import Limits, ManualClock, ServiceState
 
 __all__ = [
     "Emulator",
@@ -36,6 +38,7 @@ __all__ = [
     "Hook",
     "Limits",
     "ManualClock",
+    "Middleware",
     "Router",
     "ServiceState",
 ]

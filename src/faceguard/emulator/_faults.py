@@ -1,9 +1,9 @@
 """Scripted faults and a TPS limit, for retry and resilience tests (DESIGN §5).
 
 ``Emulator.faults.add(route, ...)`` scripts what the next matching request(s) meet, checked
-in the order added; ``Emulator.faults.set_tps_limit(n)`` throttles like the service. Both run
-as an emulator hook, before auth and routing. ``/_emulator/...`` control routes are never
-faulted or throttled.
+in the order added; ``Emulator.faults.set_tps_limit(n)`` throttles like the service. Both
+run in the fault middleware (``Faults`` is one), before auth and routing. ``/_emulator/...``
+control routes are never faulted or throttled.
 
 - ``status=429, retry_after=2``: the service's throttling answer (Face: code ``429``,
   "Rate limit is exceeded."; Content Safety: ``TooManyRequests``) with ``Retry-After``.
@@ -31,7 +31,7 @@ routes, or the given ones); beyond it the answer is 429 with ``Retry-After`` = w
 until the window frees a slot (at least 1), as the service answers.
 
 Traffic: every service request is recorded (``traffic()``, ``peak(window)``,
-``clear_traffic()``; see ``_traffic.py``, which also serves the ``/_emulator/faults``,
+``clear_traffic()``; see ``_traffic.py``; ``_fault_routes.py`` serves the ``/_emulator/faults``,
 ``/_emulator/tps`` and ``/_emulator/traffic`` control routes for server mode).
 """
 
@@ -45,20 +45,17 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import httpx
 
-from ._face_routes import json_response
-from ._traffic import DROPPED, Arrival, TrafficLog, register_routes
+from ._routing import Next
+from ._traffic import DROPPED, Arrival, TrafficLog
+from ._wire import json_response
 
-if TYPE_CHECKING:
-    from ._router import Emulator
-
-__all__ = ["CONTROL_PREFIX", "Arrival", "FaultRule", "Faults", "register"]
+__all__ = ["CONTROL_PREFIX", "Arrival", "FaultRule", "Faults"]
 
 CONTROL_PREFIX = "/_emulator/"
-_DROP_MARK = "faceguard.emulator.drop"
 # Set by the TPS limit on a request it judged: the time it used, and whether it answered 429.
 _JUDGED_AT = "faceguard.emulator.judged_at"
 _THROTTLED_MARK = "faceguard.emulator.throttled"
@@ -305,42 +302,29 @@ class Faults:
 
     # -- applying ------------------------------------------------------------------------------
 
-    def hook(self, request: httpx.Request) -> httpx.Response | None:
-        """The emulator hook: the fault's answer, or None to let the request through.
-
-        Marks a request whose connection is to be dropped after handling; ``wrap`` drops it.
-        """
-        rule, response = self.before(request)
+    def __call__(self, request: httpx.Request, call_next: Next) -> httpx.Response:
+        """The fault middleware: the scripted fault's answer, or the rest of the chain's;
+        records every service request in the traffic log, and drops the connection (raises
+        ``httpx.RemoteProtocolError``) of a request a ``drop="response"`` fault met, once
+        it has been handled."""
+        if request.url.path.startswith(CONTROL_PREFIX):
+            return call_next(request)
+        arrived = self._clock()
+        try:
+            rule, response = self.before(request)
+            if response is None:
+                response = call_next(request)
+        except httpx.TransportError:  # a drop="connect" fault
+            self._record(request, arrived, DROPPED)
+            raise
         if rule is not None and rule.drop == "response":
-            request.extensions[_DROP_MARK] = True
+            self._record(request, arrived, DROPPED)
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a response (emulator fault)",
+                request=request,
+            )
+        self._record(request, arrived, response.status_code)
         return response
-
-    def wrap(
-        self, handle: Callable[[httpx.Request], httpx.Response]
-    ) -> Callable[[httpx.Request], httpx.Response]:
-        """``handle`` that drops the connection of requests ``hook`` marked, once handled,
-        and records every service request in the traffic log."""
-
-        def dropping(request: httpx.Request) -> httpx.Response:
-            path = request.url.path
-            if path.startswith(CONTROL_PREFIX):
-                return handle(request)
-            arrived = self._clock()
-            try:
-                response = handle(request)
-            except httpx.TransportError:  # a drop="connect" fault
-                self._record(request, arrived, DROPPED)
-                raise
-            if request.extensions.get(_DROP_MARK):
-                self._record(request, arrived, DROPPED)
-                raise httpx.RemoteProtocolError(
-                    "Server disconnected without sending a response (emulator fault)",
-                    request=request,
-                )
-            self._record(request, arrived, response.status_code)
-            return response
-
-        return dropping
 
     def _record(
         self, request: httpx.Request, arrived: float, status: int | Literal["dropped"]
@@ -448,29 +432,3 @@ def _error_response(
     if retry_after is not None:
         headers["Retry-After"] = f"{retry_after:g}"
     return json_response(status, {"error": {"code": code, "message": message}}, headers=headers)
-
-
-def _sleep_hook(emulator: Any) -> Callable[[float], None]:
-    sleep = getattr(emulator, "sleep", None)
-    if callable(sleep):
-        return sleep  # type: ignore[no-any-return]
-    advance = getattr(getattr(emulator, "clock", None), "advance", None)
-    if callable(advance):
-        return advance  # type: ignore[no-any-return]
-    return time.sleep
-
-
-def register(emulator: Emulator) -> Faults:
-    """Set ``emulator.faults``, applied by a hook before auth and routing.
-
-    ``emulator.handle`` is wrapped so that a ``drop="response"`` fault can drop the connection
-    after the request was handled, and so that the traffic log records every answer. The
-    control routes of ``_traffic`` are registered too.
-    """
-    clock = emulator.clock
-    faults = Faults(clock=lambda: float(clock()), sleep=_sleep_hook(emulator))
-    emulator.faults = faults
-    emulator.add_hook(faults.hook)
-    emulator.handle = faults.wrap(emulator.handle)  # type: ignore[method-assign,assignment]
-    register_routes(emulator, faults)
-    return faults

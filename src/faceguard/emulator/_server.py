@@ -1,56 +1,73 @@
-"""The emulator as an HTTP server on loopback (``faceguard emulator serve``), stdlib only.
+"""The emulator as an HTTP server on loopback (``faceguard emulator serve``), on uvicorn.
 
-Every request is turned into an ``httpx.Request`` and answered by ``Emulator.handle``, so the
-server and the in-process transport behave the same. It binds loopback addresses only, unless
-``allow_remote=True``: the emulator has no real authentication and keeps biometric templates.
+The emulator's router is served as an ASGI app (``_asgi.EmulatorApp``) on uvicorn with h11, so
+HTTP parsing, keep-alive and graceful shutdown are a maintained library's job; the server and
+the in-process transport answer through the same ``Emulator.handle``. It binds loopback
+addresses only, unless ``allow_remote=True``: the emulator has no real authentication and
+keeps biometric templates.
 
 Keys: without ``key`` any ``Ocp-Apim-Subscription-Key`` (or ``Authorization: Bearer``) is
 accepted (the emulator's own check), and a request with neither is refused; with ``key`` only
 that subscription key is accepted. A refusal is 401 with the service's error body (code
 ``401``, "Access denied due to invalid subscription key or wrong API endpoint...", as the Face
-error reference words it). The ``/_emulator/...`` control routes need the key too.
+error reference words it), decided on the headers before the body is read. The
+``/_emulator/...`` control routes need the key too.
+
+Client faults are answered, never crashed on: a request h11 cannot parse (a bad
+``Content-Length``, broken chunked framing, oversized headers) gets 400 and one that does not
+send its headers within ``request_timeout`` gets 408, both in the services' JSON error shape
+with an ``apim-request-id`` (``_Protocol`` below); body limits and body timeouts are the
+app's. Such faults are logged as one warning line, without a traceback.
 
 A scripted ``drop`` fault closes the socket without a response. With ``state_dir`` the state
-is loaded at start and saved to SQLite after every request that may change it (see
-``_persist.py``), and once more at shutdown.
+is loaded at start and saved to SQLite after every request that may change it (the
+``_persist.Persistence`` middleware), and once more at shutdown.
 """
 
 from __future__ import annotations
 
-import hmac
+import asyncio
+import http
 import ipaddress
 import logging
 import socket
 import threading
+import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import httpx
+try:
+    import uvicorn
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+except ImportError as exc:  # pragma: no cover - the emulator extra brings uvicorn
+    raise ImportError(
+        "faceguard emulator serve needs uvicorn: pip install 'faceguard[emulator]'"
+    ) from exc
 
-from .._redact import redact_text
-from ._face_routes import error_response
+from ._asgi import ABORT_EXTENSION, CONNECTED_EXTENSION, EmulatorApp
+from ._emulator import Emulator
+from ._persist import Persistence
+from ._wire import error_response
 
-if TYPE_CHECKING:
-    from ._router import Emulator
-
-__all__ = ["EmulatorServer", "is_loopback", "running", "serve"]
+__all__ = [
+    "DEFAULT_MAX_BODY",
+    "DEFAULT_REQUEST_TIMEOUT",
+    "EmulatorServer",
+    "is_loopback",
+    "running",
+    "serve",
+]
 
 logger = logging.getLogger("faceguard.emulator")
 
-_ACCESS_DENIED = (
-    "Access denied due to invalid subscription key or wrong API endpoint. Make sure to "
-    "provide a valid key for an active subscription and use a correct regional API endpoint "
-    "for your resource."
-)
-_MAX_BODY = 64 * 1024 * 1024
-_READS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Response headers the server writes itself.
-_HOP_BY_HOP = frozenset(
-    {"connection", "content-length", "transfer-encoding", "keep-alive", "content-encoding"}
-)
+DEFAULT_MAX_BODY = 64 * 1024 * 1024
+"""The largest request body accepted (the Face API's largest, a 6 MB image, fits easily)."""
+DEFAULT_REQUEST_TIMEOUT = 30.0
+"""Seconds a client has to send its headers, and then its body."""
+_MAX_HEADER_BYTES = 64 * 1024
 
 
 def is_loopback(host: str) -> bool:
@@ -63,126 +80,113 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _denied() -> tuple[int, dict[str, str], bytes]:
-    response = error_response(401, "401", _ACCESS_DENIED)
-    return 401, dict(response.headers), response.content
+def _raw_refusal(status: int, code: str, message: str) -> bytes:
+    """A whole HTTP/1.1 refusal that closes the connection, for the moments h11 cannot send
+    one (no request was parsed yet, or the request was not valid HTTP)."""
+    response = error_response(status, code, message)
+    body = response.content
+    lines = [
+        f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}",
+        "content-type: application/json; charset=utf-8",
+        f"x-ms-error-code: {code}",
+        f"apim-request-id: {uuid.uuid4()}",
+        f"content-length: {len(body)}",
+        "connection: close",
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + body
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Without TCP_NODELAY, Nagle's algorithm and delayed ACKs add ~40 ms to every response.
-    disable_nagle_algorithm = True
-    server: _Server
+class _Protocol(H11Protocol):
+    """uvicorn's h11 protocol, with the services' error shape for what it refuses, a timeout
+    on request headers (uvicorn has none: a client trickling a header a byte at a time would
+    hold the connection forever), and the scope extensions ``_asgi`` uses to see a hung-up
+    client and to drop a connection."""
 
-    def log_message(self, format: str, *args: Any) -> None:
-        # The request line has no secret (keys and tokens travel in headers only), but its
-        # path and query name faceIds, personIds and persistedFaceIds: redacted (GUARD.md §5.4).
-        shown = tuple(redact_text(arg) if isinstance(arg, str) else arg for arg in args)
-        logger.debug("%s " + format, self.address_string(), *shown)
+    request_timeout = DEFAULT_REQUEST_TIMEOUT
 
-    def _serve(self) -> None:
-        length_header = self.headers.get("Content-Length")
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            body = self._read_chunked()
-        else:
-            try:
-                length = int(length_header) if length_header else 0
-            except ValueError:
-                length = -1
-            if not 0 <= length <= _MAX_BODY:
-                self._write(400, {"Content-Type": "text/plain"}, b"bad Content-Length")
-                return
-            body = self.rfile.read(length) if length else b""
-        if not self.server.authorised(self.headers):
-            self._write(*_denied())
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        inner = self.app
+        extensions = {CONNECTED_EXTENSION: self._connected, ABORT_EXTENSION: self._abort}
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            scope["extensions"] = {**(scope.get("extensions") or {}), **extensions}
+            await inner(scope, receive, send)
+
+        self.app = app
+        self._header_timer: asyncio.TimerHandle | None = None
+
+    # -- the header timeout --------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def handle_events(self) -> None:
+        before = self.cycle
+        super().handle_events()
+        if self.cycle is not before:  # a request's headers are in: the app times its body
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        self._arm()  # before the next (possibly pipelined) request is parsed
+        super().on_response_complete()
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._header_timer = self.loop.call_later(self.request_timeout, self._headers_late)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_late(self) -> None:
+        self._header_timer = None
+        if self.transport.is_closing():
             return
-        host = self.headers.get("Host") or f"{self.server.host}:{self.server.port}"
-        request = httpx.Request(
-            self.command,
-            f"http://{host}{self.path}",
-            headers=[(k, v) for k, v in self.headers.items() if k.lower() != "host"],
-            content=body,
+        if self.cycle is not None and not self.cycle.response_complete:
+            return  # a request is being served: the app owns its timing
+        logger.warning("emulator: a client sent no complete request headers in time (408)")
+        self._refuse(
+            408,
+            "RequestTimeout",
+            f"The request headers did not arrive within {self.request_timeout:g} seconds.",
         )
-        try:
-            response = self.server.emulator.handle(request)
-        except httpx.TransportError:
-            # A scripted drop: close the socket without answering.
-            self.close_connection = True
-            with suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-            self.server.after_request(self.command)
-            return
-        content = response.read()
-        headers = {k: v for k, v in response.headers.items() if k.lower() not in _HOP_BY_HOP}
-        self.server.after_request(self.command)
-        self._write(response.status_code, headers, content)
 
-    def _read_chunked(self) -> bytes:
-        chunks: list[bytes] = []
-        total = 0
-        while True:
-            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                self.rfile.readline()
-                return b"".join(chunks)
-            total += size
-            if total > _MAX_BODY:
-                raise ValueError("body too large")
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline()
+    # -- refusals ------------------------------------------------------------------------------
 
-    def _write(self, status: int, headers: dict[str, str], content: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(content)))
-        self.end_headers()
-        if self.command != "HEAD" and content:
-            self.wfile.write(content)
+    def send_400_response(self, msg: str) -> None:
+        # h11 refused the bytes (bad Content-Length, broken chunks, oversized headers...):
+        # uvicorn's own answer would be plain text.
+        detail = f"The request is not valid HTTP/1.1 ({msg.rstrip('.')})."
+        self._refuse(400, "BadRequest", detail)
 
-    do_GET = _serve
-    do_POST = _serve
-    do_PUT = _serve
-    do_PATCH = _serve
-    do_DELETE = _serve
-    do_HEAD = _serve
+    def _refuse(self, status: int, code: str, message: str) -> None:
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            if cycle.response_started:  # too late for an answer: just close
+                self.transport.close()
+                return
+            cycle.disconnected = True  # the app must neither answer nor apply it
+            cycle.message_event.set()
+        self.transport.write(_raw_refusal(status, code, message))
+        self.transport.close()
 
+    # -- scope extensions ----------------------------------------------------------------------
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+    def _connected(self) -> bool:
+        cycle = self.cycle
+        return not self.transport.is_closing() and not (cycle is not None and cycle.disconnected)
 
-    def __init__(
-        self,
-        address: tuple[str, int],
-        emulator: Emulator,
-        *,
-        key: str | None,
-        persistence: Any | None,
-    ) -> None:
-        host = address[0]
-        if ":" in host.strip("[]"):
-            self.address_family = socket.AF_INET6
-        super().__init__((host.strip("[]"), address[1]), _Handler)
-        self.emulator = emulator
-        self.key = key
-        self.persistence = persistence
-        self.host = host
-        self.port = int(self.server_address[1])
-        self._save_lock = threading.Lock()
-
-    def authorised(self, headers: Any) -> bool:
-        """With ``key``, only that subscription key passes; without, the emulator decides
-        (any non-empty key or bearer token, unless ``Emulator(key=...)``)."""
-        if self.key is None:
-            return True
-        given = headers.get("Ocp-Apim-Subscription-Key")
-        return given is not None and hmac.compare_digest(given.encode(), self.key.encode())
-
-    def after_request(self, method: str) -> None:
-        if self.persistence is not None and method not in _READS:
-            with self._save_lock:
-                self.persistence.save()
+    def _abort(self) -> None:
+        if self.cycle is not None:
+            self.cycle.disconnected = True
+        self.transport.abort()
 
 
 class EmulatorServer:
@@ -195,6 +199,10 @@ class EmulatorServer:
         key: the only subscription key accepted; any key when None.
         state_dir: a directory to load the state from and save it to (SQLite).
         allow_remote: allow a non-loopback ``host``.
+        max_body: the largest request body accepted, in bytes (413 beyond).
+        request_timeout: seconds a client has to send its headers, and then its body (408
+            beyond).
+        workers: threads running ``Emulator.handle``.
     """
 
     def __init__(
@@ -206,6 +214,9 @@ class EmulatorServer:
         key: str | None = None,
         state_dir: str | Path | None = None,
         allow_remote: bool = False,
+        max_body: int = DEFAULT_MAX_BODY,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        workers: int = 16,
     ) -> None:
         if not allow_remote and not is_loopback(host):
             raise ValueError(
@@ -213,65 +224,115 @@ class EmulatorServer:
                 "(it has no real authentication and holds biometric templates); pass "
                 "--allow-remote to override"
             )
+        if not request_timeout > 0:
+            raise ValueError("the request timeout must be a positive number of seconds")
+        if max_body < 0:
+            raise ValueError("the body limit must not be negative")
         persistence = None
         if state_dir is not None:
-            from ._persist import Persistence
-
-            persistence = Persistence(emulator, state_dir)
+            persistence = Persistence(emulator.parts(), state_dir)
             persistence.load()
+            emulator.use(persistence)
         self.emulator = emulator
         self.persistence = persistence
-        self._server = _Server((host, port), emulator, key=key, persistence=persistence)
+        self.host = host
+        self._socket = _bind(host, port)
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="faceguard-emulator")
+        app = EmulatorApp(
+            emulator,
+            key=key,
+            max_body=max_body,
+            request_timeout=request_timeout,
+            executor=self._executor,
+        )
+        protocol = type("_ServerProtocol", (_Protocol,), {"request_timeout": request_timeout})
+        config = uvicorn.Config(
+            app,
+            http=protocol,
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            timeout_keep_alive=max(5, int(request_timeout)),
+            timeout_graceful_shutdown=5,
+            h11_max_incomplete_event_size=_MAX_HEADER_BYTES,
+        )
+        self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
+        self._closed = False
 
     @property
     def port(self) -> int:
-        return self._server.port
+        return int(self._socket.getsockname()[1])
 
     @property
     def url(self) -> str:
         """The endpoint to give a client: ``http://127.0.0.1:<port>``."""
-        host = self._server.host
+        host = self.host
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
 
     def serve_forever(self) -> None:
-        """Serve in this thread until ``shutdown()`` (or Ctrl-C), then close."""
+        """Serve in this thread until ``shutdown()`` (or Ctrl-C / SIGTERM), then close."""
         try:
-            self._server.serve_forever(poll_interval=0.1)
+            self._server.run(sockets=[self._socket])
         finally:
             self._close()
 
     def start(self) -> EmulatorServer:
-        """Serve in a daemon thread."""
+        """Serve in a daemon thread; returns once the server accepts connections."""
         self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            target=self._server.run,
+            kwargs={"sockets": [self._socket]},
             name=f"faceguard-emulator:{self.port}",
             daemon=True,
         )
         self._thread.start()
+        while not self._server.started and self._thread.is_alive():
+            self._thread.join(0.01)
+        if not self._server.started:
+            self._close()
+            raise OSError(f"the emulator could not serve on {self.url}")
         return self
 
     def shutdown(self) -> None:
-        """Stop serving, save the state (with ``state_dir``) and release the port."""
+        """Stop serving (requests in flight finish), save the state (with ``state_dir``)
+        and release the port."""
         if self._thread is not None:
-            self._server.shutdown()
+            self._server.should_exit = True
             self._thread.join()
             self._thread = None
         self._close()
 
     def _close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._executor.shutdown(wait=True)
         if self.persistence is not None:
             self.persistence.save()
-        self._server.server_close()
+        self._socket.close()
 
     def __enter__(self) -> EmulatorServer:
         return self.start()
 
     def __exit__(self, *_exc: object) -> None:
         self.shutdown()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    bare = host.strip("[]")
+    family = socket.AF_INET6 if ":" in bare else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((bare, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
 
 
 def serve(
@@ -282,6 +343,7 @@ def serve(
     *,
     state_dir: str | Path | None = None,
     allow_remote: bool = False,
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
 ) -> None:
     """Serve ``emulator`` over HTTP until interrupted (blocking)."""
     server = EmulatorServer(
@@ -291,6 +353,7 @@ def serve(
         key=key,
         state_dir=state_dir,
         allow_remote=allow_remote,
+        request_timeout=request_timeout,
     )
     server.serve_forever()
 
@@ -302,15 +365,21 @@ def running(
     key: str | None = None,
     state_dir: str | Path | None = None,
     host: str = "127.0.0.1",
+    max_body: int = DEFAULT_MAX_BODY,
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
 ) -> Iterator[EmulatorServer]:
     """A server on a free loopback port in a background thread, for tests.
 
     ``with running(emulator) as server: FaceClient(server.url, api_key="any", ...)``.
     """
-    if emulator is None:
-        from ._router import Emulator
-
-        emulator = Emulator()
-    server = EmulatorServer(emulator, host=host, port=0, key=key, state_dir=state_dir)
+    server = EmulatorServer(
+        emulator if emulator is not None else Emulator(),
+        host=host,
+        port=0,
+        key=key,
+        state_dir=state_dir,
+        max_body=max_body,
+        request_timeout=request_timeout,
+    )
     with server:
         yield server

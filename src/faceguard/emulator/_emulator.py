@@ -1,62 +1,62 @@
-"""The emulator: one emulated Azure resource behind an httpx handler.
+"""The emulator: one emulated Azure resource behind an httpx handler (``Emulator``).
 
-``Emulator.handle`` takes an ``httpx.Request`` and answers an ``httpx.Response``: hooks first
-(fault injection plugs in here), then the auth check, then the route table (method + route
-template). ``Emulator.transport()`` wraps it in an ``httpx.MockTransport`` that serves both
-``FaceClient`` and ``AsyncFaceClient`` in process; a loopback HTTP server can call ``handle``
-with the requests it receives.
+``Emulator.handle`` takes an ``httpx.Request`` and answers an ``httpx.Response``: through the
+middleware list first (``Emulator.middleware``: faults and traffic, hooks, persistence when
+served with a state directory), then the auth check, then the route table (method + route
+template, ``_routing.Router``). ``Emulator.transport()`` wraps it in an ``httpx.MockTransport``
+that serves both ``FaceClient`` and ``AsyncFaceClient`` in process; the loopback server
+(``_server``) calls the same ``handle`` with the requests it receives.
 
-Every answer carries an ``apim-request-id``, as the service's do. Other modules add their
-routes with ``Emulator.register`` (Content Safety, liveness); the Face routes are
-``_face_routes``'s.
+Every answer carries an ``apim-request-id``, as the service's do. The services are parts built
+here, each from its own folder: ``face/`` (``FaceRoutes`` over a ``FaceStore``),
+``liveness/`` (``LivenessControl``) and ``content_safety/`` (``ContentSafetyControl``); each
+gives its route table, and the stateful ones export and import their state (``parts()``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
-import logging
-import re
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
-from urllib.parse import unquote
+from typing import Literal
 
 import httpx
 
 from ._engine_api import FaceEngine
-from ._face_routes import (
-    ATTRIBUTES,
-    FACE_BASE,
-    LIVENESS_ROUTES,
+from ._fault_routes import routes as fault_routes
+from ._faults import Faults
+from ._persist import Stateful
+from ._routing import Middleware, Next, Router, run_chain
+from ._wire import (
     OPERATION_EXTENSION,
-    FaceRoutes,
+    EngineUnavailable,
     Handler,
     error_response,
-    fetch_image,
-    validate_scripted_attribute,
 )
-from ._state import FaceApiError, Limits, ServiceState
-from ._store import FaceStore
+from .content_safety.handlers import ContentSafetyControl
+from .content_safety.routes import routes as content_safety_routes
+from .face.common import FACE_BASE, fetch_image
+from .face.detect import ATTRIBUTES, validate_scripted_attribute
+from .face.models import Limits, ServiceState
+from .face.routes import FaceRoutes
+from .face.store import FaceStore
+from .liveness.handlers import LivenessControl
+from .liveness.routes import LIVENESS_ROUTES
+from .liveness.routes import routes as liveness_routes
 
-if TYPE_CHECKING:
-    from ._content_safety_routes import ContentSafetyControl
-    from ._faults import Faults
-    from ._liveness_routes import LivenessControl
-
-__all__ = ["Emulator", "EmulatorTransport", "EngineUnavailable", "Hook", "Route", "Router"]
+__all__ = ["CONTROL_PREFIX", "SERVICE_PREFIXES", "Emulator", "EmulatorTransport", "Hook"]
 
 Hook = Callable[[httpx.Request], "httpx.Response | None"]
 """Runs before auth and routing; a response it returns is the answer (faults, delays...)."""
 
-_log = logging.getLogger("faceguard.emulator")
-
 CONTROL_PREFIX = "/_emulator/"
 """Control routes (scripting liveness attempts, severities...): no credential is needed
 unless the emulator was given a ``key``."""
+
+SERVICE_PREFIXES = (FACE_BASE, "/contentsafety")
+"""Where the emulated services live: every other path is a 404 that names them."""
 
 _DENIED = (
     "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide "
@@ -67,70 +67,6 @@ _MISSING = (
     "Access denied due to missing subscription key. Make sure to include subscription key when "
     "making requests to an API."
 )
-
-
-class EngineUnavailable(ImportError):
-    """The face engine cannot be built (OpenCV, numpy or the model package is missing, or a
-    model file fails its checksum); install ``faceguard[emulator]`` or inject an engine."""
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    template: str
-    handler: Handler
-    pattern: re.Pattern[str]
-    literal: int
-    """Characters outside ``{params}``: more literal routes are tried first."""
-
-
-def _compile(template: str) -> tuple[re.Pattern[str], int]:
-    parts = re.split(r"(\{[A-Za-z_][A-Za-z0-9_]*\})", template)
-    regex = ""
-    literal = 0
-    for part in parts:
-        if part.startswith("{") and part.endswith("}"):
-            regex += f"(?P<{part[1:-1]}>[^/]+)"
-        else:
-            regex += re.escape(part)
-            literal += len(part)
-    return re.compile(f"^{regex}$"), literal
-
-
-class Router:
-    """Routes by method and route template (``/face/v1.2/persongroups/{personGroupId}``)."""
-
-    def __init__(self) -> None:
-        self._routes: dict[tuple[str, str], Route] = {}
-        self._ordered: list[Route] = []
-        self._lock = threading.Lock()
-
-    def register(self, method: str, template: str, handler: Handler) -> None:
-        """Add a route; registering a (method, template) again replaces its handler."""
-        if not template.startswith("/"):
-            raise ValueError(f"route templates start with '/': {template!r}")
-        pattern, literal = _compile(template)
-        route = Route(method.upper(), template, handler, pattern, literal)
-        with self._lock:
-            self._routes[(route.method, template)] = route
-            self._ordered = sorted(self._routes.values(), key=lambda r: -r.literal)
-
-    def routes(self) -> list[tuple[str, str]]:
-        """Every registered (method, template)."""
-        with self._lock:
-            return sorted(self._routes)
-
-    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-        """The route for a request and its (percent-decoded) path parameters."""
-        with self._lock:
-            ordered = self._ordered
-        for route in ordered:
-            if route.method != method.upper():
-                continue
-            found = route.pattern.match(path)
-            if found is not None:
-                return route, {k: unquote(v) for k, v in found.groupdict().items()}
-        return None
 
 
 class EmulatorTransport(httpx.MockTransport):
@@ -161,12 +97,36 @@ def _not_implemented(operation: str) -> Handler:
         return error_response(
             501,
             "NotImplemented",
-            f"{operation} is not implemented by this emulator (liveness sessions are served "
-            "by faceguard.emulator._liveness_routes when it is installed).",
+            f"{operation} is not implemented by this emulator: it was built with liveness=False.",
             operation=operation,
         )
 
     return handler
+
+
+def _outside(method: str, path: str) -> httpx.Response:
+    shown = path if len(path) <= 200 else path[:200] + "..."
+    return error_response(
+        404,
+        "NotFound",
+        f"Resource not found: {method} {shown} is outside the emulated services; the Face API "
+        f"is served under {SERVICE_PREFIXES[0]} and Content Safety under "
+        f"{SERVICE_PREFIXES[1]}.",
+    )
+
+
+class _Hooks:
+    """The middleware that runs ``Emulator.add_hook`` hooks, in the order added."""
+
+    def __init__(self) -> None:
+        self.hooks: list[Hook] = []
+
+    def __call__(self, request: httpx.Request, call_next: Next) -> httpx.Response:
+        for hook in list(self.hooks):
+            hooked = hook(request)
+            if hooked is not None:
+                return hooked
+        return call_next(request)
 
 
 class Emulator:
@@ -191,16 +151,16 @@ class Emulator:
         limited_access_approved: whether the resource may use identification and verification
             (returnFaceId, verify, identify, find-similar, group); ``False`` answers 403
             ``UnsupportedFeature`` as an unapproved Azure resource does.
-        content_safety: also serve Content Safety (``_content_safety_routes``).
-        liveness: also serve the liveness operations (``_liveness_routes``); without them
-            they answer 501.
-        faults: install the fault-injection layer (``_faults``: ``Emulator.faults``).
+        content_safety: also serve Content Safety (``content_safety/``).
+        liveness: also serve the liveness operations (``liveness/``); without them they
+            answer 501.
+        faults: install the fault-injection middleware (``_faults``: ``Emulator.faults``).
     """
 
     content_safety: ContentSafetyControl
-    """Content Safety state and control calls (set by ``_content_safety_routes``)."""
+    """Content Safety state and control calls (with ``content_safety=True``)."""
     liveness: LivenessControl
-    """Liveness sessions and the control calls that script attempts (``_liveness_routes``)."""
+    """Liveness sessions and the control calls that script attempts (with ``liveness=True``)."""
     faults: Faults
     """Scripted faults and the TPS limit (``_faults``)."""
 
@@ -233,7 +193,10 @@ class Emulator:
         self.router = Router()
         self._engine = engine
         self._engine_lock = threading.Lock()
-        self._hooks: list[Hook] = []
+        self._hooks = _Hooks()
+        self.middleware: list[Middleware] = []
+        """What every request goes through before auth and routing, outermost first
+        (``use`` adds one)."""
         self._scripted: dict[str, object] = {}
         self._session_images: Callable[[str], bytes | None] | None = None
         self._fetch = fetch_url or (lambda url: fetch_image(url, timeout=url_timeout))
@@ -248,24 +211,42 @@ class Emulator:
         )
         for method, template, handler in self.face.routes():
             self.router.register(method, template, handler)
-        for method, route, operation in LIVENESS_ROUTES:
-            self.router.register(method, FACE_BASE + route, _not_implemented(operation))
-        wanted = {
-            "_content_safety_routes": content_safety,
-            "_liveness_routes": liveness,
-            "_faults": faults,  # last: it wraps ``handle``
-        }
-        for module, enabled in wanted.items():
-            if enabled:
-                self._extend(module)
+        if liveness:
+            self.liveness = LivenessControl(
+                clock=lambda: float(self.clock()), engine=self._engine_or_none
+            )
+            for method, template, handler, operation in liveness_routes(self.liveness):
+                self.router.register(method, template, handler, operation)
+        else:
+            for method, route, operation in LIVENESS_ROUTES:
+                self.router.register(method, FACE_BASE + route, _not_implemented(operation))
+        if content_safety:
+            self.content_safety = ContentSafetyControl()
+            for method, template, handler, operation in content_safety_routes(self.content_safety):
+                self.router.register(method, template, handler, operation)
+        if faults:
+            advance = getattr(self.clock, "advance", None)
+            self.faults = Faults(
+                clock=lambda: float(self.clock()),
+                sleep=advance if callable(advance) else time.sleep,
+            )
+            self.use(self.faults)
+            for method, template, handler, operation in fault_routes(self.faults):
+                self.router.register(method, template, handler, operation)
+        self.use(self._hooks)
 
-    def _extend(self, module: str) -> None:
-        """Let a sibling module add its routes or layer: ``<module>.register(self)``."""
-        try:
-            found = importlib.import_module(f"{__package__}.{module}")
-        except ModuleNotFoundError:  # pragma: no cover - every module ships with the package
-            return
-        found.register(self)
+    def parts(self) -> dict[str, Stateful]:
+        """The parts whose state persists, by name (what ``_persist`` saves and loads)."""
+        found: dict[str, Stateful] = {"face": self.store}
+        if hasattr(self, "content_safety"):
+            found["content_safety"] = self.content_safety
+        if hasattr(self, "liveness"):
+            found["liveness"] = self.liveness
+        return found
+
+    def use(self, middleware: Middleware) -> None:
+        """Add ``middleware`` to the chain, inside the ones added before it."""
+        self.middleware.append(middleware)
 
     # -- the engine --------------------------------------------------------------------------
 
@@ -288,6 +269,13 @@ class Emulator:
                     raise EngineUnavailable(str(exc)) from exc
             return self._engine
 
+    def _engine_or_none(self) -> FaceEngine | None:
+        """The engine, or ``None`` when it cannot be built (liveness answers that itself)."""
+        try:
+            return self.engine
+        except EngineUnavailable:
+            return None
+
     # -- what tests and other modules plug in ------------------------------------------------
 
     def register(self, method: str, template: str, handler: Handler) -> None:
@@ -299,10 +287,10 @@ class Emulator:
     def add_hook(self, hook: Hook) -> None:
         """Run ``hook(request)`` before auth and routing; a response it returns is sent as is
         (``apim-request-id`` added)."""
-        self._hooks.append(hook)
+        self._hooks.hooks.append(hook)
 
     def remove_hook(self, hook: Hook) -> None:
-        self._hooks.remove(hook)
+        self._hooks.hooks.remove(hook)
 
     def script_attribute(self, name: str, value: object) -> None:
         """Answer ``value`` (its wire form, e.g. ``"noGlasses"`` or ``{"noseAndMouthCovered":
@@ -358,18 +346,28 @@ class Emulator:
             return error_response(401, "401", _MISSING)
         return None if accepted else error_response(401, "401", _DENIED)
 
+    def precheck(self, method: str, path: str, headers: httpx.Headers) -> httpx.Response | None:
+        """The answer a request gets whatever its body: a path outside the services (404)
+        or a refused credential (401); ``None`` when the body is worth reading. The server
+        asks this before it reads a byte of the body."""
+        if not path.startswith((*SERVICE_PREFIXES, CONTROL_PREFIX)):
+            return _with_request_id(_outside(method, path))
+        if path.startswith(CONTROL_PREFIX) and self.key is None:
+            return None
+        denied = self.authorize(httpx.Request(method, "http://emulator/", headers=headers))
+        return None if denied is None else _with_request_id(denied)
+
     def handle(self, request: httpx.Request) -> httpx.Response:
-        """Answer one request (the ``httpx.MockTransport`` handler)."""
+        """Answer one request (the ``httpx.MockTransport`` handler): the middleware list,
+        then auth and the route table."""
         with contextlib.suppress(httpx.StreamConsumed):  # already read by the transport
             request.read()
-        return _with_request_id(self._answer(request))
+        return _with_request_id(run_chain(self.middleware, request, self._answer))
 
     def _answer(self, request: httpx.Request) -> httpx.Response:
-        for hook in list(self._hooks):
-            hooked = hook(request)
-            if hooked is not None:
-                return hooked
         path = request.url.raw_path.decode("ascii").split("?", 1)[0]
+        if not path.startswith((*SERVICE_PREFIXES, CONTROL_PREFIX)):
+            return _outside(request.method, path)
         open_control = path.startswith(CONTROL_PREFIX) and self.key is None
         denied = None if open_control else self.authorize(request)
         if denied is not None:
@@ -379,29 +377,19 @@ class Emulator:
             return error_response(
                 404,
                 "NotFound",
-                f"Resource not found: the emulator serves no {request.method} {path}.",
+                f"Resource not found: the emulator serves no {request.method} {path} (its "
+                f"services live under {' and '.join(SERVICE_PREFIXES)}).",
             )
         route, params = found
         self.store.purge_expired()
-        try:
-            return route.handler(request, params)
-        except FaceApiError as exc:
-            return error_response(exc.status, exc.code, exc.message)
-        except EngineUnavailable as exc:
-            # Code chosen: not a service situation; 501 so that clients do not retry it.
-            return error_response(501, "EngineUnavailable", str(exc))
-        except Exception as exc:  # noqa: BLE001 - an emulator bug must still answer
-            _log.exception("emulator handler failed: %s %s", request.method, route.template)
-            return error_response(
-                500, "InternalServerError", f"The emulator failed: {type(exc).__name__}: {exc}"
-            )
+        return self.router.answer(route, request, params)
 
     def transport(self) -> httpx.MockTransport:
         """An httpx transport answering from this emulator, for ``FaceClient(transport=...)``
         and ``AsyncFaceClient(transport=...)`` alike.
 
-        It calls ``self.handle`` as it is at request time, so a layer that wraps ``handle``
-        (faults) applies, and its answers get an ``apim-request-id`` too.
+        It calls ``self.handle`` as it is at request time (a test may wrap it), and its
+        answers get an ``apim-request-id`` too.
         """
         return EmulatorTransport(lambda request: _with_request_id(self.handle(request)))
 

@@ -2,16 +2,15 @@
 
 The session fields of a create call (JSON for ``/detectLiveness-sessions``, a multipart form
 with a ``verifyImage`` part for ``/detectLivenessWithVerify-sessions``), checked against the
-contract's limits, and the arguments of the control route. A refusal is a ``_BadRequest``,
-which the handler in ``_liveness_routes`` renders as the Face error of its operation. Kept apart
-from the handlers: this is wire parsing (RFC 7578 included) with no session state.
+contract's limits, and the arguments of the control route. A refusal is a ``FaceApiError``,
+which the router answers as the Face error of the operation. Kept apart from the handlers:
+this is wire parsing (RFC 7578 included) with no session state.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 import math
 from collections.abc import Mapping
 from email.message import Message
@@ -19,8 +18,8 @@ from typing import Any
 
 import httpx
 
-from ._face_routes import error_response
-from ._liveness_state import (
+from .._wire import FaceApiError, read_json
+from .models import (
     _DEVICE_ID_MAX,
     _MODES,
     _TOKEN_TTL_DEFAULT,
@@ -33,21 +32,13 @@ from ._liveness_state import (
 __all__: list[str] = []
 
 
-class _BadRequest(Exception):
-    """A refused request: rendered as the Face error of the operation that refused it."""
-
-    def __init__(self, code: str, message: str, *, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-
-    def response(self, operation: str) -> httpx.Response:
-        return error_response(self.status, self.code, self.message, operation=operation)
+def _refused(code: str, message: str, *, status: int = 400) -> FaceApiError:
+    """A refused request, in the one error class the router answers."""
+    return FaceApiError(status, code, message)
 
 
-def _invalid_body(detail: str) -> _BadRequest:
-    return _BadRequest(
+def _invalid_body(detail: str) -> FaceApiError:
+    return _refused(
         "InvalidRequestBody",
         "Incorrect request body provided. Please check the operation schema and try again. "
         f"({detail})",
@@ -55,10 +46,7 @@ def _invalid_body(detail: str) -> _BadRequest:
 
 
 def _json_object(request: httpx.Request) -> dict[str, Any]:
-    try:
-        body = json.loads(request.content or b"null")
-    except ValueError:
-        raise _BadRequest("BadArgument", "JSON parsing error.") from None
+    body = read_json(request.content, code="BadArgument", message="JSON parsing error.", empty=None)
     if not isinstance(body, dict):
         raise _invalid_body("the body must be a JSON object")
     return body
@@ -69,7 +57,7 @@ def _session_fields(body: Mapping[str, Any]) -> dict[str, Any]:
     if mode is None:
         raise _invalid_body("'livenessOperationMode' is required")
     if mode not in _MODES:
-        raise _BadRequest(
+        raise _refused(
             "InvalidLivenessOperationMode",
             f"Invalid livenessOperationMode specified. Must be one of {', '.join(sorted(_MODES))}.",
         )
@@ -90,7 +78,7 @@ def _session_fields(body: Mapping[str, Any]) -> dict[str, Any]:
         or not isinstance(ttl, int)
         or not _TOKEN_TTL_MIN <= ttl <= _TOKEN_TTL_MAX
     ):
-        raise _BadRequest(
+        raise _refused(
             "InvalidTokenLifetime",
             "Invalid authTokenTimeToLiveInSeconds specified. Must be within 60 to 86400.",
         )
@@ -101,7 +89,7 @@ def _session_fields(body: Mapping[str, Any]) -> dict[str, Any]:
                 "'deviceCorrelationId' must be null when 'deviceCorrelationIdSetInClient' is true"
             )
     elif not isinstance(device, str) or not device or len(device) > _DEVICE_ID_MAX:
-        raise _BadRequest(
+        raise _refused(
             "InvalidDeviceCorrelationId",
             "A device correlation ID is required in the request body during session create or "
             "session start. Must not be null or empty, and be no more than 64 characters.",

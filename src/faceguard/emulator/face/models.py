@@ -3,7 +3,7 @@
 Plain dataclasses hold the data (``ServiceState``) so it can be serialised as it is; embeddings
 are the engine's bytes, never an image. Also here: the container kinds and their wording, the
 resource's quotas (``Limits``), the injectable ``ManualClock``, and ``FaceApiError``. Every
-change to the data is made by ``FaceStore`` (``_store``), behind its lock.
+change to the data is made by ``FaceStore`` (``store``), behind its lock.
 
 Errors are ``FaceApiError`` with the HTTP status, the Face error code and message of the Face
 error reference (https://aka.ms/face-error-codes-and-messages).
@@ -14,6 +14,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from typing import Literal
+
+from .._wire import FaceApiError
 
 __all__ = [
     "KIND_TEXT",
@@ -47,16 +49,6 @@ KIND_TEXT: dict[ContainerKind, str] = {
     "largePersonGroup": "Large person group",
 }
 """How the error reference words each kind in its messages ("Person group is not found.")."""
-
-
-class FaceApiError(Exception):
-    """A Face API error answer: HTTP status, error code and message."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 class ManualClock:

@@ -1,9 +1,9 @@
 """Every change to the emulated Face service's state, behind one lock: ``FaceStore``.
 
-``FaceStore`` owns one ``ServiceState`` (``_state``), a lock, the clock and the id factory, and
+``FaceStore`` owns one ``ServiceState`` (``models``), a lock, the clock and the id factory, and
 performs each state transition of the Face API: faceIds that expire on the clock, the four
 container kinds with their persons and persisted faces, and training. Callers get copies; the
-live objects stay behind the lock. Separate from ``_state`` so the data can be loaded, saved
+live objects stay behind the lock. Separate from ``models`` so the data can be loaded, saved
 and inspected without the rules that change it.
 
 Training runs on the clock, asynchronously: a training started at ``t`` is ``running`` until
@@ -17,12 +17,13 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Literal
+from typing import Any, Literal
 
-from ._state import (
+from .._codec import decode, encode
+from .models import (
     KIND_TEXT,
     PERSON_KINDS,
     Container,
@@ -521,3 +522,35 @@ class FaceStore:
         with self._lock:
             container = self._get(kind, container_id, status=400)
             return container.recognition_model, list(container.faces.values())
+
+    # -- persistence ---------------------------------------------------------------------------
+
+    def export_state(self) -> dict[str, list[tuple[str, Any]]]:
+        """The containers and the unexpired faceIds, as JSON rows by table (for
+        ``_persist``): embeddings only, never an image."""
+        now = self.now()
+        with self.locked() as state:
+            return {
+                "containers": [
+                    (f"{kind}/{container_id}", encode(container))
+                    for kind, by_id in state.containers.items()
+                    for container_id, container in by_id.items()
+                ],
+                "face_ids": [
+                    (face_id, encode(face))
+                    for face_id, face in state.face_ids.items()
+                    if now < face.expires_at
+                ],
+            }
+
+    def import_state(self, tables: Mapping[str, list[Any]]) -> None:
+        """Add what ``export_state`` wrote (faceIds that expired meanwhile are left out)."""
+        now = self.now()
+        with self.locked() as state:
+            for data in tables.get("containers", []):
+                container = decode(Container, data)
+                state.containers.setdefault(container.kind, {})[container.container_id] = container
+            for data in tables.get("face_ids", []):
+                face = decode(DetectedFace, data)
+                if now < face.expires_at:
+                    state.face_ids[face.face_id] = face

@@ -1,31 +1,36 @@
-"""What every Face handler of the emulator shares: the wire answers (``json_response``,
-``error_response``...), request parsing and validation (JSON bodies, query parameters, ids,
-paging), taking in images (the service's size and format rules, ``fetch_image``), and
-``FaceHandlersBase``, the state and shared steps (approval, detecting the faces of an image,
-looking up live faceIds) that the detection, recognition and container handlers all build
-on. It exists so those three modules depend on one small foundation instead of on each
-other.
+"""What every Face handler of the emulator shares: the wire answers (re-exported from
+``_wire``), request parsing and validation (JSON bodies through ``_wire.read_json``, query
+parameters, ids, paging), taking in images (the service's size and format rules,
+``fetch_image``), and ``FaceHandlersBase``, the state and shared steps (approval,
+detecting the faces of an image, looking up live faceIds) that the detection, recognition
+and container handlers all build on. It exists so those three modules depend on one small
+foundation instead of on each other.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import json
 import math
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import httpx
 
-from ._engine_api import EngineFace, EngineImageError, FaceEngine
-from ._state import KIND_TEXT, ContainerKind, DetectedFace, FaceApiError
-from ._store import FaceStore
-
-if TYPE_CHECKING:
-    from ._face_recognition import _Gallery
+from .._engine_api import EngineFace, EngineImageError, FaceEngine
+from .._wire import (
+    OPERATION_EXTENSION,
+    FaceApiError,
+    Handler,
+    empty_response,
+    error_response,
+    json_response,
+    media_type,
+    read_json,
+    serves,
+)
+from .models import KIND_TEXT, ContainerKind, DetectedFace
+from .store import FaceStore
 
 __all__ = [
     "DETECTION_MODELS",
@@ -37,6 +42,7 @@ __all__ = [
     "RECOGNITION_MODELS",
     "FaceHandlersBase",
     "Handler",
+    "serves",
     "check_image",
     "empty_response",
     "error_response",
@@ -44,11 +50,7 @@ __all__ = [
     "json_response",
 ]
 
-Handler = Callable[[httpx.Request, Mapping[str, str]], httpx.Response]
-
 FACE_BASE = "/face/v1.2"
-OPERATION_EXTENSION = "faceguard.emulator.operation"
-"""Response extension naming the contract operation that answered (for tests and logs)."""
 
 DETECTION_MODELS = ("detection_01", "detection_02", "detection_03")
 RECOGNITION_MODELS = ("recognition_01", "recognition_02", "recognition_03", "recognition_04")
@@ -74,50 +76,6 @@ _UNAPPROVED = (
 )
 
 
-# -- responses ----------------------------------------------------------------------------------
-
-
-def json_response(
-    status: int,
-    body: object,
-    *,
-    operation: str | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> httpx.Response:
-    """A JSON answer (compact, UTF-8)."""
-    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    response = httpx.Response(
-        status,
-        content=content,
-        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
-    )
-    if operation is not None:
-        response.extensions[OPERATION_EXTENSION] = operation
-    return response
-
-
-def empty_response(
-    status: int, *, operation: str | None = None, headers: Mapping[str, str] | None = None
-) -> httpx.Response:
-    """An answer without a body (creates, updates, deletes, train)."""
-    response = httpx.Response(status, headers=dict(headers or {}))
-    if operation is not None:
-        response.extensions[OPERATION_EXTENSION] = operation
-    return response
-
-
-def error_response(
-    status: int, code: str, message: str, *, operation: str | None = None
-) -> httpx.Response:
-    """The Face error shape, with ``x-ms-error-code``."""
-    return json_response(
-        status,
-        {"error": {"code": code, "message": message}},
-        operation=operation,
-        headers={"x-ms-error-code": code},
-    )
-
-
 def _bad(message: str) -> FaceApiError:
     return FaceApiError(400, "BadArgument", message)
 
@@ -129,9 +87,7 @@ def _invalid_body(detail: str = "") -> FaceApiError:
 # -- request parsing ----------------------------------------------------------------------------
 
 
-def _media_type(request: httpx.Request) -> str:
-    value: str = request.headers.get("content-type", "")
-    return value.split(";", 1)[0].strip().lower()
+_media_type = media_type
 
 
 def _is_json(media: str) -> bool:
@@ -141,10 +97,7 @@ def _is_json(media: str) -> bool:
 def _json_body(request: httpx.Request) -> dict[str, Any]:
     if not _is_json(_media_type(request)):
         raise FaceApiError(415, "BadArgument", "Invalid Media Type.")
-    try:
-        body = json.loads(request.content)
-    except (ValueError, UnicodeDecodeError):
-        raise _bad("JSON parsing error.") from None
+    body = read_json(request.content, code="BadArgument", message="JSON parsing error.")
     if not isinstance(body, dict):
         raise _invalid_body("The body must be a JSON object.")
     return {str(k): v for k, v in body.items()}
@@ -356,8 +309,6 @@ class FaceHandlersBase:
         self._scripted = scripted
         self._stale = stale_training
         self._approved = approved
-        self._galleries: OrderedDict[tuple[ContainerKind, str], _Gallery] = OrderedDict()
-        self._galleries_lock = threading.Lock()
 
     # -- shared pieces -----------------------------------------------------------------------
 
@@ -379,9 +330,10 @@ class FaceHandlersBase:
         JSON body with ``url`` (``...FromUrl``)."""
         media = _media_type(request)
         if media == "application/octet-stream":
-            return request.content, operation
+            return request.content, serves(request, operation)
         if not _is_json(media):
             raise FaceApiError(415, "BadArgument", "Invalid Media Type.")
+        serves(request, operation + "FromUrl")
         body = _json_body(request)
         url = body.get("url")
         if not isinstance(url, str) or not url:

@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 
 import httpx
 
-from ._engine_api import EngineFace
-from ._face_common import (
+from .._engine_api import EngineFace
+from .common import (
     _ROUTE,
     DETECTION_MODELS,
     FACE_BASE,
@@ -32,10 +32,10 @@ from ._face_common import (
     _query_choice,
     _text,
     empty_response,
-    error_response,
     json_response,
+    serves,
 )
-from ._state import (
+from .models import (
     PERSON_KINDS,
     ContainerKind,
     FaceApiError,
@@ -97,33 +97,27 @@ class ContainerHandlers(FaceHandlersBase):
     def create_container(
         self, kind: ContainerKind, request: httpx.Request, params: Mapping[str, str]
     ) -> httpx.Response:
-        operation = _op(kind, "Create")
-        try:
-            container_id = _collection_id(kind, params[_ROUTE[kind][1]], creating=True)
-            body = _json_body(request)
-            name = _text(body, "name", maximum=_NAME_MAX, required=True)
-            user_data = _text(body, "userData", maximum=_USER_DATA_MAX)
-            model = body.get("recognitionModel", "recognition_01")
-            if model not in RECOGNITION_MODELS:
-                raise _bad("'recognitionModel' is invalid.")
-            assert name is not None
-            self.store.create_container(
-                kind, container_id, name=name, user_data=user_data, recognition_model=model
-            )
-        except FaceApiError as exc:
-            return error_response(exc.status, exc.code, exc.message, operation=operation)
+        operation = serves(request, _op(kind, "Create"))
+        container_id = _collection_id(kind, params[_ROUTE[kind][1]], creating=True)
+        body = _json_body(request)
+        name = _text(body, "name", maximum=_NAME_MAX, required=True)
+        user_data = _text(body, "userData", maximum=_USER_DATA_MAX)
+        model = body.get("recognitionModel", "recognition_01")
+        if model not in RECOGNITION_MODELS:
+            raise _bad("'recognitionModel' is invalid.")
+        assert name is not None
+        self.store.create_container(
+            kind, container_id, name=name, user_data=user_data, recognition_model=model
+        )
         return empty_response(200, operation=operation)
 
     def get_container(
         self, kind: ContainerKind, request: httpx.Request, params: Mapping[str, str]
     ) -> httpx.Response:
-        operation = _op(kind, "Get")
-        try:
-            container_id = _collection_id(kind, params[_ROUTE[kind][1]])
-            with_model = _query_bool(request, "returnRecognitionModel", False)
-            found = self.store.container(kind, container_id)
-        except FaceApiError as exc:
-            return error_response(exc.status, exc.code, exc.message, operation=operation)
+        operation = serves(request, _op(kind, "Get"))
+        container_id = _collection_id(kind, params[_ROUTE[kind][1]])
+        with_model = _query_bool(request, "returnRecognitionModel", False)
+        found = self.store.container(kind, container_id)
         item = self._container_json(
             kind,
             found.container_id,
@@ -138,14 +132,11 @@ class ContainerHandlers(FaceHandlersBase):
     def list_containers(
         self, kind: ContainerKind, request: httpx.Request, _params: Mapping[str, str]
     ) -> httpx.Response:
-        operation = _op(kind, "Get", "s")
-        try:
-            with_model = _query_bool(request, "returnRecognitionModel", False)
-            # Face lists are not paged (the contract declares no start/top for them).
-            start, top = (None, 10**9) if kind == "faceList" else _paging(request)
-            found = self.store.containers(kind, start=start, top=top)
-        except FaceApiError as exc:
-            return error_response(exc.status, exc.code, exc.message, operation=operation)
+        operation = serves(request, _op(kind, "Get", "s"))
+        with_model = _query_bool(request, "returnRecognitionModel", False)
+        # Face lists are not paged (the contract declares no start/top for them).
+        start, top = (None, 10**9) if kind == "faceList" else _paging(request)
+        found = self.store.containers(kind, start=start, top=top)
         items = [
             self._container_json(
                 kind,
@@ -161,13 +152,10 @@ class ContainerHandlers(FaceHandlersBase):
     def update_container(
         self, kind: ContainerKind, request: httpx.Request, params: Mapping[str, str]
     ) -> httpx.Response:
-        operation = _op(kind, "Update")
-        try:
-            container_id = _collection_id(kind, params[_ROUTE[kind][1]])
-            name, user_data = self._update_fields(request)
-            self.store.update_container(kind, container_id, name=name, user_data=user_data)
-        except FaceApiError as exc:
-            return error_response(exc.status, exc.code, exc.message, operation=operation)
+        operation = serves(request, _op(kind, "Update"))
+        container_id = _collection_id(kind, params[_ROUTE[kind][1]])
+        name, user_data = self._update_fields(request)
+        self.store.update_container(kind, container_id, name=name, user_data=user_data)
         return empty_response(200, operation=operation)
 
     @staticmethod
@@ -180,14 +168,11 @@ class ContainerHandlers(FaceHandlersBase):
         return name, user_data
 
     def delete_container(
-        self, kind: ContainerKind, _request: httpx.Request, params: Mapping[str, str]
+        self, kind: ContainerKind, request: httpx.Request, params: Mapping[str, str]
     ) -> httpx.Response:
-        operation = _op(kind, "Delete")
-        try:
-            container_id = _collection_id(kind, params[_ROUTE[kind][1]])
-            self.store.delete_container(kind, container_id)
-        except FaceApiError as exc:
-            return error_response(exc.status, exc.code, exc.message, operation=operation)
+        operation = serves(request, _op(kind, "Delete"))
+        container_id = _collection_id(kind, params[_ROUTE[kind][1]])
+        self.store.delete_container(kind, container_id)
         return empty_response(200, operation=operation)
 
     # -- training ----------------------------------------------------------------------------
@@ -195,25 +180,19 @@ class ContainerHandlers(FaceHandlersBase):
     def train(
         self, kind: ContainerKind, request: httpx.Request, params: Mapping[str, str]
     ) -> httpx.Response:
-        operation = _op(kind, "Train")
-        try:
-            container_id = _collection_id(kind, params[_ROUTE[kind][1]])
-            self.store.start_training(kind, container_id)
-        except FaceApiError as exc:
-            return error_response(exc.status, exc.code, exc.message, operation=operation)
+        operation = serves(request, _op(kind, "Train"))
+        container_id = _collection_id(kind, params[_ROUTE[kind][1]])
+        self.store.start_training(kind, container_id)
         origin = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
         location = f"{origin}{FACE_BASE}{_ROUTE[kind][0]}/{container_id}/training"
         return empty_response(202, operation=operation, headers={"operation-Location": location})
 
     def training_status(
-        self, kind: ContainerKind, _request: httpx.Request, params: Mapping[str, str]
+        self, kind: ContainerKind, request: httpx.Request, params: Mapping[str, str]
     ) -> httpx.Response:
-        operation = _op(kind, "Get", "TrainingStatus")
-        try:
-            container_id = _collection_id(kind, params[_ROUTE[kind][1]])
-            container, training = self.store.training(kind, container_id)
-        except FaceApiError as exc:
-            return error_response(exc.status, exc.code, exc.message, operation=operation)
+        operation = serves(request, _op(kind, "Get", "TrainingStatus"))
+        container_id = _collection_id(kind, params[_ROUTE[kind][1]])
+        container, training = self.store.training(kind, container_id)
         return json_response(
             200, self._training_json(container.created_at, training), operation=operation
         )
@@ -248,63 +227,48 @@ class ContainerHandlers(FaceHandlersBase):
     def create_person(
         self, kind: ContainerKind, request: httpx.Request, params: Mapping[str, str]
     ) -> httpx.Response:
-        operation = _op(kind, "Create", "Person")
-        try:
-            container_id = _collection_id(kind, params[_ROUTE[kind][1]])
-            body = _json_body(request)
-            name = _text(body, "name", maximum=_NAME_MAX, required=True)
-            user_data = _text(body, "userData", maximum=_USER_DATA_MAX)
-            assert name is not None
-            person_id = self.store.create_person(kind, container_id, name=name, user_data=user_data)
-        except FaceApiError as exc:
-            return error_response(exc.status, exc.code, exc.message, operation=operation)
+        operation = serves(request, _op(kind, "Create", "Person"))
+        container_id = _collection_id(kind, params[_ROUTE[kind][1]])
+        body = _json_body(request)
+        name = _text(body, "name", maximum=_NAME_MAX, required=True)
+        user_data = _text(body, "userData", maximum=_USER_DATA_MAX)
+        assert name is not None
+        person_id = self.store.create_person(kind, container_id, name=name, user_data=user_data)
         return json_response(200, {"personId": person_id}, operation=operation)
 
     def get_person(
-        self, kind: ContainerKind, _request: httpx.Request, params: Mapping[str, str]
+        self, kind: ContainerKind, request: httpx.Request, params: Mapping[str, str]
     ) -> httpx.Response:
-        operation = _op(kind, "Get", "Person")
-        try:
-            container_id = _collection_id(kind, params[_ROUTE[kind][1]])
-            person = self.store.person(kind, container_id, _person_id(params["personId"]))
-        except FaceApiError as exc:
-            return error_response(exc.status, exc.code, exc.message, operation=operation)
+        operation = serves(request, _op(kind, "Get", "Person"))
+        container_id = _collection_id(kind, params[_ROUTE[kind][1]])
+        person = self.store.person(kind, container_id, _person_id(params["personId"]))
         return json_response(200, self._person_json(person), operation=operation)
 
     def list_persons(
         self, kind: ContainerKind, request: httpx.Request, params: Mapping[str, str]
     ) -> httpx.Response:
-        operation = _op(kind, "Get", "Persons")
-        try:
-            container_id = _collection_id(kind, params[_ROUTE[kind][1]])
-            start, top = _paging(request)
-            persons = self.store.persons(kind, container_id, start=start, top=top)
-        except FaceApiError as exc:
-            return error_response(exc.status, exc.code, exc.message, operation=operation)
+        operation = serves(request, _op(kind, "Get", "Persons"))
+        container_id = _collection_id(kind, params[_ROUTE[kind][1]])
+        start, top = _paging(request)
+        persons = self.store.persons(kind, container_id, start=start, top=top)
         return json_response(200, [self._person_json(p) for p in persons], operation=operation)
 
     def update_person(
         self, kind: ContainerKind, request: httpx.Request, params: Mapping[str, str]
     ) -> httpx.Response:
-        operation = _op(kind, "Update", "Person")
-        try:
-            container_id = _collection_id(kind, params[_ROUTE[kind][1]])
-            person_id = _person_id(params["personId"])
-            name, user_data = self._update_fields(request)
-            self.store.update_person(kind, container_id, person_id, name=name, user_data=user_data)
-        except FaceApiError as exc:
-            return error_response(exc.status, exc.code, exc.message, operation=operation)
+        operation = serves(request, _op(kind, "Update", "Person"))
+        container_id = _collection_id(kind, params[_ROUTE[kind][1]])
+        person_id = _person_id(params["personId"])
+        name, user_data = self._update_fields(request)
+        self.store.update_person(kind, container_id, person_id, name=name, user_data=user_data)
         return empty_response(200, operation=operation)
 
     def delete_person(
-        self, kind: ContainerKind, _request: httpx.Request, params: Mapping[str, str]
+        self, kind: ContainerKind, request: httpx.Request, params: Mapping[str, str]
     ) -> httpx.Response:
-        operation = _op(kind, "Delete", "Person")
-        try:
-            container_id = _collection_id(kind, params[_ROUTE[kind][1]])
-            self.store.delete_person(kind, container_id, _person_id(params["personId"]))
-        except FaceApiError as exc:
-            return error_response(exc.status, exc.code, exc.message, operation=operation)
+        operation = serves(request, _op(kind, "Delete", "Person"))
+        container_id = _collection_id(kind, params[_ROUTE[kind][1]])
+        self.store.delete_person(kind, container_id, _person_id(params["personId"]))
         return empty_response(200, operation=operation)
 
     # -- persisted faces ---------------------------------------------------------------------
@@ -326,33 +290,29 @@ class ContainerHandlers(FaceHandlersBase):
         """Add a face from bytes or ``{"url"}``: exactly one face in the image (or in
         ``targetFace``), else ``InvalidImage``."""
         operation = _op(kind, "Add", self._face_suffix(kind))
-        if _is_json(_media_type(request)):
-            operation += "FromUrl"
-        try:
-            container_id = _collection_id(kind, params[_ROUTE[kind][1]])
-            person_id = _person_id(params["personId"]) if kind in PERSON_KINDS else None
-            target = _target_face(request)
-            detection = _query_choice(request, "detectionModel", DETECTION_MODELS, "detection_01")
-            user_data = request.url.params.get("userData")
-            if user_data is not None and len(user_data) > _FACE_USER_DATA_MAX:
-                raise _bad("'userData' is too long.")
-            # The container (and person) must exist before the image is even looked at.
-            if person_id is not None:
-                self.store.person(kind, container_id, person_id)
-            else:
-                self.store.container(kind, container_id)
-            image, operation = self._image_of(request, _op(kind, "Add", self._face_suffix(kind)))
-            face = self._single_face(self._faces_in(image), target)
-            persisted = self.store.add_face(
-                kind,
-                container_id,
-                person_id,
-                embedding=face.embedding,
-                detection_model=detection,
-                user_data=user_data,
-            )
-        except FaceApiError as exc:
-            return error_response(exc.status, exc.code, exc.message, operation=operation)
+        serves(request, operation + ("FromUrl" if _is_json(_media_type(request)) else ""))
+        container_id = _collection_id(kind, params[_ROUTE[kind][1]])
+        person_id = _person_id(params["personId"]) if kind in PERSON_KINDS else None
+        target = _target_face(request)
+        detection = _query_choice(request, "detectionModel", DETECTION_MODELS, "detection_01")
+        user_data = request.url.params.get("userData")
+        if user_data is not None and len(user_data) > _FACE_USER_DATA_MAX:
+            raise _bad("'userData' is too long.")
+        # The container (and person) must exist before the image is even looked at.
+        if person_id is not None:
+            self.store.person(kind, container_id, person_id)
+        else:
+            self.store.container(kind, container_id)
+        image, operation = self._image_of(request, operation)
+        face = self._single_face(self._faces_in(image), target)
+        persisted = self.store.add_face(
+            kind,
+            container_id,
+            person_id,
+            embedding=face.embedding,
+            detection_model=detection,
+            user_data=user_data,
+        )
         return json_response(200, {"persistedFaceId": persisted}, operation=operation)
 
     @staticmethod
@@ -386,48 +346,36 @@ class ContainerHandlers(FaceHandlersBase):
         return container_id, person_id, _persisted_face_id(params["persistedFaceId"])
 
     def get_face(
-        self, kind: ContainerKind, _request: httpx.Request, params: Mapping[str, str]
+        self, kind: ContainerKind, request: httpx.Request, params: Mapping[str, str]
     ) -> httpx.Response:
-        operation = _op(kind, "Get", self._face_suffix(kind))
-        try:
-            container_id, person_id, face_id = self._face_target(kind, params)
-            face = self.store.persisted_face(kind, container_id, person_id, face_id)
-        except FaceApiError as exc:
-            return error_response(exc.status, exc.code, exc.message, operation=operation)
+        operation = serves(request, _op(kind, "Get", self._face_suffix(kind)))
+        container_id, person_id, face_id = self._face_target(kind, params)
+        face = self.store.persisted_face(kind, container_id, person_id, face_id)
         return json_response(200, self._face_json(face), operation=operation)
 
     def list_faces(
         self, kind: ContainerKind, request: httpx.Request, params: Mapping[str, str]
     ) -> httpx.Response:
-        operation = _op(kind, "Get", "Faces")
-        try:
-            container_id = _collection_id(kind, params[_ROUTE[kind][1]])
-            start, top = _paging(request)
-            faces = self.store.persisted_faces(kind, container_id, start=start, top=top)
-        except FaceApiError as exc:
-            return error_response(exc.status, exc.code, exc.message, operation=operation)
+        operation = serves(request, _op(kind, "Get", "Faces"))
+        container_id = _collection_id(kind, params[_ROUTE[kind][1]])
+        start, top = _paging(request)
+        faces = self.store.persisted_faces(kind, container_id, start=start, top=top)
         return json_response(200, [self._face_json(f) for f in faces], operation=operation)
 
     def update_face(
         self, kind: ContainerKind, request: httpx.Request, params: Mapping[str, str]
     ) -> httpx.Response:
-        operation = _op(kind, "Update", self._face_suffix(kind))
-        try:
-            container_id, person_id, face_id = self._face_target(kind, params)
-            body = _json_body(request)
-            user_data = _text(body, "userData", maximum=_FACE_USER_DATA_MAX)
-            self.store.update_face(kind, container_id, person_id, face_id, user_data=user_data)
-        except FaceApiError as exc:
-            return error_response(exc.status, exc.code, exc.message, operation=operation)
+        operation = serves(request, _op(kind, "Update", self._face_suffix(kind)))
+        container_id, person_id, face_id = self._face_target(kind, params)
+        body = _json_body(request)
+        user_data = _text(body, "userData", maximum=_FACE_USER_DATA_MAX)
+        self.store.update_face(kind, container_id, person_id, face_id, user_data=user_data)
         return empty_response(200, operation=operation)
 
     def delete_face(
-        self, kind: ContainerKind, _request: httpx.Request, params: Mapping[str, str]
+        self, kind: ContainerKind, request: httpx.Request, params: Mapping[str, str]
     ) -> httpx.Response:
-        operation = _op(kind, "Delete", self._face_suffix(kind))
-        try:
-            container_id, person_id, face_id = self._face_target(kind, params)
-            self.store.delete_face(kind, container_id, person_id, face_id)
-        except FaceApiError as exc:
-            return error_response(exc.status, exc.code, exc.message, operation=operation)
+        operation = serves(request, _op(kind, "Delete", self._face_suffix(kind)))
+        container_id, person_id, face_id = self._face_target(kind, params)
+        self.store.delete_face(kind, container_id, person_id, face_id)
         return empty_response(200, operation=operation)

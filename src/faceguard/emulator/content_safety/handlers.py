@@ -44,37 +44,19 @@ that was not scripted answers 501 ``EmulatorSeverityNotScripted`` saying so: nev
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
-from ._face_routes import (
-    OPERATION_EXTENSION,
-    Handler,
-    empty_response,
-    error_response,
-    json_response,
-)
+from .._wire import FaceApiError, empty_response, json_response, read_json, serves
+from .models import BlocklistItemState, BlocklistState
 
-if TYPE_CHECKING:
-    from ._router import Emulator
-
-__all__ = [
-    "API_VERSION",
-    "CATEGORIES",
-    "BlocklistItemState",
-    "BlocklistState",
-    "ContentSafetyControl",
-    "register",
-]
+__all__ = ["API_VERSION", "CATEGORIES", "ContentSafetyControl"]
 
 API_VERSION = "2024-09-01"
 CATEGORIES = ("Hate", "SelfHarm", "Sexual", "Violence")
@@ -87,128 +69,52 @@ _ITEMS_PER_CALL = 100
 _ITEM_ID_MAX = 64
 _ANALYZE_TEXT_MAX = 10_000
 _INT32_MAX = 2**31 - 1
-_BASE = "/contentsafety"
-
-
-@dataclass
-class BlocklistItemState:
-    item_id: str
-    text: str
-    description: str | None = None
-    is_regex: bool = False
-
-    def to_wire(self) -> dict[str, Any]:
-        wire: dict[str, Any] = {"blocklistItemId": self.item_id, "text": self.text}
-        if self.description is not None:
-            wire["description"] = self.description
-        wire["isRegex"] = self.is_regex
-        return wire
-
-    def pattern(self) -> re.Pattern[str]:
-        return _item_pattern(self.text, self.is_regex)
-
-
-@lru_cache(maxsize=4096)
-def _item_pattern(text: str, is_regex: bool) -> re.Pattern[str]:
-    """How an item is matched (the rule in the module docstring)."""
-    if is_regex:
-        return re.compile(text)
-    left = r"(?<!\w)" if re.match(r"\w", text[0]) else ""
-    right = r"(?!\w)" if re.match(r"\w", text[-1]) else ""
-    return re.compile(left + re.escape(text) + right, re.IGNORECASE)
-
-
-@dataclass
-class BlocklistState:
-    name: str
-    description: str | None = None
-    items: dict[str, BlocklistItemState] = field(default_factory=dict)
-
-    def to_wire(self) -> dict[str, Any]:
-        wire: dict[str, Any] = {"blocklistName": self.name}
-        if self.description is not None:
-            wire["description"] = self.description
-        return wire
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "description": self.description,
-            "items": [
-                {
-                    "id": i.item_id,
-                    "text": i.text,
-                    "description": i.description,
-                    "is_regex": i.is_regex,
-                }
-                for i in self.items.values()
-            ],
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> BlocklistState:
-        state = cls(name=str(data["name"]), description=data.get("description"))
-        for item in data.get("items", []):
-            state.items[str(item["id"])] = BlocklistItemState(
-                item_id=str(item["id"]),
-                text=str(item["text"]),
-                description=item.get("description"),
-                is_regex=bool(item.get("is_regex")),
-            )
-        return state
 
 
 # -- responses ---------------------------------------------------------------------------------
 
 
-def _error(status: int, code: str, message: str) -> httpx.Response:
-    """The Azure.Core error shape (``code`` and ``message``; no ``target``/``details``)."""
-    return error_response(status, code, message)
+def _error(status: int, code: str, message: str) -> FaceApiError:
+    """A refusal; answered in the Azure.Core error shape (``code`` and ``message``, no
+    ``target``/``details``), which is the Face shape too."""
+    return FaceApiError(status, code, message)
 
 
-def _bad_body(message: str) -> httpx.Response:
+def _bad_body(message: str) -> FaceApiError:
     return _error(400, "InvalidRequestBody", message)
 
 
-def _not_found(what: str) -> httpx.Response:
+def _not_found(what: str) -> FaceApiError:
     return _error(404, "ResourceNotFound", f"{what} is not found.")
 
 
-class _Refusal(Exception):
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
-
-
 def _json_body(request: httpx.Request) -> dict[str, Any]:
-    try:
-        body = json.loads(request.content or b"null")
-    except ValueError:
-        raise _Refusal(_bad_body("The request body is not valid JSON.")) from None
+    body = read_json(
+        request.content,
+        code="InvalidRequestBody",
+        message="The request body is not valid JSON.",
+        empty=None,
+    )
     if not isinstance(body, dict):
-        raise _Refusal(_bad_body("The request body must be a JSON object."))
+        raise _bad_body("The request body must be a JSON object.")
     return body
 
 
 def _code_points(value: object, name: str, *, minimum: int, maximum: int) -> str:
     if not isinstance(value, str):
-        raise _Refusal(_bad_body(f"'{name}' must be a string."))
+        raise _bad_body(f"'{name}' must be a string.")
     if not minimum <= len(value) <= maximum:  # Python str length counts code points
-        raise _Refusal(
-            _bad_body(f"'{name}' must be {minimum}..{maximum} Unicode code points long.")
-        )
+        raise _bad_body(f"'{name}' must be {minimum}..{maximum} Unicode code points long.")
     return value
 
 
 def _checked_name(params: Mapping[str, str]) -> str:
     name = params.get("blocklistName", "")
     if len(name) > _NAME_MAX or not _NAME.match(name):
-        raise _Refusal(
-            _error(
-                400,
-                "InvalidResourceName",
-                "The blocklist name must be 1..64 characters of 0-9 A-Z a-z . _ ~ -.",
-            )
+        raise _error(
+            400,
+            "InvalidResourceName",
+            "The blocklist name must be 1..64 characters of 0-9 A-Z a-z . _ ~ -.",
         )
     return name
 
@@ -223,29 +129,23 @@ def _query_int(request: httpx.Request, name: str, minimum: int) -> int | None:
         value = minimum - 1
     if not minimum <= value <= _INT32_MAX:
         # Code inferred: the Content Safety reference documents none for query parameters.
-        raise _Refusal(
-            _error(400, "InvalidQueryParameter", f"'{name}' must be an integer >= {minimum}.")
-        )
+        raise _error(400, "InvalidQueryParameter", f"'{name}' must be an integer >= {minimum}.")
     return value
 
 
 def _checked_version(request: httpx.Request) -> None:
     version = request.url.params.get("api-version")
     if version is None:
-        raise _Refusal(
-            _error(
-                400,
-                "MissingApiVersionParameter",
-                "The api-version query parameter (?api-version=) is required for all requests.",
-            )
+        raise _error(
+            400,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
         )
     if version != API_VERSION:
-        raise _Refusal(
-            _error(
-                400,
-                "UnsupportedApiVersionValue",
-                f"Unsupported api-version '{version}'. The supported version is {API_VERSION}.",
-            )
+        raise _error(
+            400,
+            "UnsupportedApiVersionValue",
+            f"Unsupported api-version '{version}'. The supported version is {API_VERSION}.",
         )
 
 
@@ -293,6 +193,14 @@ class ContentSafetyControl:
         with self._lock:
             return [b.to_dict() for b in self.blocklists.values()]
 
+    def export_state(self) -> dict[str, list[tuple[str, Any]]]:
+        """The blocklists and their items, as JSON rows by table (for ``_persist``)."""
+        return {"blocklists": [(b["name"], b) for b in self.export_blocklists()]}
+
+    def import_state(self, tables: Mapping[str, list[Any]]) -> None:
+        """Add what ``export_state`` wrote."""
+        self.import_blocklists(list(tables.get("blocklists", [])))
+
     def import_blocklists(self, blocklists: list[dict[str, Any]]) -> None:
         with self._lock:
             for data in blocklists:
@@ -304,26 +212,20 @@ class ContentSafetyControl:
     def _run(
         self, body: Callable[[], httpx.Response], request: httpx.Request, operation: str
     ) -> httpx.Response:
-        try:
-            _checked_version(request)
-            with self._lock:
-                response = body()
-        except _Refusal as refusal:
-            response = refusal.response
-        response.extensions[OPERATION_EXTENSION] = operation
-        return response
+        serves(request, operation)
+        _checked_version(request)
+        with self._lock:
+            return body()
 
     def create_or_update(self, request: httpx.Request, params: Mapping[str, str]) -> httpx.Response:
         def run() -> httpx.Response:
             name = _checked_name(params)
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type not in ("application/merge-patch+json", "application/json"):
-                raise _Refusal(_bad_body("The request body must be application/merge-patch+json."))
+                raise _bad_body("The request body must be application/merge-patch+json.")
             body = _json_body(request)
             if body.get("blocklistName") not in (None, name):
-                raise _Refusal(
-                    _bad_body("'blocklistName' in the body differs from the name in the URL.")
-                )
+                raise _bad_body("'blocklistName' in the body differs from the name in the URL.")
             description = body.get("description", ...)
             if description is not None and description is not ...:
                 _code_points(description, "description", minimum=0, maximum=_DESCRIPTION_MAX)
@@ -345,7 +247,7 @@ class ContentSafetyControl:
             name = _checked_name(params)
             state = self.blocklists.get(name)
             if state is None:
-                return _not_found(f"Blocklist '{name}'")
+                raise _not_found(f"Blocklist '{name}'")
             return json_response(200, state.to_wire())
 
         return self._run(run, request, "TextBlocklists_GetTextBlocklist")
@@ -372,11 +274,11 @@ class ContentSafetyControl:
             body = _json_body(request)
             state = self.blocklists.get(name)
             if state is None:
-                return _not_found(f"Blocklist '{name}'")
+                raise _not_found(f"Blocklist '{name}'")
             items = body.get("blocklistItems")
             if not isinstance(items, list) or not 1 <= len(items) <= _ITEMS_PER_CALL:
-                raise _Refusal(
-                    _bad_body(f"'blocklistItems' must hold 1..{_ITEMS_PER_CALL} items per request.")
+                raise _bad_body(
+                    f"'blocklistItems' must hold 1..{_ITEMS_PER_CALL} items per request."
                 )
             checked = [_checked_item(i, item) for i, item in enumerate(items)]
             by_text = {item.text: item for item in state.items.values()}
@@ -400,11 +302,11 @@ class ContentSafetyControl:
             body = _json_body(request)
             state = self.blocklists.get(name)
             if state is None:
-                return _not_found(f"Blocklist '{name}'")
+                raise _not_found(f"Blocklist '{name}'")
             ids = body.get("blocklistItemIds")
             if not isinstance(ids, list) or not 1 <= len(ids) <= _ITEMS_PER_CALL:
-                raise _Refusal(
-                    _bad_body(f"'blocklistItemIds' must hold 1..{_ITEMS_PER_CALL} ids per request.")
+                raise _bad_body(
+                    f"'blocklistItemIds' must hold 1..{_ITEMS_PER_CALL} ids per request."
                 )
             for item_id in ids:
                 _code_points(item_id, "blocklistItemIds[]", minimum=1, maximum=_ITEM_ID_MAX)
@@ -419,7 +321,7 @@ class ContentSafetyControl:
             name = _checked_name(params)
             state = self.blocklists.get(name)
             if state is None:
-                return _not_found(f"Blocklist '{name}'")
+                raise _not_found(f"Blocklist '{name}'")
             return self._page(request, [i.to_wire() for i in state.items.values()])
 
         return self._run(run, request, "TextBlocklists_ListTextBlocklistItems")
@@ -429,11 +331,11 @@ class ContentSafetyControl:
             name = _checked_name(params)
             state = self.blocklists.get(name)
             if state is None:
-                return _not_found(f"Blocklist '{name}'")
+                raise _not_found(f"Blocklist '{name}'")
             item_id = params.get("blocklistItemId", "")
             item = state.items.get(item_id)
             if item is None or len(item_id) > _ITEM_ID_MAX:
-                return _not_found(f"Blocklist item '{item_id}'")
+                raise _not_found(f"Blocklist item '{item_id}'")
             return json_response(200, item.to_wire())
 
         return self._run(run, request, "TextBlocklists_GetTextBlocklistItem")
@@ -446,25 +348,21 @@ class ContentSafetyControl:
             if categories is None or categories == []:
                 categories = list(CATEGORIES)  # "a default set of analysis results"
             if not isinstance(categories, list) or any(c not in CATEGORIES for c in categories):
-                raise _Refusal(
-                    _bad_body(f"'categories' items must be among {', '.join(CATEGORIES)}.")
-                )
+                raise _bad_body(f"'categories' items must be among {', '.join(CATEGORIES)}.")
             names = body.get("blocklistNames") or []
             if not isinstance(names, list) or any(not isinstance(n, str) for n in names):
-                raise _Refusal(_bad_body("'blocklistNames' must be a list of names."))
+                raise _bad_body("'blocklistNames' must be a list of names.")
             halt = body.get("haltOnBlocklistHit", False)
             if not isinstance(halt, bool):
-                raise _Refusal(_bad_body("'haltOnBlocklistHit' must be a boolean."))
+                raise _bad_body("'haltOnBlocklistHit' must be a boolean.")
             output = body.get("outputType", "FourSeverityLevels")
             if output not in _OUTPUT_TYPES:
-                raise _Refusal(
-                    _bad_body(f"'outputType' must be one of {', '.join(sorted(_OUTPUT_TYPES))}.")
-                )
+                raise _bad_body(f"'outputType' must be one of {', '.join(sorted(_OUTPUT_TYPES))}.")
             matches = []
             for name in dict.fromkeys(names):
                 state = self.blocklists.get(name)
                 if state is None:
-                    return _not_found(f"Blocklist '{name}'")
+                    raise _not_found(f"Blocklist '{name}'")
                 for item in state.items.values():
                     if item.pattern().search(text):
                         matches.append(
@@ -478,7 +376,7 @@ class ContentSafetyControl:
                 return json_response(200, {"blocklistsMatch": matches, "categoriesAnalysis": []})
             missing = [c for c in dict.fromkeys(categories) if c not in self._severities]
             if missing:
-                return _error(
+                raise _error(
                     501,
                     "EmulatorSeverityNotScripted",
                     "faceguard emulator: harm-category severities cannot be measured offline, "
@@ -502,15 +400,22 @@ class ContentSafetyControl:
     ) -> httpx.Response:
         """``POST /_emulator/content-safety/severities`` with ``{"Hate": 2, ...}`` scripts
         severities (eight-level scale); answers 204, or 400 ``InvalidScript``."""
-        try:
-            body = _json_body(request)
-        except _Refusal as refusal:
-            return refusal.response
-        try:
-            for category, severity in body.items():
-                self.script_severity(category, severity)
-        except ValueError as exc:
-            return _error(400, "InvalidScript", str(exc))
+        body = _json_body(request)
+        for category, severity in body.items():  # all checked before any is applied
+            if category not in CATEGORIES:
+                raise _error(
+                    400, "InvalidScript", f"category must be one of {', '.join(CATEGORIES)}"
+                )
+            if (
+                isinstance(severity, bool)
+                or not isinstance(severity, int)
+                or not 0 <= severity <= 7
+            ):
+                raise _error(
+                    400, "InvalidScript", "severity must be an int in 0..7 (the eight-level scale)"
+                )
+        for category, severity in body.items():
+            self.script_severity(category, severity)
         return empty_response(204)
 
     def control_clear_severities(
@@ -545,7 +450,7 @@ class ContentSafetyControl:
 def _checked_item(index: int, item: object) -> tuple[str, str | None, bool]:
     where = f"blocklistItems[{index}]"
     if not isinstance(item, dict):
-        raise _Refusal(_bad_body(f"'{where}' must be an object."))
+        raise _bad_body(f"'{where}' must be an object.")
     text = _code_points(item.get("text"), f"{where}.text", minimum=1, maximum=_ITEM_TEXT_MAX)
     description = item.get("description")
     if description is not None:
@@ -554,43 +459,10 @@ def _checked_item(index: int, item: object) -> tuple[str, str | None, bool]:
     if is_regex is None:
         is_regex = False
     if not isinstance(is_regex, bool):
-        raise _Refusal(_bad_body(f"'{where}.isRegex' must be a boolean."))
+        raise _bad_body(f"'{where}.isRegex' must be a boolean.")
     if is_regex:
         try:
             re.compile(text)
         except re.error:
-            raise _Refusal(
-                _bad_body(f"'{where}.text' is not a valid regular expression.")
-            ) from None
+            raise _bad_body(f"'{where}.text' is not a valid regular expression.") from None
     return text, description, is_regex
-
-
-# -- wiring ------------------------------------------------------------------------------------
-
-
-def register(emulator: Emulator) -> ContentSafetyControl:
-    """Add the blocklist operations, ``text:analyze`` and the control routes to ``emulator``.
-
-    Sets ``emulator.content_safety`` to the ``ContentSafetyControl`` holding the state.
-    """
-    control = ContentSafetyControl()
-    emulator.content_safety = control
-    blocklist = "/text/blocklists/{blocklistName}"
-    routes: list[tuple[str, str, Handler]] = [
-        ("GET", "/text/blocklists", control.list_blocklists),
-        ("GET", blocklist, control.get),
-        ("PATCH", blocklist, control.create_or_update),
-        ("DELETE", blocklist, control.delete),
-        ("POST", blocklist + ":addOrUpdateBlocklistItems", control.add_or_update_items),
-        ("POST", blocklist + ":removeBlocklistItems", control.remove_items),
-        ("GET", blocklist + "/blocklistItems", control.list_items),
-        ("GET", blocklist + "/blocklistItems/{blocklistItemId}", control.get_item),
-        ("POST", "/text:analyze", control.analyze_text),
-    ]
-    for method, template, handler in routes:
-        emulator.register(method, _BASE + template, handler)
-    emulator.register("POST", "/_emulator/content-safety/severities", control.control_severities)
-    emulator.register(
-        "DELETE", "/_emulator/content-safety/severities", control.control_clear_severities
-    )
-    return control

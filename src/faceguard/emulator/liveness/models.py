@@ -3,8 +3,8 @@
 ``LivenessSessionState`` and ``LivenessAttempt`` are plain records with the conversions they
 need (``to_wire`` for the REST answers, ``to_dict`` / ``from_dict`` for persistence), and the
 contract's constants (modes, decisions, token lifetimes). They are separate from
-``_liveness_routes`` (the REST handlers and the control API that change them) and from
-``_liveness_forms`` (request parsing): the stored shape, which ``_persist`` saves through
+``handlers`` (the REST handlers and the control API that change them) and from
+``forms`` (request parsing): the stored shape, which ``_persist`` saves through
 ``to_dict``, reads without the HTTP side. ``LivenessScriptError`` lives here because both the
 control API and the control route's parsing raise it.
 """

@@ -3,7 +3,7 @@
 REST (under ``/face/v1.2``): create / get / delete for ``/detectLiveness-sessions`` and
 ``/detectLivenessWithVerify-sessions`` (the latter created from ``multipart/form-data`` with a
 ``verifyImage`` part), and ``GET /sessionImages/{sessionImageId}``. Deletes answer 204. The
-stored records are in ``_liveness_state``; request parsing is in ``_liveness_forms``.
+stored records are in ``models``; request parsing is in ``forms``; the table in ``routes``.
 
 What happens on the client device (the Vision SDK running a liveness check) cannot be emulated,
 so nothing about an attempt is ever guessed: its outcome is set only through the control API,
@@ -39,21 +39,19 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import httpx
 
-from ._engine_api import EngineFace, FaceEngine
-from ._face_routes import (
-    FACE_BASE,
+from .._engine_api import EngineFace, FaceEngine
+from .._wire import (
     OPERATION_EXTENSION,
-    Handler,
+    FaceApiError,
     empty_response,
     error_response,
     json_response,
 )
-from ._liveness_forms import (
-    _BadRequest,
+from .forms import (
     _control_kwargs,
     _form_bool,
     _form_threshold,
@@ -61,9 +59,10 @@ from ._liveness_forms import (
     _invalid_body,
     _json_object,
     _parse_multipart,
+    _refused,
     _session_fields,
 )
-from ._liveness_state import (
+from .models import (
     _DECISIONS,
     _DEFAULT_VERIFY_THRESHOLD,
     LIVENESS_MODEL_VERSION,
@@ -74,21 +73,13 @@ from ._liveness_state import (
     SessionKind,
 )
 
-if TYPE_CHECKING:
-    from ._router import Emulator
-
 __all__ = [
     "LIVENESS_MODEL_VERSION",
     "LivenessAttempt",
     "LivenessControl",
     "LivenessScriptError",
     "LivenessSessionState",
-    "register",
 ]
-
-_SESSIONS = "/detectLiveness-sessions"
-_VERIFY_SESSIONS = "/detectLivenessWithVerify-sessions"
-_CONTROL = "/_emulator/liveness/sessions/{sessionId}/attempts"
 
 
 # -- responses ---------------------------------------------------------------------------------
@@ -274,6 +265,14 @@ class LivenessControl:
         with self._lock:
             return [s.to_dict() for s in self.sessions.values()]
 
+    def export_state(self) -> dict[str, list[tuple[str, Any]]]:
+        """The sessions and their attempts, as JSON rows by table (for ``_persist``)."""
+        return {"liveness_sessions": [(s["session_id"], s) for s in self.export_sessions()]}
+
+    def import_state(self, tables: Mapping[str, list[Any]]) -> None:
+        """Add what ``export_state`` wrote."""
+        self.import_sessions(list(tables.get("liveness_sessions", [])))
+
     def import_sessions(self, sessions: list[dict[str, Any]]) -> None:
         with self._lock:
             for data in sessions:
@@ -332,10 +331,7 @@ class LivenessControl:
 
     def create_session(self, request: httpx.Request, _params: Mapping[str, str]) -> httpx.Response:
         operation = _OPERATIONS["create"]
-        try:
-            fields = _session_fields(_json_object(request))
-        except _BadRequest as bad:
-            return bad.response(operation)
+        fields = _session_fields(_json_object(request))
         state = self._new_session("liveness", fields)
         return json_response(200, state.to_wire(), operation=operation)
 
@@ -343,17 +339,14 @@ class LivenessControl:
         self, request: httpx.Request, _params: Mapping[str, str]
     ) -> httpx.Response:
         operation = _OPERATIONS["create_verify"]
-        try:
-            form, files = _parse_multipart(request)
-            if "verifyImage" not in files:
-                raise _invalid_body("the 'verifyImage' part (with a filename) is required")
-            image = files["verifyImage"]
-            fields = _session_fields(_form_values(form))
-            return_hash = _form_bool(form, "returnVerifyImageHash")
-            threshold = _form_threshold(form)
-            face = self._verify_face(image)
-        except _BadRequest as bad:
-            return bad.response(operation)
+        form, files = _parse_multipart(request)
+        if "verifyImage" not in files:
+            raise _invalid_body("the 'verifyImage' part (with a filename) is required")
+        image = files["verifyImage"]
+        fields = _session_fields(_form_values(form))
+        return_hash = _form_bool(form, "returnVerifyImageHash")
+        threshold = _form_threshold(form)
+        face = self._verify_face(image)
         reference = {
             "referenceType": "Color",
             "faceRectangle": {
@@ -378,7 +371,7 @@ class LivenessControl:
         """The one face of a verify image, detected by the engine."""
         engine = self._engine()
         if engine is None:
-            raise _BadRequest(
+            raise _refused(
                 "EngineUnavailable",
                 "faceguard emulator: the verify image must be detected by the local face "
                 "engine, which is not installed (pip install 'faceguard[emulator]').",
@@ -387,11 +380,11 @@ class LivenessControl:
         try:
             faces = engine.detect(image)
         except ValueError as exc:  # EngineImageError carries the service's code
-            raise _BadRequest(getattr(exc, "code", "InvalidImage"), str(exc)) from None
+            raise _refused(getattr(exc, "code", "InvalidImage"), str(exc)) from None
         if not faces:
-            raise _BadRequest("InvalidImage", "No face detected in the image.")
+            raise _refused("InvalidImage", "No face detected in the image.")
         if len(faces) > 1:
-            raise _BadRequest("InvalidImage", "There is more than 1 face in the image.")
+            raise _refused("InvalidImage", "There is more than 1 face in the image.")
         return faces[0]
 
     def _new_session(
@@ -477,44 +470,8 @@ class LivenessControl:
         try:
             kwargs = _control_kwargs(_json_object(request))
             attempt = self.script_attempt(params.get("sessionId", ""), **kwargs)
-        except _BadRequest as bad:
-            return error_response(bad.status, bad.code, bad.message)
-        except LivenessScriptError as exc:
-            return error_response(exc.status, exc.code, str(exc))
+        except LivenessScriptError as exc:  # the in-process API's error, answered as such
+            raise FaceApiError(exc.status, exc.code, str(exc)) from None
         return json_response(
             200, {"attemptId": attempt.attempt_id, "attemptStatus": attempt.status}
         )
-
-
-# -- wiring ------------------------------------------------------------------------------------
-
-
-def register(emulator: Emulator) -> LivenessControl:
-    """Serve the 7 liveness operations and the control route from ``emulator``.
-
-    Sets ``emulator.liveness`` to the ``LivenessControl`` holding the sessions; the routes
-    replace the emulator's "not implemented" placeholders.
-    """
-    clock = emulator.clock
-
-    def engine() -> FaceEngine | None:
-        try:
-            return emulator.engine
-        except ImportError:  # EngineUnavailable: OpenCV or the models are not installed
-            return None
-
-    control = LivenessControl(clock=lambda: float(clock()), engine=engine)
-    emulator.liveness = control
-    routes: list[tuple[str, str, Handler]] = [
-        ("POST", _SESSIONS, control.create_session),
-        ("GET", _SESSIONS + "/{sessionId}", control.get_session),
-        ("DELETE", _SESSIONS + "/{sessionId}", control.delete_session),
-        ("POST", _VERIFY_SESSIONS, control.create_with_verify_session),
-        ("GET", _VERIFY_SESSIONS + "/{sessionId}", control.get_with_verify_session),
-        ("DELETE", _VERIFY_SESSIONS + "/{sessionId}", control.delete_with_verify_session),
-        ("GET", "/sessionImages/{sessionImageId}", control.get_session_image),
-    ]
-    for method, template, handler in routes:
-        emulator.register(method, FACE_BASE + template, handler)
-    emulator.register("POST", _CONTROL, control.control_attempt)
-    return control

@@ -1,16 +1,18 @@
-"""The Face v1.2 GA operations of the emulator (70 of the contract's 77; the 7 liveness ones
-are ``_liveness_routes``'s): request parsing, the service's rules, and wire-shaped answers.
+"""The Face v1.2 GA route table of the emulator (70 of the contract's 77 operations; the 7
+liveness ones are ``liveness/``'s): request parsing, the service's rules, and wire-shaped
+answers.
 
 Every handler takes an ``httpx.Request`` and its path parameters and returns an
-``httpx.Response``; the router adds ``apim-request-id`` and the auth check. Bodies follow the
+``httpx.Response``, or raises ``FaceApiError`` to refuse it; the router answers the refusal,
+adds ``apim-request-id`` and the auth check. Bodies follow the
 contract's schemas exactly (no field outside them); errors are ``{"error": {"code",
 "message"}}`` with an ``x-ms-error-code`` header, with the codes, statuses and messages of the
 Face error reference (https://aka.ms/face-error-codes-and-messages). Where that reference is
 silent the choice is marked ``Code chosen:`` in the handler modules.
 
-This module assembles the route table (``FaceRoutes``) and re-exports what the rest of the
-emulator imports from it; the handlers live in ``_face_detect``, ``_face_recognition`` and
-``_face_containers``, on the shared pieces of ``_face_common``.
+This module assembles the route table (``FaceRoutes``); the handlers live in ``detect``,
+``recognition`` and ``containers``, on the shared pieces of ``common``; the data in
+``models``, its transitions in ``store``.
 
 What the emulator measures comes from the face engine (boxes, landmarks, head pose, blur,
 exposure, noise, quality for recognition, similarity). What it cannot measure (glasses,
@@ -24,73 +26,13 @@ from collections.abc import Callable, Mapping
 
 import httpx
 
-from ._face_common import (
-    _ROUTE,
-    FACE_BASE,
-    OPERATION_EXTENSION,
-    Handler,
-    check_image,
-    empty_response,
-    error_response,
-    fetch_image,
-    json_response,
-)
-from ._face_containers import ContainerHandlers
-from ._face_detect import (
-    ATTRIBUTES,
-    LANDMARK_NAMES,
-    DetectHandlers,
-    validate_scripted_attribute,
-)
-from ._face_recognition import RecognitionHandlers
-from ._state import PERSON_KINDS, ContainerKind
+from .common import _ROUTE, FACE_BASE, Handler
+from .containers import ContainerHandlers
+from .detect import DetectHandlers
+from .models import PERSON_KINDS, ContainerKind
+from .recognition import RecognitionHandlers
 
-__all__ = [
-    "ATTRIBUTES",
-    "FACE_BASE",
-    "LANDMARK_NAMES",
-    "LIVENESS_ROUTES",
-    "OPERATION_EXTENSION",
-    "FaceRoutes",
-    "Handler",
-    "check_image",
-    "empty_response",
-    "error_response",
-    "fetch_image",
-    "json_response",
-    "validate_scripted_attribute",
-]
-
-LIVENESS_ROUTES: tuple[tuple[str, str, str], ...] = (
-    ("POST", "/detectLiveness-sessions", "LivenessSessionOperations_CreateLivenessSession"),
-    (
-        "GET",
-        "/detectLiveness-sessions/{sessionId}",
-        "LivenessSessionOperations_GetLivenessSessionResult",
-    ),
-    (
-        "DELETE",
-        "/detectLiveness-sessions/{sessionId}",
-        "LivenessSessionOperations_DeleteLivenessSession",
-    ),
-    (
-        "POST",
-        "/detectLivenessWithVerify-sessions",
-        "LivenessSessionOperations_CreateLivenessWithVerifySession",
-    ),
-    (
-        "GET",
-        "/detectLivenessWithVerify-sessions/{sessionId}",
-        "LivenessSessionOperations_GetLivenessWithVerifySessionResult",
-    ),
-    (
-        "DELETE",
-        "/detectLivenessWithVerify-sessions/{sessionId}",
-        "LivenessSessionOperations_DeleteLivenessWithVerifySession",
-    ),
-    ("GET", "/sessionImages/{sessionImageId}", "LivenessSessionOperations_GetSessionImage"),
-)
-"""The liveness operations, which another module implements (method, route, operationId)."""
+__all__ = ["FaceRoutes"]
 
 
 class FaceRoutes(DetectHandlers, RecognitionHandlers, ContainerHandlers):

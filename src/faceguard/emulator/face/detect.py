@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from ._engine_api import EngineFace
-from ._face_common import (
+from .._engine_api import EngineFace
+from .common import (
     DETECTION_MODELS,
     RECOGNITION_MODELS,
     FaceHandlersBase,
@@ -28,10 +28,10 @@ from ._face_common import (
     _media_type,
     _query_bool,
     _query_choice,
-    error_response,
     json_response,
+    serves,
 )
-from ._state import FaceApiError
+from .models import FaceApiError
 
 __all__ = [
     "ATTRIBUTES",
@@ -295,35 +295,32 @@ class DetectHandlers(FaceHandlersBase):
     def detect(self, request: httpx.Request, _params: Mapping[str, str]) -> httpx.Response:
         """``FaceDetectionOperations_Detect`` / ``...DetectFromUrl`` /
         ``...DetectFromSessionImageId`` (one URL, told apart by the body)."""
-        operation = "FaceDetectionOperations_Detect"
-        try:
-            body: dict[str, Any] = {}
-            if _is_json(_media_type(request)):
-                body = _json_body(request)
-                if "sessionImageId" in body:
-                    operation = "FaceDetectionOperations_DetectFromSessionImageId"
-                elif "url" in body:
-                    operation = "FaceDetectionOperations_DetectFromUrl"
-                else:
-                    raise _invalid_body("Give 'url' or 'sessionImageId'.")
-            options = _detect_options(request, self._scripted)
-            if options.return_face_id:
-                self._require_approval()
-            if operation.endswith("SessionImageId"):
-                image_id = body.get("sessionImageId")
-                if not isinstance(image_id, str) or not image_id:
-                    raise _invalid_body("'sessionImageId' must be a non-empty string.")
-                found = self._session_image(image_id)
-                if found is None:
-                    # Code chosen: the reference lists none; the liveness module's code.
-                    raise FaceApiError(404, "SessionImageNotFound", "Session image is not found.")
-                image = found
+        operation = serves(request, "FaceDetectionOperations_Detect")
+        body: dict[str, Any] = {}
+        if _is_json(_media_type(request)):
+            body = _json_body(request)
+            if "sessionImageId" in body:
+                operation = serves(request, "FaceDetectionOperations_DetectFromSessionImageId")
+            elif "url" in body:
+                operation = serves(request, "FaceDetectionOperations_DetectFromUrl")
             else:
-                image, operation = self._image_of(request, "FaceDetectionOperations_Detect")
-            faces = self._faces_in(image)
-            result = [self._detected(face, options) for face in faces]
-        except FaceApiError as exc:
-            return error_response(exc.status, exc.code, exc.message, operation=operation)
+                raise _invalid_body("Give 'url' or 'sessionImageId'.")
+        options = _detect_options(request, self._scripted)
+        if options.return_face_id:
+            self._require_approval()
+        if operation.endswith("SessionImageId"):
+            image_id = body.get("sessionImageId")
+            if not isinstance(image_id, str) or not image_id:
+                raise _invalid_body("'sessionImageId' must be a non-empty string.")
+            found = self._session_image(image_id)
+            if found is None:
+                # Code chosen: the reference lists none; the liveness module's code.
+                raise FaceApiError(404, "SessionImageNotFound", "Session image is not found.")
+            image = found
+        else:
+            image, operation = self._image_of(request, "FaceDetectionOperations_Detect")
+        faces = self._faces_in(image)
+        result = [self._detected(face, options) for face in faces]
         return json_response(200, result, operation=operation)
 
     def _detected(self, face: EngineFace, options: DetectOptions) -> dict[str, object]:
