@@ -265,3 +265,49 @@ def test_the_chromium_check_sees_a_broken_page(tmp_path: Path) -> None:
     assert [image["naturalWidth"] for image in seen.images] == [0, 0]
     assert any("boom" in problem for problem in seen.problems)
     assert any("missing.png" in problem or "ERR_FILE" in problem for problem in seen.problems)
+
+
+# -- names from a manifest are data, never markup --------------------------------------------
+
+HOSTILE = ('<img src=x onerror="console.error(1)">', "\"quoted\" & <b>bold</b> 'name'")
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """The demo on a photo folder whose manifest names people with markup."""
+    import json
+    import shutil
+
+    folder = tmp_path_factory.mktemp("hostile")
+    source = json.loads(Path(PHOTOS, "manifest.json").read_text(encoding="utf-8"))
+    wanted = {"obama": HOSTILE[0], "biden": HOSTILE[1]}
+    images = []
+    for entry in source["images"]:
+        if entry.get("identity") in wanted and entry.get("faces") == 1:
+            target = folder / Path(entry["file"]).name
+            shutil.copyfile(Path(PHOTOS, entry["file"]), target)
+            images.append({**entry, "file": target.name, "identity": wanted[entry["identity"]]})
+    (folder / "manifest.json").write_text(json.dumps({"images": images}), encoding="utf-8")
+    page = folder / "report.html"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["demo", "--images", str(folder), "--html", str(page)])
+    return Run(code, out.getvalue(), page, page.read_text(encoding="utf-8"))
+
+
+def test_names_with_markup_are_shown_as_text(hostile_run: Run) -> None:
+    assert hostile_run.code == 0
+    page = hostile_run.page
+    for name in HOSTILE:
+        assert name not in page  # never raw
+        assert html.escape(name, quote=True) in page
+    assert "<b>" not in page and "<img src=x" not in page
+
+
+@pytest.mark.skipif(chromium_path() is None, reason=_NO_CHROMIUM)
+def test_names_with_markup_do_not_reach_the_browser_as_markup(hostile_run: Run) -> None:
+    seen = inspect_page(hostile_run.page_path)
+    assert seen.problems == []
+    assert all(image["naturalWidth"] > 0 for image in seen.images)
+    # 1 detection + 2 enrolled + 2 held-out with their 2 answers + 2 pairs + 3 grouped
+    assert len(seen.images) == 1 + 2 + 2 + 2 + 4 + 3
