@@ -311,3 +311,15 @@ def test_names_with_markup_do_not_reach_the_browser_as_markup(hostile_run: Run) 
     assert all(image["naturalWidth"] > 0 for image in seen.images)
     # 1 detection + 2 enrolled + 2 held-out with their 2 answers + 2 pairs + 3 grouped
     assert len(seen.images) == 1 + 2 + 2 + 2 + 4 + 3
+
+
+def test_without_the_engine_the_demo_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `pip install faceguard` without the emulator extra: no OpenCV.
+    monkeypatch.setitem(sys.modules, "cv2", None)
+    assert main(["demo", "--images", PHOTOS]) == 2
+    captured = capsys.readouterr()
+    assert 'pip install "faceguard[emulator]"' in captured.err
+    assert "Traceback" not in captured.err
+    assert captured.out == ""

@@ -172,6 +172,8 @@ def run_demo(images: Path | None = None, *, html: Path | None = None, out: TextI
     started = time.perf_counter()
     folder = _find_images(images)
     people = _people(folder)
+    emulator = Emulator()
+    emulator.engine  # noqa: B018 - built now: EngineUnavailable (an ImportError) says what to install
     console.say(
         f"faceguard {faceguard.__version__} demo on the embedded emulator: {len(people)} people"
     )
@@ -202,7 +204,6 @@ def run_demo(images: Path | None = None, *, html: Path | None = None, out: TextI
             use="session",
         )
 
-    emulator = Emulator()
     record = DemoRecord(
         version=faceguard.__version__,
         photo_folder=folder,
