@@ -64,11 +64,86 @@ def mode(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(params=["127.0.0.1", "localhost", "[::1]"])
+def closed_address(request: pytest.FixtureRequest) -> tuple[str, int]:
+    """(host as written in a URL, port) where nothing listens."""
+    host = str(request.param)
+    family = socket.AF_INET6 if host.startswith("[") else socket.AF_INET
+    try:
+        with socket.socket(family) as probe:
+            probe.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0))
+            return host, int(probe.getsockname()[1])
+    except OSError:
+        pytest.skip(f"no {host} loopback on this machine")
+
+
 @pytest.fixture
 def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def self_signed_tls_port(tmp_path: Any) -> Iterator[int]:
+    """A TLS server on loopback whose certificate no trust store knows."""
+    import datetime
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                continue
+            with connection:
+                try:
+                    context.wrap_socket(connection, server_side=True).close()
+                except (OSError, ssl.SSLError):
+                    pass  # the client refuses the certificate mid-handshake
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
 
 
 @pytest.fixture
@@ -96,13 +171,14 @@ def silent_port() -> Iterator[int]:
         yield int(listener.getsockname()[1])
 
 
-def test_a_refused_port_says_refused(mode: str, closed_port: int) -> None:
-    error = _call(f"http://127.0.0.1:{closed_port}", mode)
+def test_a_refused_port_says_refused(mode: str, closed_address: tuple[str, int]) -> None:
+    host, port = closed_address
+    error = _call(f"http://{host}:{port}", mode)
     assert type(error) is APIConnectionError
     assert error.kind == "refused"
     assert error.request_sent is False
     assert "refused" in error.message.lower()
-    assert f"127.0.0.1:{closed_port}" in error.message
+    assert f"{host}:{port}" in error.message
     assert "Errno" in error.message  # the operating system's own words are kept
     assert KEY not in _shown(error)
 
@@ -124,6 +200,13 @@ def test_tls_to_a_plain_http_server_says_tls(mode: str, plain_http_port: int) ->
     assert error.request_sent is False
     assert "TLS" in error.message
     assert "SSL" in error.message  # OpenSSL's reason, e.g. WRONG_VERSION_NUMBER
+    assert KEY not in _shown(error)
+
+
+def test_an_untrusted_certificate_says_tls(mode: str, self_signed_tls_port: int) -> None:
+    error = _call(f"https://127.0.0.1:{self_signed_tls_port}", mode)
+    assert error.kind == "tls"
+    assert "CERTIFICATE_VERIFY_FAILED" in error.message
     assert KEY not in _shown(error)
 
 
