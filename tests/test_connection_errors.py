@@ -10,6 +10,7 @@ freely, so the secrets test feeds messages full of keys, tokens and URLs through
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.server
 import socket
 import threading
@@ -130,11 +131,9 @@ def self_signed_tls_port(tmp_path: Any) -> Iterator[int]:
                 connection, _ = listener.accept()
             except OSError:
                 continue
-            with connection:
-                try:
-                    context.wrap_socket(connection, server_side=True).close()
-                except (OSError, ssl.SSLError):
-                    pass  # the client refuses the certificate mid-handshake
+            # The client refuses the certificate mid-handshake: the server side fails too.
+            with connection, contextlib.suppress(OSError):
+                context.wrap_socket(connection, server_side=True).close()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
