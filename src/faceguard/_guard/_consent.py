@@ -16,6 +16,7 @@ checked, so ``import faceguard`` does not need them (``pip install "faceguard[co
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import threading
@@ -150,6 +151,23 @@ class _Signed:
     claims: ConsentClaims | None
     problem: str | None
     audience: tuple[str, ...] = ()
+
+
+@functools.lru_cache(maxsize=256)
+def _audience_names(audience: tuple[str, ...], endpoint: str) -> bool | None:
+    """Whether an ``aud`` entry names the Face resource at ``endpoint`` (None: the endpoint is
+    not a URL a token can name). Pure, and the same few pairs recur on every call."""
+    wanted = _endpoint_key(endpoint)
+    if wanted is None:
+        return None
+    return any(_endpoint_key(a) == wanted for a in audience)
+
+
+@functools.lru_cache(maxsize=256)
+def _session_mark(session: bytes) -> bytes:
+    """What the replay store keeps for a client session: a digest, never the handle itself
+    (remembered: each client presents the same handle on every call)."""
+    return hashlib.sha256(b"faceguard-consent-session\0" + session).digest()
 
 
 def _reject(check: str, message: str) -> ConsentRejectedError:
@@ -461,10 +479,10 @@ class ConsentVerifier:
         """``aud`` must also name the Face resource this call goes to (§3.7 step 4), compared
         as ``_endpoint_key`` does. The deployment id is never a URL (the constructor refuses
         one), so the entry that names the resource is always another one."""
-        wanted = _endpoint_key(endpoint) if isinstance(endpoint, str) else None
-        if wanted is None:
+        named = _audience_names(audience, endpoint) if isinstance(endpoint, str) else None
+        if named is None:
             raise _reject("audience", "the call's endpoint is not an http(s) URL a token can name")
-        if not any(_endpoint_key(a) == wanted for a in audience):
+        if not named:
             raise _reject("audience", "aud does not name the Face resource this client calls")
 
     def _check_time(self, signed: _Signed, now: float) -> None:
@@ -491,17 +509,18 @@ class ConsentVerifier:
             raise _reject("use_case", "consent.uc is not the declared use case")
         if scope.container_kind is None:
             return
-        bound = [
-            person
-            for kind, cid, person in claims.bindings
-            if kind == scope.container_kind and cid == scope.container_id
-        ]
-        if not bound:
+        # One pass, no comprehension: this runs on every recognition call.
+        in_container = person_bound = False
+        wanted = None if scope.person_id is None else scope.person_id.lower()
+        for kind, cid, person in claims.bindings:
+            if kind == scope.container_kind and cid == scope.container_id:
+                in_container = True
+                # Person ids are UUIDs: compared without regard to case, as the service does.
+                if wanted is not None and person is not None and person.lower() == wanted:
+                    person_bound = True
+        if not in_container:
             raise _reject("container", f"the token is not bound to this {scope.container_kind}")
-        # Person ids are UUIDs: compared without regard to letter case, as the service does.
-        if scope.person_id is not None and scope.person_id.lower() not in {
-            p.lower() for p in bound if p is not None
-        }:
+        if wanted is not None and not person_bound:
             raise _reject("person", "the token is not bound to this person")
 
     def _check_status(self, claims: ConsentClaims, operation: str) -> None:
@@ -539,8 +558,7 @@ class ConsentVerifier:
             raise _reject(
                 "replay", "a use:'session' token is bound to a client session: none was given"
             )
-        # The store keeps a digest, never the handle itself.
-        mark = hashlib.sha256(b"faceguard-consent-session\0" + session).digest()
+        mark = _session_mark(session)
         binding = (claims.jti, mark)
         with self._lock:
             until = self._bound.get(binding)

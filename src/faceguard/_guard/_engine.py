@@ -49,6 +49,9 @@ _RULES = {
 }
 
 
+_REMEMBERED_SUBJECTS = 256
+
+
 class Ticket(NamedTuple):
     """What ``before`` learned, for ``after``: the start time and the verified consent.
 
@@ -106,6 +109,7 @@ class Guard:
         # to the first handle that presents it. Unguessable and never exposed, so no other
         # client can claim to be this one.
         self._session = secrets.token_bytes(32)
+        self._pseudonyms: dict[str, str] = {}
         verifier = self.policy.verifier
         replay = getattr(verifier, "replay_store", None)
         self.blocking = (
@@ -163,8 +167,7 @@ class Guard:
         subject = mine = None
         if info.consent_operation:
             subject = self._consent(info)
-            # Ledger and registry keep only the subject's pseudonym: computed once per call.
-            mine = self.ledger.subject_pseudonym(subject)
+            mine = self._pseudonym_of(subject)
             self._check_subject(info, mine)
         used_override: Override | None = None
         if info.face_ids:
@@ -206,6 +209,17 @@ class Guard:
             session=self._session,
         )
         return claims.subject
+
+    def _pseudonym_of(self, subject: str) -> str:
+        """What ledger and registry keep instead of ``subject``: an HMAC, remembered for the
+        few subjects a client serves at a time (the consent verifier's cache holds their
+        verified claims in memory already); forgotten when the subject withdraws."""
+        pseudonym = self._pseudonyms.get(subject)
+        if pseudonym is None:
+            if len(self._pseudonyms) >= _REMEMBERED_SUBJECTS:
+                self._pseudonyms.clear()
+            pseudonym = self._pseudonyms[subject] = self.ledger.subject_pseudonym(subject)
+        return pseudonym
 
     def _check_subject(self, info: GuardInfo, mine: str) -> None:
         """The verified subject (its pseudonym ``mine``) has not withdrawn, and a verify
@@ -259,6 +273,7 @@ class Guard:
         """Record a withdrawal (effective at once) and drop the subject's faceIds."""
         self.ledger.withdraw(subject)
         self.registry.forget_subject(subject)
+        self._pseudonyms.pop(subject, None)
         log = self.policy.audit
         if log is not None:
             log.record(
@@ -372,28 +387,30 @@ class Guard:
             return results
         # Every candidate person (identify) or persisted face (face-list find-similar), at once.
         # attr_or_none: a model without the field would raise (and catch) AttributeError.
-        entries = [
-            (item, attr_or_none(item, "candidates"), attr_or_none(item, "persisted_face_id"))
-            for item in results
-        ]
-        ids = [c.person_id for _, candidates, _ in entries for c in (candidates or ())]
-        ids += [face for _, _, face in entries if face is not None]
+        entries = []
+        ids: list[str] = []
+        for item in results:
+            candidates = attr_or_none(item, "candidates")
+            face = attr_or_none(item, "persisted_face_id")
+            if candidates:
+                ids += [candidate.person_id for candidate in candidates]
+            if face is not None:
+                ids.append(face)
+            entries.append((item, candidates, face))
         live = self.ledger.live_persons(kind, container, ids) if ids else set()
         suppressed = 0
         kept: list[Any] = []
         for item, candidates, face in entries:
             if candidates is not None:
                 keep = [c for c in candidates if c.person_id in live]
-                suppressed += len(candidates) - len(keep)
-                changed = len(keep) != len(candidates)
-                kept.append(item.model_copy(update={"candidates": keep}) if changed else item)
-            elif face is not None:
-                if face in live:
-                    kept.append(item)
-                else:
-                    suppressed += 1
-            else:
+                if len(keep) != len(candidates):
+                    suppressed += len(candidates) - len(keep)
+                    item = item.model_copy(update={"candidates": keep})
                 kept.append(item)
+            elif face is None or face in live:
+                kept.append(item)
+            else:
+                suppressed += 1
         filtered: list[Any]
         if not suppressed and type(results) is ResultList:
             filtered = results  # nothing removed: the same items, with their support info

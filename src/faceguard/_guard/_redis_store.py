@@ -36,7 +36,7 @@ from .._exceptions import ConfigurationError, GuardStoreError, StoreKeyError
 from .._ratelimit._bucket import BUCKET_LUA, BucketCommand, BucketReply
 from ._pseudonym import HOW_TO_MAKE_A_KEY, Pseudonymiser, configured_key
 from ._redis_connect import connect, redact
-from ._store import GuardStore, check_slot
+from ._store import GuardStore, check_key, check_keys, check_slot
 
 if TYPE_CHECKING:
     import redis
@@ -195,12 +195,12 @@ class RedisStore(GuardStore):
         self._call("put", lambda r: r.set(name, blob, px=px))
 
     def get(self, namespace: str, key: str) -> bytes | None:
-        check_slot(namespace, key)
+        check_key(namespace, key)
         name = self._key(namespace, key)
         return self._bytes("get", self._call("get", lambda r: r.get(name)))
 
     def get_many(self, namespace: str, keys: Sequence[str]) -> list[bytes | None]:
-        check_slot(namespace, *keys)
+        check_keys(namespace, keys)
         names = [self._key(namespace, key) for key in keys]
         if not names:
             return []
@@ -210,7 +210,7 @@ class RedisStore(GuardStore):
         return [self._bytes("get_many", reply) for reply in replies]
 
     def delete(self, namespace: str, key: str) -> None:
-        check_slot(namespace, key)
+        check_key(namespace, key)
         name = self._key(namespace, key)
         self._call("delete", lambda r: r.delete(name))
 

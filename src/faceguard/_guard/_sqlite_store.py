@@ -48,7 +48,7 @@ from .._ratelimit._bucket import (
 )
 from ._private_files import check_path, make_private, sidecar_key, sqlite_file
 from ._pseudonym import Pseudonymiser, configured_key, random_key
-from ._store import GuardStore, check_clock, check_slot
+from ._store import GuardStore, check_clock, check_key, check_keys, check_slot
 
 __all__ = ["SQLiteStore"]
 
@@ -239,7 +239,7 @@ class SQLiteStore(GuardStore):
         self._write("put", op)
 
     def get(self, namespace: str, key: str) -> bytes | None:
-        check_slot(namespace, key)
+        check_key(namespace, key)
 
         def op(conn: sqlite3.Connection, now: float) -> bytes | None:
             row = conn.execute(
@@ -251,7 +251,7 @@ class SQLiteStore(GuardStore):
         return self._read("get", op)
 
     def get_many(self, namespace: str, keys: Sequence[str]) -> list[bytes | None]:
-        check_slot(namespace, *keys)
+        check_keys(namespace, keys)
         wanted = list(keys)
         if not wanted:
             return []
@@ -272,7 +272,7 @@ class SQLiteStore(GuardStore):
         return self._read("get_many", op)
 
     def delete(self, namespace: str, key: str) -> None:
-        check_slot(namespace, key)
+        check_key(namespace, key)
 
         def op(conn: sqlite3.Connection, _now: float) -> None:
             conn.execute("DELETE FROM kv WHERE ns = ? AND key = ?", (namespace, key))

@@ -29,6 +29,8 @@ __all__ = [
     "GuardStore",
     "MemoryStore",
     "check_clock",
+    "check_key",
+    "check_keys",
     "check_slot",
     "check_store",
     "require_pseudonyms",
@@ -126,6 +128,25 @@ def check_slot(
             ):
                 return
     _check_slot_fully(namespace, keys, ttl, window, value)
+
+
+def check_key(namespace: object, key: object) -> None:
+    """``check_slot`` for an entry read or deleted by key (no ttl, window or value): what the
+    guard does several times per recognition call, so the common case is four C calls."""
+    if type(namespace) is str and type(key) is str and namespace.isascii() and key.isascii():
+        return
+    _check_slot_fully(namespace, (key,), None, 0, b"")
+
+
+def check_keys(namespace: object, keys: Sequence[object]) -> None:
+    """``check_key`` for several keys at once (``get_many``)."""
+    if type(namespace) is str and namespace.isascii():
+        for key in keys:
+            if type(key) is not str or not key.isascii():
+                break
+        else:
+            return
+    _check_slot_fully(namespace, tuple(keys), None, 0, b"")
 
 
 def _check_slot_fully(
@@ -226,21 +247,40 @@ class MemoryStore(GuardStore):
             self._open()
             self._data[(namespace, key)] = (value, self._expiry(ttl))
 
+    # get and get_many run several times per recognition call: _open and _live, inline.
+
     def get(self, namespace: str, key: str) -> bytes | None:
-        check_slot(namespace, key)
+        check_key(namespace, key)
+        slot = (namespace, key)
         with self._lock:
-            self._open()
-            return self._live((namespace, key), self._clock())
+            if self._closed:
+                raise GuardStoreError("the store is closed")
+            entry = self._data.get(slot)
+            if entry is None:
+                return None
+            if entry[1] is not None and self._clock() >= entry[1]:
+                del self._data[slot]
+                return None
+            return entry[0]
 
     def get_many(self, namespace: str, keys: Sequence[str]) -> list[bytes | None]:
-        check_slot(namespace, *keys)
+        check_keys(namespace, keys)
         with self._lock:
-            self._open()
+            if self._closed:
+                raise GuardStoreError("the store is closed")
             now = self._clock()
-            return [self._live((namespace, key), now) for key in keys]
+            data = self._data
+            found: list[bytes | None] = []
+            for key in keys:
+                entry = data.get((namespace, key))
+                if entry is not None and entry[1] is not None and now >= entry[1]:
+                    del data[(namespace, key)]
+                    entry = None
+                found.append(None if entry is None else entry[0])
+            return found
 
     def delete(self, namespace: str, key: str) -> None:
-        check_slot(namespace, key)
+        check_key(namespace, key)
         with self._lock:
             self._open()
             self._data.pop((namespace, key), None)

@@ -173,19 +173,35 @@ def _strict_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _check_known(value: Any, depth: int = 0) -> None:
     """What ``_parse_json`` refuses, checked on a value already in hand (the typed path's
     body, whose bytes on the wire are exactly its encoding): no key twice in any letter case,
-    no NaN or infinity, not absurdly deep."""
+    no NaN or infinity, not absurdly deep. Strings, the bulk of any body, are skipped without
+    a call; key names are folded by a remembered function, in C."""
     if depth > 64:
         raise _refuse("a JSON body nested too deeply")
-    if isinstance(value, dict):
-        if len({_canonical_name(str(key)) for key in value}) != len(value):
+    kind = type(value)
+    if kind is dict:
+        if len(set(map(_folded_key, map(str, value)))) != len(value):
             raise _refuse("a JSON body with the same key twice")
         for item in value.values():
-            _check_known(item, depth + 1)
-    elif isinstance(value, list | tuple):
+            if type(item) is not str:
+                _check_known(item, depth + 1)
+    elif kind is list or kind is tuple:
         for item in value:
-            _check_known(item, depth + 1)
+            if type(item) is not str:
+                _check_known(item, depth + 1)
+    elif kind is str or kind is int or kind is bool or value is None:
+        return
+    elif isinstance(value, dict):
+        _check_known(dict(value), depth)  # a subclass: what json would write
+    elif isinstance(value, list | tuple):
+        _check_known(list(value), depth)
     elif isinstance(value, float) and not math.isfinite(value):
         raise _refuse("a JSON body with a non-finite number")
+
+
+@functools.lru_cache(maxsize=1024)
+def _folded_key(name: str) -> str:
+    """``_canonical_name``, remembered: a body's keys are the contract's few names."""
+    return _canonical_name(name)
 
 
 def _bad_constant(name: str) -> Any:

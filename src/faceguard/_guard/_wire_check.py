@@ -15,7 +15,6 @@ a spec cannot vouch for a request it does not describe.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import GuardError, PersonalDataError, UnknownRouteError
@@ -32,7 +31,7 @@ __all__ = ["check_wire"]
 
 _CONTAINER_KEYS = ("personGroupId", "largePersonGroupId", "faceListId", "largeFaceListId")
 _BODY_CONTAINER_KEYS = {k.lower(): k for k in (*_CONTAINER_KEYS, "dynamicPersonGroupId")}
-_FACE_ID_KEYS = ("faceid", "faceids", "faceid1", "faceid2")
+_FACE_ID_KEYS = frozenset(("faceid", "faceids", "faceid1", "faceid2"))
 _DETECT = "/detect"  # the one route whose need for a decision depends on its query
 
 
@@ -69,13 +68,13 @@ def _allowed_attributes(requested: str, detection_model: str, recognition_model:
     check_attributes(names, detection_model=detection, recognition_model=recognition)
 
 
-def _strings(value: object) -> Iterable[str]:
+def _strings(value: object) -> list[str]:
+    """The text values of a field: itself if it is one, the texts of a list, else none."""
     if isinstance(value, str):
-        yield value
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, str):
-                yield item
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, str)]
+    return []
 
 
 def _body_keys(wire: WireRequest) -> dict[str, Any]:
@@ -83,10 +82,6 @@ def _body_keys(wire: WireRequest) -> dict[str, Any]:
     if isinstance(body, dict):
         return {k.lower(): v for k, v in body.items()}
     return dict(wire.form)
-
-
-def _face_ids(body: dict[str, Any]) -> set[str]:
-    return {face_id.lower() for key in _FACE_ID_KEYS for face_id in _strings(body.get(key))}
 
 
 def _mismatch(wire: WireRequest, spec: RequestSpec[Any], content: bytes) -> str | None:
@@ -104,18 +99,34 @@ def _mismatch(wire: WireRequest, spec: RequestSpec[Any], content: bytes) -> str 
     if wire.content != content:
         return "another body"
     info = spec.guard
-    body = _body_keys(wire)
-    if _face_ids(body) != {face_id.lower() for face_id in info.face_ids}:
+    face_ids, containers, persons = _facts(wire)
+    if face_ids != {face_id.lower() for face_id in info.face_ids}:
         return "other faceIds than the guard checked"
-    containers = {wire.path_params[k] for k in _CONTAINER_KEYS if k in wire.path_params}
-    containers |= {v for k, v in body.items() if k in _BODY_CONTAINER_KEYS and isinstance(v, str)}
     if containers and containers != {info.container_id}:
         return "another container than the guard checked"
-    persons = {wire.path_params["personId"]} if "personId" in wire.path_params else set()
-    persons |= set(_strings(body.get("personid")))
     if persons and persons != {info.person_id}:
         return "another person than the guard checked"
     return None
+
+
+def _facts(wire: WireRequest) -> tuple[set[str], set[str], set[str]]:
+    """The faceIds (lower case), containers and persons a request names, in its path and
+    its body's top level, read in one pass over the body."""
+    params = wire.path_params
+    face_ids: set[str] = set()
+    containers = {params[k] for k in _CONTAINER_KEYS if k in params}
+    persons = {params["personId"]} if "personId" in params else set()
+    body = wire.body if isinstance(wire.body, dict) else wire.form
+    for key, value in body.items():
+        name = key.lower()
+        if name in _FACE_ID_KEYS:
+            face_ids.update(map(str.lower, _strings(value)))
+        elif name in _BODY_CONTAINER_KEYS:
+            if isinstance(value, str):
+                containers.add(value)
+        elif name == "personid":
+            persons.update(_strings(value))
+    return face_ids, containers, persons
 
 
 def _decided_facts(wire: WireRequest, spec: RequestSpec[Any]) -> str | None:

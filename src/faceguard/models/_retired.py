@@ -52,6 +52,9 @@ _RETIRED_BYTES = tuple(
     if not any(other != name and other in name for other in RETIRED_ATTRIBUTE_FIELDS)
 )
 
+# The same, as one search (a single scan of the body instead of one per name).
+_RETIRED_SEARCH = re.compile(b"|".join(re.escape(name) for name in _RETIRED_BYTES)).search
+
 # Every ASCII byte that is not a letter or a digit: what normalise_key drops from ASCII keys.
 _ASCII_SEPARATORS = bytes(c for c in range(128) if not chr(c).isalnum())
 
@@ -100,7 +103,7 @@ def may_carry_retired(raw: bytes | str) -> bool:
     if b"\\" in data or not data.isascii():
         return True
     letters = data.translate(None, _ASCII_SEPARATORS).lower()
-    return any(name in letters for name in _RETIRED_BYTES)
+    return _RETIRED_SEARCH(letters) is not None
 
 
 def clean_json(raw: bytes | str) -> bytes | str:
