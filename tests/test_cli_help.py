@@ -162,3 +162,20 @@ def test_demo_help_documents_the_report_path(
     text = _help(["demo"], capsys)
     assert "--html PATH" in text
     assert "--images DIR" in text
+
+
+def test_a_reader_that_goes_away_is_not_a_traceback() -> None:
+    """`faceguard demo | head -1`: the demo stops quietly when its reader closes the pipe."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "faceguard", "demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.readline()
+    process.stdout.close()
+    errors = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(timeout=120) == 1
+    assert first.startswith(b"faceguard ")
+    assert "Traceback" not in errors and "BrokenPipeError" not in errors, errors
