@@ -104,7 +104,18 @@ def _parser() -> argparse.ArgumentParser:
     _consent_parser(commands)
     _testing_parser(commands)
     _emulator_parser(commands)
+    _name_choices(parser)
     return parser
+
+
+def _name_choices(parser: argparse.ArgumentParser) -> None:
+    """Name every subcommand group by its choices, so a missing subcommand is reported as
+    ``required: {verify,repair,keygen}`` rather than by an internal ``dest``."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            action.metavar = "{" + ",".join(action.choices) + "}"
+            for sub in action.choices.values():
+                _name_choices(sub)
 
 
 def _emulator_parser(commands: Any) -> None:
