@@ -12,6 +12,7 @@ Registered in mkdocs.yml (``extensions: [scripts/docs_griffe.py:OperationGroups]
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import griffe
@@ -38,4 +39,14 @@ class OperationGroups(griffe.Extension):
                 continue
             found = runtime.members.get(name)
             if isinstance(found, griffe.Function):
+                for parameter in found.parameters:
+                    parameter.default = _as_written(parameter.default)
                 cls.set_member(name, found)
+
+
+def _as_written(default: Any) -> Any:
+    """An enum default as code names it (``DetectionModel.DETECTION_03``), not its repr
+    (``<DetectionModel.DETECTION_03: 'detection_03'>``)."""
+    if isinstance(default, str):
+        return re.sub(r"<(\w+\.\w+): [^<>]*>", r"\1", default)
+    return default

@@ -2,9 +2,9 @@
 
 Every subclass of ``faceguard.FaceGuardError`` defined anywhere in the package (every module
 is imported to find them), under the public name a user catches it by (``faceguard.X``,
-``faceguard.bulk.X``...), with the first sentence of its docstring. The tree replaces the text
-between the two ``errors-tree`` markers of the page; ``tests/test_docs_site.py`` fails when the
-page and the code differ.
+``faceguard.bulk.X``...), with the first sentence of its docstring, as a nested list. The
+tree replaces the text between the two ``errors-tree`` markers of the page;
+``tests/test_docs_site.py`` fails when the page and the code differ.
 
 Usage::
 
@@ -20,7 +20,6 @@ import inspect
 import pkgutil
 import re
 import sys
-import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +35,6 @@ PUBLIC_MODULES = (
     "faceguard.notebook",
     "faceguard.models",
 )
-WIDTH = 100  # the tree's lines wrap here
 
 
 def _import_everything() -> type[BaseException]:
@@ -89,30 +87,19 @@ def tree_classes() -> list[tuple[type, int]]:
 
 
 def render_tree() -> str:
-    """The tree as the page shows it: a fenced block, one class a line (wrapped)."""
-    root = _import_everything()
+    """The tree as the page shows it: a nested list, one class an item, so that the
+    descriptions wrap on any screen."""
     lines: list[str] = []
 
-    def label(cls: type) -> str:
+    def walk(cls: type, depth: int) -> None:
         name = public_name(cls)
-        return name.removeprefix("faceguard.") if name else f"{cls.__qualname__} (not exported)"
+        label = f"`{name}`" if name else f"`{cls.__qualname__}` (not exported)"
+        lines.append(f"{'    ' * depth}- {label}: {_summary(cls)}")
+        for sub in _subclasses(cls):
+            walk(sub, depth + 1)
 
-    def walk(cls: type, prefix: str, last: bool, top: bool) -> None:
-        branch = "" if top else ("└── " if last else "├── ")
-        head = f"{prefix}{branch}{label(cls)}"
-        children = _subclasses(cls)
-        child_prefix = prefix if top else prefix + ("    " if last else "│   ")
-        continuation = child_prefix + ("│   " if children else "    ")
-        text = textwrap.wrap(_summary(cls), WIDTH - max(len(head) + 2, 40)) or [""]
-        column = max(len(head) + 2, 40)
-        lines.append(f"{head.ljust(column)}{text[0]}".rstrip())
-        for more in text[1:]:
-            lines.append(f"{continuation.ljust(column)}{more}".rstrip())
-        for index, sub in enumerate(children):
-            walk(sub, child_prefix, index == len(children) - 1, False)
-
-    walk(root, "", True, True)
-    return "```text\n" + "\n".join(lines) + "\n```\n"
+    walk(_import_everything(), 0)
+    return "\n".join(lines) + "\n"
 
 
 def render_page(current: str) -> str:
