@@ -104,6 +104,7 @@ def _engine_facts(emulator: Emulator, photo: Path) -> tuple[str, frozenset[str] 
     engine = emulator.engine
     module = inspect.getmodule(type(engine))
     summary = (module.__doc__ or "").strip().splitlines()[0] if module else ""
+    summary = summary.rsplit(": ", 1)[-1]  # "The emulator's local face engine: OpenCV ..."
     models = [getattr(module, name, None) for name in ("_YUNET_FILE", "_SFACE_FILE")]
     files = ", ".join(model for model in models if isinstance(model, str))
     try:
@@ -113,7 +114,7 @@ def _engine_facts(emulator: Emulator, photo: Path) -> tuple[str, frozenset[str] 
     except ImportError:
         library = ""
     facts = "; ".join(part for part in (summary.rstrip("."), files, library) if part)
-    description = f"{type(engine).__name__}: {facts}" if facts else type(engine).__name__
+    description = f"{type(engine).__name__} ({facts})" if facts else type(engine).__name__
     faces = engine.detect(photo.read_bytes())
     if not faces:
         return description, None

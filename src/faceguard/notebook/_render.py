@@ -113,10 +113,7 @@ def _landmark_text(measured: Collection[str] | None) -> str:
     if measured is None:
         return "27 points"
     count = len(measured)
-    return (
-        f"27 points: {count} measured (drawn larger, in yellow), {27 - count} estimated "
-        "from a template fitted to them"
-    )
+    return f"27 points: {count} measured (drawn larger, in yellow), {27 - count} estimated"
 
 
 def _face_table(
