@@ -13,6 +13,11 @@ The photos are the project's subset in ``tests/data/faces`` (``manifest.json``):
   photos, left to right), right when ``isIdentical`` (confidence >= 0.5) equals "same
   identity". Target >= 97 %.
 
+Small faces: every face crop of ``tests/data/small_faces`` shrunk to 36-64 px and composited
+onto larger scenes (``tests/_small_faces.py``, deterministic, boxes known), and as many
+scenes without a face. Targets: recall >= 95 % in every size band from 36 px, at most one
+false face per 20 face-free images.
+
 Timings are not asserted here: ``benchmarks/bench_engine.py`` measures them (on the full
 shared set too). The last tests add 20,000 SYNTHETIC persons (random unit vectors written
 straight into the emulator's state) to a group of the real people: identify must still rank
@@ -33,6 +38,7 @@ import httpx
 import numpy as np
 import pytest
 
+import _small_faces
 from _guard_kit import TOKEN, policy, token
 from faceguard import FaceClient, RetryPolicy
 from faceguard.emulator import Emulator, EngineFace, ManualClock
@@ -46,6 +52,8 @@ FACE_COUNT_TARGET = 0.95
 TOP1_TARGET = 0.95
 VERIFICATION_TARGET = 0.97
 SYNTHETIC_PERSONS = 20_000
+SMALL_FACE_RECALL_TARGET = 0.95
+FALSE_FACES_PER_IMAGE_TARGET = 1 / 20
 
 ENDPOINT = "https://emulator.invalid"
 API_KEY = "engine-accuracy-key"
@@ -256,6 +264,69 @@ def test_verification_accuracy_meets_the_target(world: World) -> None:
     assert same >= 6 and different >= 30
     assert world.group, "the group photo's labelled faces take part"
     assert 1 - len(wrong) / (same + different) >= VERIFICATION_TARGET, wrong
+
+
+# -- small faces ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_scenes() -> list[_small_faces.Scene]:
+    return [*_small_faces.face_scenes(), *_small_faces.face_free_scenes()]
+
+
+@pytest.fixture(scope="module")
+def small_score(small_scenes: list[_small_faces.Scene]) -> _small_faces.Score:
+    return _small_faces.score(_small_faces.engine_boxes(OpenCVEngine()), small_scenes)
+
+
+def test_the_composited_set_holds_every_crop_at_every_size(
+    small_scenes: list[_small_faces.Scene],
+) -> None:
+    crops = len(json.loads((_small_faces.DATA / "sources.json").read_text("utf-8"))["crops"])
+    assert crops >= 30
+    sizes = [size for scene in small_scenes for _box, size in scene.faces]
+    assert sorted(sizes) == sorted(list(_small_faces.SIZES) * crops)
+    for scene in small_scenes:
+        assert (scene.width, scene.height) in _small_faces.CANVASES
+        for (_left, _top, width, height), size in scene.faces:
+            assert math.sqrt(width * height) == pytest.approx(size)  # the box is the truth
+    face_free = [scene for scene in small_scenes if not scene.faces]
+    assert len(face_free) == _small_faces.EMPTY_SCENES
+    # (built deterministically: a second build is byte for byte the same)
+    again = [*_small_faces.face_scenes(), *_small_faces.face_free_scenes()]
+    assert [scene.image for scene in again] == [scene.image for scene in small_scenes]
+
+
+@pytest.mark.parametrize("band", _small_faces.BANDS, ids=lambda band: f"{band[0]}-{band[1]}px")
+def test_small_face_recall_meets_the_target(
+    small_score: _small_faces.Score, band: tuple[int, int]
+) -> None:
+    low, high = band
+    recall = small_score.recall(low, high)
+    assert recall >= SMALL_FACE_RECALL_TARGET, (recall, small_score.missed)
+
+
+def test_small_faces_bring_no_false_faces(small_score: _small_faces.Score) -> None:
+    assert small_score.face_free_images == _small_faces.EMPTY_SCENES
+    per_image = small_score.fp_per_face_free_image()
+    assert per_image <= FALSE_FACES_PER_IMAGE_TARGET, small_score.false_positives_face_free
+    in_scenes = small_score.false_positives_in_face_scenes / small_score.face_scenes
+    assert in_scenes <= FALSE_FACES_PER_IMAGE_TARGET, small_score.false_positives_in_face_scenes
+
+
+def test_the_emulator_reports_the_small_faces_of_a_full_hd_scene(world: World) -> None:
+    """Through the client: a 1920 x 1080 scene's 36-64 px faces come back as the engine
+    found them, at their composited boxes."""
+    scene = next(s for s in _small_faces.face_scenes() if (s.width, s.height) == (1920, 1080))
+    faces = world.client.detection.detect(scene.image, return_face_id=False)
+    found = [(r.left, r.top, r.width, r.height) for r in (face.face_rectangle for face in faces)]
+    assert found == _small_faces.engine_boxes(world.emulator.engine)(scene.image)
+    matched = [
+        truth
+        for truth, _size in scene.faces
+        if max(_small_faces.iou(truth, box) for box in found) >= _small_faces.MATCH_IOU
+    ]
+    assert len(scene.faces) == 8 and len(matched) >= 7  # (one 36 px face of it is missed)
 
 
 # -- correctness at scale --------------------------------------------------------------------------

@@ -32,8 +32,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from ._engine_api import EngineFace, Point
+from ._engine_cascade import CANDIDATE_SCORE, detect_rows
 from ._engine_image import INSTALL_HINT, MAX_IMAGE_BYTES, MIN_IMAGE_BYTES, _decode
 from ._engine_measures import (
+    MIN_FACE_TOLERANCE,
     _as_vector,
     _clip_box,
     _exposure,
@@ -55,6 +57,7 @@ __all__ = [
     "MAX_FACES",
     "MAX_IMAGE_BYTES",
     "MIN_IMAGE_BYTES",
+    "SMALL_FACE_WORKING_SIZE",
     "EngineUnavailableError",
     "OpenCVEngine",
     "blur_from_laplacian_variance",
@@ -78,6 +81,13 @@ DETECTION_WORKING_SIZE: Final = 1280
 """Images whose longer side is above this are downscaled to it for detection only; boxes and
 landmarks are mapped back to the original pixels, and embeddings and pixel measures use the
 original image (ENGINE.md section 4.5)."""
+
+SMALL_FACE_WORKING_SIZE: Final = 1920
+"""Images larger than ``DETECTION_WORKING_SIZE`` get a second detection pass at up to this
+size, for small faces only: the service detects 36 px faces in images up to 1920 x 1080,
+and YuNet finds a 36 px face at its own resolution, not at two thirds of it
+(``_engine_cascade``). Above 1920 px the service's minimum face grows in proportion
+(:func:`min_face_size`), so this pass keeps it at 36 px."""
 
 _DEFAULT_SCORE_THRESHOLD: Final = 0.8
 """ENGINE.md section 4.1: at 0.8 YuNet counted every test image right; 0.7 found a dog."""
@@ -217,7 +227,7 @@ class OpenCVEngine:
                 np.frombuffer(yunet, dtype=np.uint8),
                 empty,
                 (320, 320),
-                score_threshold,
+                min(CANDIDATE_SCORE, score_threshold),
                 _NMS_THRESHOLD,
                 _TOP_K,
             )
@@ -229,6 +239,7 @@ class OpenCVEngine:
             raise EngineUnavailableError(
                 f"OpenCV {cv2.__version__} cannot load the face models ({reason}): {INSTALL_HINT}"
             ) from None
+        self._score_threshold = score_threshold
         self._detector_lock = threading.Lock()
         self._recognizer_lock = threading.Lock()
         self._keys, canon, template = _load_template()
@@ -259,7 +270,7 @@ class OpenCVEngine:
         found: list[tuple[tuple[int, int, int, int], NDArray[np.float64]]] = []
         for row in rows:
             box = _clip_box(row, width, height)
-            if box is None or math.sqrt(box[2] * box[3]) < smallest:
+            if box is None or math.sqrt(box[2] * box[3]) < smallest * MIN_FACE_TOLERANCE:
                 continue
             found.append((box, row))
         # Largest first; ties by position, so the order depends only on the pixels.
@@ -315,28 +326,17 @@ class OpenCVEngine:
     # ---------------------------------------------------------------- steps
 
     def _detect_rows(self, pixels: NDArray[np.uint8]) -> list[NDArray[np.float64]]:
-        """YuNet's rows (x, y, w, h, 5 x (x, y), score) in original-image coordinates."""
-        import cv2
-        import numpy as np
-
-        height, width = pixels.shape[:2]
-        scale = min(1.0, DETECTION_WORKING_SIZE / max(width, height))
-        if scale < 1.0:
-            size = (max(1, round(width * scale)), max(1, round(height * scale)))
-            work = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
-            sx, sy = width / size[0], height / size[1]
-        else:
-            work, sx, sy = pixels, 1.0, 1.0
+        """Faces as YuNet rows (x, y, w, h, 5 x (x, y), score) in original-image coordinates:
+        a coarse pass at the working size, then a zoomed second look at small candidates
+        (``_engine_cascade``)."""
         with self._detector_lock:
-            self._detector.setInputSize((work.shape[1], work.shape[0]))
-            _count, found = self._detector.detect(work)
-        raw: object = found  # None when there is no face (the stubs do not say so)
-        if not isinstance(raw, np.ndarray):
-            return []
-        rows = np.array(raw, dtype=np.float64).reshape(-1, 15)
-        rows[:, 0:14:2] *= sx
-        rows[:, 1:14:2] *= sy
-        return list(rows)
+            return detect_rows(
+                self._detector,
+                pixels,
+                accepted=self._score_threshold,
+                working_size=DETECTION_WORKING_SIZE,
+                fine_size=SMALL_FACE_WORKING_SIZE,
+            )
 
     def _embed(self, pixels: NDArray[np.uint8], row: NDArray[np.float64]) -> bytes:
         """SFace: alignCrop (similarity warp of the 5 points to 112x112) then feature;
