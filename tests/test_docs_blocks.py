@@ -9,7 +9,9 @@ variable removed, so a block only reaches what it shows how to get.
 
 from __future__ import annotations
 
+import gc
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,10 +42,22 @@ class Story:
             self._pages[name] = (Page([b for b in BLOCKS if b.page == name]), workdir)
         return self._pages[name]
 
+    def close(self) -> None:
+        for page, _ in self._pages.values():
+            page.namespace.clear()
+        self._pages.clear()
+
 
 @pytest.fixture(scope="session")
-def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
-    return Story(tmp_path_factory.mktemp("docs"))
+def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
+    pages = Story(tmp_path_factory.mktemp("docs"))
+    yield pages
+    # What the pages left open (a notebook's client, a store) goes with its namespace, here,
+    # not in the middle of another test where a ResourceWarning would be blamed on it.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        pages.close()
+        gc.collect()
 
 
 @pytest.fixture
