@@ -238,6 +238,11 @@ class CassetteScrubber:
         self.ids = IdPlaceholders(seed=seed)
         self.stable = StablePlaceholders()
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> CassetteScrubber:
+        # pytest-recording deep-copies its configuration (the hooks bound to this object):
+        # the copy must share the one mapping of the cassette, and a lock cannot be copied.
+        return self
+
     def request(self, request: Any) -> Any:
         """``before_record_request``."""
         return _scrub_request(request, self.ids, self.stable)

@@ -84,7 +84,7 @@ def mismatch_error(cassette: Any, request: Any, scrub: Any) -> CassetteMismatchE
             for name, message in failed:
                 detail = [d for d in str(message or "").splitlines() if d.strip()]
                 differences.extend(detail)
-                lines.append(f"  {name} differs" + (":" if detail else ""))
+                lines.append(f"  {name} differs" + (" (sent != recorded):" if detail else ""))
                 lines.extend(f"    {d}" for d in detail)
         else:
             lines.append("Nothing like it was recorded.")
