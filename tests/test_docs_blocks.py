@@ -11,13 +11,24 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from _docs_blocks import ROOT, Block, Page, all_blocks, compile_block, parse, undefined_names
+from _docs_blocks import (
+    PYTHON_LANGUAGES,
+    ROOT,
+    Block,
+    Page,
+    all_blocks,
+    compile_block,
+    pages,
+    parse,
+    undefined_names,
+)
 
 pytest.importorskip(
     "cv2", reason="the docs run on the emulator's face engine (faceguard[emulator])"
@@ -89,17 +100,22 @@ def test_block_runs(block: Block, story: Story, monkeypatch: pytest.MonkeyPatch)
     index = page.blocks.index(block)
     monkeypatch.chdir(workdir)
     _advance(page, index)
-    if page.failed is not None:
-        pytest.skip(f"an earlier block of the story failed: {page.failed.id}")
     page.done = index + 1
-    page.failed = block  # until it has passed every check below
-    compile_block(block)  # a syntax error fails even a block that is not executed
-    missing = undefined_names(page.blocks[: index + 1])
-    assert missing == [], (
-        f"{block.id} uses {missing}, defined nowhere above it on its page: show where each "
-        "value comes from (docs/contributing.md)"
-    )
-    page.failed = None
+    earlier = page.failed
+    # The block's text is checked whatever happened above it: its syntax, and names defined
+    # nowhere on the page up to it (a block that is not executed included).
+    try:
+        compile_block(block)
+        missing = undefined_names(page.blocks[: index + 1])
+        assert missing == [], (
+            f"{block.id} uses {missing}, defined nowhere above it on its page: show where each "
+            "value comes from (docs/contributing.md)"
+        )
+    except BaseException:
+        page.failed = earlier or block
+        raise
+    if earlier is not None:
+        pytest.skip(f"an earlier block of the story failed: {earlier.id}")
     if block.marker == "needs":
         pytest.skip(f"needs {block.reason}")
     if block.marker == "pending":
@@ -111,6 +127,20 @@ def test_block_runs(block: Block, story: Story, monkeypatch: pytest.MonkeyPatch)
     page.failed = block
     page.run(block)
     page.failed = None
+
+
+def test_no_python_hides_under_another_fence_language() -> None:
+    """A console transcript (```pycon, ```ipython...) would escape the collector: the pages
+    show Python as ```python blocks, and output as ```text."""
+    pattern = re.compile(r"^[ \t]*(?:`{3,}|~{3,})\s*\{?\.?([A-Za-z0-9_+-]+)", re.MULTILINE)
+    hidden = [
+        f"{path.relative_to(ROOT)}: {language}"
+        for path in pages()
+        for language in pattern.findall(path.read_text(encoding="utf-8"))
+        if language.lower() not in PYTHON_LANGUAGES
+        and re.match(r"(?i)(i?py|python|jupyter)", language)
+    ]
+    assert hidden == []
 
 
 def test_the_docs_have_python_blocks_and_each_is_found() -> None:
