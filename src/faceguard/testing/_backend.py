@@ -196,6 +196,7 @@ def async_recorded_face_client(
         api_key=backend.api_key,
         guard=faceguard_guard,
         sleep=backend.async_sleep,
+        transport=_no_idle_connections(),
         clock=backend.clock,
     )
     yield client
@@ -232,10 +233,20 @@ def async_recorded_content_safety_client(
         backend.content_safety_endpoint,
         api_key=backend.content_safety_api_key,
         sleep=backend.async_sleep,
+        transport=_no_idle_connections(),
         clock=backend.clock,
     )
     yield client
     close_async(client)
+
+
+def _no_idle_connections() -> Any:
+    """An async transport that keeps no connection open between requests: the fixture closes
+    the client after the test, on a loop of its own, where a pooled connection of the test's
+    (closed) loop could not be closed."""
+    import httpx
+
+    return httpx.AsyncHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
 
 
 def close_async(client: Any) -> None:
