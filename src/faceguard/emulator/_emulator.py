@@ -335,8 +335,11 @@ class Emulator:
 
     def authorize(self, request: httpx.Request) -> httpx.Response | None:
         """``None`` when the request's credential is accepted, else the 401 answer."""
-        key = request.headers.get("ocp-apim-subscription-key")
-        authorization = request.headers.get("authorization", "")
+        return self._credential_refusal(request.headers)
+
+    def _credential_refusal(self, headers: httpx.Headers) -> httpx.Response | None:
+        key = headers.get("ocp-apim-subscription-key")
+        authorization = headers.get("authorization", "")
         scheme, _, token = authorization.partition(" ")
         if key:
             accepted = self.key is None or key == self.key
@@ -354,7 +357,7 @@ class Emulator:
             return _with_request_id(_outside(method, path))
         if path.startswith(CONTROL_PREFIX) and self.key is None:
             return None
-        denied = self.authorize(httpx.Request(method, "http://emulator/", headers=headers))
+        denied = self._credential_refusal(headers)
         return None if denied is None else _with_request_id(denied)
 
     def handle(self, request: httpx.Request) -> httpx.Response:

@@ -163,7 +163,7 @@ class LivenessControl:
             raise LivenessScriptError(
                 "InvalidScript", "give exactly one of decision= (a result) or error= (a failure)"
             )
-        if decision is not None and decision not in _DECISIONS:
+        if decision is not None and (not isinstance(decision, str) or decision not in _DECISIONS):
             raise LivenessScriptError(
                 "InvalidScript", f"decision must be one of {sorted(_DECISIONS)}"
             )
@@ -174,9 +174,13 @@ class LivenessControl:
         ):
             raise LivenessScriptError("InvalidScript", "error must be (code, message) strings")
         if match_confidence is not None and not (
-            isinstance(match_confidence, int | float) and 0.0 <= float(match_confidence) <= 1.0
+            isinstance(match_confidence, int | float)
+            and not isinstance(match_confidence, bool)
+            and 0.0 <= float(match_confidence) <= 1.0
         ):
             raise LivenessScriptError("InvalidScript", "match_confidence must be within [0, 1]")
+        if digest is not None and not (isinstance(digest, str) and digest):
+            raise LivenessScriptError("InvalidScript", "digest must be a non-empty string")
         with self._lock:
             session = self.sessions.get(session_id)
             if session is None:
