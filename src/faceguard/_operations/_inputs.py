@@ -291,10 +291,14 @@ def check_sendable(spec: RequestSpec[Any]) -> None:
     if spec.json is not None:
         _check_json("body", spec.json)
     guard = spec.guard
-    _check_guard_text("container_id", guard.container_id)
-    _check_guard_text("person_id", guard.person_id)
-    _check_guard_text("consent", guard.consent)
-    _check_guard_text("device_correlation_id", guard.device_correlation_id)
+    texts = (guard.container_id, guard.person_id, guard.consent, guard.device_correlation_id)
+    for text in texts:  # the common case (None or ASCII) without a call per field
+        if text is not None and (type(text) is not str or not text.isascii()):
+            _check_guard_text("container_id", guard.container_id)
+            _check_guard_text("person_id", guard.person_id)
+            _check_guard_text("consent", guard.consent)
+            _check_guard_text("device_correlation_id", guard.device_correlation_id)
+            break
     for index, face_id in enumerate(guard.face_ids):
         if type(face_id) is not str or not face_id.isascii():
             if not isinstance(face_id, str):
