@@ -44,6 +44,11 @@ def test_the_error_tree_on_the_errors_page_is_the_codes() -> None:
     assert page == generator.render_page(page), (
         "docs/errors.md's error tree is stale: run python scripts/gen_errors_md.py"
     )
+    reference = (ROOT / "docs" / "reference" / "errors.md").read_text(encoding="utf-8")
+    assert reference == generator.render_reference(), (
+        "docs/reference/errors.md is stale: run python scripts/gen_errors_md.py"
+    )
+    assert "::: faceguard.GuardError\n" in reference and "_exceptions" not in reference
 
 
 def test_the_error_tree_changes_with_the_classes() -> None:
