@@ -99,6 +99,10 @@ def test_the_demo_runs_without_the_notebook_extra(
     out = capsys.readouterr().out
     assert "training: succeeded" in out
     assert "identified correctly" in out
+    # Without --html, the report goes to a new temporary folder, and its path is printed.
+    lines = [line.strip() for line in out.splitlines()]
+    written = [Path(line) for line in lines if line.endswith("report.html")]
+    assert len(written) == 1 and written[0].is_file()
 
 
 # -- the terminal output ---------------------------------------------------------------------
@@ -135,21 +139,20 @@ def test_the_report_path_is_printed_on_its_own_line(run: Run) -> None:
     assert str(run.page_path) in [line.strip() for line in run.out.splitlines()]
 
 
-def test_the_default_report_path_is_printed_and_written(
-    capsys: pytest.CaptureFixture[str],
+@pytest.mark.parametrize("where", ["a folder", "in a missing folder", "under a file"])
+def test_an_unwritable_report_path_is_refused_before_the_demo_runs(
+    where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["demo", "--images", PHOTOS]) == 0
-    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
-    written = [Path(line) for line in lines if line.endswith("report.html")]
-    assert len(written) == 1 and written[0].is_file()
-
-
-def test_an_unwritable_report_path_is_said_and_fails(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main(["demo", "--images", PHOTOS, "--html", str(tmp_path)]) == 2
-    out = capsys.readouterr().out
-    assert f"no HTML report: cannot write {tmp_path}" in out
+    (tmp_path / "file.txt").write_text("x", encoding="utf-8")
+    page = {
+        "a folder": tmp_path,
+        "in a missing folder": tmp_path / "missing" / "report.html",
+        "under a file": tmp_path / "file.txt" / "report.html",
+    }[where]
+    assert main(["demo", "--images", PHOTOS, "--html", str(page)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing ran
+    assert f"faceguard demo: cannot write the report to {page}" in captured.err
 
 
 @pytest.mark.skipif(os.name != "posix", reason="needs a pseudo-terminal")
@@ -323,3 +326,58 @@ def test_without_the_engine_the_demo_says_what_to_install(
     assert 'pip install "faceguard[emulator]"' in captured.err
     assert "Traceback" not in captured.err
     assert captured.out == ""
+
+
+# -- which landmarks the report calls measured comes from the engine -------------------------
+
+
+def _engine_face(measured: int, estimated_flag: object = None) -> object:
+    from faceguard.emulator import EngineFace
+
+    names = [f"point{index}" for index in range(27)]
+    points = {name: (float(index), float(index * 2)) for index, name in enumerate(names)}
+    five = tuple(points[name] for name in names[:measured])
+    five = five + tuple((1000.0 + i, 1000.0) for i in range(5 - len(five)))
+    face = EngineFace(
+        left=0,
+        top=0,
+        width=10,
+        height=10,
+        score=0.9,
+        landmarks5=five[:5],  # type: ignore[arg-type]
+        landmarks27=points,
+        head_pose=(0.0, 0.0, 0.0),
+        blur=0.0,
+        exposure=0.5,
+        noise=0.0,
+        quality_for_recognition="high",
+        embedding=b"",
+    )
+    if estimated_flag is not None:
+        object.__setattr__(face, "estimated_landmarks", estimated_flag)
+    return face
+
+
+class _Stub:
+    def __init__(self, face: object) -> None:
+        self.engine = self
+        self._face = face
+
+    def detect(self, image: bytes) -> list[object]:
+        return [self._face]
+
+
+@pytest.mark.parametrize("measured", [5, 3, 0])
+def test_measured_landmarks_are_those_the_engine_reports(measured: int) -> None:
+    from faceguard.emulator._demo import _engine_facts
+
+    _, found = _engine_facts(_Stub(_engine_face(measured)), Path(PHOTOS, "manifest.json"))  # type: ignore[arg-type]
+    assert found == frozenset(f"point{index}" for index in range(measured))
+
+
+def test_an_engine_flag_for_estimated_landmarks_wins() -> None:
+    from faceguard.emulator._demo import _engine_facts
+
+    flagged = _engine_face(5, estimated_flag=[f"point{index}" for index in range(2, 27)])
+    _, found = _engine_facts(_Stub(flagged), Path(PHOTOS, "manifest.json"))  # type: ignore[arg-type]
+    assert found == frozenset({"point0", "point1"})

@@ -708,7 +708,9 @@ def _run(args: argparse.Namespace) -> int:
 
         try:
             return run_demo(args.images, html=args.html, out=sys.stdout)
-        except (FileNotFoundError, ImportError) as problem:
+        except BrokenPipeError:
+            raise  # the reader went away: main() ends quietly
+        except (OSError, ImportError) as problem:  # no photos, no report folder, no engine
             sys.stderr.write(f"faceguard demo: {problem}\n")
             return 2
     if args.command == "version":

@@ -171,6 +171,8 @@ def run_demo(images: Path | None = None, *, html: Path | None = None, out: TextI
 
     console = Console(out)
     started = time.perf_counter()
+    if html is not None:
+        _check_report_path(html)
     folder = _find_images(images)
     people = _people(folder)
     emulator = Emulator()
@@ -401,6 +403,20 @@ def run_demo(images: Path | None = None, *, html: Path | None = None, out: TextI
     if problem is not None:
         return 2
     return 0 if chain.ok else 1
+
+
+def _check_report_path(page: Path) -> None:
+    """Refuse a report path that cannot be written before the demo runs, not after.
+
+    Raises:
+        OSError: ``page`` is a folder, or its folder does not exist (the message says which).
+    """
+    if page.is_dir():
+        raise IsADirectoryError(f"cannot write the report to {page}: it is a folder")
+    if not page.parent.is_dir():
+        raise FileNotFoundError(
+            f"cannot write the report to {page}: {page.parent} is not an existing folder"
+        )
 
 
 def _render_refusal(refusal: Exception) -> str:
