@@ -35,6 +35,8 @@ Importing this package does not import vcrpy.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._cassettes import (
     MATCH_ON,
     PLACEHOLDER,
@@ -60,9 +62,15 @@ from ._hygiene import Finding, check_paths, check_text
 from ._modes import LIVE_ENV
 from ._stable import REPLAY_API_KEY, REPLAY_ENDPOINT
 
+if TYPE_CHECKING:
+    from ._backend import FaceguardBackend as FaceguardBackend
+    from ._plugin import FaceguardConsent as FaceguardConsent
+
 __all__ = [
     "CassetteError",
     "CassetteMismatchError",
+    "FaceguardBackend",
+    "FaceguardConsent",
     "Finding",
     "LIVE_ENV",
     "MATCH_ON",
@@ -85,3 +93,16 @@ __all__ = [
     "use_cassette",
     "vcr_config",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The fixtures' types (for annotations), loaded with pytest only when asked for."""
+    if name == "FaceguardConsent":
+        from ._plugin import FaceguardConsent
+
+        return FaceguardConsent
+    if name == "FaceguardBackend":
+        from ._backend import FaceguardBackend
+
+        return FaceguardBackend
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
