@@ -12,6 +12,8 @@ from __future__ import annotations
 import gc
 import os
 import re
+import shutil
+import subprocess
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,6 +129,32 @@ def test_block_runs(block: Block, story: Story, monkeypatch: pytest.MonkeyPatch)
     page.failed = block
     page.run(block)
     page.failed = None
+
+
+def test_blocks_are_formatted_to_fit_the_page() -> None:
+    """Blocks are code: ruff-formatted, and no line wider than 88 columns, what the site
+    shows on a laptop screen without a scroll bar (docs/stylesheets/extra.css)."""
+    ruff = shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff comes with the dev extra")
+    unformatted, wide = [], []
+    for block in BLOCKS:
+        checked = subprocess.run(
+            [ruff, "format", "--line-length", "88", "--check", "--stdin-filename", "b.py", "-"],
+            input=block.code,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if checked.returncode != 0:
+            unformatted.append(block.id)
+        wide += [
+            f"{block.page}:{block.line + n}"
+            for n, line in enumerate(block.code.splitlines())
+            if len(line) > 88
+        ]
+    assert unformatted == [], "run: ruff format --line-length 88 on these blocks"
+    assert wide == []
 
 
 def test_no_python_hides_under_another_fence_language() -> None:
