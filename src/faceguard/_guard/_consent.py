@@ -396,13 +396,24 @@ class ConsentVerifier:
 
     def _parse(self, payload: dict[str, Any], kid: str) -> _Signed:
         if payload.get("iss") != self._issuer:
-            raise _reject("issuer", "iss is not the pinned consent issuer")
+            raise _reject(
+                "issuer",
+                "the token was not issued by the consent issuer this verifier trusts: issue it "
+                "with that ConsentIssuer (its issuer name and key)",
+            )
         aud = payload.get("aud")
         audiences = [aud] if isinstance(aud, str) else aud
         if not isinstance(audiences, list) or not all(isinstance(a, str) for a in audiences):
-            raise _reject("audience", "aud must be a string or a list of strings")
+            raise _reject(
+                "audience",
+                "the token's audience is not a list of names: issue it with audience=[...]",
+            )
         if self._audience not in audiences:
-            raise _reject("audience", "aud does not name this deployment")
+            raise _reject(
+                "audience",
+                f"the token is not for this deployment: issue it with {self._audience!r} in its "
+                "audience (beside the Face endpoint)",
+            )
         # The time checks cannot run without these three; everything else ill-formed is
         # reported as ``claims`` after the time and lifetime checks, in the §3.7 order.
         times = (_number(payload, "iat"), _number(payload, "nbf"), _number(payload, "exp"))
@@ -481,32 +492,56 @@ class ConsentVerifier:
         one), so the entry that names the resource is always another one."""
         named = _audience_names(audience, endpoint) if isinstance(endpoint, str) else None
         if named is None:
-            raise _reject("audience", "the call's endpoint is not an http(s) URL a token can name")
+            raise _reject(
+                "audience", "this client's endpoint is not an http(s) URL a token can name"
+            )
         if not named:
-            raise _reject("audience", "aud does not name the Face resource this client calls")
+            raise _reject(
+                "audience",
+                f"the token is not for the Face resource this client calls: issue it with "
+                f"{endpoint!r} in its audience",
+            )
 
     def _check_time(self, signed: _Signed, now: float) -> None:
         leeway = self._leeway
         if now < signed.not_before - leeway:
-            raise _reject("not_yet_valid", "the token is not valid yet (nbf)")
+            raise _reject(
+                "not_yet_valid",
+                "the token is not valid yet (it starts later): check the issuer's clock",
+            )
         if now >= signed.expires_at + leeway:
-            raise _reject("expired", "the token has expired")
+            raise _reject("expired", "the token has expired: issue a new one")
         if signed.issued_at > now + leeway:
-            raise _reject("issued_in_future", "iat is in the future")
+            raise _reject(
+                "issued_in_future",
+                "the token says it was issued in the future: check the issuer's clock",
+            )
         if signed.use is None:
-            raise _reject("claims", f"consent.use must be one of {sorted(MAX_LIFETIME)}")
+            raise _reject(
+                "claims", f"the token's use is not one of {sorted(MAX_LIFETIME)}: issue it with one"
+            )
         if signed.expires_at - signed.issued_at > MAX_LIFETIME[signed.use]:
             raise _reject(
-                "lifetime", f"a {signed.use!r} token lives at most {MAX_LIFETIME[signed.use]} s"
+                "lifetime",
+                f"a use={signed.use!r} token may live at most {MAX_LIFETIME[signed.use]} s: "
+                "issue it with a shorter lifetime",
             )
 
     def _check_scope(
         self, claims: ConsentClaims, scope: ConsentScope, use_case: UseCase | None
     ) -> None:
         if scope.operation not in claims.operations:
-            raise _reject("operation", f"consent.ops does not include {scope.operation}")
+            raise _reject(
+                "operation",
+                f"the token does not allow {scope.operation}: issue the token with operation "
+                f"{scope.operation!r} among its operations",
+            )
         if use_case is not None and claims.use_case != use_case:
-            raise _reject("use_case", "consent.uc is not the declared use case")
+            raise _reject(
+                "use_case",
+                f"the token was issued for another use case: issue it with use_case={use_case!s} "
+                "(this client's declared use case)",
+            )
         if scope.container_kind is None:
             return
         # One pass, no comprehension: this runs on every recognition call.
@@ -519,22 +554,34 @@ class ConsentVerifier:
                 if wanted is not None and person is not None and person.lower() == wanted:
                     person_bound = True
         if not in_container:
-            raise _reject("container", f"the token is not bound to this {scope.container_kind}")
+            raise _reject(
+                "container",
+                f"the token does not cover this {scope.container_kind}: issue it with a binding "
+                f"for it (('{scope.container_kind}', container_id, person_id or None))",
+            )
         if wanted is not None and not person_bound:
-            raise _reject("person", "the token is not bound to this person")
+            raise _reject(
+                "person",
+                "the token does not cover this person: issue it with a binding that names the "
+                "person, or bind the container only and create the person with "
+                "create_person(..., consent=token)",
+            )
 
     def _check_status(self, claims: ConsentClaims, operation: str) -> None:
         if claims.status is None:
             if claims.use == "standing":
                 # A day-long token that nothing but its expiry could stop (§3.1).
                 raise _reject(
-                    "status_required", "a use:'standing' token must name a status list entry"
+                    "status_required",
+                    "a use='standing' token must name a status list entry: issue it with "
+                    "status=(uri, index), so that it can be revoked before it expires",
                 )
             return
         if self._status_lists is None:
             raise _reject(
                 "status_unknown",
-                "the token names a status list but this verifier has no StatusLists to check it",
+                "the token names a status list but this verifier has none to check it: build "
+                "the ConsentVerifier with status_lists=StatusLists(...)",
             )
         uri, idx = claims.status
         self._status_lists.check(uri, idx, max_age=self.status_max_age(operation))
@@ -546,17 +593,24 @@ class ConsentVerifier:
         if store is None:
             raise _reject(
                 "replay",
-                f"a use:{claims.use!r} token needs a verifier with a replay_store to record it",
+                f"a use={claims.use!r} token must be recorded when it is used: build the "
+                "ConsentVerifier with replay_store=<the guard's store>",
             )
         # Kept until the token can no longer pass the time check, leeway included.
         ttl = max(claims.expires_at + self._leeway - now, 1.0)
         if claims.use == "once":
             if not store.add_if_absent(REPLAY_NAMESPACE, claims.jti, b"1", ttl=ttl):
-                raise _reject("replay", "this single-use token was already presented")
+                raise _reject(
+                    "replay",
+                    "this single-use token (use='once') was already used: issue a new one, or "
+                    "issue it with use='session' to cover several calls of one flow",
+                )
             return
         if session is None:
             raise _reject(
-                "replay", "a use:'session' token is bound to a client session: none was given"
+                "replay",
+                "a use='session' token is bound to the client that first presents it, and "
+                "this call came with no client session",
             )
         mark = _session_mark(session)
         binding = (claims.jti, mark)
@@ -567,7 +621,11 @@ class ConsentVerifier:
         if not store.add_if_absent(REPLAY_NAMESPACE, claims.jti, mark, ttl=ttl):
             bound = store.get(REPLAY_NAMESPACE, claims.jti)
             if bound is None or not hmac.compare_digest(bound, mark):
-                raise _reject("replay", "this session token is bound to another client session")
+                raise _reject(
+                    "replay",
+                    "this session token is already in use by another client: issue one per "
+                    "client (use='session' tokens bind to the first client that presents them)",
+                )
         if self._cache_size:
             with self._lock:
                 self._bound[binding] = claims.expires_at + self._leeway

@@ -50,6 +50,7 @@ _RULES = {
 
 
 _REMEMBERED_SUBJECTS = 256
+_PERSON_CALLS = frozenset({"verify", "enroll"})
 
 
 class Ticket(NamedTuple):
@@ -196,18 +197,40 @@ class Guard:
                 "this client has no ConsentVerifier: build it with "
                 "guard=GuardPolicy(verifier=ConsentVerifier(...))",
             )
-        claims = verifier.verify(
-            info.consent,
-            _scope(
-                operation,
-                info.container_kind,
-                info.container_id,
-                info.person_id if operation in {"verify", "enroll"} else None,
-            ),
-            use_case=self.policy.use_case,
-            endpoint=self.endpoint,
-            session=self._session,
-        )
+        kind, container = info.container_kind, info.container_id
+        person = info.person_id if operation in {"verify", "enroll"} else None
+        try:
+            claims = verifier.verify(
+                info.consent,
+                _scope(operation, kind, container, person),
+                use_case=self.policy.use_case,
+                endpoint=self.endpoint,
+                session=self._session,
+            )
+        except ConsentRejectedError as refusal:
+            if refusal.check != "person" or person is None or kind is None:
+                raise
+            # The scope check comes before the replay mark, so nothing was spent: verify again
+            # for the container alone, and accept the token if it binds the whole container
+            # and the ledger has this person on file under the token's own subject (a person
+            # made by create_person(..., consent=token)).
+            claims = verifier.verify(
+                info.consent,
+                _scope(operation, kind, container, None),
+                use_case=self.policy.use_case,
+                endpoint=self.endpoint,
+                session=self._session,
+            )
+            whole = (kind, container, None) in claims.bindings
+            owner = self.ledger.subject_of(kind, container, person) if whole else None
+            if owner is None or owner != self._pseudonym_of(claims.subject):
+                raise ConsentRejectedError(
+                    "person",
+                    "the token does not cover this person: issue it with a binding that names "
+                    "the person ((kind, container_id, person_id)), or bind the container only "
+                    "and create the person with create_person(..., consent=token), which "
+                    "records the person under the token's subject",
+                ) from None
         return claims.subject
 
     def _pseudonym_of(self, subject: str) -> str:
@@ -222,15 +245,21 @@ class Guard:
         return pseudonym
 
     def _check_subject(self, info: GuardInfo, mine: str) -> None:
-        """The verified subject (its pseudonym ``mine``) has not withdrawn, and a verify
-        against a person compares with that person's own subject."""
+        """The verified subject (its pseudonym ``mine``) has not withdrawn, and a call about a
+        person on file (verify against it, or enroll more faces) is by that person's own
+        subject: one person, one subject; no token of another subject takes a person over."""
         if self.ledger.withdrawn_pseudonym(mine):
-            raise ConsentRejectedError("withdrawn", "the subject has withdrawn consent")
-        if info.consent_operation == "verify" and info.person_id and info.container_kind:
+            raise ConsentRejectedError(
+                "withdrawn",
+                "the subject has withdrawn consent: nothing more can be done under it",
+            )
+        if info.consent_operation in _PERSON_CALLS and info.person_id and info.container_kind:
             owner = self.ledger.subject_of(info.container_kind, info.container_id, info.person_id)
             if owner is not None and owner != mine:
                 raise ConsentRejectedError(
-                    "subject", "the person was enrolled under another subject's consent"
+                    "subject",
+                    "the person is on file under another subject's consent: use a token "
+                    "issued for that person's own subject",
                 )
 
     def _check_face_ids(self, info: GuardInfo, mine: str | None) -> Override | None:
@@ -359,8 +388,13 @@ class Guard:
     def _record_enrollment(self, info: GuardInfo, subject: str, result: object) -> None:
         if info.container_kind is None:
             return
-        # Persons are the unit of consent in groups; in face lists, each persisted face is.
-        key = info.person_id or getattr(result, "persisted_face_id", None)
+        # Persons are the unit of consent in groups (create_person with consent names a new
+        # one: the result's person_id); in face lists, each persisted face is.
+        key = (
+            info.person_id
+            or attr_or_none(result, "person_id")
+            or attr_or_none(result, "persisted_face_id")
+        )
         if isinstance(key, str):
             self.ledger._record_enrollment(info.container_kind, info.container_id, key, subject)
 

@@ -160,6 +160,7 @@ class _Kind(Generic[C]):
             "route": self.route,
             "collection": self.route.rsplit("/", 1)[0],
             "trained_for": "find-similar" if self.family == "FaceListOperations" else "identify",
+            "consent_kind": self.consent_kind,
         }
 
     @property
@@ -419,6 +420,7 @@ class PersonContainerKind(_TrainableKind[C], Generic[C, P, F]):
         *,
         name: str,
         user_data: str | None = None,
+        consent: str | None = None,
         override: Override | None = None,
     ) -> RequestSpec[CreatePersonResult]:
         """Create a person in a $kind_text; the service assigns its ``person_id``.
@@ -427,10 +429,22 @@ class PersonContainerKind(_TrainableKind[C], Generic[C, P, F]):
         Guard checks: no email address, phone number or national id in ``name`` or
         ``user_data`` (R31: keep the person's identifiers on your side, linked by
         ``person_id``; ``override=Override("primary_identifier", reason)`` is audited).
-        Enrolling faces needs consent. Not retried after the request may have reached the
-        service, so a retry can never create a duplicate person.
+        Not retried after the request may have reached the service, so a retry can never
+        create a duplicate person.
+
+        Enrolling faces needs consent. With ``consent``, an ``enroll`` token bound to this
+        $kind_text (``bindings=[("${consent_kind}", container_id, None)]``, issued before the
+        person exists) is verified here and the new ``person_id`` is recorded as that
+        token's subject: ``add_face`` then accepts the same token for this person (issue it
+        with ``use="session"`` to cover both calls). Without it, the person is created with
+        no consent on file, and ``add_face`` needs a token that names the person.
         """
         body, screened = _fields(name, user_data, name_required=True, override=override)
+        guard: dict[str, Any] = dict(screened)
+        checks: frozenset[GuardCheck] = frozenset()
+        if consent is not None:
+            guard.update(consent_operation="enroll", consent=consent)
+            checks = _ENROLLMENT
         return self._spec(
             "Create",
             "POST",
@@ -440,7 +454,8 @@ class PersonContainerKind(_TrainableKind[C], Generic[C, P, F]):
             route="/persons",
             json=body,
             idempotent=False,
-            guard=screened,
+            guard_checks=checks,
+            guard=guard,
         )
 
     def get_person(self, container_id: str, person_id: str) -> RequestSpec[P]:
