@@ -15,9 +15,9 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import _guard_kit as kit
 import pytest
 
+import _guard_kit as kit
 from faceguard import AsyncFaceClient, ConsentRejectedError, FaceClient
 from faceguard.emulator import Emulator
 
