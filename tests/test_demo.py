@@ -381,3 +381,110 @@ def test_an_engine_flag_for_estimated_landmarks_wins() -> None:
     flagged = _engine_face(5, estimated_flag=[f"point{index}" for index in range(2, 27)])
     _, found = _engine_facts(_Stub(flagged), Path(PHOTOS, "manifest.json"))  # type: ignore[arg-type]
     assert found == frozenset({"point0", "point1"})
+
+
+# -- a photo folder of one's own ---------------------------------------------------------------
+
+
+def _folder(
+    tmp_path: Path, people: dict[str, list[str]], extra: list[dict[str, object]] = ()
+) -> Path:  # type: ignore[assignment]
+    """A photo folder with the given people (identity -> source photo paths under PHOTOS)."""
+    import json
+    import shutil
+
+    images: list[dict[str, object]] = []
+    for identity, files in people.items():
+        for index, file in enumerate(files):
+            target = f"{identity}-{index}{Path(file).suffix}"
+            if file.startswith("blank"):
+                from PIL import Image
+
+                Image.new("RGB", (400, 300), (120, 130, 140)).save(tmp_path / target)
+            else:
+                shutil.copyfile(Path(PHOTOS, file), tmp_path / target)
+            images.append({"file": target, "identity": identity, "faces": 1})
+    images.extend(extra)
+    (tmp_path / "manifest.json").write_text(json.dumps({"images": images}), encoding="utf-8")
+    return tmp_path
+
+
+OBAMA = ["face_recognition/obama/obama1.jpg", "face_recognition/obama/obama2.jpg"]
+BIDEN = ["face_recognition/biden/biden.jpg", "face_recognition/biden/biden2.jpg"]
+LENNON = ["openface/lennon-1.jpg", "openface/lennon-2.jpg"]
+
+
+@pytest.mark.parametrize(
+    ("manifest", "said"),
+    [
+        ("{not json", "manifest.json is not valid JSON"),
+        ('{"pictures": []}', 'manifest.json has no "images" list'),
+        ('{"images": {"file": "a.jpg"}}', 'manifest.json has no "images" list'),
+        ('{"images": [42]}', "manifest.json: images[0] is not an object"),
+        ('{"images": [{"file": 7, "identity": "x", "faces": 1}]}', "images[0].file"),
+        ('{"images": []}', "at least two people"),
+    ],
+)
+def test_a_malformed_manifest_is_said_plainly(
+    manifest: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "manifest.json").write_text(manifest, encoding="utf-8")
+    assert main(["demo", "--images", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert said in captured.err
+    assert "Traceback" not in captured.err and captured.out == ""
+
+
+def test_one_person_is_not_enough(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _folder(tmp_path, {"obama": OBAMA})
+    assert main(["demo", "--images", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "at least two people with two photos" in err and "found 1" in err
+
+
+def test_a_listed_photo_that_is_missing_is_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _folder(tmp_path, {"obama": OBAMA, "biden": BIDEN})
+    (folder / "biden-1.jpg").unlink()
+    assert main(["demo", "--images", str(folder)]) == 2
+    captured = capsys.readouterr()
+    assert "biden-1.jpg" in captured.err and captured.out == ""
+
+
+def test_a_person_whose_photo_shows_no_face_is_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _folder(
+        tmp_path,
+        {"obama": OBAMA, "wall": ["blank-a.jpg", "blank-b.jpg"], "biden": BIDEN, "lennon": LENNON},
+    )
+    page = tmp_path / "report.html"
+    assert main(["demo", "--images", str(folder), "--html", str(page)]) == 0
+    out = capsys.readouterr().out
+    assert "wall: not enrolled" in out
+    assert "3/3 identified correctly" in out
+    assert "wall" in page.read_text(encoding="utf-8")
+
+
+def test_a_held_out_photo_without_a_face_is_not_identified(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _folder(tmp_path, {"obama": OBAMA, "biden": BIDEN, "mixed": [LENNON[0], "blank.jpg"]})
+    page = tmp_path / "report.html"
+    assert main(["demo", "--images", str(folder), "--html", str(page)]) == 0
+    out = capsys.readouterr().out
+    assert "mixed-1.jpg of mixed: 0 faces found, so not identified" in out
+    assert "2/3 identified correctly" in out
+    assert "0 faces found, so not identified" in page.read_text(encoding="utf-8")
+
+
+def test_two_people_who_cannot_be_enrolled_stop_the_demo_plainly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _folder(tmp_path, {"obama": OBAMA, "wall": ["blank-a.jpg", "blank-b.jpg"]})
+    assert main(["demo", "--images", str(folder)]) == 2
+    captured = capsys.readouterr()
+    assert "wall: not enrolled" in captured.out
+    assert "needs two people enrolled, and only 1 could be" in captured.err
+    assert "Traceback" not in captured.err

@@ -80,8 +80,9 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="DIR",
-        help="a folder of photos with a manifest.json (default: examples/data/faces or "
-        "tests/data/faces in a checkout of faceguard)",
+        help='a folder of photos with a manifest.json: {"images": [{"file": ..., "identity": '
+        '..., "faces": 1}, ...]}, two photos or more of each of two people or more (default: '
+        "examples/data/faces or tests/data/faces in a checkout of faceguard)",
     )
     demo.add_argument(
         "--html",
@@ -704,13 +705,15 @@ def _run(args: argparse.Namespace) -> int:
 
         return run_check(args.paths, sys.stdout, sys.stderr)
     if args.command == "demo":
+        from ._exceptions import InvalidInputError
         from .emulator._demo import run_demo
 
         try:
             return run_demo(args.images, html=args.html, out=sys.stdout)
         except BrokenPipeError:
             raise  # the reader went away: main() ends quietly
-        except (OSError, ImportError) as problem:  # no photos, no report folder, no engine
+        except (OSError, ImportError, InvalidInputError) as problem:
+            # no photo folder, a manifest that does not fit, no report folder, no engine
             sys.stderr.write(f"faceguard demo: {problem}\n")
             return 2
     if args.command == "version":

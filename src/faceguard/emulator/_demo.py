@@ -21,8 +21,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .._exceptions import ConfigurationError
+from .._exceptions import ConfigurationError, InvalidInputError
 from ._console import Console
+from ._demo_photos import DEFAULT_IMAGE_DIRS, find_images, read_people
 from ._report import AuditSummary, DemoRecord, Enrolled, Pair, Probe, RefusalShown, render_report
 
 if TYPE_CHECKING:
@@ -32,34 +33,11 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_IMAGE_DIRS", "run_demo"]
 
-DEFAULT_IMAGE_DIRS = (Path("examples/data/faces"), Path("tests/data/faces"))
 _GROUP = "demo-staff"
 _AUDIENCE = "faceguard:demo"
 _ENDPOINT = "https://emulator.invalid"
 _DETECTION_MODEL = "detection_03"
 _RECOGNITION_MODEL = "recognition_04"
-
-
-def _find_images(images: Path | None) -> Path:
-    candidates = [images] if images is not None else list(DEFAULT_IMAGE_DIRS)
-    for folder in candidates:
-        if folder is not None and (folder / "manifest.json").is_file():
-            return folder
-    wanted = ", ".join(str(c) for c in candidates)
-    raise FileNotFoundError(
-        f"no photo folder with a manifest.json found ({wanted}); run the demo from a checkout "
-        "of faceguard or pass --images DIR"
-    )
-
-
-def _people(folder: Path) -> dict[str, list[Path]]:
-    """Photos of one face each, by identity, in manifest order (two or more per person)."""
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    people: dict[str, list[Path]] = defaultdict(list)
-    for entry in manifest["images"]:
-        if entry.get("faces") == 1 and entry.get("identity") and "sizes/" not in entry["file"]:
-            people[entry["identity"]].append(folder / entry["file"])
-    return {name: photos for name, photos in people.items() if len(photos) >= 2}
 
 
 class _GuardClock:
@@ -173,8 +151,8 @@ def run_demo(images: Path | None = None, *, html: Path | None = None, out: TextI
     started = time.perf_counter()
     if html is not None:
         _check_report_path(html)
-    folder = _find_images(images)
-    people = _people(folder)
+    folder = find_images(images)
+    people = read_people(folder)
     emulator = Emulator()
     emulator.engine  # noqa: B018 - built now: EngineUnavailable (an ImportError) says what to install
     console.say(
@@ -278,11 +256,17 @@ def run_demo(images: Path | None = None, *, html: Path | None = None, out: TextI
                 person = client.large_person_groups.create_person(_GROUP, name=name)
                 person_of[name], subject_of[name] = person.person_id, f"p-{uuid.uuid4().hex[:12]}"
                 consent = token(subject_of[name], ["enroll"], person.person_id)
-                client.large_person_groups.add_face(
-                    _GROUP, person.person_id, enrolled[name].photo, consent=consent
-                )
+                try:
+                    client.large_person_groups.add_face(
+                        _GROUP, person.person_id, enrolled[name].photo, consent=consent
+                    )
+                except faceguard.BadRequestError as photo_refused:  # no face, or several
+                    console.say(f"   {name}: not enrolled: {photo_refused.message}")
+                    record.not_enrolled.append((enrolled[name], photo_refused.message))
+                    continue
                 console.say(f"   {name}: enrolled {enrolled[name].photo.name}")
                 record.gallery.append(enrolled[name])
+            names = _at_least_two([person.name for person in record.gallery], "enrolled")
             record.training = _train(client, console)
             console.say(f"   training: {record.training}")
 
@@ -293,8 +277,13 @@ def run_demo(images: Path | None = None, *, html: Path | None = None, out: TextI
             correct = 0
             for name in names:
                 probe = held_out[name].photo
-                (found,) = client.detection.detect(probe, return_face_id=True, consent=kiosk)
-                probes[name] = found.face_id or ""
+                found = client.detection.detect(probe, return_face_id=True, consent=kiosk)
+                if len(found) != 1:
+                    why = f"{len(found)} faces found, so not identified"
+                    console.say(f"   {probe.name} of {name}: {why}")
+                    record.probes.append(Probe(name, probe, None, None, why))
+                    continue
+                probes[name] = found[0].face_id or ""
                 results = client.recognition.identify_from_large_person_group(
                     [probes[name]], large_person_group_id=_GROUP, consent=kiosk
                 )
@@ -305,6 +294,7 @@ def run_demo(images: Path | None = None, *, html: Path | None = None, out: TextI
                 console.say(f"   {probe.name} of {name}: identified as {said}")
                 record.probes.append(Probe(name, probe, guess, best.confidence if best else None))
             console.say(f"   {correct}/{len(names)} identified correctly")
+            names = _at_least_two(list(probes), "identified from one face")
 
         with step("4. Verify pairs and group the faces"):
             first, second = names[0], names[1]
@@ -403,6 +393,18 @@ def run_demo(images: Path | None = None, *, html: Path | None = None, out: TextI
     if problem is not None:
         return 2
     return 0 if chain.ok else 1
+
+
+def _at_least_two(names: list[str], what: str) -> list[str]:
+    """``names``, when the rest of the demo has the two people it compares."""
+    if len(names) < 2:
+        raise InvalidInputError(
+            "images",
+            "people",
+            f"the demo needs two people {what}, and only {len(names)} could be: use photos "
+            "that show one clear face each",
+        )
+    return names
 
 
 def _check_report_path(page: Path) -> None:

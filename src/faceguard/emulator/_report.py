@@ -57,6 +57,8 @@ class Probe:
     answer: str | None
     """The name of the best candidate, or None: no candidate above the threshold."""
     confidence: float | None
+    problem: str | None = None
+    """Why the photo was not identified at all (no face, several faces)."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ class DemoRecord:
     detection_html: str = ""
     measured_landmarks: frozenset[str] | None = None
     gallery: list[Enrolled] = field(default_factory=list)
+    not_enrolled: list[tuple[Enrolled, str]] = field(default_factory=list)
     training: str = ""
     probes: list[Probe] = field(default_factory=list)
     pairs: list[Pair] = field(default_factory=list)
@@ -213,11 +216,18 @@ def _detection(record: DemoRecord) -> str:
 
 def _gallery(record: DemoRecord) -> str:
     cards = "".join(_card(person) for person in record.gallery)
+    left_out = ""
+    if record.not_enrolled:
+        refused = "".join(
+            _card(person, f'<span class="bad">not enrolled: {esc(reason)}</span>')
+            for person, reason in record.not_enrolled
+        )
+        left_out = f'<h3>Not enrolled</h3><div class="cards">{refused}</div>'
     return (
         '<section id="enroll"><h2>2. Enrolled gallery</h2>'
         "<p>One photo per person, each added under that person's own consent token "
         f"(operation enroll); then the group was trained: {esc(record.training)}.</p>"
-        f'<div class="cards">{cards}</div></section>'
+        f'<div class="cards">{cards}</div>{left_out}</section>'
     )
 
 
@@ -229,7 +239,9 @@ def _identify(record: DemoRecord) -> str:
         right = probe.answer == probe.name
         correct += right
         held_out = _card(Enrolled(probe.name, probe.photo), "held-out photo")
-        if probe.answer is None or probe.confidence is None:
+        if probe.problem is not None:
+            answer = f'<div class="verdict bad">{esc(probe.problem)}</div>'
+        elif probe.answer is None or probe.confidence is None:
             answer = '<div class="verdict bad">no candidate</div>'
         else:
             match = by_name.get(probe.answer)
