@@ -1,8 +1,8 @@
-"""A visitor kiosk: enroll a member of staff, recognise who walks in, forget everyone after.
+"""A visitor kiosk: enroll staff, recognise who walks in, forget everyone after.
 
-The application code a contract test covers. It takes its ``FaceClient`` from the caller, so
-the same functions run on the in-process emulator (``face_client``), on a cassette or against
-the resource (``recorded_face_client``), and in production.
+The application code a contract test covers. It takes its ``FaceClient`` from the
+caller, so the same functions run on the in-process emulator (``face_client``), on a
+cassette or against the resource (``recorded_face_client``), and in production.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ def enroll_staff(
 ) -> str:
     """Create the staff group, enroll one person from one photo, train; the personId.
 
-    ``consent_for(person_id)`` returns the person's enrollment consent token, which must bind
-    the group and the person the service has just created."""
+    ``consent_for(person_id)`` returns the person's enrollment consent token, which
+    must bind the group and the person the service has just created."""
     client.large_person_groups.create(GROUP, name="Kiosk staff")
     person = client.large_person_groups.create_person(GROUP, name=name)
     token = consent_for(person.person_id)
@@ -31,7 +31,7 @@ def enroll_staff(
 
 
 def recognise(client: FaceClient, photo: Path, consent: str) -> str | None:
-    """The personId of the one face in ``photo``, or None (no face, several, or a stranger)."""
+    """The personId of the one face in ``photo``; None: no face, several, a stranger."""
     faces = client.detection.detect(photo, return_face_id=True, consent=consent)
     if len(faces) != 1 or faces[0].face_id is None:
         return None

@@ -38,12 +38,15 @@ _WIDTH = 60
 _MAX_LINES = 12
 _MISSING = object()
 _PART_NAME = re.compile(rb'name="([^"]*)"', re.IGNORECASE)
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def _shown(value: Any) -> str:
     if value is _MISSING:
         return "<missing>"
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=True, sort_keys=True)
+    if isinstance(value, str) and _DIGEST.fullmatch(value):
+        return text  # an image's digest is its name: never cut
     return text if len(text) <= _WIDTH else text[: _WIDTH - 3] + "..."
 
 
@@ -106,9 +109,10 @@ def describe_body_difference(sent: Any, recorded: Any) -> list[str]:
         if ok_sent and ok_recorded:
             lines: list[str] = []
             _json_differences(sent_value, recorded_value, "", lines)
-            if lines:
-                extra = len(lines) - _MAX_LINES
-                return lines[:_MAX_LINES] + ([f"... and {extra} more"] if extra > 0 else [])
+            if not lines:
+                return []  # the same JSON, spelled otherwise (key order, spacing)
+            extra = len(lines) - _MAX_LINES
+            return lines[:_MAX_LINES] + ([f"... and {extra} more"] if extra > 0 else [])
     if sent_type.startswith("multipart/") and recorded_type.startswith("multipart/"):
         sent_parts = _parts(sent_type, sent_body) or {}
         recorded_parts = _parts(recorded_type, recorded_body) or {}
@@ -127,6 +131,6 @@ def _digest_of(body: bytes) -> str:
     """A scrubbed body that is a single image placeholder is shown as it is, any other body
     by the digest of its bytes (never the bytes)."""
     text = body.strip().decode("latin-1")
-    if re.fullmatch(r"sha256:[0-9a-f]{64}", text):
+    if _DIGEST.fullmatch(text):
         return text
     return f"{image_placeholder(body)} ({len(body)} bytes)" if body else "<empty>"
