@@ -15,8 +15,8 @@ What is measured and what is derived, per face:
 - measured: the box, the detector score, 5 landmarks, the 128-d embedding, head pose (from the
   5 landmarks), blur, exposure and noise (from the face's pixels);
 - derived: 22 of the 27 Face API landmarks, from a mean-shape template fitted to the measured
-  5 (``data/template27.json``, ENGINE.md section 6), and ``quality_for_recognition``, a rule
-  over the measured values (ENGINE.md section 8).
+  5 (``_engine_landmarks``; each face says which in ``estimated_landmarks``), and
+  ``quality_for_recognition``, a rule over the measured values (ENGINE.md section 8).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Final
 from ._engine_api import EngineFace, Point
 from ._engine_cascade import CANDIDATE_SCORE, detect_rows
 from ._engine_image import INSTALL_HINT, MAX_IMAGE_BYTES, MIN_IMAGE_BYTES, _decode
+from ._engine_landmarks import ESTIMATED_LANDMARKS, MEASURED_LANDMARKS, landmarks27
 from ._engine_measures import (
     MIN_FACE_TOLERANCE,
     _as_vector,
@@ -41,7 +42,6 @@ from ._engine_measures import (
     _exposure,
     _laplacian_variance,
     _quality,
-    _umeyama,
     blur_from_laplacian_variance,
     confidence_from_distance,
     min_face_size,
@@ -131,7 +131,13 @@ def _load_template() -> tuple[tuple[str, ...], tuple[Point, ...], tuple[Point, .
     keys = tuple(str(k) for k in raw["keys"])
     canon = tuple((float(x), float(y)) for x, y in raw["canon"])
     template = tuple((float(x), float(y)) for x, y in raw["template"])
-    if len(keys) != 27 or len(template) != 27 or len(canon) != 5:
+    if (
+        len(keys) != 27
+        or len(template) != 27
+        or len(canon) != 5
+        or frozenset(keys[:5]) != MEASURED_LANDMARKS
+        or frozenset(keys[5:]) != ESTIMATED_LANDMARKS
+    ):
         raise EngineUnavailableError("data/template27.json is damaged: reinstall faceguard")
     return keys, canon, template
 
@@ -295,7 +301,9 @@ class OpenCVEngine:
                     height=box_h,
                     score=score,
                     landmarks5=(p[0], p[1], p[2], p[3], p[4]),
-                    landmarks27=self._landmarks27(points),
+                    landmarks27=landmarks27(
+                        self._keys, self._canon, self._template, points, (left, top, box_w, box_h)
+                    ),
                     head_pose=(pitch, roll, yaw),
                     blur=blur_from_laplacian_variance(variance),
                     exposure=_exposure(crop),
@@ -304,6 +312,7 @@ class OpenCVEngine:
                         min(box_w, box_h), variance, yaw, pitch, score
                     ),
                     embedding=self._embed(pixels, row),
+                    estimated_landmarks=ESTIMATED_LANDMARKS,
                 )
             )
         return faces
@@ -393,15 +402,6 @@ class OpenCVEngine:
         yaw = math.degrees(math.asin(max(-1.0, min(1.0, -r[2, 0]))))
         roll = math.degrees(math.atan2(r[1, 0], r[0, 0]))
         return (pitch, roll, yaw)
-
-    def _landmarks27(self, points: NDArray[np.float64]) -> dict[str, Point]:
-        """The 27 Face API landmarks: the 5 measured (pupilLeft = YuNet's first eye, which is
-        image-left, and so on), and 22 derived by mapping the template with the least-squares
-        similarity (Umeyama) that takes its canonical 5 points to the measured 5."""
-        scale_rotation, translation = _umeyama(self._canon, points)
-        mapped = self._template @ scale_rotation.T + translation
-        mapped[:5] = points
-        return {key: (float(x), float(y)) for key, (x, y) in zip(self._keys, mapped, strict=True)}
 
     def _noise(self, crop: NDArray[np.uint8]) -> float:
         """Noise in 0 (clean) .. 1 (very noisy), from a robust estimate of the standard

@@ -42,8 +42,8 @@ class EngineFace:
     """Measured: right eye, left eye, nose tip, right mouth corner, left mouth corner (YuNet
     order, image coordinates; "right" is the subject's right)."""
     landmarks27: dict[str, Point]
-    """The Face API's 27 landmarks by wire name (``pupilLeft``...): 5 measured, 22 derived
-    from a mean-shape template fitted to the measured 5."""
+    """The Face API's 27 landmarks by wire name (``pupilLeft``...); which of them were
+    estimated rather than measured is ``estimated_landmarks``."""
     head_pose: tuple[float, float, float]
     """(pitch, roll, yaw) in degrees, from solvePnP on the measured landmarks."""
     blur: float
@@ -55,6 +55,10 @@ class EngineFace:
     quality_for_recognition: Literal["low", "medium", "high"]
     embedding: bytes = field(repr=False)
     """128 float32 SFace features (little endian), L2-normalised."""
+    estimated_landmarks: frozenset[str] | None = None
+    """The names in ``landmarks27`` that the engine estimated instead of measuring (for
+    ``OpenCVEngine``: the 22 placed from a template), so a report or notebook can mark
+    them; ``None`` when the engine does not say."""
 
 
 class FaceEngine(Protocol):
