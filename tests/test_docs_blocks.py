@@ -12,8 +12,6 @@ from __future__ import annotations
 import gc
 import os
 import re
-import shutil
-import subprocess
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -131,30 +129,20 @@ def test_block_runs(block: Block, story: Story, monkeypatch: pytest.MonkeyPatch)
     page.failed = None
 
 
-def test_blocks_are_formatted_to_fit_the_page() -> None:
-    """Blocks are code: ruff-formatted, and no line wider than 88 columns, what the site
-    shows on a laptop screen without a scroll bar (docs/stylesheets/extra.css)."""
-    ruff = shutil.which("ruff")
-    if ruff is None:
-        pytest.skip("ruff comes with the dev extra")
-    unformatted, wide = [], []
-    for block in BLOCKS:
-        checked = subprocess.run(
-            [ruff, "format", "--line-length", "88", "--check", "--stdin-filename", "b.py", "-"],
-            input=block.code,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if checked.returncode != 0:
-            unformatted.append(block.id)
-        wide += [
-            f"{block.page}:{block.line + n}"
-            for n, line in enumerate(block.code.splitlines())
-            if len(line) > 88
-        ]
-    assert unformatted == [], "run: ruff format --line-length 88 on these blocks"
+def test_blocks_fit_the_page() -> None:
+    """No line of a docs page's block, comments included, is wider than the 88 columns the
+    site shows without a scroll bar (docs/stylesheets/extra.css); README.md's, read on the
+    forge, than the project's 100. ``ruff format --check .`` (CI) formats the blocks at the
+    same widths: docs/.ruff.toml sets 88 for the pages."""
+    wide = [
+        f"{block.page}:{block.line + n} ({len(line)})"
+        for block in BLOCKS
+        for n, line in enumerate(block.code.splitlines())
+        if len(line) > (100 if block.page == "README.md" else 88)
+    ]
     assert wide == []
+    ruff_config = (ROOT / "docs" / ".ruff.toml").read_text(encoding="utf-8")
+    assert re.search(r"^line-length = 88$", ruff_config, re.MULTILINE)
 
 
 def test_no_python_hides_under_another_fence_language() -> None:
