@@ -488,3 +488,19 @@ def test_two_people_who_cannot_be_enrolled_stop_the_demo_plainly(
     assert "wall: not enrolled" in captured.out
     assert "needs two people enrolled, and only 1 could be" in captured.err
     assert "Traceback" not in captured.err
+
+
+def test_the_contents_link_to_every_section(run: Run) -> None:
+    anchors = re.findall(r'<a href="#([a-z]+)">', run.page)
+    sections = re.findall(r'<section id="([a-z]+)">', run.page)
+    assert anchors == sections
+
+
+def test_a_folder_without_a_licence_file_is_not_said_to_have_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _folder(tmp_path, {"obama": OBAMA, "biden": BIDEN})
+    page = tmp_path / "report.html"
+    assert main(["demo", "--images", str(folder), "--html", str(page)]) == 0
+    assert "LICENSE.md" not in capsys.readouterr().out
+    assert "LICENSE.md" not in page.read_text(encoding="utf-8")

@@ -166,7 +166,8 @@ def run_demo(images: Path | None = None, *, html: Path | None = None, out: TextI
     console.say(
         f"faceguard {faceguard.__version__} demo on the embedded emulator: {len(people)} people"
     )
-    console.say(f"photos from {folder} (see its LICENSE.md); every figure is measured from them")
+    licence = " (see its LICENSE.md)" if (folder / "LICENSE.md").is_file() else ""
+    console.say(f"photos from {folder}{licence}; every figure is measured from them")
 
     workdir = Path(tempfile.mkdtemp(prefix="faceguard-demo-"))
     use_case = UseCase.DUPLICATE_OR_BLOCKED_USERS  # permits identify, verify and group

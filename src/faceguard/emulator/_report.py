@@ -128,7 +128,8 @@ font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}
 main{max-width:1040px;margin:0 auto;padding:24px 28px 48px}
 h1{font-size:28px;margin:8px 0 4px}h2{font-size:20px;margin:32px 0 8px;
 border-bottom:2px solid #dde1e6;padding-bottom:4px}h3{font-size:15px;margin:16px 0 4px}
-p.lead{color:#444;margin:0 0 12px}
+p.lead{color:#444;margin:0 0 8px}nav.contents{margin:0 0 12px;font-size:14px}
+nav.contents a{color:#1565c0;text-decoration:none}
 table.facts{border-collapse:collapse;margin:8px 0}
 table.facts th,table.facts td{border:1px solid #d5d9de;padding:4px 10px;text-align:left;
 vertical-align:top}table.facts th{background:#eef1f4;font-weight:600;white-space:nowrap}
@@ -174,12 +175,17 @@ def _facts(rows: Sequence[tuple[str, str]]) -> str:
 def _setup(record: DemoRecord) -> str:
     when = record.started.strftime("%Y-%m-%d %H:%M UTC")
     timings = _facts([(step, esc(f"{seconds:.2f} s")) for step, seconds in record.timings])
+    licence = (
+        " (their licences: LICENSE.md in that folder)"
+        if (record.photo_folder / "LICENSE.md").is_file()
+        else ""
+    )
     rows = [
         (
             "photos",
             esc(
                 f"{len(record.photos_used)} photos of {record.people} people from "
-                f"{record.photo_folder} (their licences: LICENSE.md in that folder)"
+                f"{record.photo_folder}{licence}"
             ),
         ),
         ("service", "the embedded Face API v1.2 emulator, in process: no cloud, no network"),
@@ -349,6 +355,25 @@ def _notes(record: DemoRecord) -> str:
     return f'<section id="notes"><h2>Notes</h2><ul class="notes">{items}</ul></section>'
 
 
+_CONTENTS = (
+    '<nav class="contents">'
+    + " &middot; ".join(
+        f'<a href="#{anchor}">{title}</a>'
+        for anchor, title in (
+            ("setup", "What ran"),
+            ("detect", "1. Detect"),
+            ("enroll", "2. Enroll"),
+            ("identify", "3. Identify"),
+            ("verify", "4. Verify and group"),
+            ("refusals", "5. Refusals"),
+            ("audit", "6. Audit trail"),
+            ("notes", "Notes"),
+        )
+    )
+    + "</nav>"
+)
+
+
 def render_report(record: DemoRecord) -> str:
     """The whole page, as one string of HTML with every picture inlined."""
     sections = [
@@ -369,7 +394,7 @@ def render_report(record: DemoRecord) -> str:
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>faceguard demo report</title><style>{_STYLE}</style></head><body><main>"
-        f'<h1>faceguard demo report</h1><p class="lead">{esc(lead)}</p>'
+        f'<h1>faceguard demo report</h1><p class="lead">{esc(lead)}</p>{_CONTENTS}'
         + "".join(sections)
         + "</main></body></html>\n"
     )
