@@ -249,6 +249,8 @@ SECRET_MESSAGES = [
     ("upstream rejected api-key=" + LONG_KEY, LONG_KEY, "upstream rejected"),
     ("upstream rejected subscription-key: " + LONG_KEY, LONG_KEY, "upstream rejected"),
     ("password=hunter22 was wrong", "hunter22", "was wrong"),
+    ("upstream: sig=abc123secret refused", "abc123secret", "upstream: sig="),
+    ("design: the signal: words stay", "", "design: the signal: words stay"),
     ("GET https://proxy.example/cb?code=opaquevalue7 failed", "opaquevalue7", "cb?code="),
     ("proxy answered: Bearer abc.def-ghi rejected", "abc.def-ghi", "rejected"),
     ("proxy answered: Basic dXNlcjpwYXNz rejected", "dXNlcjpwYXNz", "rejected"),
@@ -271,7 +273,8 @@ def test_secrets_in_a_transport_message_are_removed(
         transport = httpx.MockTransport(async_handler)
     error = _call("https://face.example", mode, transport=transport)
     shown = _shown(error)
-    assert secret not in shown
+    if secret:
+        assert secret not in shown
     assert KEY not in shown
     assert kept in error.message
 

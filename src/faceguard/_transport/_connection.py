@@ -37,7 +37,7 @@ _SECRET_HEADER = re.compile(r"(?i)authorization|cookie|key|token|secret|signatur
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@?#]+@")
 _QUERY_VALUE = re.compile(r"([?&][^=&#\s'\"]+=)[^&#\s'\"]*")
 _NAMED_SECRET = re.compile(
-    r"(?i)\b([\w-]*(?:key|token|secret|passw(?:or)?d|pwd|sig|signature|credential)[\w-]*)"
+    r"(?i)\b([\w-]*(?:key|token|secret|passw(?:or)?d|pwd|signature|credential)[\w-]*|sig)"
     r"(\s*[=:]\s*['\"]?)(?:(?:bearer|basic)\s+)?[^\s&'\",;)}\]]+"
 )
 _SCHEME_SECRET = re.compile(r"(?i)\b(bearer|basic|digest|sharedaccesssignature)\s+[^\s,;'\"]+")
