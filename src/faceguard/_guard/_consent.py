@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from .._exceptions import ConsentRejectedError
+from ._claim_values import AgeAttestation, ClaimsProblem, ImageOrigin, Notice, parse_extra_claims
 from ._claims import (
     _MAX_ID,
     _MAX_TIME,
@@ -133,6 +134,26 @@ class ConsentClaims:
     kid: str | None = None
     status: StatusRef | None = None
     """The token's status list entry (``status.status_list``), if it has one."""
+    source: ImageOrigin | None = None
+    """``consent.src``: where the images come from (None: the token does not say)."""
+    alternative_offered: bool | None = None
+    """``consent.alt``: a non-biometric alternative was offered (None: not said)."""
+    age: AgeAttestation | None = None
+    """``consent.min``: the age-of-consent attestation (None: not said)."""
+    guardian_evidence_ref: str | None = None
+    """``consent.min_ref``: the guardian's consent evidence, for a minor."""
+    continuous_identification: bool = False
+    """``consent.cnt``: explicit consent to continuous, repeated identification (R17)."""
+    retention_until: float | None = None
+    """``consent.ret.until``: the template must be gone by then (seconds since the epoch)."""
+    retention_purpose_end: float | None = None
+    """``consent.ret.purpose_end``: when the purpose of the collection ends, if known."""
+    retention_policy_uri: str | None = None
+    """``consent.ret.policy_uri``: the public retention schedule."""
+    legal_basis: frozenset[str] = frozenset()
+    """``consent.lb``: the legal bases named (empty: none)."""
+    notice: Notice | None = None
+    """``consent.ntc``: the notice the subject was given."""
 
     @property
     def jti_hash(self) -> str:
@@ -183,8 +204,8 @@ def _number(claims: Mapping[str, Any], name: str) -> float:
     return float(value)
 
 
-class _ClaimsProblem(ValueError):
-    """A signed token's claims are ill-formed; reported as ``claims`` after the time checks."""
+_ClaimsProblem = ClaimsProblem
+"""A signed token's claims are ill-formed; reported as ``claims`` after the time checks."""
 
 
 def _optional_id(value: object, what: str) -> str | None:
@@ -467,6 +488,7 @@ class ConsentVerifier:
                     _optional_id(item.get("person_id"), "consent.bind[].person_id"),
                 )
             )
+        extra = parse_extra_claims(consent)
         return ConsentClaims(
             issuer=self._issuer,
             subject=subject,
@@ -482,6 +504,16 @@ class ConsentVerifier:
             record_id=_optional_id(consent.get("rid"), "consent.rid"),
             kid=kid,
             status=_status_ref(payload),
+            source=extra.source,
+            alternative_offered=extra.alternative_offered,
+            age=extra.age,
+            guardian_evidence_ref=extra.guardian_evidence_ref,
+            continuous_identification=extra.continuous_identification,
+            retention_until=extra.retention_until,
+            retention_purpose_end=extra.retention_purpose_end,
+            retention_policy_uri=extra.retention_policy_uri,
+            legal_basis=extra.legal_basis,
+            notice=extra.notice,
         )
 
     # -- every call ------------------------------------------------------------------------

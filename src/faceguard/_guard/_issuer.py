@@ -16,6 +16,14 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from ._claim_values import (
+    AgeAttestation,
+    ImageOrigin,
+    LegalBasis,
+    Notice,
+    Retention,
+    encode_extra_claims,
+)
 from ._claims import (
     _MAX_TIME,
     CONTAINER_KINDS,
@@ -145,6 +153,14 @@ class ConsentIssuer:
         not_before: float | None = None,
         jti: str | None = None,
         status: StatusRef | None = None,
+        source: ImageOrigin | str | None = None,
+        alternative_offered: bool | None = None,
+        age: AgeAttestation | str | None = None,
+        guardian_evidence_ref: str | None = None,
+        continuous_identification: bool = False,
+        retention: Retention | None = None,
+        legal_basis: Iterable[LegalBasis | str] | None = None,
+        notice: Notice | None = None,
     ) -> str:
         """A compact JWS consent assertion for ``subject`` (a pseudonymous id).
 
@@ -159,6 +175,23 @@ class ConsentIssuer:
         stops the token, and every other token that shares the index, before it expires.
         A ``use="standing"`` token needs one (GUARD.md §3.1): it lives a day, and only a
         status list can stop it sooner.
+
+        How the consent was obtained (GUARD.md §3.2; each is left out of the token when not
+        given, and which ones a call needs depends on the verifying deployment's use case and
+        jurisdictions):
+
+        - ``source`` (``consent.src``): where the images come from, an ``ImageOrigin``.
+        - ``alternative_offered`` (``consent.alt``): a way in without a face scan was offered;
+          the access-control use cases and workplace deployments need ``True``.
+        - ``age`` (``consent.min``): an ``AgeAttestation``; ``MINOR_GUARDIAN_CONSENT`` needs
+          ``guardian_evidence_ref``; law-enforcement use cases need ``ADULT_ATTESTED``.
+        - ``continuous_identification`` (``consent.cnt``): the subject expressly agreed to be
+          identified repeatedly, beyond the guard's tracking caps.
+        - ``retention`` (``consent.ret``): a ``Retention`` (until, purpose end, schedule).
+        - ``legal_basis`` (``consent.lb``): ``LegalBasis`` values or other ``prefix:term``
+          names.
+        - ``notice`` (``consent.ntc``): the ``Notice`` the subject was given, before this
+          token is issued.
         """
         _check_id(subject, "subject")
         if _looks_personal(subject):
@@ -210,7 +243,8 @@ class ConsentIssuer:
             if person is not None:
                 item["person_id"] = _check_id(person, "binding person_id")
             bind.append(item)
-        iat = math.floor(self._clock())
+        now = self._clock()
+        iat = math.floor(now)
         exp = iat + math.floor(seconds)
         nbf = iat if not_before is None else math.floor(_check_time(not_before, "not_before"))
         if nbf >= exp:
@@ -232,7 +266,18 @@ class ConsentIssuer:
                 )
             if not _is_index(status[1]):
                 raise invalid("status", "the status list idx must be an integer in 0..2**53-1")
-        consent: dict[str, Any] = {"uc": uc.value, "ops": ops, "bind": bind, "use": use}
+        extra = encode_extra_claims(
+            source=source,
+            alternative_offered=alternative_offered,
+            age=age,
+            guardian_evidence_ref=guardian_evidence_ref,
+            continuous_identification=continuous_identification,
+            retention=retention,
+            legal_basis=legal_basis,
+            notice=notice,
+            issued_at=now,
+        )
+        consent: dict[str, Any] = {"uc": uc.value, "ops": ops, "bind": bind, "use": use, **extra}
         if record_id is not None:
             consent["rid"] = _check_id(record_id, "record_id")
         payload: dict[str, Any] = {
