@@ -221,6 +221,24 @@ def _support_ids(support: SupportInfo) -> frozenset[str]:
 class FaceGuardError(Exception):
     """Root of every error faceguard raises."""
 
+    def __reduce__(
+        self,
+    ) -> tuple[Any, tuple[type[FaceGuardError], tuple[Any, ...], dict[str, Any]]]:
+        # Pickled as its class, its args and its attributes, rebuilt without calling
+        # __init__: the subclasses take keyword-only arguments (support=, status_code=...)
+        # that Exception's default pickling cannot pass back, so an error raised in a
+        # multiprocessing worker could not travel to the parent (which then waits forever).
+        return _rebuild_error, (type(self), self.args, dict(vars(self)))
+
+
+def _rebuild_error(
+    cls: type[FaceGuardError], args: tuple[Any, ...], state: dict[str, Any]
+) -> FaceGuardError:
+    error = cls.__new__(cls)
+    error.args = args
+    vars(error).update(state)
+    return error
+
 
 class InvalidInputError(FaceGuardError, ValueError):
     """An argument breaks a rule of the REST contract; nothing was sent.
