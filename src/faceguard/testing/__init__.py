@@ -1,20 +1,28 @@
-"""Test helpers for applications built on faceguard: safe cassettes and a hygiene check.
+"""Test helpers for applications built on faceguard: safe cassettes, contract tests, hygiene.
 
 Cassettes (vcrpy, ``pip install "faceguard[testing]"``) recorded with this configuration hold
-no subscription key, bearer token or liveness ``authToken``, no image and no id in clear:
-every image body becomes a ``sha256:<hex>`` placeholder, every UUID (faceIds, personIds,
-persistedFaceIds ...) a placeholder UUID that stays the same wherever the id recurs in the
-cassette, and requests are matched on method, path, query and the digest of the scrubbed
-body, so a replay fails when a test sends another image or names another id. The
-record mode comes from ``FACEGUARD_RECORD_MODE`` and is ``none`` by default: CI never
-records. With plain vcrpy::
+no subscription key, bearer token or liveness ``authToken`` (request headers are reduced to
+``Content-Type``), no image, no id and no host in clear: every image body becomes a
+``sha256:<hex>`` placeholder, every UUID (faceIds, personIds, persistedFaceIds ...) a
+placeholder UUID that stays the same wherever the id recurs in the cassette, the resource's
+origin ``https://resource.faceguard.invalid`` and timestamps numbered placeholders, so
+re-recording an unchanged flow changes no line. Requests are matched on method, path, query
+and the digest of the scrubbed body, so a replay fails when a test sends another image or
+names another id; the mismatch says which JSON field differs.
+
+The pytest plugin (``faceguard.testing._plugin``, installed with faceguard) gives contract
+tests ``recorded_face_client`` and its siblings, the ``faceguard_cassette`` marker and
+fixture, ``--faceguard-record-mode`` and ``--faceguard-live``; docs/testing.md has a complete
+example. Outside pytest, with plain vcrpy (record mode from ``FACEGUARD_RECORD_MODE``,
+``none`` by default)::
 
     from faceguard.testing import use_cassette
 
     with use_cassette("tests/cassettes/detect.yaml"):
         faces = client.detection.detect(image)
 
-With pytest-recording, in ``conftest.py``::
+With pytest-recording, in ``conftest.py`` (the plugin registers the ``body_digest`` matcher
+on its VCR, and ``vcr_config()`` leaves the record mode to ``--record-mode`` when given)::
 
     import pytest
     import faceguard.testing
@@ -23,14 +31,12 @@ With pytest-recording, in ``conftest.py``::
     def vcr_config():
         return faceguard.testing.vcr_config()
 
-    def pytest_recording_configure(config, vcr):
-        faceguard.testing.register_matchers(vcr)
-
 The hygiene check (``check_paths``, or ``faceguard testing check-cassettes [PATH ...]`` in
 CI) finds keys, tokens and image bytes in any encoding, and ids in clear in any spelling, in
 cassettes and fixtures.
 
-Importing this package does not import vcrpy.
+Importing this package imports neither vcrpy nor pytest (``FaceguardConsent`` and
+``FaceguardBackend``, the fixtures' types, load pytest when first used).
 """
 
 from __future__ import annotations

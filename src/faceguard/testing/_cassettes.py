@@ -238,6 +238,11 @@ class CassetteScrubber:
         self.ids = IdPlaceholders(seed=seed)
         self.stable = StablePlaceholders()
 
+    def reset(self) -> None:
+        """Forget every id and origin met so far (numbering starts again at 1)."""
+        self.ids = IdPlaceholders(seed=False)
+        self.stable = StablePlaceholders()
+
     def __deepcopy__(self, memo: dict[int, Any]) -> CassetteScrubber:
         # pytest-recording deep-copies its configuration (the hooks bound to this object):
         # the copy must share the one mapping of the cassette, and a lock cannot be copied.

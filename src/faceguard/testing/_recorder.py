@@ -171,6 +171,10 @@ class Recording:
         self._context = make_vcr(**hooks).use_cassette(str(self.path), **options)
         cassette = self._context.__enter__()
         self.cassette = cassette
+        if self.mode == "all":
+            # vcrpy ran the hooks over the loaded interactions, which "all" drops: forget the
+            # ids and origins they held (an old cassette's in clear would shift the numbering).
+            self._scrubber.reset()
         if self.mode in ("new_episodes", "any") and len(cassette) and _is_stateful(cassette):
             self._context.__exit__(None, None, None)
             self._context = None
