@@ -371,7 +371,7 @@ class _Stub:
 def test_measured_landmarks_are_those_the_engine_reports(measured: int) -> None:
     from faceguard.emulator._demo import _engine_facts
 
-    _, found = _engine_facts(_Stub(_engine_face(measured)), Path(PHOTOS, "manifest.json"))  # type: ignore[arg-type]
+    _, found = _engine_facts(_Stub(_engine_face(measured)), [Path(PHOTOS, "manifest.json")])  # type: ignore[arg-type]
     assert found == frozenset(f"point{index}" for index in range(measured))
 
 
@@ -379,7 +379,7 @@ def test_an_engine_flag_for_estimated_landmarks_wins() -> None:
     from faceguard.emulator._demo import _engine_facts
 
     flagged = _engine_face(5, estimated_flag=[f"point{index}" for index in range(2, 27)])
-    _, found = _engine_facts(_Stub(flagged), Path(PHOTOS, "manifest.json"))  # type: ignore[arg-type]
+    _, found = _engine_facts(_Stub(flagged), [Path(PHOTOS, "manifest.json")])  # type: ignore[arg-type]
     assert found == frozenset({"point0", "point1"})
 
 
@@ -455,16 +455,20 @@ def test_a_listed_photo_that_is_missing_is_said(
 def test_a_person_whose_photo_shows_no_face_is_left_out(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # The wall comes first: the demo's first photo, which step 1 detects, has no face.
     folder = _folder(
         tmp_path,
-        {"obama": OBAMA, "wall": ["blank-a.jpg", "blank-b.jpg"], "biden": BIDEN, "lennon": LENNON},
+        {"wall": ["blank-a.jpg", "blank-b.jpg"], "obama": OBAMA, "biden": BIDEN, "lennon": LENNON},
     )
     page = tmp_path / "report.html"
     assert main(["demo", "--images", str(folder), "--html", str(page)]) == 0
     out = capsys.readouterr().out
+    assert "wall-0.jpg: no face found" in out
     assert "wall: not enrolled" in out
     assert "3/3 identified correctly" in out
-    assert "wall" in page.read_text(encoding="utf-8")
+    report = page.read_text(encoding="utf-8")
+    assert "wall" in report
+    assert "5 of the 27 are measured" in report  # read from a photo that shows a face
 
 
 def test_a_held_out_photo_without_a_face_is_not_identified(
