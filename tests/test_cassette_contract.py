@@ -239,3 +239,66 @@ def test_ci_runs_the_example_project_from_outside_the_checkout_non_editable():
     assert "pip install -e" not in script and "mktemp -d" in script
     assert "--faceguard-record-mode=all" in script and "--faceguard-live" in script
     assert "faceguard testing check-cassettes tests/cassettes" in script
+
+
+# -- _recorder: which cassettes new_episodes may append to ---------------------------------------
+
+CASSETTE = """interactions:
+- request:
+    body: null
+    headers: {{}}
+    method: {method}
+    uri: https://resource.faceguard.invalid/face/v1.2/{path}
+  response:
+    body: {{string: '{{}}'}}
+    headers: {{}}
+    status: {{code: 200, message: OK}}
+version: 1
+"""
+
+
+@pytest.mark.parametrize("mode", ["new_episodes", "any"])
+@pytest.mark.parametrize(
+    ("method", "path", "stateful"),
+    [
+        ("GET", "largepersongroups/staff", False),
+        ("GET", "persongroups/00000000-face-4000-9000-00000000000a", False),  # a named id
+        ("GET", "persongroups/g/persons/00000000-face-4000-8000-000000000001", True),  # issued
+        ("PUT", "largepersongroups/staff", True),
+        ("POST", "detect", True),
+        ("DELETE", "facelists/f", True),
+    ],
+)
+def test_appending_modes_are_refused_on_stateful_cassettes_only(
+    tmp_path, mode, method, path, stateful
+):
+    from faceguard.testing._recorder import Recording
+
+    cassette = tmp_path / "c.yaml"
+    cassette.write_text(CASSETTE.format(method=method, path=path))
+    recording = Recording(cassette, mode=mode)
+    if stateful:
+        with pytest.raises(RecordModeError, match="--faceguard-record-mode=all"):
+            recording.open()
+        assert recording.close(test_failed=False) is None
+    else:
+        recording.open()
+        assert recording.close(test_failed=False) is None
+    assert cassette.read_text() == CASSETTE.format(method=method, path=path)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "shown"),
+    [
+        ("https://user:secret@res.cognitiveservices.azure.com/?key=abc#frag",
+         "https://res.cognitiveservices.azure.com/"),
+        ("http://127.0.0.1:5000", "http://127.0.0.1:5000"),
+        ("not a url", "(not a URL)"),
+        ("http://h:99999999", "http://h:(invalid port)"),
+        ("", ""),
+    ],
+)  # fmt: skip
+def test_the_header_line_shows_an_endpoint_without_credentials(endpoint, shown):
+    from faceguard.testing._contract import _origin_only
+
+    assert _origin_only(endpoint) == shown

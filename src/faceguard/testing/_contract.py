@@ -107,12 +107,27 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _SETTINGS in config.stash:
-        _modes.set_current(None)
+        _modes.clear_current(config.stash[_SETTINGS])
 
 
 def settings_of(config: pytest.Config) -> _modes.Settings:
     """The run's settings (resolved in ``pytest_configure``)."""
     return config.stash[_SETTINGS]
+
+
+def _origin_only(endpoint: str) -> str:
+    """An endpoint as the header line may show it: scheme, host, port and path, never user
+    info, a query or a fragment (where a misplaced key would sit)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(endpoint.strip())
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ":(invalid port)"
+    if not parts.scheme or not parts.hostname:
+        return "(not a URL)" if endpoint.strip() else ""
+    return f"{parts.scheme}://{parts.hostname}{port}{parts.path}"
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -121,7 +136,7 @@ def pytest_report_header(config: pytest.Config) -> str:
     from ._stable import REPLAY_ENDPOINT
 
     settings = settings_of(config)
-    endpoint = os.environ.get("FACEGUARD_ENDPOINT", "").strip()
+    endpoint = _origin_only(os.environ.get("FACEGUARD_ENDPOINT", ""))
     prefix = "faceguard: face_client & co. on the in-process emulator; recorded_face_client & co."
     if settings.live:
         where = endpoint or "FACEGUARD_ENDPOINT (NOT SET)"

@@ -32,6 +32,7 @@ __all__ = [
     "RECORD_MODE_ENV",
     "RECORD_MODES",
     "Settings",
+    "clear_current",
     "current",
     "parse_live",
     "record_mode",
@@ -151,16 +152,22 @@ def resolve(
 
 
 _CURRENT: list[Settings] = []
+"""The settings of the pytest runs in this process, innermost last (pytester may run one
+inside another)."""
 
 
-def set_current(settings: Settings | None) -> None:
-    """Make ``settings`` the running pytest session's (``None`` when it ends)."""
-    _CURRENT.clear()
-    if settings is not None:
-        _CURRENT.append(settings)
+def set_current(settings: Settings) -> None:
+    """Make ``settings`` the running pytest session's."""
+    _CURRENT.append(settings)
+
+
+def clear_current(settings: Settings) -> None:
+    """The session that made ``settings`` current has ended."""
+    if settings in _CURRENT:
+        del _CURRENT[len(_CURRENT) - 1 - _CURRENT[::-1].index(settings)]
 
 
 def current() -> Settings | None:
     """The running pytest session's settings, or ``None`` outside pytest (or with the plugin
     disabled)."""
-    return _CURRENT[0] if _CURRENT else None
+    return _CURRENT[-1] if _CURRENT else None
