@@ -1,18 +1,20 @@
 """The vcrpy configuration for faceguard cassettes: scrubbed, image-free, matched on digests.
 
 A cassette recorded with this configuration holds no subscription key, no bearer token, no
-liveness ``authToken``, no image and no id in clear: request images (octet-stream uploads, the
-image parts of multipart uploads, base64 images inside JSON) become ``sha256:<hex>``
-placeholders, and so do image responses; every UUID (faceIds, personIds, persistedFaceIds,
-session ids, in any spelling, in URLs, headers and bodies) becomes a stable placeholder UUID
-(``_ids``). Requests are matched on method, path, query and the digest of the scrubbed body,
-so a replay still fails when a test sends a different image, or names another id, than the
-one recorded.
+liveness ``authToken``, no image, no id and no host in clear: request headers are reduced to
+``Content-Type``; request images (octet-stream uploads, the image parts of multipart uploads,
+base64 images inside JSON) become ``sha256:<hex>`` placeholders, and so do image responses;
+every UUID (faceIds, personIds, persistedFaceIds, session ids, in any spelling, in URLs,
+headers and bodies) becomes a stable placeholder UUID (``_ids``); the resource's origin and
+the timestamps in responses become stable placeholders too (``_stable``). Requests are matched
+on method, path, query and the digest of the scrubbed body, so a replay still fails when a
+test sends a different image, or names another id, than the one recorded; the matcher's
+message says which JSON fields differ (``_diff``).
 
-The bodies are scrubbed by ``_bodies`` and the ids by ``_ids``; this module holds the vcrpy
-hooks around them, the ``body_digest`` matcher and the configuration. vcrpy is imported only
-by the functions that build a ``vcr.VCR``; importing this module (or ``faceguard``) never
-loads it.
+The bodies are scrubbed by ``_bodies``, the ids by ``_ids``, origins and times by
+``_stable``; this module holds the vcrpy hooks around them, the ``body_digest`` matcher and
+the configuration. vcrpy is imported only by the functions that build a ``vcr.VCR``;
+importing this module (or ``faceguard``) never loads it.
 """
 
 from __future__ import annotations
@@ -139,7 +141,10 @@ def scrub_response(response: Any) -> Any:
     ``authToken``) become ``<redacted>`` and base64 images ``sha256:<hex>``; an image body
     (a session image) becomes ``sha256:<hex>`` as a whole, so a replay returns those bytes.
     Every UUID in the kept headers and the body becomes a placeholder, as in
-    ``scrub_request``.
+    ``scrub_request``; the origin an ``Operation-Location`` names becomes
+    ``https://resource.faceguard.invalid`` (a ``CassetteScrubber`` also replaces, in headers
+    and bodies, every origin its requests named), and timestamps in headers and bodies become
+    numbered placeholders from ``2000-01-01T00:00:00`` (``_stable``).
     """
     return _scrub_response(response, _DIGEST_IDS, StablePlaceholders())
 
