@@ -333,6 +333,41 @@ class Guard:
                 request_sent=True,
             ) from failure
 
+    def failed(self, spec: RequestSpec[Any], ticket: Ticket, error: FaceGuardError) -> None:
+        """Record the outcome of an audited call that got an error instead of a result (a
+        status error, no response, a response off the contract), so that no decision record
+        is left without its outcome. The record holds the error's type, status and code,
+        never its message (which can quote the service's text).
+
+        Raises ``AuditError`` (``request_sent`` as the error says, from the error) when the
+        log cannot take the record."""
+        if self.policy.audit is None or not _audited(spec):
+            return
+        details: dict[str, Any] = {"error": type(error).__name__}
+        for name in ("status_code", "error_code", "request_sent"):
+            value = getattr(error, name, None)
+            if isinstance(value, (str, int, bool)):
+                details[name] = value
+        try:
+            self._audit(
+                spec,
+                "api_call",
+                "allowed",
+                None,
+                subject=ticket.subject,
+                result=error,
+                reason="api_error",
+                details=details,
+            )
+        except AuditError as failure:
+            sent = getattr(error, "request_sent", True)
+            raise AuditError(
+                f"the call failed ({type(error).__name__}) and its outcome could not be "
+                f"recorded: {failure}",
+                reason=failure.reason,
+                request_sent=bool(sent),
+            ) from error
+
     def _after(self, spec: RequestSpec[Any], ticket: Ticket, result: T) -> T:
         info = spec.guard
         if GuardCheck.FACE_ID_ISSUE in spec.guard_checks and isinstance(result, list):
@@ -481,6 +516,8 @@ class Guard:
         if log is None:
             return
         support = getattr(result, "_support", None)
+        if support is None and isinstance(result, FaceGuardError):
+            support = getattr(result, "support", None)  # an API error's support info
         log.record(
             event,
             operation=spec.operation,

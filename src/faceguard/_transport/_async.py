@@ -78,8 +78,12 @@ class AsyncTransport:
         """
         guard = self.guard
         ticket = await self._guarded(guard.before, spec)
-        with span_for(spec) as span:  # the guard's refusals send nothing: outside the span
-            result = await self._send_with_retries(spec, span)
+        try:
+            with span_for(spec) as span:  # the guard's refusals send nothing: outside it
+                result = await self._send_with_retries(spec, span)
+        except APIError as error:
+            await self._guarded(guard.failed, spec, ticket, error)  # the outcome, on file
+            raise
         return await self._guarded(guard.after, spec, ticket, result)
 
     async def _guarded(self, step: Callable[..., R], *args: object) -> R:

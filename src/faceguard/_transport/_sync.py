@@ -71,8 +71,12 @@ class SyncTransport:
         ``otel`` extra is installed.
         """
         ticket = self.guard.before(spec)
-        with span_for(spec) as span:  # the guard's refusals send nothing: outside the span
-            result = self._send_with_retries(spec, span)
+        try:
+            with span_for(spec) as span:  # the guard's refusals send nothing: outside it
+                result = self._send_with_retries(spec, span)
+        except APIError as error:
+            self.guard.failed(spec, ticket, error)  # the decision's outcome, on file
+            raise
         return self.guard.after(spec, ticket, result)
 
     def _send_with_retries(self, spec: RequestSpec[T], span: CallSpan) -> T:
