@@ -13,8 +13,9 @@ import contextlib
 import fcntl
 import json
 import os
+import select
 import shutil
-import subprocess
+import signal
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -76,7 +77,9 @@ class _Pipe:
 
     def _receive(self) -> dict[str, Any]:
         while b"\0" not in self._buffer:
-            if time.monotonic() > self._deadline:
+            left = self._deadline - time.monotonic()
+            readable, _, _ = select.select([self._read], [], [], max(0.0, left))
+            if not readable:
                 raise TimeoutError("Chromium did not answer in time")
             chunk = os.read(self._read, 1 << 16)
             if not chunk:
@@ -109,6 +112,18 @@ _IMAGES = """JSON.stringify({
 })"""
 
 
+def _reap(pid: int, grace: float) -> None:
+    """Wait for the browser to exit (it does once its pipe closes); kill it after ``grace``."""
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        done, _status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+
 def _high(fd: int) -> int:
     moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
     os.close(fd)
@@ -125,12 +140,12 @@ def inspect_page(page: Path, *, timeout: float = 60.0) -> PageReport:
     to_browser_r, to_browser_w = map(_high, os.pipe())
     from_browser_r, from_browser_w = map(_high, os.pipe())
 
-    def wire_pipes() -> None:  # in the child: the browser reads fd 3 and writes fd 4
-        os.dup2(to_browser_r, 3)
-        os.dup2(from_browser_w, 4)
-
     with tempfile.TemporaryDirectory(prefix="fg-chromium-") as profile:
-        process = subprocess.Popen(
+        # posix_spawn places the pipes at fds 3 and 4 without running Python in the child
+        # (a preexec_fn can deadlock in a process with threads); every other descriptor is
+        # close-on-exec already (PEP 446).
+        pid = os.posix_spawn(
+            executable,
             [
                 executable,
                 "--headless",
@@ -142,11 +157,14 @@ def inspect_page(page: Path, *, timeout: float = 60.0) -> PageReport:
                 "--no-default-browser-check",
                 "about:blank",
             ],
-            close_fds=False,  # every other descriptor is close-on-exec already (PEP 446)
-            preexec_fn=wire_pipes,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            os.environ,
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, to_browser_r, 3),
+                (os.POSIX_SPAWN_DUP2, from_browser_w, 4),
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+            ],
         )
         os.close(to_browser_r)
         os.close(from_browser_w)
@@ -171,9 +189,5 @@ def inspect_page(page: Path, *, timeout: float = 60.0) -> PageReport:
         finally:
             os.close(to_browser_w)
             os.close(from_browser_r)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _reap(pid, grace=10.0)
     return PageReport(images=seen["images"], problems=_problems(pipe.events), title=seen["title"])
