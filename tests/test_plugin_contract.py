@@ -34,6 +34,8 @@ FACES = Path(__file__).resolve().parent / "data" / "faces" / "face_recognition"
 OBAMA_1 = FACES / "obama" / "obama1.jpg"
 OBAMA_2 = FACES / "obama" / "obama2.jpg"
 BIDEN = FACES / "biden" / "biden.jpg"
+OBAMA_2_DIGEST = image_placeholder(OBAMA_2.read_bytes())  # never the bytes in an assertion
+BIDEN_DIGEST = image_placeholder(BIDEN.read_bytes())
 KEY = secrets.token_hex(16)  # a real key's shape, made per run: no cassette or log may hold it
 QUIET = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:recording")
 WITH_RECORDING = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
@@ -501,8 +503,8 @@ def test_a_mismatch_names_the_image_by_digest_and_prints_no_image_bytes(
     other.assert_outcomes(failed=1)
     text = output(other)
     assert "cannot answer POST /face/v1.2/detect" in text
-    assert image_placeholder(BIDEN.read_bytes()) in text
-    assert image_placeholder(OBAMA_2.read_bytes()) in text
+    assert BIDEN_DIGEST in text
+    assert OBAMA_2_DIGEST in text
     assert [f for f in check_text(text) if f.kind in ("image-bytes", "raw-id")] == []
     assert "\\xff\\xd8" not in text and "JFIF" not in text
     assert "test_app.py:" in text  # the user's own line that made the call is shown
@@ -625,7 +627,7 @@ def test_a_pytest_recording_mismatch_is_reported_without_image_bytes(pytester, c
     other = run(pytester, clean_env, "-l", "--tb=long", env=served(server), plugins=WITH_RECORDING)
     other.assert_outcomes(failed=1)
     text = output(other)
-    assert "CassetteMismatchError" in text and image_placeholder(BIDEN.read_bytes()) in text
+    assert "CassetteMismatchError" in text and BIDEN_DIGEST in text
     assert [f for f in check_text(text) if f.kind in ("image-bytes", "raw-id")] == []
 
 
@@ -658,3 +660,56 @@ def test_the_async_contract_clients_record_and_replay(pytester, clean_env, serve
     run(pytester, clean_env, *args, env=served(server)).assert_outcomes(passed=1)
     assert KEY not in cassette.read_text() and check_text(cassette.read_text()) == []
     run(pytester, clean_env, "-W", "error").assert_outcomes(passed=1)
+
+
+# -- the same traps through the older door: faceguard_cassette, the app's own client ----------
+
+OWN_CLIENT = """
+import os
+
+from faceguard import FaceClient
+
+PHOTOS = {{"obama": {obama!r}, "obama2": {obama2!r}, "biden": {biden!r}}}
+
+
+def test_own_client(faceguard_cassette):
+    # Application code: its client comes from FACEGUARD_ENDPOINT / FACEGUARD_API_KEY.
+    with FaceClient() as client:
+        client.detection.detect(PHOTOS[os.environ.get("PHOTO", "obama")])
+        if os.environ.get("SKIP") != "1":
+            client.detection.detect(PHOTOS["biden"])
+"""
+
+
+def own_client_recorded(pytester: pytest.Pytester, clean_env: pytest.MonkeyPatch, server: str):
+    photos = {"obama": str(OBAMA_1), "obama2": str(OBAMA_2), "biden": str(BIDEN)}
+    pytester.makepyfile(test_own=OWN_CLIENT.format(**photos))
+    recorded = run(pytester, clean_env, env={**served(server), "FACEGUARD_RECORD_MODE": "all"})
+    recorded.assert_outcomes(passed=1)
+
+
+def test_the_apps_own_client_replays_with_no_environment(pytester, clean_env, server):
+    own_client_recorded(pytester, clean_env, server)
+    run(pytester, clean_env).assert_outcomes(passed=1)
+
+
+NOWHERE = {"FACEGUARD_ENDPOINT": "http://127.0.0.1:9", "FACEGUARD_API_KEY": "0" * 32}
+"""An endpoint where nothing listens, as users set one for replay before: the next two traps
+are about the replay itself."""
+
+
+def test_the_apps_own_client_replay_is_strict(pytester, clean_env, server):
+    own_client_recorded(pytester, clean_env, server)
+    skipped = run(pytester, clean_env, env={**NOWHERE, "SKIP": "1"})
+    skipped.assert_outcomes(failed=1)
+    skipped.stdout.fnmatch_lines(["*UnplayedInteractionsError*", "  POST /face/v1.2/detect?*"])
+
+
+def test_the_apps_own_client_mismatch_names_images_by_digest(pytester, clean_env, server):
+    own_client_recorded(pytester, clean_env, server)
+    nowhere = NOWHERE
+    other = run(pytester, clean_env, "-l", "--tb=long", env={**nowhere, "PHOTO": "obama2"})
+    other.assert_outcomes(failed=1)
+    text = output(other)
+    assert OBAMA_2_DIGEST in text
+    assert [f for f in check_text(text) if f.kind in ("image-bytes", "raw-id")] == []
