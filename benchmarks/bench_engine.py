@@ -26,6 +26,9 @@ Figures (``benchmarks/README.md``, "Engine accuracy and speed", explains them):
   (``--persons``, 100,000 by default): random unit 128-d float32 vectors, one face each,
   not faces of anyone, then the group is trained again through the client.
 
+Small faces (recall by face size, false faces) and landmark error are measured by
+``benchmarks/bench_engine_small_faces.py``, beside a baseline revision.
+
 Run ``python benchmarks/bench_engine.py --help`` for the options. The project's own subset is
 the default photo set; give the full set explicitly, e.g. ``--faces /work/shared/faces``.
 """

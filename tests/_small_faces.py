@@ -9,7 +9,7 @@ box's sides, the size the engine's minimum-size rule uses) and blended onto a la
 Every crop appears once at every size. Face-free scenes use the same backgrounds.
 
 Everything is deterministic: a fixed seed, OpenCV's resize and JPEG encoder (quality 90).
-``benchmarks/bench_engine.py`` (``--small-faces``) and ``tests/test_engine_accuracy.py`` use
+``benchmarks/bench_engine_small_faces.py`` and ``tests/test_engine_accuracy.py`` use
 it; ``python tests/_small_faces.py OUT`` writes the scenes as files to look at, with their
 boxes in ``OUT/boxes.json``.
 """

@@ -340,6 +340,57 @@ def test_faces_below_the_minimum_size_are_dropped(engine: OpenCVEngine) -> None:
     assert min_face_size(3840, 2160) == 72
 
 
+def _scene_with_face(
+    engine: OpenCVEngine, size: float, canvas: tuple[int, int], at: tuple[int, int]
+) -> np.ndarray:
+    """FRONTAL's face shrunk so that its box measures ``size`` px, on a grey canvas."""
+    face = _one(engine, _bytes(FRONTAL))
+    factor = size / math.sqrt(face.width * face.height)
+    pixels = _pixels(FRONTAL)
+    shrunk = cv2.resize(pixels, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    cx, cy = (face.left + face.width / 2) * factor, (face.top + face.height / 2) * factor
+    half = round(1.5 * size)
+    x0, y0 = max(0, round(cx) - half), max(0, round(cy) - half)
+    patch = shrunk[y0 : round(cy) + half, x0 : round(cx) + half]
+    width, height = canvas
+    scene = np.full((height, width, 3), 118, np.uint8)
+    scene[at[1] : at[1] + patch.shape[0], at[0] : at[0] + patch.shape[1]] = patch
+    return scene
+
+
+@pytest.mark.parametrize(
+    ("canvas", "size"),
+    [
+        ((320, 240), 36),  # a small input
+        ((640, 480), 36),
+        ((1280, 720), 38),
+        ((1920, 1080), 36),  # the largest image the 36 px promise covers
+        ((1080, 1920), 40),  # the same, portrait
+        ((2560, 1440), 50),  # larger: the minimum grows to 48 px
+    ],
+)
+def test_a_face_at_the_minimum_size_is_found_in_every_image_size(
+    engine: OpenCVEngine, canvas: tuple[int, int], size: int
+) -> None:
+    width, height = canvas
+    at = (width // 3, height // 2)
+    scene = _scene_with_face(engine, size, canvas, at)
+    ok, jpeg = cv2.imencode(".jpg", scene, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    assert ok
+    faces = engine.detect(jpeg.tobytes())
+    assert len(faces) == 1, (canvas, size)
+    (face,) = faces
+    assert math.sqrt(face.width * face.height) == pytest.approx(size, rel=0.15)
+    assert at[0] <= face.left <= at[0] + 3 * size and at[1] <= face.top <= at[1] + 3 * size
+    assert face.score >= 0.8  # small faces are confirmed at the score large ones need
+    assert face.estimated_landmarks and len(face.embedding) == 128 * 4
+
+
+def test_small_face_detection_is_deterministic(engine: OpenCVEngine) -> None:
+    image = _png(_scene_with_face(engine, 40, (1920, 1080), (700, 500)))
+    assert engine.detect(image) == OpenCVEngine().detect(image) == engine.detect(image)
+
+
 def test_at_most_one_hundred_faces_are_returned(engine: OpenCVEngine) -> None:
     tile = cv2.resize(_pixels(FRONTAL), (96, 96), interpolation=cv2.INTER_AREA)
     assert len(engine.detect(_png(cv2.copyMakeBorder(tile, 8, 8, 8, 8, cv2.BORDER_REPLICATE)))) == 1
