@@ -67,6 +67,7 @@ def issue_args(keys: Path, *extra: str, subject: str = "p-7f3c9a1e5b") -> list[s
         subject,
         "--use-case",
         UC.value,
+        "--alternative-offered",  # access control: enrolling stays optional (R06)
         *extra,
     ]
 

@@ -158,6 +158,7 @@ class Deploy:
             use=use,
             status=status if status is not None or use != "standing" else (STATUS_URI, 3),
             lifetime=lifetime,
+            alternative_offered=True,  # access control: enrolling stays optional (R06)
         )
 
 
@@ -755,6 +756,7 @@ def test_ledger_enroll_refuses_a_token_that_does_not_permit_it(attack):
             bindings=[("largePersonGroup", GROUP, PERSON)],
             use="standing",
             status=(STATUS_URI, 3),
+            alternative_offered=True,
         )
     elif attack == "another_resource":
         changes["endpoint"] = OTHER_ENDPOINT
@@ -794,6 +796,7 @@ def test_person_directory_enrollment_needs_a_token_too():
         bindings=[("personDirectory", "default", PERSON)],
         use="standing",
         status=(STATUS_URI, 3),
+        alternative_offered=True,  # access control (R06)
     )
     with pytest.raises(ConsentRejectedError):  # bound to the directory, not the group
         _enroll(deploy, directory_token)

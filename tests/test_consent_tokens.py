@@ -90,6 +90,7 @@ def claims(*, use: str = "session", lifetime: int = 600, **changes: Any) -> dict
             "ops": ["detect_template", "identify", "verify"],
             "bind": [{"kind": GROUP[0], "id": GROUP[1], "person_id": "person-1"}],
             "use": use,
+            "alt": True,  # access control: a way in without a face scan was offered (R06)
         },
     }
     base.update(changes)
@@ -640,6 +641,7 @@ def test_issued_token_has_the_documented_shape():
         use="session",
         record_id="cr-1",
         jti="j-1",
+        alternative_offered=True,
     )
     h, p, _ = token.split(".")
     pad = lambda s: s + "=" * (-len(s) % 4)  # noqa: E731
@@ -665,6 +667,7 @@ def test_issued_token_has_the_documented_shape():
                 {"kind": "faceList", "id": "fl-1"},
             ],
             "use": "session",
+            "alt": True,
             "rid": "cr-1",
         },
     }
@@ -679,6 +682,7 @@ def test_issued_tokens_round_trip_and_get_fresh_jtis():
         "operations": ["identify"],
         "use_case": UC,
         "use": "session",
+        "alternative_offered": True,  # access control (R06)
     }
     first = issuer.issue("p-1", bindings=[GROUP], **kwargs)
     second = issuer.issue("p-1", bindings=[GROUP], **kwargs)
@@ -707,7 +711,12 @@ def test_issuer_refuses_email_and_phone_subjects(subject):
 @pytest.mark.parametrize(("use", "limit"), sorted(MAX_LIFETIME.items()))
 def test_issuer_refuses_over_long_lifetimes(use, limit):
     issuer = make_issuer()
-    base: dict[str, Any] = {"audience": AUDS, "operations": ["verify"], "use_case": UC}
+    base: dict[str, Any] = {
+        "audience": AUDS,
+        "operations": ["verify"],
+        "use_case": UC,
+        "alternative_offered": True,  # access control (R06)
+    }
     if use == "standing":
         base["status"] = ("https://consent.example.com/status/1", 4)
     with pytest.raises(ValueError, match="at most"):
@@ -723,7 +732,9 @@ def test_issuer_refuses_over_long_lifetimes(use, limit):
 
 
 def test_issuer_default_lifetime_is_the_maximum_for_its_use():
-    token = make_issuer().issue("p-1", audience=AUDS, operations=["verify"], use_case=UC)
+    token = make_issuer().issue(
+        "p-1", audience=AUDS, operations=["verify"], use_case=UC, alternative_offered=True
+    )
     result = verifier().verify(
         token, ConsentScope("verify"), use_case=UC, endpoint=ENDPOINT, session=SESSION
     )

@@ -131,6 +131,7 @@ def consent_token(clock: Clock, idx: int | None = 3, *, use: str = "session", **
         bindings=[GROUP],
         use=use,
         status=None if idx is None else kw.pop("status", (URI, idx)),
+        alternative_offered=kw.pop("alternative_offered", True),  # access control (R06)
         **kw,
     )
 

@@ -94,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     audit = commands.add_parser(
         "audit",
-        help="work with a faceguard audit log: verify, repair, keygen",
+        help="work with a faceguard audit log: verify, show, repair, keygen",
         description=(
             "Tools for the guard's hash-chained audit log (JSON Lines): check it, repair a "
             "crash-cut last line, make the Ed25519 key that signs its checkpoints."
@@ -250,6 +250,31 @@ def _audit_parser(audit_commands: Any) -> None:
     verify.add_argument(
         "--log-id", metavar="ID", help="the log's id in the store (default: the file name)"
     )
+    show = audit_commands.add_parser(
+        "show",
+        help="print a recognition decision with its reviews and disputes",
+        description=(
+            "Verify the log (the hash chain; with --key its signed checkpoints, with --store "
+            "its stored head), then print the decision named by --decision (the decision_id "
+            "of a provisional result) with every review (R11) and dispute (R22) linked to it. "
+            "Subjects and reviewers appear only as the log's pseudonyms. Exit 0, 2 (bad "
+            "usage, unreadable file, no such decision), or verify's status when the log "
+            "fails verification (nothing is shown then)."
+        ),
+    )
+    show.add_argument("file", help="the audit log (JSON Lines)")
+    show.add_argument(
+        "--decision", required=True, metavar="ID", help="the decision id (sha256:...)"
+    )
+    show.add_argument("--key", metavar="PUB", help="the audit key's public key PEM file")
+    show.add_argument(
+        "--store",
+        metavar="URL|PATH",
+        help="the guard store holding the log head (SQLite file or redis:// URL)",
+    )
+    show.add_argument(
+        "--log-id", metavar="ID", help="the log's id in the store (default: the file name)"
+    )
     repair = audit_commands.add_parser(
         "repair",
         help="cut an incomplete last line (a write a crash cut short) so the log reopens",
@@ -360,6 +385,7 @@ def _consent_parser(commands: Any) -> None:
         help="status list uri (with --status-idx); required for --use standing",
     )
     issue.add_argument("--status-idx", type=int, metavar="N", help="index in that status list")
+    _claim_arguments(issue)
     inspect = sub.add_parser(
         "inspect",
         help="print a token's header and claims WITHOUT verifying it (development aid)",
@@ -370,6 +396,76 @@ def _consent_parser(commands: Any) -> None:
         ),
     )
     inspect.add_argument("token", help="the compact JWS itself (not a file name)")
+
+
+def _claim_arguments(issue: Any) -> None:
+    """How consent was obtained (GUARD.md §3.2): the typed claims of ConsentIssuer.issue."""
+    issue.add_argument(
+        "--source",
+        metavar="ORIGIN",
+        help="where the images come from (consent.src): capture_device, subject_upload, "
+        "subject_self_published or public_web",
+    )
+    issue.add_argument(
+        "--alternative-offered",
+        action="store_true",
+        default=None,
+        help="a way in without a face scan was offered (consent.alt); needed for access "
+        "control and workplace deployments",
+    )
+    issue.add_argument(
+        "--age",
+        metavar="ATTESTATION",
+        help="consent.min: adult_attested, minor_guardian_consent (with "
+        "--guardian-evidence-ref) or unknown",
+    )
+    issue.add_argument("--guardian-evidence-ref", metavar="REF", help="consent.min_ref")
+    issue.add_argument(
+        "--continuous-identification",
+        action="store_true",
+        help="explicit consent to continuous identification (consent.cnt)",
+    )
+    issue.add_argument(
+        "--legal-basis",
+        action="append",
+        metavar="BASIS",
+        help="a legal basis, e.g. dpv:ExplicitlyExpressedConsent (repeat; consent.lb)",
+    )
+    issue.add_argument("--notice-uri", metavar="URI", help="the notice given (consent.ntc)")
+    issue.add_argument(
+        "--notice-at", type=float, metavar="EPOCH", help="when it was given (default: now)"
+    )
+    issue.add_argument("--retention-until", type=float, metavar="EPOCH", help="consent.ret.until")
+    issue.add_argument(
+        "--retention-purpose-end", type=float, metavar="EPOCH", help="consent.ret.purpose_end"
+    )
+    issue.add_argument("--retention-policy-uri", metavar="URI", help="consent.ret.policy_uri")
+
+
+def _claim_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The typed claim arguments of ``issue`` from the command line (ValueError if bad)."""
+    import time
+
+    from ._guard._claim_values import Notice, Retention
+
+    notice = None
+    if args.notice_uri is not None:
+        at = time.time() - 1 if args.notice_at is None else args.notice_at
+        notice = Notice(args.notice_uri, at)
+    retention = None
+    ret = (args.retention_until, args.retention_purpose_end, args.retention_policy_uri)
+    if any(value is not None for value in ret):
+        retention = Retention(*ret)
+    return {
+        "source": args.source,
+        "alternative_offered": args.alternative_offered,
+        "age": args.age,
+        "guardian_evidence_ref": args.guardian_evidence_ref,
+        "continuous_identification": args.continuous_identification,
+        "legal_basis": args.legal_basis,
+        "notice": notice,
+        "retention": retention,
+    }
 
 
 def _consent_operations() -> frozenset[str]:
@@ -507,6 +603,7 @@ def _consent_issue(args: argparse.Namespace) -> int:
             lifetime=args.lifetime,
             record_id=args.record_id,
             status=status,
+            **_claim_values(args),
         )
     except (ValueError, ConfigurationError) as exc:
         return _fail(str(exc))
@@ -691,6 +788,10 @@ def _run(args: argparse.Namespace) -> int:
             return _consent_keygen(args.out)
         if args.audit_command == "repair":
             return _audit_repair(args.file)
+        if args.audit_command == "show":
+            from ._audit_show import show
+
+            return show(args, read_key=_read_key, open_store=_open_store, fail=_fail)
         return _audit_verify(args)
     if args.command == "emulator":
         return _emulator_serve(args)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from .._exceptions import ConsentRejectedError
+from ._claim_rules import ConsentRequirements, use_case_requirements
 from ._claim_values import AgeAttestation, ClaimsProblem, ImageOrigin, Notice, parse_extra_claims
 from ._claims import (
     _MAX_ID,
@@ -92,14 +93,22 @@ MIN_SESSION_HANDLE = 16
 
 @dataclass(frozen=True)
 class ConsentScope:
-    """The binding one call needs: its consent operation and, if any, container and person."""
+    """The binding one call needs: its consent operation and, if any, container and person.
+
+    ``image_url`` says the call's image is one the service fetches from a URL (detect and
+    add-face from a URL): a token whose ``consent.src`` is ``capture_device`` does not cover
+    it.
+    """
 
     operation: str
     container_kind: str | None = None
     container_id: str | None = None
     person_id: str | None = None
+    image_url: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.image_url, bool):
+            raise invalid("image_url", "must be True or False")
         if not isinstance(self.operation, str) or self.operation not in CONSENT_OPERATIONS:
             raise invalid("operation", f"must be one of {sorted(CONSENT_OPERATIONS)}")
         kind = self.container_kind
@@ -350,6 +359,7 @@ class ConsentVerifier:
         use_case: UseCase | None,
         endpoint: str,
         session: bytes | None = None,
+        requirements: ConsentRequirements | None = None,
     ) -> ConsentClaims:
         """The token's claims if it permits ``scope``; else ``ConsentRejectedError``.
 
@@ -362,6 +372,9 @@ class ConsentVerifier:
                 unguessable bytes; each guarded client makes its own). A ``use: "session"``
                 token is bound to the first handle it is verified with and refused with any
                 other, or with none (GUARD.md §3.7 step 7).
+            requirements: the claims the deployment needs (``requirements_for(use_case,
+                deployment, jurisdictions)``; a guarded client passes its policy's). Default:
+                those of ``use_case`` alone. A token missing one is refused, and not spent.
 
         A ``use: "once"`` token is spent by a successful call. Store failures raise
         ``GuardStoreError`` (fail closed).
@@ -389,6 +402,11 @@ class ConsentVerifier:
         # §3.7 step 6, fail closed; before the replay mark, so a refused token keeps its jti.
         self._check_status(signed.claims, scope.operation)
         self._check_scope(signed.claims, scope, use_case)
+        if requirements is None:
+            requirements = use_case_requirements(use_case)
+        elif type(requirements) is not ConsentRequirements:
+            raise invalid("requirements", "must be a ConsentRequirements (requirements_for)")
+        requirements.check(signed.claims, scope, now)
         self._check_replay(signed.claims, now, session)
         return signed.claims
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._exceptions import UseCaseError
+from .._exceptions import InvalidInputError, UseCaseError
 from .._wire_enum import WireEnum
 
 __all__ = ["CONSENT_OPERATIONS", "PERMITTED", "Deployment", "UseCase", "check_use_case"]
@@ -91,10 +91,28 @@ class Deployment:
         us_police: the application is used by or for a police department in the United States.
         law_enforcement_mobile_realtime: real-time recognition on mobile cameras (body-worn,
             dash-mounted) used by law enforcement in uncontrolled environments.
+        workplace: the subjects are the operator's workers (time and attendance, staff-only
+            doors). An employer's request is hard to refuse, so every consent token must say
+            a way in without a face scan was offered (``alternative_offered=True``, R06).
+        public_web_source: the registered use case works on images gathered from the public
+            web (``consent.src=public_web``, refused otherwise). Never for enrollment, and
+            never where a declared law forbids it (Texas).
     """
 
     us_police: bool = False
     law_enforcement_mobile_realtime: bool = False
+    workplace: bool = False
+    public_web_source: bool = False
+
+    def __post_init__(self) -> None:
+        for name in (
+            "us_police",
+            "law_enforcement_mobile_realtime",
+            "workplace",
+            "public_web_source",
+        ):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidInputError(name, "type", "must be True or False")
 
     @property
     def prohibited_reason(self) -> str | None:
