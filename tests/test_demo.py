@@ -352,9 +352,8 @@ def _engine_face(measured: int, estimated_flag: object = None) -> object:
         noise=0.0,
         quality_for_recognition="high",
         embedding=b"",
+        estimated_landmarks=estimated_flag,  # type: ignore[arg-type]
     )
-    if estimated_flag is not None:
-        object.__setattr__(face, "estimated_landmarks", estimated_flag)
     return face
 
 
@@ -378,7 +377,7 @@ def test_measured_landmarks_are_those_the_engine_reports(measured: int) -> None:
 def test_an_engine_flag_for_estimated_landmarks_wins() -> None:
     from faceguard.emulator._demo import _engine_facts
 
-    flagged = _engine_face(5, estimated_flag=[f"point{index}" for index in range(2, 27)])
+    flagged = _engine_face(5, estimated_flag=frozenset(f"point{index}" for index in range(2, 27)))
     _, found = _engine_facts(_Stub(flagged), [Path(PHOTOS, "manifest.json")])  # type: ignore[arg-type]
     assert found == frozenset({"point0", "point1"})
 

@@ -38,8 +38,9 @@ def _engine_facts(emulator: Emulator, photos: Sequence[Path]) -> tuple[str, froz
     """(what the face engine is, which landmark names it measured on the first of ``photos``
     that shows a face; None when none does).
 
-    Which landmarks are measured is read from the engine, not assumed: its own flag when it
-    has one, else the 27 points that coincide with the 5 it reports as measured."""
+    Which landmarks are measured is read from the engine, not assumed: its
+    ``estimated_landmarks`` when it names them, else the 27 points that coincide with the 5
+    it reports as measured (an engine that does not say)."""
     import inspect
 
     engine = emulator.engine
@@ -60,9 +61,8 @@ def _engine_facts(emulator: Emulator, photos: Sequence[Path]) -> tuple[str, froz
     if not faces:
         return description, None
     face = faces[0]
-    estimated = getattr(face, "estimated_landmarks", None)
-    if isinstance(estimated, frozenset | set | tuple | list):
-        return description, frozenset(face.landmarks27) - frozenset(map(str, estimated))
+    if face.estimated_landmarks is not None:  # the engine says which points it estimated
+        return description, frozenset(face.landmarks27) - face.estimated_landmarks
     measured = frozenset(
         name
         for name, (x, y) in face.landmarks27.items()
