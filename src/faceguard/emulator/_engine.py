@@ -78,9 +78,10 @@ MAX_FACES: Final = 100
 """The service returns at most 100 faces, largest first."""
 
 DETECTION_WORKING_SIZE: Final = 1280
-"""Images whose longer side is above this are downscaled to it for detection only; boxes and
-landmarks are mapped back to the original pixels, and embeddings and pixel measures use the
-original image (ENGINE.md section 4.5)."""
+"""Images whose longer side is above this are downscaled to it for detection (ENGINE.md
+section 4.5), plus a pass at ``SMALL_FACE_WORKING_SIZE`` for small faces; boxes and landmarks
+are mapped back to the original pixels, and embeddings and pixel measures use the original
+image."""
 
 SMALL_FACE_WORKING_SIZE: Final = 1920
 """Images larger than ``DETECTION_WORKING_SIZE`` get a second detection pass at up to this
@@ -259,8 +260,10 @@ class OpenCVEngine:
     def detect(self, image: bytes) -> list[EngineFace]:
         """Faces in a JPEG / PNG / GIF (first frame) / BMP image, largest first (at most 100).
 
-        Faces smaller than :func:`min_face_size` are dropped, as the service does not detect
-        them. Boxes are clipped to the image.
+        Faces smaller than :func:`min_face_size` (less the box's measuring error,
+        ``MIN_FACE_TOLERANCE``) are dropped, as the service does not detect them; faces from
+        that size up are found by the cascade of ``_engine_cascade``. Boxes are clipped to
+        the image.
 
         Raises:
             EngineImageError: ``InvalidImageSize`` for files outside 1 KB .. 6 MB,

@@ -1,15 +1,26 @@
-"""Finding small faces: a coarse YuNet pass, then a zoomed second look at small candidates.
+"""Finding small faces: YuNet passes with a low candidate score, then a zoomed second look at
+small candidates.
 
-The service detects faces down to 36 x 36 px in images up to 1920 x 1080. YuNet alone, at
-its accepted score (0.8, ENGINE.md section 4.1), misses about one face in five at 36-44 px:
-those faces still come out of the network, but with scores of 0.3-0.8, among a few textures
-that score as high. Running the whole image at 1.5x finds them (37 of 38 at 36 px) but costs
-2.5x the time, more than the 60 ms a 640 x 480 detect may take.
+The service detects faces down to 36 x 36 px in images up to 1920 x 1080. The engine used to
+run YuNet once, on the image downscaled to 1280 px, and keep rows scoring 0.8 (ENGINE.md
+section 4.1). On the composited scenes of ``tests/_small_faces.py`` that found 71 % of the
+36-43 px faces and 91 % of the 44-51 px ones, for three reasons, measured there:
 
-So detection is a cascade, measured on the composited scenes of ``tests/_small_faces.py``:
+- small faces do come out of the network, but often with scores of 0.3-0.8, beside a few
+  textures that score as high;
+- in a 1920 x 1080 image the 1280 px downscale shrinks a 36 px face to 24 px, where YuNet
+  finds few at any score;
+- a face of 36 px gets a box of 32-40 px, and a hard 36 px rule dropped a third of them
+  (``MIN_FACE_TOLERANCE`` in ``_engine_measures``).
 
-1. YuNet runs on the image (downscaled to ``working_size`` on its longer side if larger) with
-   a low candidate threshold, 0.3.
+Running the whole image at 1.5x finds them but costs 2.5x the time, more than the 60 ms a
+640 x 480 detect may take. So detection is a cascade:
+
+1. YuNet runs on the image (downscaled to ``working_size`` on its longer side if larger)
+   with a candidate score of 0.3. An image larger than ``working_size`` gets a second pass
+   at up to ``fine_size`` (1920) px, from which only faces under ``2 * SMALL_FACE`` are
+   taken: large faces are boxed best at the working size, small ones are found only near
+   their own resolution.
 2. A row whose score reaches the accepted score is a face, as before.
 3. A row below it whose face is small (under 64 px in the original image) is a candidate:
    the original pixels around it (2.5 times the face's size, so the head and some context)
@@ -17,13 +28,15 @@ So detection is a cascade, measured on the composited scenes of ``tests/_small_f
    and YuNet runs again on that patch alone. If the patch holds a face at the accepted score
    near the candidate's centre, that face is kept, with its box, landmarks and score from the
    zoomed look mapped back to the image. Otherwise the candidate is dropped.
-4. Faces found twice (two candidates zooming to the same face) are merged: the higher score
-   is kept when two boxes overlap by more than a third.
+4. Faces found twice (by both passes, or two candidates zooming to the same face) are
+   merged: the higher score is kept when two boxes overlap by more than a third.
 
 Larger faces below the accepted score stay rejected, as ENGINE.md measured. A patch is at
-most 200 x 200 px (about 3 ms), and at most ``MAX_ZOOMS`` candidates, the highest scores
-first, get a second look, so the cost is bounded on any image. The result depends only on the
-pixels, and rows come out in a fixed order.
+most 200 x 200 px (a few ms), and at most ``MAX_ZOOMS`` candidates, the highest scores
+first, get a second look, so the cost is bounded on any image; on the repository's photos
+at 640 x 480 no candidate needs one. The fine pass makes a 1920 x 1080 detect about three
+times as long as before (the price of the service's 36 px promise at that size). The result
+depends only on the pixels, and rows come out in a fixed order.
 """
 
 from __future__ import annotations
