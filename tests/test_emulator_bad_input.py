@@ -582,3 +582,32 @@ def test_the_console_says_any_key_is_accepted_without_key() -> None:
         code, log = _stop(served)
         assert code == 0, log
         assert "Traceback" not in log, log
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_server_saves_its_state(tmp_path: Path, stop: signal.Signals) -> None:
+    """Graceful shutdown: SIGTERM (what a service manager sends) saves like Ctrl-C."""
+    if os.name != "posix":  # pragma: no cover
+        pytest.skip("POSIX signals")
+    served = _start("--state-dir", str(tmp_path))
+    try:
+        created = _exchange(
+            served,
+            _json_request("PUT", f"{FACE}/persongroups/kept", b'{"name": "kept"}'),
+        )
+        assert created.status == 200, created
+    finally:
+        served.process.send_signal(stop)
+        code = served.process.wait(timeout=20)
+        log = served.log_text()
+        served.log.close()
+    assert code == 0, log
+    assert "Traceback" not in log, log
+    again = _start("--state-dir", str(tmp_path))
+    try:
+        assert _get(again, f"{FACE}/persongroups/kept").json() == {
+            "personGroupId": "kept",
+            "name": "kept",
+        }
+    finally:
+        assert _stop(again)[0] == 0

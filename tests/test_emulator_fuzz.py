@@ -5,11 +5,12 @@ Hypothesis sends JSON bodies (any nesting, any code point including lone surroga
 odd numbers, keys the contract never names) and raw byte strings to every route of the Face,
 Content Safety and control APIs that takes a JSON body, over ``Emulator.transport()`` (the
 same ``Emulator.handle`` the loopback server calls). After each request every list call must
-still answer 200 with JSON. A few examples then go over a real loopback server, so the HTTP
-layer sees the same bodies. The run is bounded (a few hundred examples, a few seconds).
+still answer 200 with JSON, and after a refused one every list must be as it was before. A
+few examples then go over a real loopback server, so the HTTP layer sees the same bodies. The
+run is bounded (a few hundred examples, a few seconds).
 
-Where an answer may legitimately be 5xx it is named: 501 ``EmulatorSeverityNotScripted``
-cannot happen here because every severity is scripted, and no engine or URL is reached
+No answer may be 5xx here: 501 ``EmulatorSeverityNotScripted`` cannot happen because every
+severity is scripted, and no engine or URL is reached
 (``fetch_url`` refuses every URL).
 """
 
@@ -162,18 +163,30 @@ def _prepared(client: httpx.Client) -> None:
     assert created.status_code == 201
 
 
+def _state(client: httpx.Client) -> dict[str, object]:
+    """Every list the emulator answers (the traffic log aside: it records every request)."""
+    found: dict[str, object] = {}
+    for listed in LISTS:
+        again = client.get(listed)
+        assert again.status_code == 200, (listed, again.text[:300])
+        found[listed] = again.json()
+    found.pop("/_emulator/traffic")
+    return found
+
+
 def _check(client: httpx.Client, route: tuple[str, str, str], body: bytes) -> None:
     method, path, media = route
+    before = _state(client)
     answer = client.request(method, path, content=body, headers={"Content-Type": media})
     assert answer.status_code < 500, (method, path, body[:200], answer.text[:300])
     if answer.status_code >= 400:
         error = answer.json()["error"]
         assert error["code"] and error["message"], answer.text
         assert answer.headers["apim-request-id"]
-    for listed in LISTS:
-        again = client.get(listed)
-        assert again.status_code == 200, (listed, again.text[:300], method, path, body[:200])
-        again.json()
+        # a refused request changes nothing
+        assert _state(client) == before, (method, path, body[:200], answer.text[:300])
+    else:
+        _state(client)  # still readable
     client.delete("/_emulator/faults")  # a fuzzed fault or TPS limit must not hit the checks
 
 

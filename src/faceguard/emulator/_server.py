@@ -30,6 +30,7 @@ import asyncio
 import http
 import ipaddress
 import logging
+import signal
 import socket
 import threading
 import uuid
@@ -278,10 +279,19 @@ class EmulatorServer:
         return f"http://{host}:{self.port}"
 
     def serve_forever(self) -> None:
-        """Serve in this thread until ``shutdown()`` (or Ctrl-C / SIGTERM), then close."""
+        """Serve in this thread until ``shutdown()`` (or Ctrl-C / SIGTERM), then close.
+
+        uvicorn stops gracefully on SIGINT and SIGTERM and then re-raises the signal; SIGTERM's
+        default action would end the process before the state is saved, so in the main thread
+        it is turned into ``KeyboardInterrupt`` (what Ctrl-C raises) for the time of serving.
+        """
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
         try:
             self._server.run(sockets=[self._socket])
         finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
             self._close()
 
     def start(self) -> EmulatorServer:
@@ -323,6 +333,10 @@ class EmulatorServer:
 
     def __exit__(self, *_exc: object) -> None:
         self.shutdown()
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -356,7 +356,7 @@ class ContentSafetyControl:
             if not isinstance(halt, bool):
                 raise _bad_body("'haltOnBlocklistHit' must be a boolean.")
             output = body.get("outputType", "FourSeverityLevels")
-            if output not in _OUTPUT_TYPES:
+            if not isinstance(output, str) or output not in _OUTPUT_TYPES:
                 raise _bad_body(f"'outputType' must be one of {', '.join(sorted(_OUTPUT_TYPES))}.")
             matches = []
             for name in dict.fromkeys(names):

@@ -56,7 +56,7 @@ def _session_fields(body: Mapping[str, Any]) -> dict[str, Any]:
     mode = body.get("livenessOperationMode")
     if mode is None:
         raise _invalid_body("'livenessOperationMode' is required")
-    if mode not in _MODES:
+    if not isinstance(mode, str) or mode not in _MODES:
         raise _refused(
             "InvalidLivenessOperationMode",
             f"Invalid livenessOperationMode specified. Must be one of {', '.join(sorted(_MODES))}.",
