@@ -23,6 +23,10 @@ Commands land with the issues that build them; today:
   ids in clear (a UUID in any spelling that is not a cassette placeholder).
   Prints ``file:line: ...`` per finding and exits 1, or ``OK: ...`` and exits 0; a missing or
   unreadable path exits 2.
+- ``faceguard retention due|sweep [--client MODULE:CALLABLE]``: list, or delete, the persons
+  and faces whose retention has ended, with the application's own client (see
+  ``_retention_cli``); ``sweep`` exits 0 when everything due was deleted, 1 when something
+  was not, 2 when the client cannot be built. For cron.
 - ``faceguard emulator serve [--host 127.0.0.1] [--port 5000] [--state-dir DIR] [--key KEY]
   [--allow-remote] [--tps N] [--fault-rate P [--fault-seed S]]``: serve the offline emulator
   (Face v1.2, liveness, Content Safety blocklists) over HTTP until Ctrl-C. Loopback only
@@ -105,6 +109,9 @@ def _parser() -> argparse.ArgumentParser:
     _consent_parser(commands)
     _testing_parser(commands)
     _emulator_parser(commands)
+    from ._retention_cli import add_parser as _retention_parser
+
+    _retention_parser(commands)
     _name_choices(parser)
     return parser
 
@@ -793,6 +800,10 @@ def _run(args: argparse.Namespace) -> int:
 
             return show(args, read_key=_read_key, open_store=_open_store, fail=_fail)
         return _audit_verify(args)
+    if args.command == "retention":
+        from ._retention_cli import run as run_retention
+
+        return run_retention(args)
     if args.command == "emulator":
         return _emulator_serve(args)
     if args.command == "consent":

@@ -34,6 +34,8 @@ SOFT_RULES = frozenset(
         "liveness_application_cap",
         "unknown_face_id",
         "primary_identifier",
+        "tracking_identification_cap",
+        "tracking_detect_cap",
     }
 )
 """Rules an ``Override`` may set aside."""

@@ -36,7 +36,7 @@ from .._exceptions import ConfigurationError, GuardStoreError, StoreKeyError
 from .._ratelimit._bucket import BUCKET_LUA, BucketCommand, BucketReply
 from ._pseudonym import HOW_TO_MAKE_A_KEY, Pseudonymiser, configured_key
 from ._redis_connect import connect, redact
-from ._store import GuardStore, check_key, check_keys, check_slot
+from ._store import GuardStore, check_key, check_keys, check_limit, check_slot
 
 if TYPE_CHECKING:
     import redis
@@ -57,6 +57,24 @@ redis.call('ZADD', KEYS[1], now, ARGV[2])
 local n = redis.call('ZCARD', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return n
+"""
+
+# count_events: KEYS the sorted sets; ARGV[1] window (us), ARGV[2] a unique member prefix,
+# ARGV[3] expiry (ms), ARGV[4] the most events kept per set. One script, so one round trip
+# and one atomic step for every key of an identify call.
+_COUNT_EVENTS_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local limit = tonumber(ARGV[4])
+local counts = {}
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - tonumber(ARGV[1]))
+  redis.call('ZADD', key, now, ARGV[2] .. ':' .. i)
+  redis.call('ZREMRANGEBYRANK', key, 0, -(limit + 1))
+  counts[i] = redis.call('ZCARD', key)
+  redis.call('PEXPIRE', key, ARGV[3])
+end
+return counts
 """
 
 _GLOB_SPECIAL = frozenset("\\*?[]")
@@ -143,6 +161,7 @@ class RedisStore(GuardStore):
             )
         self._client: redis.Redis = client
         self._count_script = client.register_script(_COUNT_EVENT_LUA)
+        self._counts_script = client.register_script(_COUNT_EVENTS_LUA)
         self._bucket_script = client.register_script(BUCKET_LUA)
         # Tests freeze the bucket's clock to check atomicity exactly; None: the server's TIME.
         self._bucket_clock: Callable[[], float] | None = None
@@ -240,6 +259,30 @@ class RedisStore(GuardStore):
                 f"Redis guard store: count_event got a {type(reply).__name__} reply"
             )
         return reply
+
+    def count_events(
+        self, namespace: str, keys: Sequence[str], *, window: float, limit: int
+    ) -> list[int]:
+        """``GuardStore`` batch count (see ``_store.count_events``): one Lua script on the
+        server's clock for every key, each sorted set trimmed to its newest ``limit``."""
+        check_keys(namespace, keys)
+        check_slot(namespace, window=window)
+        check_limit(limit)
+        names = [self._events_key(namespace, key) for key in keys]
+        if not names:
+            return []
+        window_us = max(0, math.ceil(window * 1_000_000 - 1e-3))
+        args: list[int | str] = [window_us, uuid.uuid4().hex, _ms(window), limit]
+        reply = self._call(
+            "count_events", lambda r: self._counts_script(keys=names, args=args, client=r)
+        )
+        if (
+            not isinstance(reply, list)
+            or len(reply) != len(names)
+            or not all(isinstance(n, int) for n in reply)
+        ):
+            raise GuardStoreError("Redis guard store: count_events got a malformed reply")
+        return [int(n) for n in reply]
 
     def update_bucket(self, namespace: str, key: str, command: BucketCommand) -> BucketReply:
         check_slot(namespace, key)

@@ -48,7 +48,7 @@ from .._ratelimit._bucket import (
 )
 from ._private_files import check_path, make_private, sidecar_key, sqlite_file
 from ._pseudonym import Pseudonymiser, configured_key, random_key
-from ._store import GuardStore, check_clock, check_key, check_keys, check_slot
+from ._store import GuardStore, check_clock, check_key, check_keys, check_limit, check_slot
 
 __all__ = ["SQLiteStore"]
 
@@ -317,6 +317,45 @@ class SQLiteStore(GuardStore):
             return int(row[0])
 
         return self._write("count_event", op)
+
+    def count_events(
+        self, namespace: str, keys: Sequence[str], *, window: float, limit: int
+    ) -> list[int]:
+        """``GuardStore`` batch count (see ``_store.count_events``): every key in one write
+        transaction, keeping at most ``limit`` rows per key."""
+        check_keys(namespace, keys)
+        check_slot(namespace, window=window)
+        check_limit(limit)
+        wanted = list(keys)
+
+        def op(conn: sqlite3.Connection, now: float) -> list[int]:
+            counts = []
+            for key in wanted:
+                conn.execute(
+                    "DELETE FROM events WHERE ns = ? AND key = ? AND at <= ?",
+                    (namespace, key, now - window),
+                )
+                conn.execute(
+                    "INSERT INTO events (ns, key, at, expires) VALUES (?, ?, ?, ?)",
+                    (namespace, key, now, now + window),
+                )
+                # Only the newest ``limit`` rows matter: drop the rest, so a key counted on
+                # every call keeps a bounded number of rows.
+                conn.execute(
+                    "DELETE FROM events WHERE ns = ? AND key = ? AND id NOT IN "
+                    "(SELECT id FROM events WHERE ns = ? AND key = ? ORDER BY at DESC, id DESC "
+                    "LIMIT ?)",
+                    (namespace, key, namespace, key, limit),
+                )
+                row = conn.execute(
+                    "SELECT COUNT(*) FROM events WHERE ns = ? AND key = ?", (namespace, key)
+                ).fetchone()
+                counts.append(int(row[0]))
+            return counts
+
+        if not wanted:
+            return []
+        return self._write("count_events", op)
 
     def update_bucket(self, namespace: str, key: str, command: BucketCommand) -> BucketReply:
         check_slot(namespace, key)

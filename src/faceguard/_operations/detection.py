@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from .._constants import DEFAULT_FACE_ID_TTL, FACE_ID_TTL_MAX, FACE_ID_TTL_MIN
 from .._exceptions import InvalidInputError
 from .._guard._attributes import check_attributes
+from .._guard._override import Override
+from .._guard._tracking import check_override, check_source_id
 from .._transport._spec import GuardCheck, GuardInfo, RequestSpec
 from ..models.enums import DetectionModel, FaceAttributeType, RecognitionModel
 from . import _parsers
@@ -113,6 +115,8 @@ def _query(
     return_recognition_model: bool,
     face_id_time_to_live: int,
     consent: str | None,
+    source_id: str | None,
+    override: Override | None,
 ) -> tuple[dict[str, str], frozenset[GuardCheck], GuardInfo]:
     attributes: Iterable[FaceAttributeType | str] = return_face_attributes
     if not isinstance(attributes, str):
@@ -139,6 +143,8 @@ def _query(
         recognition_model=checked.recognition_model,
         face_id_ttl=checked.face_id_ttl,
         consent=consent,
+        source_id=check_source_id(source_id),
+        override=check_override(override),
     )
     return dict(checked.query), checked.checks, guard
 
@@ -154,6 +160,8 @@ def detect(
     return_recognition_model: bool = False,
     face_id_time_to_live: int = DEFAULT_FACE_ID_TTL,
     consent: str | None = None,
+    source_id: str | None = None,
+    override: Override | None = None,
 ) -> RequestSpec[ResultList[FaceDetectionResult]]:
     """Detect faces in an image, largest first (at most 100).
 
@@ -178,6 +186,11 @@ def detect(
         face_id_time_to_live: seconds the faceIds live, 60..86400.
         consent: a consent token covering ``detect_template``; required with
             ``return_face_id`` (a faceId is a biometric template).
+        source_id: the camera, kiosk or door the image comes from (default: the guard
+            policy's ``source_id``). Detect calls per named source are capped per minute
+            (R17, a video-loop heuristic); unnamed calls are not counted.
+        override: ``Override("tracking_detect_cap", reason)`` to exceed that cap for this
+            call (audited); a token with ``continuous_identification`` needs none.
 
     Returns:
         The detected faces; an empty list when there are none.
@@ -191,6 +204,8 @@ def detect(
         return_recognition_model=return_recognition_model,
         face_id_time_to_live=face_id_time_to_live,
         consent=consent,
+        source_id=source_id,
+        override=override,
     )
     source = read_image(image)
     if source.url is not None:
@@ -228,13 +243,16 @@ def detect_from_session_image(
     return_recognition_model: bool = False,
     face_id_time_to_live: int = DEFAULT_FACE_ID_TTL,
     consent: str | None = None,
+    source_id: str | None = None,
+    override: Override | None = None,
 ) -> RequestSpec[ResultList[FaceDetectionResult]]:
     """Detect faces in the image a liveness session kept (``enable_session_image=True``).
 
     REST: ``POST /detect`` with ``{"sessionImageId": ...}``
     (``FaceDetectionOperations_DetectFromSessionImageId``).
 
-    Guard checks: as ``detect`` (``consent`` is required with ``return_face_id``).
+    Guard checks: as ``detect`` (``consent`` is required with ``return_face_id``; the
+    tracking cap counts ``source_id``).
     """
     query, checks, guard = _query(
         detection_model=detection_model,
@@ -245,6 +263,8 @@ def detect_from_session_image(
         return_recognition_model=return_recognition_model,
         face_id_time_to_live=face_id_time_to_live,
         consent=consent,
+        source_id=source_id,
+        override=override,
     )
     return RequestSpec(
         operation="FaceDetectionOperations_DetectFromSessionImageId",

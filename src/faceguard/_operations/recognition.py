@@ -20,6 +20,8 @@ from .._constants import (
     IDENTIFY_FACE_IDS_MAX,
     IDENTIFY_PERSON_IDS_MAX,
 )
+from .._guard._override import Override
+from .._guard._tracking import check_override, check_source_id
 from .._transport._spec import GuardCheck, GuardInfo, RawResponse, RequestSpec
 from ..models.enums import FindSimilarMatchMode
 from . import _parsers
@@ -98,6 +100,8 @@ def _guard(
     kind: str | None = None,
     container_id: str | None = None,
     person_id: str | None = None,
+    source_id: str | None = None,
+    override: Override | None = None,
 ) -> GuardInfo:
     return GuardInfo(
         consent_operation=operation,
@@ -106,6 +110,8 @@ def _guard(
         container_kind=kind,
         container_id=container_id,
         person_id=person_id,
+        source_id=check_source_id(source_id),
+        override=check_override(override),
     )
 
 
@@ -230,12 +236,19 @@ def identify_from_person_group(
     max_num_of_candidates_returned: int | None = None,
     confidence_threshold: float | None = None,
     consent: str | None = None,
+    source_id: str | None = None,
+    override: Override | None = None,
 ) -> RequestSpec[ResultList[IdentificationResult]]:
     """One-to-many identification of up to 10 faces against a trained person group.
 
     REST: ``POST /identify`` (``FaceRecognitionOperations_IdentifyFromPersonGroup``).
     Guard checks: consent, declared use case, live faceIds of the group's recognition model;
     candidates whose person has no live consent are suppressed.
+    R17: each person returned is counted per ``source_id`` (the camera, kiosk or door; the
+    guard policy's by default, else one source for the application); a person identified
+    more than ``identifications_per_person_per_hour`` times from one source is withheld
+    unless the token has ``continuous_identification`` or ``override`` is
+    ``Override("tracking_identification_cap", reason)`` (audited).
     """
     body = _identify_body(face_ids, max_num_of_candidates_returned, confidence_threshold)
     body["personGroupId"] = check_collection_id("person_group_id", person_group_id)
@@ -244,7 +257,15 @@ def identify_from_person_group(
         IDENTIFY_ROUTE,
         body,
         _IDENTIFY,
-        _guard("identify", consent, face_ids, "personGroup", person_group_id),
+        _guard(
+            "identify",
+            consent,
+            face_ids,
+            "personGroup",
+            person_group_id,
+            source_id=source_id,
+            override=override,
+        ),
     )
 
 
@@ -255,6 +276,8 @@ def identify_from_large_person_group(
     max_num_of_candidates_returned: int | None = None,
     confidence_threshold: float | None = None,
     consent: str | None = None,
+    source_id: str | None = None,
+    override: Override | None = None,
 ) -> RequestSpec[ResultList[IdentificationResult]]:
     """One-to-many identification of up to 10 faces against a trained large person group.
 
@@ -268,7 +291,15 @@ def identify_from_large_person_group(
         IDENTIFY_ROUTE,
         body,
         _IDENTIFY,
-        _guard("identify", consent, face_ids, "largePersonGroup", large_person_group_id),
+        _guard(
+            "identify",
+            consent,
+            face_ids,
+            "largePersonGroup",
+            large_person_group_id,
+            source_id=source_id,
+            override=override,
+        ),
     )
 
 
@@ -279,6 +310,8 @@ def identify_from_person_directory(
     max_num_of_candidates_returned: int | None = None,
     confidence_threshold: float | None = None,
     consent: str | None = None,
+    source_id: str | None = None,
+    override: Override | None = None,
 ) -> RequestSpec[ResultList[IdentificationResult]]:
     """Identify up to 10 faces against 1..30 Person Directory persons, or ``["*"]`` for all.
 
@@ -295,7 +328,15 @@ def identify_from_person_directory(
         IDENTIFY_ROUTE,
         body,
         _IDENTIFY,
-        _guard("identify", consent, face_ids, "personDirectory", PERSON_DIRECTORY),
+        _guard(
+            "identify",
+            consent,
+            face_ids,
+            "personDirectory",
+            PERSON_DIRECTORY,
+            source_id=source_id,
+            override=override,
+        ),
     )
 
 
@@ -306,6 +347,8 @@ def identify_from_dynamic_person_group(
     max_num_of_candidates_returned: int | None = None,
     confidence_threshold: float | None = None,
     consent: str | None = None,
+    source_id: str | None = None,
+    override: Override | None = None,
 ) -> RequestSpec[ResultList[IdentificationResult]]:
     """Identify up to 10 faces against a Person Directory dynamic person group.
 
@@ -321,7 +364,15 @@ def identify_from_dynamic_person_group(
         IDENTIFY_ROUTE,
         body,
         _IDENTIFY,
-        _guard("identify", consent, face_ids, "dynamicPersonGroup", dynamic_person_group_id),
+        _guard(
+            "identify",
+            consent,
+            face_ids,
+            "dynamicPersonGroup",
+            dynamic_person_group_id,
+            source_id=source_id,
+            override=override,
+        ),
     )
 
 

@@ -76,6 +76,9 @@ class GuardInfo:
     """The caller's consent token: a bearer credential, never in a repr or a log."""
     override: object | None = None
     """An ``Override`` of a soft rule, with its reason."""
+    source_id: str | None = None
+    """The source (camera, kiosk, door) the call's image comes from, as the caller names it:
+    what the R17 tracking caps count by (``_guard._tracking``)."""
 
     def __init__(
         self,
@@ -91,6 +94,7 @@ class GuardInfo:
         device_correlation_id: str | None = None,
         consent: str | None = None,
         override: object | None = None,
+        source_id: str | None = None,
     ) -> None:
         vars(self).update(
             consent_operation=consent_operation,
@@ -105,6 +109,7 @@ class GuardInfo:
             device_correlation_id=device_correlation_id,
             consent=consent,
             override=override,
+            source_id=source_id,
         )
 
     @property
