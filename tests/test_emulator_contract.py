@@ -14,9 +14,9 @@ group): they must raise the typed ``faceguard`` error of the emulator's document
 
 Which operation answered is recorded on the emulator side (``Recorder`` wraps
 ``Emulator.handle``, as the fault layer does, and reads ``Emulator.operation_of``): the run
-must have reached exactly the table's operationIds, and every Face JSON answer (liveness
-included; the session image is bytes) must match the contract's schema (``contract_problems``
-of ``test_emulator_face``).
+must have reached exactly the table's operationIds, and every JSON answer (Face, liveness and
+Content Safety; the session image is bytes) must match its contract's schema
+(``contract_problems`` of ``test_emulator_face``).
 
 Over real loopback HTTP (``_server.running``, the server behind ``faceguard emulator serve``),
 a smaller scenario runs with the sync and async clients: detect, a large person group
@@ -281,7 +281,10 @@ class Recorder:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         response = self._handle(request)
         operation = Emulator.operation_of(response)
-        checked = request.url.path.startswith("/face/") and operation != _SESSION_IMAGE
+        checked = (
+            request.url.path.startswith(("/face/", "/contentsafety/"))
+            and operation != _SESSION_IMAGE
+        )
         problems = contract_problems(response) if checked else []
         with self._lock:
             self.answers.append(

@@ -57,6 +57,7 @@ from faceguard.emulator import (
 from faceguard.emulator._emulator import EmulatorTransport
 from faceguard.emulator.face.detect import LANDMARK_NAMES
 from faceguard.emulator.liveness.routes import LIVENESS_ROUTES
+from faceguard.models import TrainingResult
 from test_spec_conformance import SPEC, check_instance
 
 ENDPOINT = "https://emulator.invalid"
@@ -166,7 +167,8 @@ class ScriptedEngine:
 
 
 def contract_problems(response: httpx.Response) -> list[str]:
-    """What in an emulator answer departs from the Face contract (empty when it conforms)."""
+    """What in an emulator answer departs from its contract (Face, or Content Safety for an
+    answer of a Content Safety operation; empty when it conforms)."""
     problems: list[str] = []
     if not response.headers.get("apim-request-id"):
         problems.append("no apim-request-id header")
@@ -176,9 +178,15 @@ def contract_problems(response: httpx.Response) -> list[str]:
             body = response.json()
         except ValueError:
             return [*problems, f"error {response.status_code} without a JSON body"]
+        service = SPEC[operation].service if operation in SPEC else "face"
+        doc, error = (
+            (FACE_DOC, "FaceErrorResponse")
+            if service == "face"
+            else (SPEC[operation].doc, "Azure.Core.Foundations.ErrorResponse")
+        )
         problems += check_instance(
-            FACE_DOC,
-            {"$ref": "#/definitions/FaceErrorResponse"},
+            doc,
+            {"$ref": f"#/definitions/{error}"},
             body,
             f"{operation or 'error'}",
             request=False,
@@ -201,11 +209,6 @@ def contract_problems(response: httpx.Response) -> list[str]:
             problems.append(f"{operation}: a body where the contract declares none")
         return problems
     data = response.json()
-    if operation.endswith("TrainingStatus") and data.get("lastSuccessfulTrainingDateTime") is None:
-        # Required by the contract yet undefined before a first success: null is what the
-        # contract documents for lastActionDateTime in that state (see _face_routes).
-        data = {k: v for k, v in data.items() if k != "lastSuccessfulTrainingDateTime"}
-        data["lastSuccessfulTrainingDateTime"] = data["createdDateTime"]
     problems += check_instance(spec.doc, schema, data, operation, request=False)
     return problems
 
@@ -1111,6 +1114,32 @@ def test_deletes_cascade(world: World) -> None:
 
 
 # -- training ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["persongroups", "largepersongroups", "largefacelists"])
+def test_a_first_training_answers_a_date_time_never_null(world: World, kind: str) -> None:
+    """The contract requires ``lastSuccessfulTrainingDateTime`` as a date-time string: before
+    a first success (running, or failed) it is the year-1 sentinel, which the client reads
+    as None; after a success, the real time."""
+    with world.raw() as raw:
+        assert raw.put(f"/{kind}/g", json={"name": "G"}).status_code == 200
+        world.emulator.fail_next_training("scripted")
+        for expected in ("running", "failed"):
+            if expected == "running":
+                assert raw.post(f"/{kind}/g/train").status_code == 202
+            else:
+                world.clock.advance(5)
+            body = raw.get(f"/{kind}/g/training").json()
+            assert body["status"] == expected
+            assert body["lastSuccessfulTrainingDateTime"] == "0001-01-01T00:00:00.000Z"
+            parsed = TrainingResult.model_validate(body)
+            assert parsed.last_successful_training_date_time is None
+        assert raw.post(f"/{kind}/g/train").status_code == 202
+        world.clock.advance(5)
+        body = raw.get(f"/{kind}/g/training").json()
+    assert body["status"] == "succeeded"
+    trained = TrainingResult.model_validate(body).last_successful_training_date_time
+    assert trained is not None and trained.year > 2000
 
 
 def test_training_runs_asynchronously_on_the_clock(world: World) -> None:

@@ -7,7 +7,7 @@ bodies (``CreateCollectionRequest``, ``UserDefinedFields``, ``UserDefinedFieldsF
 
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ._base import FaceModel, FaceResult, OpenEnum, RequestModel
 from .enums import RecognitionModel, TrainingStatus
@@ -207,7 +207,16 @@ class TrainingResult(FaceResult):
     """When the collection was last modified (UTC); may be null if never trained
     successfully."""
     last_successful_training_date_time: datetime | None = None
-    """When the collection was last trained successfully (UTC)."""
+    """When the collection was last trained successfully (UTC); ``None`` before a first
+    success (the wire's year-1 sentinel, ``0001-01-01T00:00:00Z``, is read as ``None``)."""
+
+    @field_validator("last_successful_training_date_time", "last_action_date_time", mode="after")
+    @classmethod
+    def _never(cls, value: datetime | None) -> datetime | None:
+        # The contract requires these timestamps, so a container never trained has to carry
+        # some date-time: the unset .NET DateTime (year 1) means "never", not a real moment.
+        return None if value is not None and value.year == 1 else value
+
     message: str | None = None
     """Failure message when training failed (omitted on success)."""
 

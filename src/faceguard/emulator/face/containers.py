@@ -51,6 +51,12 @@ _USER_DATA_MAX = 16 * 1024
 _FACE_USER_DATA_MAX = 1024
 
 
+NEVER_TRAINED = "0001-01-01T00:00:00.000Z"
+"""``lastSuccessfulTrainingDateTime`` before a first successful training: a valid RFC 3339
+date-time (the contract requires one), earlier than any real time, so "trained since"
+comparisons say no; ``faceguard``'s ``TrainingResult`` reads it as ``None``."""
+
+
 def _date_time(seconds: float) -> str:
     moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
@@ -203,11 +209,13 @@ class ContainerHandlers(FaceHandlersBase):
             "status": training.status,
             "createdDateTime": _date_time(created_at),
             "lastActionDateTime": _date_time(training.last_action_at),
-            # Required by the contract, yet there is no such time before a first success;
-            # null then, as the contract documents for lastActionDateTime ("could be null
-            # value when the group is not successfully trained").
+            # Required by the contract as a date-time string, yet there is no such time before
+            # a first success: the emulator then answers NEVER_TRAINED (the unset value of a
+            # .NET DateTime, which is what the service is built on), never null.
             "lastSuccessfulTrainingDateTime": (
-                None if training.last_success_at is None else _date_time(training.last_success_at)
+                NEVER_TRAINED
+                if training.last_success_at is None
+                else _date_time(training.last_success_at)
             ),
         }
         if training.status == "failed" and training.message:
