@@ -18,12 +18,15 @@ Run: ``python examples/mock_quickstart.py``
 from __future__ import annotations
 
 import json
+import tempfile
 import uuid
+from pathlib import Path
 
 import httpx
 
 import faceguard
 from faceguard import (
+    AuditLog,
     ConsentIssuer,
     ConsentVerifier,
     FaceAttributeType,
@@ -96,6 +99,7 @@ def main() -> None:
             use_case=UseCase.TOUCHLESS_ACCESS_CONTROL,
             bindings=[("personGroup", GROUP, person_id)],
             use="session",
+            alternative_offered=True,  # a badge works too: enrolling is optional (R06)
         )
 
     # faceguard's side: the use case Microsoft approved, and a verifier with the public key only.
@@ -103,7 +107,13 @@ def main() -> None:
     verifier = ConsentVerifier(
         {issuer.kid: public_key}, issuer=issuer.issuer, audience=AUDIENCE, replay_store=store
     )
-    guard = GuardPolicy(use_case=UseCase.TOUCHLESS_ACCESS_CONTROL, verifier=verifier, store=store)
+    # A door decision bears on someone's work: access control is a consequential use case
+    # (R11), so matches come back provisional and are confirmed by a person, and the calls
+    # and reviews are recorded in an audit log (here a temporary file).
+    audit = AuditLog(Path(tempfile.mkdtemp(prefix="faceguard-quickstart-")) / "audit.jsonl")
+    guard = GuardPolicy(
+        use_case=UseCase.TOUCHLESS_ACCESS_CONTROL, verifier=verifier, store=store, audit=audit
+    )
 
     with FaceClient(
         ENDPOINT,
@@ -139,16 +149,20 @@ def main() -> None:
         status = client.person_groups.train(GROUP).wait(timeout=30)
         print(f"training: {status.status}")
 
-        (match,) = client.recognition.identify_from_person_group(
+        result = client.oversight.identify_from_person_group(
             [faces[0].face_id or ""], person_group_id=GROUP, consent=at_the_door
         )
-        best = match.candidates[0]
-        print(f"identified person {best.person_id[:8]}... with confidence {best.confidence}")
+        best = result.provisional[0].candidates[0]  # proposed, for the reviewer's screen
+        print(f"proposed person {best.person_id[:8]}... with confidence {best.confidence}")
+        result.confirm("front-desk-1", [best.person_id])  # a person looked, and agrees
+        (confirmed,) = result.outcome
+        print(f"confirmed by the front desk: {confirmed == PERSON_ID}")
 
         try:
             client.person_groups.get(GROUP)
         except faceguard.NotFoundError as error:
             print(f"typed error: {type(error).__name__}: {error}")
+    audit.close()
 
 
 if __name__ == "__main__":

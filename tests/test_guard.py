@@ -113,7 +113,10 @@ class Rig:
     def __init__(
         self,
         *,
-        use_case: UseCase | None = UseCase.TOUCHLESS_ACCESS_CONTROL,
+        # Personalization permits what access control does (identify, verify, enroll) but
+        # its results need no human review (R11, tested in test_oversight): these tests are
+        # about consent and faceIds, so they read results directly.
+        use_case: UseCase | None = UseCase.PERSONALIZATION,
         deployment: Deployment | None = None,
         audit: AuditLog | None = None,
         store: Any = None,
@@ -154,7 +157,7 @@ class Rig:
         operations: Any = CONSENT_OPERATIONS,
         bindings: Any = ((("largePersonGroup", GROUP, PERSON)),),
         use: Any = "session",
-        use_case: UseCase = UseCase.TOUCHLESS_ACCESS_CONTROL,
+        use_case: UseCase = UseCase.PERSONALIZATION,
     ) -> str:
         return self.issuer.issue(
             subject,
@@ -163,6 +166,7 @@ class Rig:
             use_case=use_case,
             bindings=bindings,
             use=use,
+            alternative_offered=True,  # access control: enrolling stays optional (R06)
         )
 
     def detect(self, token: str | None = None, *, faces: int = 1, **options: Any) -> list[str]:

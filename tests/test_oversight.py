@@ -147,6 +147,40 @@ def test_oversight_cannot_be_switched_off_for_a_flagged_use_case(use_case: UseCa
     GuardPolicy(use_case=UseCase.PERSONALIZATION, consequential=False)  # nothing to lower
 
 
+def test_a_workplace_deployment_needs_review_whatever_the_use_case(tmp_path: Path) -> None:
+    from faceguard import Deployment
+
+    with pytest.raises(InvalidInputError):
+        GuardPolicy(
+            use_case=UseCase.PERSONALIZATION,
+            deployment=Deployment(workplace=True),
+            consequential=False,
+        )
+    rig = kit.Rig(tmp_path / "audit.jsonl", UseCase.PERSONALIZATION)
+    rig.client.close()
+    policy = GuardPolicy(
+        use_case=UseCase.PERSONALIZATION,
+        deployment=Deployment(workplace=True),
+        verifier=rig.policy.verifier,
+        store=rig.store,
+        audit=rig.log,
+    )
+    from faceguard import FaceClient
+
+    client = FaceClient(
+        kit.ENDPOINT, api_key="k" * 32, transport=rig.emulator.transport(), guard=policy
+    )
+    token = rig.token()
+    faces = [
+        client.detection.detect(p, return_face_id=True, consent=token)[0].face_id or ""
+        for p in (kit.OBAMA, kit.OBAMA_PROBE)
+    ]
+    with pytest.raises(OversightError) as info:
+        client.recognition.verify_face_to_face(*faces, consent=token)
+    assert info.value.reason == "oversight_required"
+    assert client.oversight.verify_face_to_face(*faces, consent=token).reviewers_required == 1
+
+
 def test_oversight_without_an_audit_log_is_refused_before_sending() -> None:
     rig = kit.Rig(None)
     token = rig.token()

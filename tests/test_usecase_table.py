@@ -13,13 +13,15 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from faceguard import FaceClient, UseCaseError
+from faceguard import AgeAttestation, AuditLog, FaceClient, OversightError, UseCaseError
 from faceguard._guard._consent import ConsentIssuer, ConsentVerifier
+from faceguard._guard._oversight import REVIEWERS
 from faceguard._guard._policy import GuardPolicy
 from faceguard._guard._store import MemoryStore
 from faceguard._guard._usecases import Deployment, UseCase
@@ -126,7 +128,7 @@ class Service:
         return httpx.Response(200, json=answers[path])
 
 
-def _client(use_case: UseCase) -> tuple[FaceClient, Service, str]:
+def _client(use_case: UseCase, audit: Path | None = None) -> tuple[FaceClient, Service, str]:
     store = MemoryStore()
     verifier = ConsentVerifier(
         {ISSUER.kid: PUBLIC_KEY}, issuer=ISSUER.issuer, audience=AUDIENCE, replay_store=store
@@ -136,6 +138,7 @@ def _client(use_case: UseCase) -> tuple[FaceClient, Service, str]:
         verifier=verifier,
         store=store,
         allow_unknown_face_ids=True,  # the faceIds below are invented: only the table matters
+        audit=AuditLog(audit) if audit is not None else None,
     )
     service = Service()
     client = FaceClient(ENDPOINT, api_key="k", transport=httpx.MockTransport(service), guard=policy)
@@ -146,6 +149,9 @@ def _client(use_case: UseCase) -> tuple[FaceClient, Service, str]:
         use_case=use_case,
         bindings=[("largePersonGroup", GROUP, PERSON)],
         use="session",
+        # What the stricter use cases need on top (R06 access control, R16 law enforcement).
+        alternative_offered=True,
+        age=AgeAttestation.ADULT_ATTESTED,
     )
     return client, service, token
 
@@ -163,6 +169,17 @@ CALLS: dict[str, Callable[[FaceClient, str], object]] = {
     ),
     "find_similar": lambda c, t: c.recognition.find_similar(FACE_1, face_ids=[FACE_2], consent=t),
     "group": lambda c, t: c.recognition.group([FACE_1, FACE_2], consent=t),
+}
+
+# R11: under a consequential use case the recognition operations go through client.oversight
+# (with an audit log); client.recognition refuses them.
+REVIEWED: dict[str, Callable[[FaceClient, str], object]] = {
+    "verify": lambda c, t: c.oversight.verify_face_to_face(FACE_1, FACE_2, consent=t),
+    "identify": lambda c, t: c.oversight.identify_from_large_person_group(
+        [FACE_1], large_person_group_id=GROUP, consent=t
+    ),
+    "find_similar": lambda c, t: c.oversight.find_similar(FACE_1, face_ids=[FACE_2], consent=t),
+    "group": lambda c, t: c.oversight.group([FACE_1, FACE_2], consent=t),
 }
 
 CASES = [
@@ -195,10 +212,16 @@ def test_the_expected_table_has_a_row_for_every_use_case() -> None:
     ids=[f"{u.value}-{op}-{'permitted' if p else 'refused'}" for u, op, p in CASES],
 )
 def test_each_operation_under_each_use_case(
-    use_case: UseCase, operation: str, permitted: bool
+    use_case: UseCase, operation: str, permitted: bool, tmp_path: Path
 ) -> None:
     client, service, token = _client(use_case)
     call = CALLS[operation]
+    if permitted and REVIEWERS[use_case].get(operation):
+        with pytest.raises(OversightError) as plain:
+            call(client, token)
+        assert plain.value.reason == "oversight_required" and service.requests == []
+        client, service, token = _client(use_case, tmp_path / "audit.jsonl")
+        call = REVIEWED[operation]
     if permitted:
         call(client, token)
         assert len(service.requests) == 1, f"{operation} under {use_case.value} was not sent"

@@ -32,15 +32,18 @@ from ._exceptions import InvalidInputError as InvalidInputError
 from ._exceptions import LivenessGuardError as LivenessGuardError
 from ._exceptions import NotFoundError as NotFoundError
 from ._exceptions import OperationError as OperationError
+from ._exceptions import OversightError as OversightError
 from ._exceptions import PayloadTooLargeError as PayloadTooLargeError
 from ._exceptions import PermissionDeniedError as PermissionDeniedError
 from ._exceptions import PersonalDataError as PersonalDataError
 from ._exceptions import PollingTimeoutError as PollingTimeoutError
+from ._exceptions import ProvisionalResultError as ProvisionalResultError
 from ._exceptions import RateLimitError as RateLimitError
 from ._exceptions import RateLimitWaitError as RateLimitWaitError
 from ._exceptions import RetiredAttributeError as RetiredAttributeError
 from ._exceptions import StoreKeyError as StoreKeyError
 from ._exceptions import SupportInfo as SupportInfo
+from ._exceptions import TrackingCapError as TrackingCapError
 from ._exceptions import TrainingFailedError as TrainingFailedError
 from ._exceptions import UnknownRouteError as UnknownRouteError
 from ._exceptions import UnsupportedMediaTypeError as UnsupportedMediaTypeError
@@ -57,15 +60,25 @@ if TYPE_CHECKING:
     from ._guard._audit import verify_chain as verify_chain
     from ._guard._audit_verify import AuditVerdict as AuditVerdict
     from ._guard._audit_verify import verify_log as verify_log
+    from ._guard._claim_rules import ConsentRequirements as ConsentRequirements
+    from ._guard._claim_rules import requirements_for as requirements_for
+    from ._guard._claim_values import AgeAttestation as AgeAttestation
+    from ._guard._claim_values import ImageOrigin as ImageOrigin
+    from ._guard._claim_values import LegalBasis as LegalBasis
+    from ._guard._claim_values import Notice as Notice
+    from ._guard._claim_values import Retention as Retention
     from ._guard._consent import ConsentClaims as ConsentClaims
     from ._guard._consent import ConsentIssuer as ConsentIssuer
     from ._guard._consent import ConsentScope as ConsentScope
     from ._guard._consent import ConsentVerifier as ConsentVerifier
     from ._guard._consent import generate_keypair as generate_keypair
+    from ._guard._jurisdictions import Jurisdiction as Jurisdiction
+    from ._guard._jurisdictions import destroy_by as destroy_by
     from ._guard._ledger import ConsentLedger as ConsentLedger
     from ._guard._override import Override as Override
     from ._guard._policy import GuardPolicy as GuardPolicy
     from ._guard._redis_store import RedisStore as RedisStore
+    from ._guard._retention import RetentionDue as RetentionDue
     from ._guard._sqlite_store import SQLiteStore as SQLiteStore
     from ._guard._status import StatusListError as StatusListError
     from ._guard._status import StatusListIssuer as StatusListIssuer
@@ -74,7 +87,10 @@ if TYPE_CHECKING:
     from ._guard._store import MemoryStore as MemoryStore
     from ._guard._usecases import Deployment as Deployment
     from ._guard._usecases import UseCase as UseCase
+    from ._operations._provisional import AsyncProvisional as AsyncProvisional
+    from ._operations._provisional import Provisional as Provisional
     from ._operations.erasure import ErasurePlan as ErasurePlan
+    from ._operations.retention import SweepReport as SweepReport
     from ._pagination import AsyncPager as AsyncPager
     from ._pagination import SyncPager as SyncPager
     from ._polling import AsyncTrainingPoller as AsyncTrainingPoller
@@ -97,6 +113,15 @@ _LAZY: dict[str, str] = {
     "UseCase": "._guard._usecases",
     "Deployment": "._guard._usecases",
     "Override": "._guard._override",
+    "AgeAttestation": "._guard._claim_values",
+    "ImageOrigin": "._guard._claim_values",
+    "LegalBasis": "._guard._claim_values",
+    "Notice": "._guard._claim_values",
+    "Retention": "._guard._claim_values",
+    "ConsentRequirements": "._guard._claim_rules",
+    "Jurisdiction": "._guard._jurisdictions",
+    "destroy_by": "._guard._jurisdictions",
+    "requirements_for": "._guard._claim_rules",
     "ConsentIssuer": "._guard._consent",
     "ConsentVerifier": "._guard._consent",
     "ConsentClaims": "._guard._consent",
@@ -114,6 +139,10 @@ _LAZY: dict[str, str] = {
     "AuditVerdict": "._guard._audit_verify",
     "ChainReport": "._guard._audit",
     "ErasurePlan": "._operations.erasure",
+    "SweepReport": "._operations.retention",
+    "RetentionDue": "._guard._retention",
+    "Provisional": "._operations._provisional",
+    "AsyncProvisional": "._operations._provisional",
     "generate_keypair": "._guard._consent",
     "AsyncContentSafetyClient": "._client",
     "AsyncFaceClient": "._client",
@@ -138,9 +167,11 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AdaptiveRate",
+    "AgeAttestation",
     "AsyncContentSafetyClient",
     "AsyncFaceClient",
     "AsyncPager",
+    "AsyncProvisional",
     "AsyncTrainingPoller",
     "AuditError",
     "AuditLog",
@@ -155,6 +186,7 @@ __all__ = [
     "ConsentLedger",
     "ConsentRejectedError",
     "ConsentRequiredError",
+    "ConsentRequirements",
     "ConsentScope",
     "ConsentVerifier",
     "ContentSafetyClient",
@@ -170,24 +202,33 @@ __all__ = [
     "GuardPolicy",
     "GuardStore",
     "GuardStoreError",
+    "ImageOrigin",
     "InternalServerError",
     "InvalidImageError",
     "InvalidInputError",
+    "Jurisdiction",
+    "LegalBasis",
     "LivenessGuardError",
     "LivenessOperationMode",
     "MemoryStore",
     "NotFoundError",
+    "Notice",
     "OperationError",
     "Override",
+    "OversightError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "PersonalDataError",
     "PollingTimeoutError",
+    "Provisional",
+    "ProvisionalResultError",
     "RateLimitError",
     "RateLimitWaitError",
     "RateLimiter",
     "RecognitionModel",
     "RedisStore",
+    "Retention",
+    "RetentionDue",
     "RetiredAttributeError",
     "RetryPolicy",
     "SQLiteStore",
@@ -196,6 +237,8 @@ __all__ = [
     "StatusLists",
     "StoreKeyError",
     "SupportInfo",
+    "SweepReport",
+    "TrackingCapError",
     "TrainingFailedError",
     "TrainingPoller",
     "UnknownRouteError",
@@ -203,7 +246,9 @@ __all__ = [
     "UseCase",
     "UseCaseError",
     "__version__",
+    "destroy_by",
     "generate_keypair",
+    "requirements_for",
     "verify_chain",
     "verify_log",
 ]

@@ -39,6 +39,8 @@ from ._operations._groups import (
 )
 from ._operations._shell import AsyncGroup, SyncGroup, async_call, sync_call
 from ._operations.erasure import ErasurePlan, plan_erasure
+from ._operations.oversight import AsyncOversight, Oversight
+from ._operations.retention import AsyncRetentionSweeper, RetentionSweeper
 from ._ratelimit._limiter import RateLimiter
 from ._transport._async import AsyncTransport
 from ._transport._retry import RetryPolicy
@@ -62,6 +64,20 @@ def _guard(policy: GuardPolicy | None, endpoint: str) -> Guard:
     if policy is not None and not isinstance(policy, GuardPolicy):
         raise ConfigurationError(f"guard must be a GuardPolicy, not {type(policy).__name__}")
     return Guard(policy, endpoint=endpoint)
+
+
+def _dispute(guard: Guard, decision_id: str, reason: str) -> str:
+    from ._exceptions import OversightError
+    from ._guard._review import record_dispute
+
+    log = guard.policy.audit
+    if log is None:
+        raise OversightError(
+            "audit_required",
+            "disputes are recorded in the audit trail, next to the decision: build the client "
+            "with guard=GuardPolicy(audit=AuditLog(...)) on the log the decision is in",
+        )
+    return record_dispute(log, decision_id, reason).hash
 
 
 class _SyncClient(SyncGroup):
@@ -272,7 +288,9 @@ class FaceClient(_SyncClient):
 
     The operations are grouped as the REST API is: ``detection``, ``recognition``,
     ``face_lists``, ``large_face_lists``, ``person_groups``, ``large_person_groups`` and
-    ``liveness``. Use it as a context manager, or call ``close()``.
+    ``liveness``; ``oversight`` holds the recognition operations whose results a person
+    confirms (R11, ``Provisional``); ``retention`` lists and deletes what retention says must
+    go (GUARD.md §4.6). Use it as a context manager, or call ``close()``.
     """
 
     _service = "face"
@@ -300,14 +318,30 @@ class FaceClient(_SyncClient):
                 sent += 1
         return plan.finish(unrecorded, sent=sent)
 
+    def dispute(self, decision_id: str, reason: str) -> str:
+        """Record that a person disputes a recognition decision (R22, feedback channels).
+
+        ``decision_id`` is the ``decision_id`` of the provisional result the decision came
+        from; ``reason`` says what is disputed (written to the audit trail under its content
+        rules: no images, ids or keys; do not put names in it). The dispute is linked to the
+        decision in the audit chain; ``faceguard audit show --decision ID`` prints both.
+        Returns the dispute record's id. Raises ``OversightError``: ``audit_required`` (the
+        client has no audit log), ``unknown_decision`` (this client's log holds no such
+        decision: an id made up, mistyped or from another log); ``AuditError`` when the log
+        cannot take the record.
+        """
+        return _dispute(self._transport.guard, decision_id, reason)
+
     def _attach_groups(self) -> None:
         self.detection = Detection(self._transport)
         self.recognition = Recognition(self._transport)
+        self.oversight = Oversight(self._transport)
         self.face_lists = FaceLists(self._transport)
         self.large_face_lists = LargeFaceLists(self._transport)
         self.person_groups = PersonGroups(self._transport)
         self.large_person_groups = LargePersonGroups(self._transport)
         self.liveness = Liveness(self._transport)
+        self.retention = RetentionSweeper(self._transport)
 
 
 class AsyncFaceClient(_AsyncClient):
@@ -339,14 +373,23 @@ class AsyncFaceClient(_AsyncClient):
                 sent += 1
         return plan.finish(unrecorded, sent=sent)
 
+    async def dispute(self, decision_id: str, reason: str) -> str:
+        """Record that a person disputes a recognition decision; see
+        ``FaceClient.dispute``. The log is read and written in a worker thread."""
+        import asyncio
+
+        return await asyncio.to_thread(_dispute, self._transport.guard, decision_id, reason)
+
     def _attach_groups(self) -> None:
         self.detection = AsyncDetection(self._transport)
         self.recognition = AsyncRecognition(self._transport)
+        self.oversight = AsyncOversight(self._transport)
         self.face_lists = AsyncFaceLists(self._transport)
         self.large_face_lists = AsyncLargeFaceLists(self._transport)
         self.person_groups = AsyncPersonGroups(self._transport)
         self.large_person_groups = AsyncLargePersonGroups(self._transport)
         self.liveness = AsyncLiveness(self._transport)
+        self.retention = AsyncRetentionSweeper(self._transport)
 
 
 class ContentSafetyClient(_SyncClient):

@@ -14,7 +14,10 @@ FaceGuardError
 │   ├── FaceIdError              a faceId is expired, unknown, or of another model (.reason)
 │   ├── LivenessGuardError       a personal-looking device id, or too many sessions
 │   ├── PersonalDataError        a name or userData holding an email, phone number or national id
+│   ├── TrackingCapError         a source or person past a tracking cap (R17), no consent to it
 │   ├── UnknownRouteError        a raw request to a route faceguard does not know
+│   ├── OversightError           R11/R22: a consequential result needs human review (.reason)
+│   │   └── ProvisionalResultError   acting on a provisional result before it is confirmed
 │   └── GuardStoreError          the guard's store failed: recognition fails closed
 ├── APIError                     something happened on the wire
 │   ├── APIConnectionError       no HTTP response (.request_sent says whether bytes may have left)
@@ -68,15 +71,18 @@ __all__ = [
     "LivenessGuardError",
     "NotFoundError",
     "OperationError",
+    "OversightError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "PersonalDataError",
     "PollingTimeoutError",
+    "ProvisionalResultError",
     "RateLimitError",
     "RateLimitWaitError",
     "RetiredAttributeError",
     "StoreKeyError",
     "SupportInfo",
+    "TrackingCapError",
     "TrainingFailedError",
     "UnknownRouteError",
     "UnsupportedMediaTypeError",
@@ -367,9 +373,48 @@ class PersonalDataError(GuardError):
         self.kinds = kinds
 
 
+class TrackingCapError(GuardError):
+    """R17: a call past a tracking cap, from a subject who did not consent to continuous
+    identification and without an ``Override`` of the cap. ``cap`` is ``"detect"`` (detect
+    calls per source per minute: refused before sending) or ``"identification"``; ``limit``
+    and ``window`` (seconds) say which cap. Neither the source nor the person is named."""
+
+    def __init__(self, cap: str, message: str, *, limit: int, window: float) -> None:
+        super().__init__(message)
+        self.cap = cap
+        self.limit = limit
+        self.window = window
+
+
 class UnknownRouteError(GuardError):
     """A request through the client's transport named a route faceguard does not know;
     unknown routes are denied (a new API version needs an explicit allowlist update)."""
+
+
+class OversightError(GuardError):
+    """Human oversight (R11) or a dispute (R22) was refused; ``reason`` names why:
+    ``oversight_required`` (a recognition call of a consequential use case made through
+    ``client.recognition``: use ``client.oversight``), ``audit_required`` (oversight and
+    disputes are recorded in the audit log, and the client has none), ``same_reviewer`` (the
+    second review of a remote biometric identification is by the first reviewer),
+    ``already_confirmed``, ``disagreement`` (the reviewers gave different outcomes: the
+    result stays unconfirmed), ``unknown_decision`` (no decision with that id in this
+    client's audit log), ``not_portable`` (a provisional result pickled or copied: it belongs
+    to the client that made it) or ``provisional`` (see ``ProvisionalResultError``). Messages
+    never quote reviewer ids, outcomes or decision contents."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class ProvisionalResultError(OversightError):
+    """A provisional result (``Provisional``) was acted on before its review was complete:
+    its ``outcome`` read, or the result used as a truth value. Show ``result.provisional``
+    to the reviewer and call ``result.confirm(reviewer_id, outcome)``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("provisional", message)
 
 
 class GuardStoreError(GuardError):

@@ -67,8 +67,12 @@ AuditEvent = Literal[
     "consent_withdrawn",
     "stripped",
     "checkpoint",
+    "review",
+    "dispute",
 ]
-AuditDecision = Literal["allowed", "refused", "stripped", "suppressed"]
+AuditDecision = Literal[
+    "allowed", "refused", "stripped", "suppressed", "pending", "confirmed", "disputed"
+]
 
 EVENTS: Final[frozenset[str]] = frozenset(
     {
@@ -80,9 +84,15 @@ EVENTS: Final[frozenset[str]] = frozenset(
         "consent_withdrawn",
         "stripped",
         "checkpoint",
+        "review",
+        "dispute",
     }
 )
-DECISIONS: Final[frozenset[str]] = frozenset({"allowed", "refused", "stripped", "suppressed"})
+# "review" records (R11) are "pending" until enough reviewers agree, then "confirmed", or
+# "refused" when a reviewer disagrees; "dispute" records (R22) are "disputed".
+DECISIONS: Final[frozenset[str]] = frozenset(
+    {"allowed", "refused", "stripped", "suppressed", "pending", "confirmed", "disputed"}
+)
 
 GENESIS: Final = "sha256:" + "0" * 64
 """The ``prev`` of the first record of a log."""

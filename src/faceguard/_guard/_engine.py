@@ -20,19 +20,25 @@ from .._exceptions import (
     ConsentRequiredError,
     FaceGuardError,
     GuardError,
+    OversightError,
 )
+from .._logging import logger
 from .._transport._spec import GuardCheck, GuardInfo, RequestSpec
 from ..models._results import ResultList, attr_or_none
+from ._claim_rules import requirements_for
 from ._ledger import ConsentLedger
 from ._liveness import check_session_caps
 from ._override import Override
+from ._oversight import in_oversight, reviewers_for
 from ._policy import GuardPolicy
 from ._registry import FaceIdRecord, FaceIdRegistry
+from ._retention import RetentionBook
 from ._store import GuardStore, MemoryStore
+from ._tracking import TrackingCounter, detect_cap_passed, identification_override
 from ._usecases import check_use_case
 
 if TYPE_CHECKING:
-    from ._consent import ConsentScope
+    from ._consent import ConsentClaims, ConsentScope
 
 __all__ = ["Guard", "Ticket"]
 
@@ -46,6 +52,8 @@ _RULES = {
     "FaceIdError": "R25 faceId registry",
     "LivenessGuardError": "R19 liveness",
     "GuardStoreError": "fail closed",
+    "OversightError": "R11 oversight",
+    "TrackingCapError": "R17 tracking cap",
 }
 
 
@@ -61,11 +69,18 @@ class Ticket(NamedTuple):
     started: float
     subject: str | None
     override: Override | None
+    claims: ConsentClaims | None = None
+    """The verified consent (for the tracking caps' ``consent.cnt`` and the retention
+    claims an enrollment records)."""
 
 
 @functools.lru_cache(maxsize=1024)
 def _scope(
-    operation: str, kind: str | None, container_id: str | None, person_id: str | None
+    operation: str,
+    kind: str | None,
+    container_id: str | None,
+    person_id: str | None,
+    image_url: bool = False,
 ) -> ConsentScope:
     """The (validated, immutable) consent scope of a call; the same few recur on every call.
 
@@ -74,9 +89,16 @@ def _scope(
     from ._consent import ConsentScope
 
     return ConsentScope(
-        operation=operation, container_kind=kind, container_id=container_id, person_id=person_id
+        operation=operation,
+        container_kind=kind,
+        container_id=container_id,
+        person_id=person_id,
+        image_url=image_url,
     )
 
+
+# The records of a call's outcome: for a provisional result, the decision a review confirms.
+_OUTCOMES = frozenset({"api_call", "candidate_suppressed"})
 
 # The calls whose decision record must be on file before they are sent (GUARD.md §5.1).
 _AUDITED = frozenset(
@@ -106,11 +128,28 @@ class Guard:
             self.store, clock=self.policy.clock, margin=self.policy.face_id_margin
         )
         self.ledger = ConsentLedger(self.store, clock=self.policy.clock)
+        self.tracking = TrackingCounter(self.store, endpoint=endpoint)
+        self._warned_tracking = False
+        self.retention = RetentionBook(
+            self.store, clock=self.policy.clock, jurisdictions=self.policy.jurisdictions
+        )
         # This client's session handle (GUARD.md §3.7 step 7): a use:"session" token is bound
         # to the first handle that presents it. Unguessable and never exposed, so no other
         # client can claim to be this one.
         self._session = secrets.token_bytes(32)
+        # The consent claims this deployment needs (use case, Deployment, jurisdictions):
+        # fixed with the policy, so worked out once here, not per call.
+        self.requirements = requirements_for(
+            self.policy.use_case, self.policy.deployment, self.policy.jurisdictions
+        )
         self._pseudonyms: dict[str, str] = {}
+        # R11: recognition operations whose results need reviewers under this policy (empty
+        # when none do, so the per-call check is one failed dict look-up).
+        self.review = reviewers_for(
+            self.policy.use_case,
+            self.policy.consequential,
+            workplace=self.policy.deployment.workplace,
+        )
         verifier = self.policy.verifier
         replay = getattr(verifier, "replay_store", None)
         self.blocking = (
@@ -165,9 +204,19 @@ class Guard:
         operation = info.use_case_operation or info.consent_operation  # operation_for_use_case
         if operation is not None:
             check_use_case(operation, policy.use_case, policy.deployment)
-        subject = mine = None
+            if operation in self.review and in_oversight.get() is None:
+                raise OversightError(
+                    "oversight_required",
+                    f"{operation} results of {policy.use_case} decide about people and need "
+                    "human review (R11): call the same method on client.oversight, which "
+                    "returns a provisional result to confirm(reviewer_id, outcome)",
+                )
+        subject = mine = claims = None
         if info.consent_operation:
-            subject = self._consent(info)
+            # An image the service fetches from a URL ({"url": ...} body of detect and
+            # add-face): a token for camera captures does not cover it (consent.src).
+            claims = self._consent(info, type(spec.json) is dict and "url" in spec.json)
+            subject = claims.subject
             mine = self._pseudonym_of(subject)
             self._check_subject(info, mine)
         used_override: Override | None = None
@@ -175,13 +224,30 @@ class Guard:
             used_override = self._check_face_ids(info, mine)
         if GuardCheck.LIVENESS in spec.guard_checks:
             used_override = self._check_liveness(info) or used_override
+        if spec.route == "/detect":
+            used_override = self._check_detect_cap(info, claims) or used_override
         if used_override is None:
             # R31: the builder found a primary identifier in a name or userData and passes
             # the override only when it let one through, so it is audited below.
             used_override = _override(info, "primary_identifier")
-        return Ticket(started=started, subject=subject, override=used_override)
+        return Ticket(started=started, subject=subject, override=used_override, claims=claims)
 
-    def _consent(self, info: GuardInfo) -> str:
+    def _check_detect_cap(self, info: GuardInfo, claims: ConsentClaims | None) -> Override | None:
+        """R17: detect calls per named source per minute (one store operation); unnamed
+        sources are not counted (``_tracking``)."""
+        source = info.source_id or self.policy.source_id
+        if source is None:
+            return None
+        limit = self.policy.detect_calls_per_minute
+        count = self.tracking.count_detect(source, limit=limit)
+        return detect_cap_passed(
+            info.override,
+            continuous=claims is not None and claims.continuous_identification,
+            count=count,
+            limit=limit,
+        )
+
+    def _consent(self, info: GuardInfo, image_url: bool = False) -> ConsentClaims:
         operation = info.consent_operation or ""
         if not info.consent:
             raise ConsentRequiredError(
@@ -202,10 +268,11 @@ class Guard:
         try:
             claims = verifier.verify(
                 info.consent,
-                _scope(operation, kind, container, person),
+                _scope(operation, kind, container, person, image_url),
                 use_case=self.policy.use_case,
                 endpoint=self.endpoint,
                 session=self._session,
+                requirements=self.requirements,
             )
         except ConsentRejectedError as refusal:
             if refusal.check != "person" or person is None or kind is None:
@@ -216,10 +283,11 @@ class Guard:
             # made by create_person(..., consent=token)).
             claims = verifier.verify(
                 info.consent,
-                _scope(operation, kind, container, None),
+                _scope(operation, kind, container, None, image_url),
                 use_case=self.policy.use_case,
                 endpoint=self.endpoint,
                 session=self._session,
+                requirements=self.requirements,
             )
             whole = (kind, container, None) in claims.bindings
             owner = self.ledger.subject_of(kind, container, person) if whole else None
@@ -231,7 +299,7 @@ class Guard:
                     "and create the person with create_person(..., consent=token), which "
                     "records the person under the token's subject",
                 ) from None
-        return claims.subject
+        return claims
 
     def _pseudonym_of(self, subject: str) -> str:
         """What ledger and registry keep instead of ``subject``: an HMAC, remembered for the
@@ -373,7 +441,14 @@ class Guard:
         if GuardCheck.FACE_ID_ISSUE in spec.guard_checks and isinstance(result, list):
             self._record_face_ids(info, ticket, result)
         if info.consent_operation == "enroll" and ticket.subject is not None:
-            self._record_enrollment(info, ticket.subject, result)
+            self._record_enrollment(info, ticket.subject, result, ticket.claims)
+        elif (
+            info.consent_operation == "verify"
+            and info.person_id is not None
+            and getattr(result, "is_identical", False) is True
+        ):
+            # A successful 1:1 match is an interaction with the person (BIPA §15(a)).
+            self.retention.touch(info.container_kind or "", info.container_id, (info.person_id,))
         if (
             info.recognition_model
             and info.container_kind
@@ -420,7 +495,9 @@ class Guard:
                 ),
             )
 
-    def _record_enrollment(self, info: GuardInfo, subject: str, result: object) -> None:
+    def _record_enrollment(
+        self, info: GuardInfo, subject: str, result: object, claims: ConsentClaims | None
+    ) -> None:
         if info.container_kind is None:
             return
         # Persons are the unit of consent in groups (create_person with consent names a new
@@ -432,6 +509,14 @@ class Guard:
         )
         if isinstance(key, str):
             self.ledger._record_enrollment(info.container_kind, info.container_id, key, subject)
+            # What the retention sweeper computes the deadline from (GUARD.md §4.6).
+            self.retention.record_enrollment(
+                info.container_kind,
+                info.container_id,
+                key,
+                until=None if claims is None else claims.retention_until,
+                purpose_end=None if claims is None else claims.retention_purpose_end,
+            )
 
     def _forget(self, spec: RequestSpec[Any]) -> None:
         """After an erasure, drop what the guard kept about what was erased."""
@@ -443,16 +528,22 @@ class Guard:
         if face is not None:
             if info.person_id is None:  # a face-list face is its own unit of consent
                 self.ledger.forget_person(kind, container, face)
+                self.retention.forget(kind, container, face)
         elif info.person_id is not None:
             self.ledger.forget_person(kind, container, info.person_id)
+            self.retention.forget(kind, container, info.person_id)
         else:
             self.ledger.forget_container(kind, container)
             self.registry.forget_container(kind, container)
+            self.retention.forget_container(kind, container)
 
     def _suppress(self, spec: RequestSpec[Any], ticket: Ticket, results: list[Any]) -> list[Any]:
         info = spec.guard
         kind, container = info.container_kind, info.container_id
         if kind is None:
+            # find-similar among faceIds: no enrolled candidate to filter, but its outcome is
+            # recorded like any other recognition call's.
+            self._audit(spec, "api_call", "allowed", None, subject=ticket.subject, result=results)
             return results
         # Every candidate person (identify) or persisted face (face-list find-similar), at once.
         # attr_or_none: a model without the field would raise (and catch) AttributeError.
@@ -467,6 +558,11 @@ class Guard:
                 ids.append(face)
             entries.append((item, candidates, face))
         live = self.ledger.live_persons(kind, container, ids) if ids else set()
+        capped: set[str] = set()
+        if info.consent_operation == "identify" and live:
+            capped = self._track_identifications(spec, ticket, kind, container, live)
+            if capped:
+                live = live - capped
         suppressed = 0
         kept: list[Any] = []
         for item, candidates, face in entries:
@@ -494,9 +590,58 @@ class Guard:
                 None,
                 subject=ticket.subject,
                 result=results,
-                details={"suppressed": suppressed},
+                details={"suppressed": suppressed, "tracking_capped": len(capped)}
+                if capped
+                else {"suppressed": suppressed},
             )
         return filtered
+
+    def _track_identifications(
+        self,
+        spec: RequestSpec[Any],
+        ticket: Ticket,
+        kind: str,
+        container: str | None,
+        live: set[str],
+    ) -> set[str]:
+        """R17: count this identification of every consented candidate person from the
+        call's source (one store operation) and return those past the hourly cap, unless
+        the token carries ``consent.cnt`` or the call an override of the cap (audited).
+        Those returned are also recorded as interactions (retention)."""
+        info = spec.guard
+        persons = list(live)
+        limit = self.policy.identifications_per_person_per_hour
+        counts = self.tracking.count_identifications(
+            info.source_id or self.policy.source_id, kind, container, persons, limit=limit
+        )
+        over = {person for person, count in zip(persons, counts, strict=True) if count > limit}
+        if over and ticket.claims is not None and ticket.claims.continuous_identification:
+            over = set()
+        if over:
+            override = identification_override(info.override)
+            if override is not None:
+                self._audit(
+                    spec,
+                    "override",
+                    "allowed",
+                    None,
+                    subject=ticket.subject,
+                    reason=f"{override.rule}: {override.reason}",
+                )
+                over = set()
+            elif not self._warned_tracking:
+                # Once per client: the audit trail has every withholding; a log line per
+                # call would flood the log of the very deployment the cap is aimed at.
+                self._warned_tracking = True
+                logger.warning(
+                    "faceguard: identify candidates withheld: identified more than %d times "
+                    "from one source within an hour (R17 tracking cap; every case is in the "
+                    "audit trail). Issue the consent token with continuous_identification="
+                    "True, or pass override=Override('tracking_identification_cap', reason)",
+                    limit,
+                )
+        self.retention.touch(kind, container, live - over if over else persons)
+        return over
 
     # -- audit -------------------------------------------------------------------------------
 
@@ -518,7 +663,11 @@ class Guard:
         support = getattr(result, "_support", None)
         if support is None and isinstance(result, FaceGuardError):
             support = getattr(result, "support", None)  # an API error's support info
-        log.record(
+        call = in_oversight.get() if event in _OUTCOMES else None
+        if call is not None:
+            # R11: the outcome record of a provisional result; its hash is the decision id.
+            details = {**(details or {}), "reviewers_required": call.reviewers}
+        written = log.record(
             event,
             operation=spec.operation,
             route=f"{spec.method} {spec.route}",
@@ -531,3 +680,5 @@ class Guard:
             model_version=getattr(support, "model_version", None),
             details=details,
         )
+        if call is not None:
+            call.record = written
