@@ -123,25 +123,26 @@ class RetentionBook:
 
     def touch(self, kind: str, container_id: str | None, item_ids: Iterable[str]) -> None:
         """A successful match of these persons now: their last interaction, written at most
-        once per ``TOUCH_EVERY`` per person by this guard."""
+        once per ``TOUCH_EVERY`` per person by this guard (usually no store operation)."""
         now = self._clock()
         touched = self._touched
+        prefix = f"{kind}:{container_id or ''}:"
         for item_id in item_ids:
-            key = _person_key(kind, container_id, item_id)
-            last = touched.get(key)
+            last = touched.get(prefix + item_id)
             if last is not None and now - last < TOUCH_EVERY:
                 continue
             if len(touched) >= _REMEMBERED:
                 touched.clear()
+            key = _person_key(kind, container_id, item_id)  # checked where it is written
             self._store.put(_NS_LAST, key, f"{now:.3f}".encode())
-            touched[key] = now
+            touched[prefix + item_id] = now
 
     def forget(self, kind: str, container_id: str | None, item_id: str) -> None:
         """Drop a deleted person's retention facts."""
         key = _person_key(kind, container_id, item_id)
         self._store.delete(_NS, key)
         self._store.delete(_NS_LAST, key)
-        self._touched.pop(key, None)
+        self._touched.pop(f"{kind}:{container_id or ''}:{item_id}", None)
 
     def forget_container(self, kind: str, container_id: str) -> None:
         """Drop every retention fact of a deleted container's persons."""

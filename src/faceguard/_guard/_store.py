@@ -254,7 +254,7 @@ class MemoryStore(GuardStore):
         self._lock = threading.Lock()
         self._data: dict[tuple[str, str], tuple[bytes, float | None]] = {}
         self._events: dict[tuple[str, str], list[float]] = {}
-        self._capped: dict[tuple[str, str], tuple[deque[float], float]] = {}
+        self._capped: dict[tuple[str, str], deque[float]] = {}
         self._capped_sweep = _SWEEP_AT
         self._buckets: dict[tuple[str, str], BucketState] = {}
         self._closed = False
@@ -351,27 +351,25 @@ class MemoryStore(GuardStore):
         check_slot(namespace, window=window)
         check_limit(limit)
         with self._lock:
-            self._open()
+            if self._closed:
+                raise GuardStoreError("the store is closed")
             now = self._clock()
             oldest = now - window
             capped = self._capped
             counts = []
             for key in keys:
                 slot = (namespace, key)
-                entry = capped.get(slot)
-                if entry is None or entry[0].maxlen != limit:
-                    events: deque[float] = deque(maxlen=limit)
-                else:
-                    events = entry[0]
+                events = capped.get(slot)
+                if events is None or events.maxlen != limit:
+                    events = capped[slot] = deque(() if events is None else events, maxlen=limit)
                 while events and events[0] <= oldest:
                     events.popleft()
                 events.append(now)
-                capped[slot] = (events, now + window)
                 counts.append(len(events))
             if len(capped) > self._capped_sweep:
-                # Keys whose window ended hold nothing worth counting: drop them, and sweep
-                # again only when as many more have been added (amortised constant cost).
-                for slot in [s for s, (_, ends) in capped.items() if ends <= now]:
+                # Keys with no event left in this window hold nothing worth counting: drop
+                # them, and sweep again only when as many more were added (amortised O(1)).
+                for slot in [s for s, e in capped.items() if s[0] == namespace and e[-1] <= oldest]:
                     del capped[slot]
                 self._capped_sweep = max(_SWEEP_AT, 2 * len(capped))
             return counts

@@ -135,13 +135,19 @@ class TrackingCounter:
         ]
 
     def count_identifications(
-        self, source_id: str | None, person_keys: Sequence[str], *, limit: int
+        self,
+        source_id: str | None,
+        kind: str,
+        container_id: str | None,
+        person_ids: Sequence[str],
+        *,
+        limit: int,
     ) -> list[int]:
-        """Count one identification of each person (``kind:container:personId``, as the
-        ledger files them) from the source; per person, those in the last hour, at most
-        ``limit + 1``. One store operation for all of them."""
-        prefix = self._source_key(source_id) + "|"
-        keys = [prefix + person for person in person_keys]
+        """Count one identification of each person of a container from the source; per
+        person, those in the last hour, at most ``limit + 1``. One store operation for all
+        of them. Person ids are the service's UUIDs, compared without regard to case."""
+        prefix = f"{self._source_key(source_id)}|{kind}:{container_id or ''}:"
+        keys = [prefix + person.lower() for person in person_ids]
         return count_events(
             self._store, _NS_IDENTIFY, keys, window=IDENTIFY_WINDOW, limit=limit + 1
         )
