@@ -123,6 +123,7 @@ class World:
             use_case=USE_CASE,
             bindings=[(KIND, GROUP, person_id)],
             use=use,  # type: ignore[arg-type]
+            alternative_offered=True,  # access control needs it (R06)
         )
 
     def once(self) -> str:

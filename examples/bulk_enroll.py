@@ -8,7 +8,10 @@ looked up on the service (by a marker in the face's userData) before it is re-se
 ends as one result: added, skipped (no face, several faces...) or failed (with support info).
 
 Each person enrolls under their own consent (a session token from your consent service; a
-throwaway issuer here).
+throwaway issuer here). The staff are the operator's employees at an Illinois site, so the
+policy declares a workplace (a badge must stay an option: ``alternative_offered=True``) and
+the Illinois profile (BIPA: a written release, a written notice, a public retention
+schedule); a token without them is refused, naming the statute's section.
 
 Runs on the offline emulator by default; to use your Azure resource instead, set both
 ``FACEGUARD_ENDPOINT`` and ``FACEGUARD_API_KEY`` (the example deletes its group at the end).
@@ -20,6 +23,7 @@ Run from the repository root: ``python examples/bulk_enroll.py``
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,9 +32,15 @@ from _common import FACES, Backend
 from faceguard import (
     ConsentIssuer,
     ConsentVerifier,
+    Deployment,
     GuardPolicy,
+    ImageOrigin,
+    Jurisdiction,
+    LegalBasis,
     MemoryStore,
+    Notice,
     RateLimiter,
+    Retention,
     UseCase,
 )
 from faceguard.bulk import BulkFace, SQLiteJournal, bulk_add_faces
@@ -54,7 +64,17 @@ def main() -> None:
     verifier = ConsentVerifier(
         {issuer.kid: public_key}, issuer=issuer.issuer, audience=AUDIENCE, replay_store=store
     )
-    guard = GuardPolicy(use_case=USE_CASE, verifier=verifier, store=store)
+    guard = GuardPolicy(
+        use_case=USE_CASE,
+        deployment=Deployment(workplace=True),  # employees: enrolling must stay optional
+        jurisdictions=[Jurisdiction.US_IL],  # the site is in Illinois: BIPA applies
+        verifier=verifier,
+        store=store,
+    )
+    # What each employee was shown and signed before enrolling (your consent service keeps
+    # the record; the token carries references to it).
+    notice = Notice("https://example.com/hq/biometric-notice", time.time() - 60, version="4")
+    retention = Retention(policy_uri="https://example.com/hq/biometric-retention")
     journal_path = Path(tempfile.mkdtemp(prefix="faceguard-bulk-")) / "enroll.sqlite3"
 
     with backend.face_client(guard, rate_limit=RateLimiter(10)) as client:
@@ -70,6 +90,11 @@ def main() -> None:
                     use_case=USE_CASE,
                     bindings=[("largePersonGroup", GROUP, person_ids[name])],
                     use="session",  # a once-token could not be presented again on a retry
+                    source=ImageOrigin.CAPTURE_DEVICE,  # photos taken at the badge office
+                    alternative_offered=True,  # a badge works too
+                    legal_basis=[LegalBasis.BIPA_WRITTEN_RELEASE],  # the signed release
+                    notice=notice,
+                    retention=retention,
                 )
                 for name in PEOPLE
             }

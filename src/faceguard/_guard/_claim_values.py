@@ -141,6 +141,12 @@ class Retention:
         _check_retention(self.until, self.purpose_end, self.policy_uri, issuing=True)
 
 
+def notice_precedes(given_at: float, issued_at: float) -> bool:
+    """Whether a notice given at ``given_at`` came before a token issued at ``issued_at``
+    (a NumericDate in whole seconds, rounded down: the same second counts as before)."""
+    return given_at < issued_at + 1
+
+
 def _fail(issuing: bool, parameter: str, message: str) -> Exception:
     if issuing:
         return invalid(parameter, message)
@@ -257,6 +263,8 @@ def encode_extra_claims(
     if retention is not None:
         if not isinstance(retention, Retention):
             raise invalid("retention", "must be a Retention(until=..., purpose_end=..., ...)")
+        if retention.until is not None and retention.until <= issued_at:
+            raise invalid("retention", "until has passed: the template must already be gone")
         ret: dict[str, Any] = {}
         for name in ("until", "purpose_end"):
             value = getattr(retention, name)
@@ -301,11 +309,13 @@ _NONE = ExtraClaims()
 _KEYS = ("src", "alt", "min", "min_ref", "cnt", "ret", "lb", "ntc")
 
 
-def parse_extra_claims(consent: Mapping[str, Any]) -> ExtraClaims:
+def parse_extra_claims(consent: Mapping[str, Any], issued_at: float) -> ExtraClaims:
     """The claims of a signed ``consent`` object; ``ClaimsProblem`` if one is ill-formed.
 
     Absent claims are None (``cnt``: False). Values of the wrong JSON type are refused, not
-    coerced: ``"alt": "true"`` or ``"cnt": 1`` is not a yes.
+    coerced: ``"alt": "true"`` or ``"cnt": 1`` is not a yes. A notice dated after the token
+    was issued (``iat``, whole seconds, so up to a second after it) is no notice given
+    before consent: the issuer refuses to write one, and so does this.
     """
     if not any(key in consent for key in _KEYS):
         return _NONE  # a token of before these claims: nothing to read
@@ -344,6 +354,8 @@ def parse_extra_claims(consent: Mapping[str, Any]) -> ExtraClaims:
             raise _fail(False, "notice", "consent.ntc must be an object")
         uri, at = ntc.get("uri"), ntc.get("at")
         _check_notice(uri, at, ntc.get("sha256"), ntc.get("version"), issuing=False)
+        if not notice_precedes(cast(float, at), issued_at):
+            raise _fail(False, "notice", "consent.ntc.at is later than the token's issue")
         notice = Notice(
             cast(str, uri), float(cast(float, at)), ntc.get("sha256"), ntc.get("version")
         )

@@ -506,7 +506,7 @@ class ConsentVerifier:
                     _optional_id(item.get("person_id"), "consent.bind[].person_id"),
                 )
             )
-        extra = parse_extra_claims(consent)
+        extra = parse_extra_claims(consent, times[0])
         return ConsentClaims(
             issuer=self._issuer,
             subject=subject,

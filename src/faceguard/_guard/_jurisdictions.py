@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING
 
 from .._exceptions import ConsentRejectedError, InvalidInputError
 from .._wire_enum import WireEnum
-from ._claim_values import ImageOrigin, LegalBasis
+from ._claim_values import ImageOrigin, LegalBasis, notice_precedes
 
 if TYPE_CHECKING:
     from ._consent import ConsentClaims
@@ -121,7 +121,8 @@ def _notice(claims: ConsentClaims) -> bool:
 
 def _notice_before_capture(claims: ConsentClaims) -> bool:
     # The token is issued when consent is recorded, before any capture under it.
-    return claims.notice is not None and claims.notice.given_at <= claims.issued_at
+    notice = claims.notice
+    return notice is not None and notice_precedes(notice.given_at, claims.issued_at)
 
 
 def _retention(claims: ConsentClaims) -> bool:

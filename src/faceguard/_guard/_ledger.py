@@ -26,6 +26,7 @@ from ._store import GuardStore, check_clock, require_pseudonyms
 from ._usecases import Deployment, UseCase, check_use_case
 
 if TYPE_CHECKING:
+    from ._claim_rules import ConsentRequirements
     from ._consent import ConsentClaims, ConsentVerifier
 
 __all__ = ["ConsentLedger"]
@@ -85,6 +86,7 @@ class ConsentLedger:
         container_kind: str,
         container_id: str,
         person_id: str,
+        requirements: ConsentRequirements | None = None,
     ) -> ConsentClaims:
         """Record a person enrolled outside a guarded client (a Person Directory person, say),
         under the consent ``token`` proves; the only public way to make a person identifiable.
@@ -92,7 +94,10 @@ class ConsentLedger:
         The token must verify (``verifier``, the Face resource ``endpoint``, the declared
         ``use_case``) for ``enroll`` of exactly this container and person, and its subject
         must not have withdrawn; else ``ConsentRejectedError`` and nothing is recorded.
-        Enrollment through a guarded client records itself.
+        ``requirements`` are the claims the deployment needs (``requirements_for(use_case,
+        deployment, jurisdictions)``: pass the same as the guarded clients' policy); by
+        default those of ``use_case`` alone. Enrollment through a guarded client records
+        itself.
         """
         from ._consent import ConsentScope
 
@@ -101,7 +106,12 @@ class ConsentLedger:
         check_use_case("enroll", use_case, Deployment())
         scope = ConsentScope("enroll", container_kind, container_id, person_id)
         claims = verifier.verify(
-            token, scope, use_case=use_case, endpoint=endpoint, session=self._session
+            token,
+            scope,
+            use_case=use_case,
+            endpoint=endpoint,
+            session=self._session,
+            requirements=requirements,
         )
         if self.is_withdrawn(claims.subject):
             raise ConsentRejectedError("withdrawn", "the subject has withdrawn consent")
