@@ -437,3 +437,53 @@ def test_python_dash_m_faceguard_consent_end_to_end(tmp_path):
     shown = _faceguard("consent", "inspect", token, cwd=tmp_path)
     assert shown.returncode == 0 and "NOT VERIFIED" in shown.stderr
     assert json.loads(shown.stdout)["claims"]["consent"]["ops"] == ["enroll"]
+
+
+# -- the claims about how consent was obtained (issue 13, GUARD.md §3.2) ----------------------
+
+
+def test_issue_writes_the_consent_claims_typed(capsys, keys):
+    code, out, err = run(
+        capsys,
+        *issue_args(
+            keys,
+            *("--op", "verify"),
+            *("--source", "capture_device"),
+            *("--age", "minor_guardian_consent", "--guardian-evidence-ref", "g-17"),
+            "--continuous-identification",
+            *("--legal-basis", "dpv:ExplicitlyExpressedConsent"),
+            *("--legal-basis", "eu-gdpr:A9-2-a"),
+            *("--notice-uri", "https://example.com/notice"),
+            *("--retention-until", "4102444800", "--retention-policy-uri", "https://r.example"),
+        ),
+    )
+    assert code == 0 and err == ""
+    consent = claims_of(out.strip())["consent"]
+    assert consent["alt"] is True and consent["src"] == "capture_device"
+    assert consent["min"] == "minor_guardian_consent" and consent["min_ref"] == "g-17"
+    assert consent["cnt"] is True
+    assert consent["lb"] == ["dpv:ExplicitlyExpressedConsent", "eu-gdpr:A9-2-a"]
+    assert consent["ntc"]["uri"] == "https://example.com/notice"
+    assert consent["ret"] == {"until": 4102444800, "policy_uri": "https://r.example"}
+    result = verifier(keys).verify(
+        out.strip(), ConsentScope("verify"), use_case=UC, endpoint=ENDPOINT, session=SESSION
+    )
+    assert result.continuous_identification and result.retention_until == 4102444800
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--source", "device_camera"), "consent.src"),
+        (("--age", "adult"), "consent.min"),
+        (("--age", "minor_guardian_consent"), "guardian"),
+        (("--guardian-evidence-ref", "g-1"), "guardian"),
+        (("--legal-basis", "explicit consent"), "legal basis"),
+        (("--retention-until", "1"), "passed"),
+        (("--notice-uri", "https://n", "--notice-at", "4102444800"), "before the token"),
+    ],
+)
+def test_issue_refuses_bad_claims_with_exit_2(capsys, keys, extra, message):
+    code, out, err = run(capsys, *issue_args(keys, "--op", "verify", *extra))
+    assert code == 2 and out == ""
+    assert message in err and "Traceback" not in err

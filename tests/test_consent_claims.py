@@ -37,6 +37,7 @@ from faceguard import (
     LegalBasis,
     MemoryStore,
     Notice,
+    RedisStore,
     Retention,
     SQLiteStore,
     UseCase,
@@ -567,11 +568,15 @@ _CHILD = (
 import sys
 from pathlib import Path
 from faceguard import (ConsentRejectedError, ConsentVerifier, FaceClient, GuardPolicy,
-                       SQLiteStore, UseCase)
+                       RedisStore, SQLiteStore, UseCase)
 from faceguard.emulator import Emulator
 
 db, pub, token, image = sys.argv[1:5]
-store = SQLiteStore(db, key=b"k" * 32)
+if db.startswith("redis://"):
+    url, prefix = db.split("|")
+    store = RedisStore(url, prefix=prefix, key=b"k" * 32)
+else:
+    store = SQLiteStore(db, key=b"k" * 32)
 verifier = ConsentVerifier({"k1": Path(pub).read_bytes()}, issuer="urn:claims-tests",
                            audience=__DEPLOYMENT__, replay_store=store)
 policy = GuardPolicy(use_case=UseCase.TOUCHLESS_ACCESS_CONTROL, verifier=verifier, store=store)
@@ -589,23 +594,28 @@ with FaceClient(__ENDPOINT__, api_key="k", transport=emulator.transport(),
 )
 
 
-def test_two_processes_sharing_a_sqlite_store(emulator: Emulator, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+def test_two_processes_sharing_a_store(
+    emulator: Emulator, tmp_path: Path, kind: str, request: pytest.FixtureRequest
+) -> None:
     """A refusal for a claim in one process spends nothing in the shared store; the use in
     another process does, and the first one sees it."""
     private, public = generate_keypair()
     (tmp_path / "k.pub").write_bytes(public)
-    db = tmp_path / "guard.db"
-    deploy = Deploy(
-        emulator,
-        UseCase.TOUCHLESS_ACCESS_CONTROL,
-        store=SQLiteStore(db, key=b"k" * 32),
-        keys=(private, public),
-    )
+    store: Any
+    if kind == "sqlite":
+        db = str(tmp_path / "guard.db")
+        store = SQLiteStore(db, key=b"k" * 32)
+    else:
+        url, prefix = request.getfixturevalue("redis_url"), f"claims-{uuid.uuid4().hex}"
+        db = f"{url}|{prefix}"
+        store = RedisStore(url, prefix=prefix, key=b"k" * 32)
+    deploy = Deploy(emulator, UseCase.TOUCHLESS_ACCESS_CONTROL, store=store, keys=(private, public))
     token = deploy.token(source=ImageOrigin.CAPTURE_DEVICE, alternative_offered=True)
     (tmp_path / "token").write_text(token)
 
     def child(image: str) -> str:
-        args = [str(db), str(tmp_path / "k.pub"), str(tmp_path / "token"), image]
+        args = [db, str(tmp_path / "k.pub"), str(tmp_path / "token"), image]
         done = subprocess.run(
             [sys.executable, "-c", _CHILD, *args],
             capture_output=True,
