@@ -10,6 +10,8 @@ compete for the cores):
 * ``bench_registry.py``: the faceId registry with 1,000,000 faceIds in the memory, SQLite and
   Redis stores (look-ups per second, memory, time to load);
 * ``bench_bulk.py``, when it exists: bulk enrollment against a rate-limited, faulty emulator.
+* ``bench_persist.py``: the emulator's ``--state-dir``: add latency at 1k and 100k faces,
+  restart time and bytes per face.
 
 Each module follows the interface described in ``_common.py`` (``runner_args``, ``--json``,
 ``summary_rows``). The runner prints every benchmark's own report as it goes, then one table
@@ -49,6 +51,7 @@ BENCHMARKS: tuple[tuple[str, str, str], ...] = (
         "bench_bulk.py",
         "bulk enrollment of 1,000 faces, emulator at 10 TPS with 10% faults",
     ),
+    ("persist", "bench_persist.py", "emulator --state-dir with 1,000 and 100,000 faces"),
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import types
 import typing
 from typing import Any
@@ -27,6 +28,14 @@ def encode(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [encode(v) for v in value]
     return value
+
+
+@functools.cache
+def _fields(cls: type) -> tuple[tuple[str, Any], ...]:
+    """A dataclass's fields and their resolved type hints (resolving them is the slow part
+    of decoding: once per class, not once per row)."""
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
 
 
 def decode(hint: Any, data: Any) -> Any:
@@ -64,11 +73,10 @@ def decode(hint: Any, data: Any) -> Any:
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         if not isinstance(data, dict):
             raise TypeError(f"expected an object for {hint.__name__}")
-        hints = typing.get_type_hints(hint)
         kwargs = {}
-        for f in dataclasses.fields(hint):
-            if f.name in data:
-                kwargs[f.name] = decode(hints[f.name], data[f.name])
+        for name, field_hint in _fields(hint):
+            if name in data:
+                kwargs[name] = decode(field_hint, data[name])
         return hint(**kwargs)
     if hint is bytes:
         if not isinstance(data, dict) or "$b64" not in data:

@@ -326,6 +326,7 @@ class EmulatorServer:
         self._executor.shutdown(wait=True)
         if self.persistence is not None:
             self.persistence.save()
+            self.persistence.close()
         self._socket.close()
 
     def __enter__(self) -> EmulatorServer:

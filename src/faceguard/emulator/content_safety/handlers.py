@@ -197,9 +197,9 @@ class ContentSafetyControl:
         """The blocklists and their items, as JSON rows by table (for ``_persist``)."""
         return {"blocklists": [(b["name"], b) for b in self.export_blocklists()]}
 
-    def import_state(self, tables: Mapping[str, list[Any]]) -> None:
-        """Add what ``export_state`` wrote."""
-        self.import_blocklists(list(tables.get("blocklists", [])))
+    def import_state(self, tables: Mapping[str, list[tuple[str, Any]]]) -> None:
+        """Add the ``(key, data)`` rows ``export_state`` wrote."""
+        self.import_blocklists([data for _key, data in tables.get("blocklists", [])])
 
     def import_blocklists(self, blocklists: list[dict[str, Any]]) -> None:
         with self._lock:

@@ -65,6 +65,15 @@ def _copy_container(container: Container) -> Container:
     )
 
 
+_TABLE_ORDER = {"containers": 0, "trainings": 1, "persons": 2, "faces": 3, "face_ids": 4}
+
+
+def _key(*parts: str) -> str:
+    """A row's key: kind, container id, then person id ("" for a list's face) and face id.
+    Neither ids nor kinds can hold ``/``."""
+    return "/".join(parts)
+
+
 def _page(ids: list[str], start: str | None, top: int) -> list[str]:
     """Face ``start``/``top`` paging: ids greater than ``start``, in id order."""
     ordered = sorted(ids)
@@ -104,6 +113,9 @@ class FaceStore:
         self.state = state or ServiceState()
         self._ids = ids or (lambda: str(uuid.uuid4()))
         self._lock = threading.RLock()
+        self._dirty: dict[tuple[str, str], None] = {}
+        """Rows changed since the last ``export_changes``: (table, key), in the order of the
+        changes (a new row's place in the file keeps the order of the dicts it is read into)."""
 
     @contextmanager
     def locked(self) -> Iterator[ServiceState]:
@@ -146,6 +158,7 @@ class FaceStore:
                 ttl=ttl,
             )
             self.state.face_ids[face_id] = face
+            self._dirty[("face_ids", face_id)] = None
         return face
 
     def face(self, face_id: str) -> DetectedFace | None:
@@ -156,6 +169,7 @@ class FaceStore:
             found = self.state.face_ids.get(key)
             if found is not None and now >= found.expires_at:
                 del self.state.face_ids[key]
+                self._dirty[("face_ids", key)] = None
                 return None
             return found
 
@@ -166,6 +180,7 @@ class FaceStore:
             expired = [k for k, f in self.state.face_ids.items() if now >= f.expires_at]
             for key in expired:
                 del self.state.face_ids[key]
+                self._dirty[("face_ids", key)] = None
         return len(expired)
 
     # -- containers --------------------------------------------------------------------------
@@ -205,6 +220,7 @@ class FaceStore:
                 recognition_model=recognition_model,
                 created_at=self.now(),
             )
+            self._dirty[("containers", _key(kind, container_id))] = None
 
     def container(self, kind: ContainerKind, container_id: str, *, status: int = 404) -> Container:
         """A copy of a container (``XNotFound`` with ``status`` when there is none)."""
@@ -231,11 +247,13 @@ class FaceStore:
                 container.name = name
             if user_data is not None:
                 container.user_data = user_data
+            self._dirty[("containers", _key(kind, container_id))] = None
 
     def delete_container(self, kind: ContainerKind, container_id: str) -> None:
         """Delete a container with every person, face and training in it."""
         with self._lock:
-            self._get(kind, container_id)
+            container = self._get(kind, container_id)
+            self._mark_all(container)
             del self.state.containers[kind][container_id]
 
     # -- persons -----------------------------------------------------------------------------
@@ -262,6 +280,8 @@ class FaceStore:
             )
             container.persons[person.person_id] = person
             container.version += 1
+            self._dirty[("persons", _key(kind, container_id, person.person_id))] = None
+            self._dirty[("containers", _key(kind, container_id))] = None
             return person.person_id
 
     def person(
@@ -295,6 +315,7 @@ class FaceStore:
                 person.name = name
             if user_data is not None:
                 person.user_data = user_data
+            self._dirty[("persons", _key(kind, container_id, person.person_id))] = None
 
     def delete_person(self, kind: ContainerKind, container_id: str, person_id: str) -> None:
         """Delete a person and all of their faces."""
@@ -303,6 +324,13 @@ class FaceStore:
             person = self._person(container, person_id)
             del container.persons[person.person_id]
             container.version += 1
+            self._dirty[("persons", _key(kind, container_id, person.person_id))] = None
+            self._dirty.update(
+                dict.fromkeys(
+                    ("faces", _key(kind, container_id, person.person_id, f)) for f in person.faces
+                )
+            )
+            self._dirty[("containers", _key(kind, container_id))] = None
 
     # -- persisted faces ---------------------------------------------------------------------
 
@@ -336,6 +364,9 @@ class FaceStore:
             )
             faces[face.persisted_face_id] = face
             container.version += 1
+            owner = self._person(container, person_id).person_id if person_id else ""
+            self._dirty[("faces", _key(kind, container_id, owner, face.persisted_face_id))] = None
+            self._dirty[("containers", _key(kind, container_id))] = None
             return face.persisted_face_id
 
     def _faces(
@@ -387,6 +418,8 @@ class FaceStore:
             face = self._face(faces, persisted_face_id)
             if user_data is not None:
                 face.user_data = user_data
+            owner = self._owner(kind, container_id, person_id)
+            self._dirty[("faces", _key(kind, container_id, owner, face.persisted_face_id))] = None
 
     def delete_face(
         self,
@@ -400,6 +433,9 @@ class FaceStore:
             face = self._face(faces, persisted_face_id)
             del faces[face.persisted_face_id]
             container.version += 1
+            owner = self._owner(kind, container_id, person_id)
+            self._dirty[("faces", _key(kind, container_id, owner, face.persisted_face_id))] = None
+            self._dirty[("containers", _key(kind, container_id))] = None
 
     # -- training ----------------------------------------------------------------------------
 
@@ -424,6 +460,7 @@ class FaceStore:
         training = container.training
         if training is None or training.status != "running" or now < training.finishes_at:
             return training
+        self._dirty[("trainings", _key(container.kind, container.container_id))] = None
         training.last_action_at = training.finishes_at
         if training.pending_failure is not None:
             training.status = "failed"
@@ -448,6 +485,7 @@ class FaceStore:
                 return
             failure, self.state.next_training_failure = self.state.next_training_failure, None
             pending = self._learn(container)
+            self._dirty[("trainings", _key(kind, container_id))] = None
             if current is None:
                 container.training = Training(
                     status="running",
@@ -524,33 +562,121 @@ class FaceStore:
             return container.recognition_model, list(container.faces.values())
 
     # -- persistence ---------------------------------------------------------------------------
+    #
+    # Rows, so that a change costs the same whatever the state's size: a container (without
+    # its persons, faces and training), a person (without faces), a persisted face, a
+    # training, a faceId, each under a key naming where it lives. Embeddings only, never
+    # an image.
+
+    def _owner(self, kind: ContainerKind, container_id: str, person_id: str | None) -> str:
+        if person_id is None:
+            return ""
+        return self._person(self._get(kind, container_id), person_id).person_id
+
+    def _mark_all(self, container: Container) -> None:
+        """Every row of ``container`` changed (it is being deleted)."""
+        kind, cid = container.kind, container.container_id
+        self._dirty[("containers", _key(kind, cid))] = None
+        self._dirty[("trainings", _key(kind, cid))] = None
+        self._dirty.update(
+            dict.fromkeys(("faces", _key(kind, cid, "", f)) for f in container.faces)
+        )
+        for pid, person in container.persons.items():
+            self._dirty[("persons", _key(kind, cid, pid))] = None
+            self._dirty.update(
+                dict.fromkeys(("faces", _key(kind, cid, pid, f)) for f in person.faces)
+            )
+
+    def _row(self, table: str, key: str) -> Any | None:
+        """The JSON data of one row as the state holds it now; ``None`` when it is gone."""
+        parts = key.split("/")
+        if table == "face_ids":
+            detected = self.state.face_ids.get(key)
+            return None if detected is None else encode(detected)
+        container = self.state.containers.get(parts[0], {}).get(parts[1])
+        if container is None:
+            return None
+        if table == "containers":
+            return encode(replace(container, faces={}, persons={}, training=None))
+        if table == "trainings":
+            return None if container.training is None else encode(container.training)
+        if table == "persons":
+            person = container.persons.get(parts[2])
+            return None if person is None else encode(replace(person, faces={}))
+        owner = container.persons.get(parts[2]) if parts[2] else container
+        face = None if owner is None else owner.faces.get(parts[3])
+        return None if face is None else encode(face)
+
+    def export_changes(self) -> tuple[dict[str, list[tuple[str, Any]]], dict[str, list[str]]]:
+        """The rows written and deleted since the last call (for ``_persist``): what one
+        request changed, whatever the size of the rest."""
+        with self._lock:
+            dirty, self._dirty = self._dirty, {}
+            upserts: dict[str, list[tuple[str, Any]]] = {}
+            deletes: dict[str, list[str]] = {}
+            # containers before persons before faces, each in the order of the changes: a new
+            # row's position keeps the order its dict had (sorted is stable)
+            for table, key in sorted(dirty, key=lambda item: _TABLE_ORDER[item[0]]):
+                data = self._row(table, key)
+                if data is None:
+                    deletes.setdefault(table, []).append(key)
+                else:
+                    upserts.setdefault(table, []).append((key, data))
+            return upserts, deletes
 
     def export_state(self) -> dict[str, list[tuple[str, Any]]]:
-        """The containers and the unexpired faceIds, as JSON rows by table (for
-        ``_persist``): embeddings only, never an image."""
+        """Every row (for ``_persist``'s first or migrating save)."""
         now = self.now()
-        with self.locked() as state:
-            return {
-                "containers": [
-                    (f"{kind}/{container_id}", encode(container))
-                    for kind, by_id in state.containers.items()
-                    for container_id, container in by_id.items()
-                ],
-                "face_ids": [
-                    (face_id, encode(face))
-                    for face_id, face in state.face_ids.items()
-                    if now < face.expires_at
-                ],
-            }
+        with self._lock:
+            self._dirty.clear()
+            tables: dict[str, list[tuple[str, Any]]] = {t: [] for t in _TABLE_ORDER}
+            for kind, by_id in self.state.containers.items():
+                for cid, container in by_id.items():
+                    tables["containers"].append(
+                        (_key(kind, cid), self._row("containers", _key(kind, cid)))
+                    )
+                    if container.training is not None:
+                        tables["trainings"].append((_key(kind, cid), encode(container.training)))
+                    for fid, face in container.faces.items():
+                        tables["faces"].append((_key(kind, cid, "", fid), encode(face)))
+                    for pid, person in container.persons.items():
+                        tables["persons"].append(
+                            (_key(kind, cid, pid), encode(replace(person, faces={})))
+                        )
+                        for fid, face in person.faces.items():
+                            tables["faces"].append((_key(kind, cid, pid, fid), encode(face)))
+            tables["face_ids"] = [
+                (face_id, encode(face))
+                for face_id, face in self.state.face_ids.items()
+                if now < face.expires_at
+            ]
+            return tables
 
-    def import_state(self, tables: Mapping[str, list[Any]]) -> None:
-        """Add what ``export_state`` wrote (faceIds that expired meanwhile are left out)."""
+    def import_state(self, tables: Mapping[str, list[tuple[str, Any]]]) -> None:
+        """Add the ``(key, data)`` rows ``export_state`` / ``export_changes`` wrote (a
+        container row written by schema 1 holds its persons, faces and training itself);
+        faceIds that expired meanwhile are left out."""
         now = self.now()
-        with self.locked() as state:
-            for data in tables.get("containers", []):
+        with self._lock:
+            state = self.state
+            for _, data in tables.get("containers", []):
                 container = decode(Container, data)
                 state.containers.setdefault(container.kind, {})[container.container_id] = container
-            for data in tables.get("face_ids", []):
-                face = decode(DetectedFace, data)
-                if now < face.expires_at:
-                    state.face_ids[face.face_id] = face
+            for key, data in tables.get("persons", []):
+                kind, cid, _pid = key.split("/")
+                person = decode(Person, data)
+                state.containers[kind][cid].persons[person.person_id] = person
+            for key, data in tables.get("faces", []):
+                kind, cid, pid, _fid = key.split("/")
+                face = decode(PersistedFace, data)
+                found = state.containers[kind][cid]
+                owner = found.persons[pid] if pid else found
+                owner.faces[face.persisted_face_id] = face
+            for key, data in tables.get("trainings", []):
+                kind, cid = key.split("/")
+                state.containers[kind][cid].training = decode(Training, data)
+            for _, data in tables.get("face_ids", []):
+                face_id = decode(DetectedFace, data)
+                if now < face_id.expires_at:
+                    state.face_ids[face_id.face_id] = face_id
+            self._dirty.clear()

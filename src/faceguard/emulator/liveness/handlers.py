@@ -273,9 +273,9 @@ class LivenessControl:
         """The sessions and their attempts, as JSON rows by table (for ``_persist``)."""
         return {"liveness_sessions": [(s["session_id"], s) for s in self.export_sessions()]}
 
-    def import_state(self, tables: Mapping[str, list[Any]]) -> None:
-        """Add what ``export_state`` wrote."""
-        self.import_sessions(list(tables.get("liveness_sessions", [])))
+    def import_state(self, tables: Mapping[str, list[tuple[str, Any]]]) -> None:
+        """Add the ``(key, data)`` rows ``export_state`` wrote."""
+        self.import_sessions([data for _key, data in tables.get("liveness_sessions", [])])
 
     def import_sessions(self, sessions: list[dict[str, Any]]) -> None:
         with self._lock:
