@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -32,7 +33,11 @@ from faceguard import (
     FaceAttributeType,
     FaceClient,
     GuardPolicy,
+    Jurisdiction,
+    LegalBasis,
     MemoryStore,
+    Notice,
+    Retention,
     UseCase,
 )
 
@@ -100,6 +105,11 @@ def main() -> None:
             bindings=[("personGroup", GROUP, person_id)],
             use="session",
             alternative_offered=True,  # a badge works too: enrolling is optional (R06)
+            # What the UK profile below needs: explicit consent under UK GDPR Art. 9(2)(a),
+            # the notice Ada was shown, and how long her template is kept.
+            legal_basis=[LegalBasis.EXPLICIT_CONSENT, LegalBasis.UK_GDPR_ART9_2A],
+            notice=Notice("https://example.com/door-notice", time.time() - 60),
+            retention=Retention(until=time.time() + 365 * 86400),
         )
 
     # faceguard's side: the use case Microsoft approved, and a verifier with the public key only.
@@ -111,8 +121,13 @@ def main() -> None:
     # (R11), so matches come back provisional and are confirmed by a person, and the calls
     # and reviews are recorded in an audit log (here a temporary file).
     audit = AuditLog(Path(tempfile.mkdtemp(prefix="faceguard-quickstart-")) / "audit.jsonl")
+    # The door is in the UK: every token must carry what UK GDPR needs, or it is refused.
     guard = GuardPolicy(
-        use_case=UseCase.TOUCHLESS_ACCESS_CONTROL, verifier=verifier, store=store, audit=audit
+        use_case=UseCase.TOUCHLESS_ACCESS_CONTROL,
+        jurisdictions=[Jurisdiction.UK],
+        verifier=verifier,
+        store=store,
+        audit=audit,
     )
 
     with FaceClient(
