@@ -14,6 +14,7 @@ unhelpful mismatches with image bytes in the log, re-recording rewriting lines.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import subprocess
@@ -177,6 +178,35 @@ def user_project(pytester: pytest.Pytester) -> Path:
     return pytester.path / "cassettes" / "test_app" / "test_contract.yaml"
 
 
+@pytest.fixture(scope="module")
+def contract_cassette(server: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """``test_contract`` recorded once for the tests that only replay it: the cassette's text."""
+    project = tmp_path_factory.mktemp("recorded")
+    photos = {"obama_1": str(OBAMA_1), "obama_2": str(OBAMA_2), "biden": str(BIDEN)}
+    (project / "test_app.py").write_text(APP_AND_TESTS.format(**photos))
+    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
+    command = [sys.executable, "-m", "pytest", *QUIET, "-k", "test_contract"]
+    result = subprocess.run(
+        [*command, "--faceguard-record-mode=all"],
+        cwd=project,
+        env={**env, **served(server)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    return (project / "cassettes" / "test_app" / "test_contract.yaml").read_text()
+
+
+def recorded_project(pytester: pytest.Pytester, cassette_text: str) -> Path:
+    """The user's project with ``test_contract``'s cassette already recorded."""
+    cassette = user_project(pytester)
+    cassette.parent.mkdir(parents=True)
+    cassette.write_text(cassette_text)
+    return cassette
+
+
 def run(
     pytester: pytest.Pytester,
     monkeypatch: pytest.MonkeyPatch,
@@ -234,16 +264,10 @@ def test_replay_needs_no_endpoint_key_or_sleep_and_the_cassette_holds_no_secret(
     assert cassette.read_text() == text  # replay writes nothing
 
 
-def test_an_endpoint_in_the_environment_does_not_silently_replay(pytester, clean_env, server):
-    user_project(pytester)
-    run(
-        pytester,
-        clean_env,
-        "-k",
-        "test_contract",
-        "--faceguard-record-mode=all",
-        env=served(server),
-    )
+def test_an_endpoint_in_the_environment_does_not_silently_replay(
+    pytester, clean_env, server, contract_cassette
+):
+    recorded_project(pytester, contract_cassette)
     replayed = run(pytester, clean_env, "-k", "test_contract", env=served(server))
     replayed.assert_outcomes(passed=1)
     replayed.stdout.fnmatch_lines(
@@ -294,16 +318,10 @@ def test_rerecording_an_unchanged_flow_changes_no_line(pytester, clean_env, serv
 # -- strict replay ------------------------------------------------------------------------------
 
 
-def test_a_replay_that_skips_a_recorded_call_fails_naming_it(pytester, clean_env, server):
-    user_project(pytester)
-    run(
-        pytester,
-        clean_env,
-        "-k",
-        "test_contract",
-        "--faceguard-record-mode=all",
-        env=served(server),
-    )
+def test_a_replay_that_skips_a_recorded_call_fails_naming_it(
+    pytester, clean_env, contract_cassette
+):
+    recorded_project(pytester, contract_cassette)
 
     skipped = run(pytester, clean_env, "-k", "test_contract", env={"SKIP_ERASURE": "1"})
     skipped.assert_outcomes(failed=1)
@@ -323,17 +341,9 @@ def test_a_replay_that_skips_a_recorded_call_fails_naming_it(pytester, clean_env
 
 
 def test_new_episodes_is_refused_on_a_stateful_cassette_with_faceguards_hint(
-    pytester, clean_env, server
+    pytester, clean_env, server, contract_cassette
 ):
-    cassette = user_project(pytester)
-    run(
-        pytester,
-        clean_env,
-        "-k",
-        "test_contract",
-        "--faceguard-record-mode=all",
-        env=served(server),
-    )
+    cassette = recorded_project(pytester, contract_cassette)
     before = cassette.read_text()
 
     appended = run(
@@ -479,17 +489,9 @@ def test_live_mode_needs_the_endpoint_and_refuses_to_record(pytester, clean_env,
 
 @pytest.mark.parametrize("tb", ["long", "short", "native"])
 def test_a_mismatch_names_the_image_by_digest_and_prints_no_image_bytes(
-    pytester, clean_env, server, tb
+    pytester, clean_env, contract_cassette, tb
 ):
-    user_project(pytester)
-    run(
-        pytester,
-        clean_env,
-        "-k",
-        "test_contract",
-        "--faceguard-record-mode=all",
-        env=served(server),
-    )
+    recorded_project(pytester, contract_cassette)
     other = run(
         pytester,
         clean_env,
