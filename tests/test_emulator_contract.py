@@ -13,7 +13,8 @@ whose targets cannot be created in v1.2 GA (a Person Directory person, a dynamic
 group): they must raise the typed ``faceguard`` error of the emulator's documented answer.
 
 Which operation answered is recorded on the emulator side (``Recorder`` wraps
-``Emulator.handle``, as the fault layer does, and reads ``Emulator.operation_of``): the run
+``Emulator.handle``, which the transport and the server both call at request time, and reads
+``Emulator.operation_of``): the run
 must have reached exactly the table's operationIds, and every JSON answer (Face, liveness and
 Content Safety; the session image is bytes) must match its contract's schema
 (``contract_problems`` of ``test_emulator_face``).
@@ -268,8 +269,8 @@ _SESSION_IMAGE = "LivenessSessionOperations_GetSessionImage"  # bytes, no schema
 
 
 class Recorder:
-    """Wraps ``emulator.handle`` (as the fault layer does), so that it sees every request,
-    in process or from the loopback server, with the operation that answered it."""
+    """Wraps ``emulator.handle``, so that it sees every request, in process or from the
+    loopback server, with the operation that answered it (after the middleware)."""
 
     def __init__(self, emulator: Emulator) -> None:
         self.answers: list[Answer] = []

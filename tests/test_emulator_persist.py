@@ -164,3 +164,19 @@ def test_a_file_of_an_unknown_schema_is_refused(tmp_path: Path) -> None:
         db.execute("INSERT INTO meta VALUES ('schema_version', '99')")
     with pytest.raises(ValueError, match="schema 99"):
         Persistence(_emulator().parts(), tmp_path)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_the_state_files_are_private(tmp_path: Path) -> None:
+    """They hold biometric templates: owner read/write only, WAL files included."""
+    emulator = _emulator()
+    emulator.store.create_container(
+        "faceList", "fl", name="f", user_data=None, recognition_model="recognition_04"
+    )
+    persistence = Persistence(emulator.parts(), tmp_path)
+    _face(emulator, "faceList", "fl")
+    persistence.save()
+    files = sorted(tmp_path.glob(FILE_NAME + "*"))
+    assert len(files) >= 2  # the database and its WAL while open
+    assert {oct(path.stat().st_mode & 0o777) for path in files} == {"0o600"}
+    persistence.close()

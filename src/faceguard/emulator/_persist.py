@@ -19,6 +19,7 @@ per container holding all of it) is read and rewritten as schema 2 on first load
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
@@ -75,6 +76,9 @@ class StateFile:
         self.path = self.directory / FILE_NAME
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # Biometric templates: readable by the owner only. Set before WAL mode creates the
+        # -wal and -shm files, which SQLite gives the database file's permissions.
+        os.chmod(self.path, 0o600)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at each checkpoint
         with self._transaction() as db:
