@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import json
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ import pytest
 import faceguard
 from faceguard import (
     AsyncFaceClient,
+    AuditLog,
     ConsentIssuer,
     ConsentLedger,
     ConsentRejectedError,
@@ -650,15 +653,23 @@ def _identify(deploy: Deploy, candidates: list[str]) -> list[str]:
     deploy.service.candidates = candidates
     # The operator's own standing token, on another status entry than the enrollments'.
     token = deploy.token(use="standing", subject="p-operator", person=None, status=(STATUS_URI, 5))
-    with deploy.client() as client:
+    # Oversight records decisions and reviews in an audit trail: the client gets one.
+    audit = AuditLog(Path(tempfile.mkdtemp(prefix="faceguard-semantics-")) / "audit.jsonl")
+    policy = dataclasses.replace(deploy.policy, audit=audit)
+    with FaceClient(
+        ENDPOINT, api_key="k", transport=httpx.MockTransport(deploy.service), guard=policy
+    ) as client:
         face_ids = [
             f.face_id
             for f in client.detection.detect(JPEG, return_face_id=True, consent=token)
             if f.face_id
         ]
-        results = client.recognition.identify_from_large_person_group(
+        # Access control decides about people: its identifications come back provisional,
+        # through client.oversight (R11); the candidates proposed are what is checked here.
+        results = client.oversight.identify_from_large_person_group(
             face_ids, large_person_group_id=GROUP, consent=token
-        )
+        ).provisional
+    audit.close()
     return [c.person_id for r in results for c in r.candidates]
 
 
