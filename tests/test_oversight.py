@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import pickle
 from pathlib import Path
 from typing import Any
@@ -431,9 +432,163 @@ def test_async_oversight(tmp_path: Path) -> None:
             await result.confirm("ALICE", [people["obama"]])
         assert await result.confirm("bob", [people["obama"]]) == (people["obama"],)
         decision_id = result.decision_id
+        resumed = await rig.client.review(decision_id)
+        assert resumed.confirmed and resumed.reviews == 2
+        with pytest.raises(OversightError):
+            await resumed.confirm("carol", [people["obama"]])
         assert await rig.client.dispute(decision_id, "the person was not there") != decision_id
         await rig.client.aclose()
         reviews = [r for r in rig.records() if r["event"] == "review"]
         assert [r["details"]["decision"] for r in reviews] == [decision_id] * 2
 
     asyncio.run(scenario())
+
+
+# -- a later reviewer in another process (the log has one writer) ---------------------------
+
+_SECOND_REVIEWER = r"""
+import json, sys
+from faceguard import AuditError, AuditLog, FaceClient, GuardPolicy, OversightError
+from faceguard.emulator import Emulator
+
+path, decision_id, person, key = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+out = {}
+try:
+    log = AuditLog(path, subject_key=key.encode())
+except AuditError as refused:
+    print(json.dumps({"open": refused.reason}))
+    sys.exit(0)
+with FaceClient("https://second.invalid", api_key="k" * 32, transport=Emulator().transport(),
+                guard=GuardPolicy(audit=log)) as client:
+    review = client.review(decision_id)
+    out["reviews"] = review.reviews
+    for reviewer, outcome in (("ALICE", [person]), ("bob", [person.upper()])):
+        try:
+            out[reviewer] = review.confirm(reviewer, outcome)
+        except OversightError as refused:
+            out[reviewer] = refused.reason
+    out["confirmed"] = review.confirmed
+log.close()
+print(json.dumps(out))
+"""
+
+
+def _second_reviewer(path: Path, decision_id: str, person: str) -> dict[str, Any]:
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _SECOND_REVIEWER,
+            str(path),
+            decision_id,
+            person,
+            kit.SUBJECT_KEY.decode(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_a_second_process_confirms_after_the_first_closed_the_log(
+    identified: tuple[kit.Rig, Any, dict[str, str]],
+) -> None:
+    rig, result, people = identified
+    obama = people["obama"]
+    assert result.confirm("alice", [obama]) is None  # first of two, on the result itself
+    assert rig.log is not None
+    held = _second_reviewer(rig.log.path, result.decision_id, obama)
+    assert held == {"open": "locked"}  # refused clearly while this process holds the log
+    rig.log.close()
+    second = _second_reviewer(rig.log.path, result.decision_id, obama)
+    assert second == {"reviews": 1, "ALICE": "same_reviewer", "bob": [obama], "confirmed": True}
+    reviews = [r for r in rig.records() if r["event"] == "review"]
+    assert [r["decision"] for r in reviews] == ["pending", "confirmed"]
+    assert {r["details"]["decision"] for r in reviews} == {result.decision_id}
+    # This process's handle writes to a closed log: nothing more is confirmed from here.
+    with pytest.raises(AuditError):
+        result.confirm("carol", [obama])
+
+
+def test_a_resumed_review_shares_the_state_and_is_held_to_the_first_outcome(
+    identified: tuple[kit.Rig, Any, dict[str, str]],
+) -> None:
+    rig, result, people = identified
+    obama, biden = people["obama"], people["biden"]
+    with pytest.raises(OversightError) as early:
+        rig.client.review(result.decision_id)
+    assert early.value.reason == "first_review"  # the first review needs the result
+    result.confirm("alice", [obama])
+    review = rig.client.review(result.decision_id)
+    assert review.provisional is None and review.reviews == 1
+    with pytest.raises(OversightError) as same:
+        review.confirm(" Alice ", [obama])
+    assert same.value.reason == "same_reviewer"
+    with pytest.raises(InvalidInputError):
+        review.confirm("bob", "not a list")
+    assert review.confirm("bob", [obama]) == (obama,)
+    assert result.confirmed and result.outcome == (obama,)  # one state for both handles
+    with pytest.raises(OversightError) as again:
+        result.confirm("carol", [biden])
+    assert again.value.reason == "already_confirmed"
+
+
+def test_resume_refuses_what_is_not_a_decision_under_review(tmp_path: Path) -> None:
+    rig = kit.Rig(tmp_path / "audit.jsonl", UseCase.PERSONALIZATION)
+    token = rig.token()
+    a, b = rig.face(kit.OBAMA, token), rig.face(kit.OBAMA_PROBE, token)
+    rig.client.recognition.verify_face_to_face(a, b, consent=token)  # no review asked
+    plain = next(r for r in rig.records() if r["event"] == "api_call")
+    for wrong in (plain["hash"], "sha256:" + "d" * 64):
+        with pytest.raises(OversightError) as info:
+            rig.client.review(wrong)
+        assert info.value.reason == "unknown_decision"
+    with pytest.raises(InvalidInputError):
+        rig.client.review("sha256:nope")
+    with pytest.raises(OversightError) as none:
+        kit.Rig(None).client.review(plain["hash"])
+    assert none.value.reason == "audit_required"
+
+
+def test_a_decision_confirmed_in_another_process_is_not_reopened(
+    identified: tuple[kit.Rig, Any, dict[str, str]],
+) -> None:
+    rig, result, people = identified
+    result.confirm("alice", [people["obama"]])
+    result.confirm("bob", [people["obama"]])
+    assert rig.log is not None
+    rig.log.close()
+    from faceguard import AuditLog, FaceClient
+
+    log = AuditLog(rig.log.path, subject_key=kit.SUBJECT_KEY)
+    with FaceClient(
+        kit.ENDPOINT,
+        api_key="k" * 32,
+        transport=rig.emulator.transport(),
+        guard=GuardPolicy(audit=log),
+    ) as later:
+        review = later.review(result.decision_id)
+        assert review.confirmed
+        with pytest.raises(OversightError) as elsewhere:
+            review.outcome  # noqa: B018 (the log keeps the digest, not the outcome)
+        assert elsewhere.value.reason == "outcome_elsewhere"
+        with pytest.raises(OversightError) as done:
+            review.confirm("carol", [people["obama"]])
+        assert done.value.reason == "already_confirmed"
+    log.close()
+
+
+def test_a_reviewer_pseudonym_never_equals_a_subject_pseudonym(
+    verified: tuple[kit.Rig, Provisional[VerificationResult, bool]],
+) -> None:
+    rig, result = verified
+    result.confirm(kit.SUBJECT, True)  # a reviewer whose id happens to be a subject's
+    review = rig.records()[-1]
+    assert review["details"]["reviewer"] != review["subject"]
+    assert kit.SUBJECT not in json.dumps(rig.records())

@@ -88,7 +88,9 @@ if TYPE_CHECKING:
     from ._guard._usecases import Deployment as Deployment
     from ._guard._usecases import UseCase as UseCase
     from ._operations._provisional import AsyncProvisional as AsyncProvisional
+    from ._operations._provisional import AsyncReview as AsyncReview
     from ._operations._provisional import Provisional as Provisional
+    from ._operations._provisional import Review as Review
     from ._operations.erasure import ErasurePlan as ErasurePlan
     from ._operations.retention import SweepReport as SweepReport
     from ._pagination import AsyncPager as AsyncPager
@@ -143,6 +145,8 @@ _LAZY: dict[str, str] = {
     "RetentionDue": "._guard._retention",
     "Provisional": "._operations._provisional",
     "AsyncProvisional": "._operations._provisional",
+    "Review": "._operations._provisional",
+    "AsyncReview": "._operations._provisional",
     "generate_keypair": "._guard._consent",
     "AsyncContentSafetyClient": "._client",
     "AsyncFaceClient": "._client",
@@ -172,6 +176,7 @@ __all__ = [
     "AsyncFaceClient",
     "AsyncPager",
     "AsyncProvisional",
+    "AsyncReview",
     "AsyncTrainingPoller",
     "AuditError",
     "AuditLog",
@@ -231,6 +236,7 @@ __all__ = [
     "RetentionDue",
     "RetiredAttributeError",
     "RetryPolicy",
+    "Review",
     "SQLiteStore",
     "StatusListError",
     "StatusListIssuer",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._config import resolve_config
 from ._credentials import TokenAuth, TokenCredential
@@ -39,7 +39,7 @@ from ._operations._groups import (
 )
 from ._operations._shell import AsyncGroup, SyncGroup, async_call, sync_call
 from ._operations.erasure import ErasurePlan, plan_erasure
-from ._operations.oversight import AsyncOversight, Oversight
+from ._operations.oversight import AsyncOversight, Oversight, areview, review
 from ._operations.retention import AsyncRetentionSweeper, RetentionSweeper
 from ._ratelimit._limiter import RateLimiter
 from ._transport._async import AsyncTransport
@@ -50,6 +50,8 @@ from ._transport._sync import SyncTransport
 if TYPE_CHECKING:
     import httpx
     from typing_extensions import Self
+
+    from ._operations._provisional import AsyncReview, Review
 
 __all__ = ["AsyncContentSafetyClient", "AsyncFaceClient", "ContentSafetyClient", "FaceClient"]
 
@@ -332,6 +334,20 @@ class FaceClient(_SyncClient):
         """
         return _dispute(self._transport.guard, decision_id, reason)
 
+    def review(self, decision_id: str) -> Review[Any]:
+        """The review of a decision under oversight, resumed from this client's audit log:
+        for a reviewer in another process than the one that made the call (which has
+        closed the log: it has one writer), or a later session.
+
+        The first review must have been made on the provisional result itself, where the
+        outcome is checked against the service's answer; ``confirm`` here then takes only
+        outcomes that agree with it, from reviewers not yet counted. Raises
+        ``OversightError``: ``audit_required``, ``unknown_decision`` (not a decision of this
+        log that asked for review), ``first_review``; ``InvalidInputError`` for a malformed
+        id.
+        """
+        return review(self._transport.guard, decision_id)
+
     def _attach_groups(self) -> None:
         self.detection = Detection(self._transport)
         self.recognition = Recognition(self._transport)
@@ -379,6 +395,11 @@ class AsyncFaceClient(_AsyncClient):
         import asyncio
 
         return await asyncio.to_thread(_dispute, self._transport.guard, decision_id, reason)
+
+    async def review(self, decision_id: str) -> AsyncReview[Any]:
+        """The review of a decision under oversight, resumed from this client's audit log;
+        see ``FaceClient.review``. The log is read in a worker thread."""
+        return await areview(self._transport.guard, decision_id)
 
     def _attach_groups(self) -> None:
         self.detection = AsyncDetection(self._transport)

@@ -400,8 +400,11 @@ class OversightError(GuardError):
     ``already_confirmed``, ``disagreement`` (the reviewers gave different outcomes: the
     result stays unconfirmed), ``unknown_decision`` (no decision with that id in this
     client's audit log), ``not_portable`` (a provisional result pickled or copied: it belongs
-    to the client that made it) or ``provisional`` (see ``ProvisionalResultError``). Messages
-    never quote reviewer ids, outcomes or decision contents."""
+    to the client that made it; ``client.review(decision_id)`` resumes it from the log),
+    ``first_review`` (a decision resumed from the log before anyone reviewed its result),
+    ``outcome_elsewhere`` (confirmed in another process: the log keeps only the outcome's
+    digest) or ``provisional`` (see ``ProvisionalResultError``). Messages never quote
+    reviewer ids, outcomes or decision contents."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)

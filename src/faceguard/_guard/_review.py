@@ -125,7 +125,10 @@ def record_review(
     reviews: int,
     required: int,
 ) -> AuditRecord:
-    """Write one reviewer's review of ``decision`` (``reviewer`` from ``reviewer_key``)."""
+    """Write one reviewer's review of ``decision``; ``reviewer`` is the log's pseudonym of
+    the reviewer's ``reviewer_key`` (``log.pseudonym(reviewer_key(reviewer_id))``)."""
+    if not reviewer.startswith("hmac:"):
+        raise InvalidInputError("reviewer", "value", "must be the log's pseudonym of the reviewer")
     return log.record(
         "review",
         operation=decision.operation,
@@ -136,7 +139,7 @@ def record_review(
         subject=decision.subject,
         details={
             "decision": decision.hash,
-            "reviewer": log.pseudonym(reviewer),
+            "reviewer": reviewer,
             "outcome": outcome_digest,
             "reviews": reviews,
             "reviewers_required": required,

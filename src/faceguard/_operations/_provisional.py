@@ -10,158 +10,98 @@ returns the outcome once enough distinct reviewers agree; ``.outcome`` raises
 ``ProvisionalResultError`` until then. Type checkers see ``Provisional[VerificationResult,
 bool]``, not a ``VerificationResult``, so ``result.is_identical`` is an error before it runs.
 
-Outcomes, per operation (what the reviewer decided, checked against the result):
+What an outcome is, per operation, is in ``_outcomes``; the audit trail gets its SHA-256 and
+a short summary, never the ids themselves.
 
-- verify: ``bool``, the same person or not;
-- identify: one ``personId`` or ``None`` per query face, in the result's order, each among
-  that face's candidates;
-- find-similar: the ids (``face_id`` or ``persisted_face_id``) the reviewer confirms as the
-  same person, among those returned;
-- group: groups of faceIds the reviewer confirms, each faceId of the call at most once.
-
-The audit trail gets a SHA-256 of the outcome and a short summary, never the ids themselves.
+The state of a decision's review (who reviewed, with which outcome digest, confirmed or not)
+is one object per (audit log, decision), shared by every handle on that decision in the
+process, so two handles cannot each count the same reviewer. ``client.oversight.resume`` opens
+a handle from the audit log alone, for a later review in another process once the first has
+closed the log (the log has one writer): it rebuilds the state from the ``review`` records,
+and takes only outcomes that agree with the first review, which was checked against the
+result.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Final, Generic, NoReturn, TypeVar
+import weakref
+from typing import TYPE_CHECKING, Any, Final, Generic, NoReturn, TypeVar, cast
 
-from .._exceptions import InvalidInputError, OversightError, ProvisionalResultError
-from .._guard._review import record_review, reviewer_key
+from .._exceptions import OversightError, ProvisionalResultError
+from .._guard._review import history, record_review, reviewer_key
+from . import _outcomes
 
 if TYPE_CHECKING:
     from .._guard._audit import AuditLog
     from .._guard._audit_record import AuditRecord
 
-__all__ = ["AsyncProvisional", "OutcomeCheck", "Provisional", "outcome_check"]
+__all__ = ["AsyncProvisional", "AsyncReview", "Provisional", "Review", "resume"]
 
 T = TypeVar("T")
 O = TypeVar("O")  # noqa: E741 (the outcome's type, as the docs name it)
-
-OutcomeCheck = Callable[[Any, object], tuple[Any, str]]
-"""``(result, outcome) -> (the outcome as returned, summary)``; ``InvalidInputError`` when the
-outcome is not one the result can have."""
 
 _NOT_YET: Final = (
     "this result is provisional (R11): show result.provisional to a reviewer and act on what "
     "result.confirm(reviewer_id, outcome) returns"
 )
+_OPERATIONS: Final = (
+    ("FindSimilar", "find_similar"),
+    ("Identify", "identify"),
+    ("Verify", "verify"),
+    ("Group", "group"),
+)
 
 
-def _outcome_error(message: str) -> InvalidInputError:
-    return InvalidInputError("outcome", "value", message)
+class _State:
+    """One decision's review, shared by its handles in this process (under ``lock``)."""
+
+    __slots__ = ("__weakref__", "digest", "known", "lock", "outcome", "reviewers", "status")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reviewers: list[str] = []  # pseudonyms, in review order
+        self.digest: str | None = None
+        self.outcome: Any = None
+        self.known = True  # False: confirmed in another process, outcome not in the log
+        self.status = "pending"  # "confirmed", "disagreement"
 
 
-def _ids(values: object, what: str) -> list[str]:
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-        raise _outcome_error(f"must be a list of {what}")
-    if not all(isinstance(value, str) for value in values):
-        raise _outcome_error(f"must be a list of {what} (strings)")
-    folded = [value.lower() for value in values]
-    if len(set(folded)) != len(folded):
-        raise _outcome_error(f"names one of the {what} twice")
-    return folded
+_STATES: weakref.WeakValueDictionary[tuple[int, str], _State] = weakref.WeakValueDictionary()
+_STATES_LOCK = threading.Lock()
 
 
-def _verify(result: Any, outcome: object) -> tuple[Any, str]:  # noqa: ARG001 (one signature)
-    if not isinstance(outcome, bool):
-        raise _outcome_error("a verify outcome is True (the same person) or False")
-    return outcome, "reviewed: the same person" if outcome else "reviewed: not the same person"
-
-
-def _identify(result: Any, outcome: object) -> tuple[Any, str]:
-    if isinstance(outcome, (str, bytes)) or not isinstance(outcome, Sequence):
-        raise _outcome_error("an identify outcome is a list: one personId or None per face")
-    if len(outcome) != len(result):
-        raise _outcome_error(f"an identify outcome names {len(result)} face(s), in order")
-    chosen: list[str | None] = []
-    for index, (entry, person) in enumerate(zip(result, outcome, strict=True), start=1):
-        if person is None:
-            chosen.append(None)
-            continue
-        if not isinstance(person, str):
-            raise _outcome_error(f"face #{index}: a personId (string) or None")
-        offered = {candidate.person_id.lower() for candidate in entry.candidates}
-        if person.lower() not in offered:
-            raise _outcome_error(f"face #{index}: the person is not among its candidates")
-        chosen.append(person.lower())
-    found = sum(person is not None for person in chosen)
-    return tuple(chosen), f"reviewed: {found} of {len(chosen)} face(s) identified"
-
-
-def _find_similar(result: Any, outcome: object) -> tuple[Any, str]:
-    chosen = _ids(outcome, "returned face ids")
-    offered = {(item.face_id or item.persisted_face_id or "").lower() for item in result}
-    if not set(chosen) <= offered:
-        raise _outcome_error("names a face that is not among the returned ones")
-    return tuple(chosen), f"reviewed: {len(chosen)} of {len(result)} similar face(s) confirmed"
-
-
-def _group(result: Any, outcome: object) -> tuple[Any, str]:
-    if isinstance(outcome, (str, bytes)) or not isinstance(outcome, Sequence):
-        raise _outcome_error("a group outcome is a list of groups (lists of faceIds)")
-    offered = {face.lower() for group in result.groups for face in group}
-    offered |= {face.lower() for face in result.messy_group}
-    groups = [_ids(group, "faceIds") for group in outcome]
-    flat = [face for group in groups for face in group]
-    if any(not group for group in groups):
-        raise _outcome_error("holds an empty group")
-    if len(set(flat)) != len(flat) or not set(flat) <= offered:
-        raise _outcome_error("names a faceId twice, or one the call did not group")
-    return tuple(tuple(group) for group in groups), f"reviewed: {len(groups)} group(s) confirmed"
-
-
-_CHECKS: Final[dict[str, OutcomeCheck]] = {
-    "verify": _verify,
-    "identify": _identify,
-    "find_similar": _find_similar,
-    "group": _group,
-}
-
-
-def outcome_check(operation: str) -> OutcomeCheck:
-    """The outcome check of a recognition operation."""
-    return _CHECKS[operation]
-
-
-def _digest(operation: str, outcome: object) -> str:
-    text = json.dumps([operation, outcome], separators=(",", ":"), sort_keys=True)
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _state_of(log: AuditLog, decision: str, build: Any = None) -> _State:
+    """The shared state of ``decision`` in ``log``, made by ``build()`` (or empty) if none."""
+    with _STATES_LOCK:
+        state = _STATES.get((id(log), decision))
+        if state is None:
+            state = build() if build is not None else _State()
+            _STATES[(id(log), decision)] = state
+        return state
 
 
 class _Reviewed(Generic[T, O]):
-    """What the sync and async provisional results share: the state, and the refusals."""
+    """What every handle on a decision under review shares: the state, and the refusals."""
 
-    __slots__ = (
-        "_decision",
-        "_digest",
-        "_lock",
-        "_log",
-        "_operation",
-        "_outcome",
-        "_required",
-        "_result",
-        "_reviewers",
-        "_state",
-    )
+    __slots__ = ("_decision", "_log", "_operation", "_required", "_result", "_state")
 
     def __init__(
-        self, result: T, *, operation: str, decision: AuditRecord, required: int, log: AuditLog
+        self,
+        result: T,
+        *,
+        operation: str,
+        decision: AuditRecord,
+        required: int,
+        log: AuditLog,
+        state: _State | None = None,
     ) -> None:
         self._result = result
         self._operation = operation
         self._decision = decision
         self._required = required
         self._log = log
-        self._lock = threading.Lock()
-        self._reviewers: list[str] = []
-        self._digest: str | None = None
-        self._outcome: O | None = None
-        self._state = "pending"
+        self._state = state or _state_of(log, decision.hash)
 
     @property
     def decision_id(self) -> str:
@@ -187,75 +127,86 @@ class _Reviewed(Generic[T, O]):
 
     @property
     def reviews(self) -> int:
-        """How many reviewers have confirmed so far."""
-        return len(self._reviewers)
+        """How many reviewers have reviewed so far."""
+        return len(self._state.reviewers)
 
     @property
     def confirmed(self) -> bool:
         """True once enough distinct reviewers gave the same outcome."""
-        return self._state == "confirmed"
+        return self._state.status == "confirmed"
 
     @property
     def outcome(self) -> O:
         """The confirmed outcome; ``ProvisionalResultError`` until it is confirmed."""
-        if self._state != "confirmed":
-            if self._state == "disagreement":
-                raise ProvisionalResultError(
-                    "the reviewers disagreed, so this result is not confirmed: use the "
-                    "fallback path (R12)"
-                )
+        state = self._state
+        if state.status == "disagreement":
             raise ProvisionalResultError(
-                f"{_NOT_YET} ({len(self._reviewers)} of {self._required} reviews so far)"
+                "the reviewers disagreed, so this result is not confirmed: use the fallback "
+                "path (R12)"
             )
-        return self._outcome  # type: ignore[return-value]
+        if state.status != "confirmed":
+            raise ProvisionalResultError(
+                f"{_NOT_YET} ({len(state.reviewers)} of {self._required} reviews so far)"
+            )
+        if not state.known:
+            raise OversightError(
+                "outcome_elsewhere",
+                "this decision was confirmed in another process; the audit log keeps only "
+                "the outcome's digest (faceguard audit show --decision ID)",
+            )
+        return cast("O", state.outcome)
+
+    def _check(self, outcome: object) -> tuple[Any, str]:
+        return _outcomes.check(self._operation, self._result, outcome)
 
     def _confirm(self, reviewer_id: str, outcome: object) -> O | None:
         """One review, recorded; the outcome when it completes the decision, else None."""
-        key = reviewer_key(reviewer_id)
-        chosen, summary = _CHECKS[self._operation](self._result, outcome)
-        digest = _digest(self._operation, chosen)
-        with self._lock:
-            if self._state == "confirmed":
+        reviewer = self._log.pseudonym(reviewer_key(reviewer_id))
+        state = self._state
+        with state.lock:
+            if state.status == "confirmed":
                 raise OversightError(
                     "already_confirmed", "this decision is confirmed already: nothing to add"
                 )
-            if self._state == "disagreement":
+            if state.status == "disagreement":
                 raise OversightError(
                     "disagreement", "the reviewers of this decision disagreed; it stays open"
                 )
-            if key in self._reviewers:
+            if reviewer in state.reviewers:
                 raise OversightError(
                     "same_reviewer",
                     f"this reviewer has reviewed this decision already; it needs "
                     f"{self._required} distinct reviewers (EU AI Act Art. 14(5))",
                 )
-            count = len(self._reviewers) + 1
-            agree = self._digest is None or digest == self._digest
+            chosen, summary = self._check(outcome)
+            digest = _outcomes.digest(self._operation, chosen)
+            count = len(state.reviewers) + 1
+            agree = state.digest is None or digest == state.digest
             final = agree and count >= self._required
             record_review(
                 self._log,
                 self._decision,
-                reviewer=key,
+                reviewer=reviewer,
                 outcome_digest=digest,
                 summary=summary if agree else "reviewed: disagrees with the earlier review",
                 decision_value=("confirmed" if final else "pending") if agree else "refused",
                 reviews=count,
                 required=self._required,
             )
-            self._reviewers.append(key)
+            state.reviewers.append(reviewer)
             if not agree:
-                self._state = "disagreement"
+                state.status = "disagreement"
                 raise OversightError(
                     "disagreement",
                     "this reviewer's outcome differs from the earlier review: the decision "
                     "is recorded as disputed between reviewers and stays unconfirmed",
                 )
-            self._digest = digest
+            state.digest = digest
             if not final:
                 return None
-            self._state = "confirmed"
-            self._outcome = chosen
-            return chosen  # type: ignore[no-any-return]
+            state.status = "confirmed"
+            state.outcome = chosen
+            return cast("O", chosen)
 
     # -- what must not work on a provisional result ------------------------------------
 
@@ -291,10 +242,10 @@ class _Reviewed(Generic[T, O]):
         )
 
     def __repr__(self) -> str:
-        state = "confirmed" if self._state == "confirmed" else self._state
         return (
             f"{type(self).__name__}(operation={self._operation!r}, "
-            f"reviews={len(self._reviewers)}/{self._required}, state={state!r})"
+            f"reviews={len(self._state.reviewers)}/{self._required}, "
+            f"state={self._state.status!r})"
         )
 
 
@@ -327,3 +278,87 @@ class AsyncProvisional(_Reviewed[T, O]):
         import asyncio
 
         return await asyncio.to_thread(self._confirm, reviewer_id, outcome)
+
+
+class _Resumed(_Reviewed[None, O]):
+    """A decision under review opened from the audit log alone: no result to show, and an
+    outcome held to its form and to the first review's digest."""
+
+    __slots__ = ()
+
+    def _check(self, outcome: object) -> tuple[Any, str]:
+        chosen, summary = _outcomes.shape(self._operation, outcome)
+        if self._state.digest is None:  # pragma: no cover - resume requires a first review
+            raise OversightError("first_review", "no earlier review to agree with")
+        return chosen, summary
+
+
+class Review(_Resumed[O]):
+    """A decision under review, resumed from the audit log (sync); see ``resume``."""
+
+    __slots__ = ()
+
+    def confirm(self, reviewer_id: str, outcome: O) -> O | None:
+        """As ``Provisional.confirm``; the outcome is the same kind of value."""
+        return self._confirm(reviewer_id, outcome)
+
+
+class AsyncReview(_Resumed[O]):
+    """A decision under review, resumed from the audit log (async); see ``resume``."""
+
+    __slots__ = ()
+
+    async def confirm(self, reviewer_id: str, outcome: O) -> O | None:
+        """As ``Review.confirm``, the audit write in a worker thread."""
+        import asyncio
+
+        return await asyncio.to_thread(self._confirm, reviewer_id, outcome)
+
+
+R = TypeVar("R", bound="_Resumed[Any]")
+
+
+def resume(log: AuditLog, decision_id: str, kind: type[R]) -> R:
+    """A handle on ``decision_id``'s review from ``log``, for a reviewer in another process.
+
+    Refused (``OversightError``): ``unknown_decision`` (not a decision of this log, or one
+    that asked for no review) and ``first_review`` (nobody reviewed it yet: the first review
+    is made on the provisional result, where the outcome is checked against what the service
+    returned).
+    """
+    found = history(log.path, decision_id)
+    decision = found.decision
+    required = decision.details.get("reviewers_required")
+    operation = next((op for name, op in _OPERATIONS if name in decision.operation), None)
+    if not isinstance(required, int) or operation is None:
+        raise OversightError(
+            "unknown_decision", "this decision was not made under oversight: nothing to review"
+        )
+    if not found.reviews:
+        raise OversightError(
+            "first_review",
+            "nobody has reviewed this decision yet: the first review is made on the "
+            "provisional result (result.confirm), where the outcome is checked against the "
+            "service's answer",
+        )
+
+    def build() -> _State:
+        state = _State()
+        for record in found.reviews:
+            reviewer = record.details.get("reviewer")
+            if isinstance(reviewer, str):
+                state.reviewers.append(reviewer)
+            if record.decision == "refused":
+                state.status = "disagreement"
+            elif state.digest is None:
+                digest = record.details.get("outcome")
+                state.digest = digest if isinstance(digest, str) else None
+            if record.decision == "confirmed":
+                state.status = "confirmed"
+                state.known = False
+        return state
+
+    state = _state_of(log, decision.hash, build)
+    return kind(
+        None, operation=operation, decision=decision, required=required, log=log, state=state
+    )

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 from .._exceptions import AuditError, OversightError
 from .._guard._oversight import OversightCall, in_oversight
 from . import recognition
-from ._provisional import AsyncProvisional, Provisional
+from ._provisional import AsyncProvisional, AsyncReview, Provisional, Review, resume
 from ._shell import AsyncGroup, SyncGroup, _Operation
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from .._transport._spec import RequestSpec
     from .._transport._sync import SyncTransport
 
-__all__ = ["AsyncOversight", "Oversight"]
+__all__ = ["AsyncOversight", "Oversight", "areview", "review"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -119,6 +119,30 @@ def _async(
 _PERSONS = cast("type[Sequence[str | None]]", Sequence)
 _FACES = cast("type[Sequence[str]]", Sequence)
 _GROUPS = cast("type[Sequence[Sequence[str]]]", Sequence)
+
+
+def review(guard: Guard, decision_id: str) -> Review[Any]:
+    """``FaceClient.review``: the decision's review, resumed from the guard's audit log."""
+    return resume(_log_of(guard), decision_id, Review[Any])
+
+
+async def areview(guard: Guard, decision_id: str) -> AsyncReview[Any]:
+    """``AsyncFaceClient.review``: as ``review``, the log read in a worker thread."""
+    import asyncio
+
+    log = _log_of(guard)
+    return await asyncio.to_thread(resume, log, decision_id, AsyncReview[Any])
+
+
+def _log_of(guard: Guard) -> AuditLog:
+    log = guard.policy.audit
+    if log is None:
+        raise OversightError(
+            "audit_required",
+            "reviews are recorded in the audit trail: build the client with "
+            "guard=GuardPolicy(audit=AuditLog(...)) on the log the decision is in",
+        )
+    return log
 
 
 class Oversight(SyncGroup):
