@@ -43,6 +43,7 @@ from faceguard.emulator._server import EmulatorServer
 ENDPOINT = "https://caps.cognitiveservices.azure.com"  # one the kit's tokens name
 KEY = "k" * 32
 GROUP = "tracking-caps"
+FACES = "tracking-caps-faces"
 PHOTOS = Path(__file__).parent / "data" / "faces" / "face_recognition"
 OBAMA = (PHOTOS / "obama" / "obama1.jpg").read_bytes()
 OBAMA_PROBE = (PHOTOS / "obama" / "obama2.jpg").read_bytes()
@@ -78,9 +79,9 @@ def token(
     return kit.ISSUER.issue(
         subject,
         audience=[kit.AUDIENCE, *endpoints],
-        operations=["detect_template", "identify", "verify", "enroll"],
+        operations=["detect_template", "identify", "verify", "enroll", "find_similar"],
         use_case=kit.USE_CASE,
-        bindings=[("largePersonGroup", GROUP, person)],
+        bindings=[("largePersonGroup", GROUP, person), ("faceList", FACES, person)],
         use="standing",
         lifetime=86400,
         status=(kit.STATUS_URI, kit.STATUS_INDEX),
@@ -111,6 +112,8 @@ class World:
             guard=caps_policy(MemoryStore(), time.time),
         ) as setup:
             self.obama, self.biden = enroll_two(setup, consent)
+            setup.face_lists.create(FACES, name="tracking caps faces")
+            self.face = setup.face_lists.add_face(FACES, OBAMA, consent=consent).persisted_face_id
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +146,7 @@ class Rig:
         self.client = FaceClient(
             ENDPOINT, api_key=KEY, transport=self.emulator.transport(), guard=self.policy
         )
-        self.obama, self.biden = world.obama, world.biden
+        self.obama, self.biden, self.face = world.obama, world.biden, world.face
         if enroll:
             ledger = ConsentLedger(self.store, clock=self.clock)
             for person in (self.obama, self.biden):
@@ -157,6 +160,15 @@ class Rig:
                     container_id=GROUP,
                     person_id=person,
                 )
+            ledger.enroll(
+                token(person=world.face),
+                verifier=self.policy.verifier,
+                endpoint=ENDPOINT,
+                use_case=kit.USE_CASE,
+                container_kind="faceList",
+                container_id=FACES,
+                person_id=world.face,
+            )
             self.obama_face = self.probe(OBAMA_PROBE)
             self.biden_face = self.probe(BIDEN_PROBE)
 
@@ -172,6 +184,22 @@ class Rig:
             [face_id], large_person_group_id=GROUP, consent=consent or self.token, **options
         )
         return [candidate.person_id for candidate in result.candidates]
+
+    def verify(self, face_id: str, person: str, consent: str | None = None, **options: Any) -> bool:
+        result = self.client.recognition.verify_from_large_person_group(
+            face_id,
+            large_person_group_id=GROUP,
+            person_id=person,
+            consent=consent or self.token,
+            **options,
+        )
+        return result.is_identical
+
+    def similar(self, face_id: str, **options: Any) -> list[str]:
+        found = self.client.recognition.find_similar_from_face_list(
+            face_id, face_list_id=FACES, consent=self.token, **options
+        )
+        return [item.persisted_face_id for item in found if item.persisted_face_id]
 
     def records(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.audit_path.read_text().splitlines()]
@@ -313,6 +341,49 @@ def test_an_override_that_is_not_an_override_is_refused(rig: Rig) -> None:
         rig.identify(rig.obama_face, override="tracking_identification_cap")
 
 
+def test_a_verify_against_the_person_counts_and_is_refused_unsent_past_the_cap(rig: Rig) -> None:
+    assert rig.identify(rig.obama_face, source_id="door-1") == [rig.obama]
+    assert rig.verify(rig.obama_face, rig.obama, source_id="door-1")  # the cap's last
+    sent = len(rig.sent)
+    with pytest.raises(TrackingCapError) as info:
+        rig.verify(rig.obama_face, rig.obama, source_id="Door-1")
+    assert len(rig.sent) == sent
+    assert (info.value.cap, info.value.limit) == ("identification", IDENTIFY_CAP)
+    assert rig.obama not in str(info.value)
+    # Identify counted the verifies too; another person and another source are unaffected.
+    assert rig.identify(rig.obama_face, source_id="door-1") == []
+    assert not rig.verify(rig.obama_face, rig.biden, source_id="door-1")
+    assert rig.verify(rig.obama_face, rig.obama, source_id="door-2")
+    # With consent to continuous identification, or an override (audited), it goes.
+    assert rig.verify(rig.obama_face, rig.obama, token(continuous=True), source_id="door-1")
+    override = Override("tracking_identification_cap", REASON)
+    assert rig.verify(rig.obama_face, rig.obama, source_id="door-1", override=override)
+    assert [r["reason"].split(":")[0] for r in rig.records() if r["event"] == "override"] == [
+        "tracking_identification_cap"
+    ]
+
+
+def test_a_face_list_face_find_similar_returns_is_counted_and_withheld(rig: Rig) -> None:
+    for _ in range(IDENTIFY_CAP):
+        assert rig.similar(rig.obama_face, source_id="cam-3") == [rig.face]
+    assert rig.similar(rig.obama_face, source_id="cam-3") == []
+    assert rig.similar(rig.obama_face, source_id="cam-4") == [rig.face]
+    override = Override("tracking_identification_cap", REASON)
+    assert rig.similar(rig.obama_face, source_id="cam-3", override=override) == [rig.face]
+
+
+def test_attempts_past_the_cap_keep_the_source_capped_until_it_pauses(rig: Rig) -> None:
+    for _ in range(IDENTIFY_CAP):
+        rig.identify(rig.obama_face, source_id="door-1")
+    # A loop that keeps trying every 20 minutes never gets the person back...
+    for _ in range(6):
+        rig.clock.advance(1200)
+        assert rig.identify(rig.obama_face, source_id="door-1") == []
+    # ...until it leaves the source alone for the window.
+    rig.clock.advance(3601)
+    assert rig.identify(rig.obama_face, source_id="door-1") == [rig.obama]
+
+
 # -- detect calls per source per minute -----------------------------------------------------
 
 
@@ -332,6 +403,14 @@ def test_detect_past_the_cap_is_refused_before_sending(rig: Rig) -> None:
     rig.client.detection.detect(OBAMA_PROBE, source_id="cam-2")
     rig.clock.advance(60.5)
     rig.client.detection.detect(OBAMA_PROBE, source_id="CAM-1")
+
+
+@pytest.mark.parametrize("spelling", ["CAM-1", " cam-1", "cam\u200c-1", "\uff43am-1"])
+def test_detect_from_a_respelled_source_is_counted_as_the_same(rig: Rig, spelling: str) -> None:
+    for _ in range(DETECT_CAP):
+        rig.client.detection.detect(OBAMA_PROBE, source_id="cam-1")
+    with pytest.raises(TrackingCapError):
+        rig.client.detection.detect(OBAMA_PROBE, source_id=spelling)
 
 
 def test_detect_from_a_session_image_counts_too(rig: Rig) -> None:
@@ -407,6 +486,70 @@ def test_async_client_withholds_and_refuses_the_same(rig: Rig) -> None:
     found, refused = asyncio.run(run())
     assert found == [[rig.obama]] * IDENTIFY_CAP + [[]]
     assert refused
+
+
+# -- the stores' batch count ----------------------------------------------------------------
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def counting_store(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[GuardStore, Clock | None]]:
+    clock = Clock()
+    store: GuardStore
+    if request.param == "memory":
+        store = MemoryStore(clock=clock)
+    elif request.param == "sqlite":
+        store = SQLiteStore(tmp_path / "count.sqlite3", clock=clock)
+    else:
+        url = request.getfixturevalue("redis_url")
+        store = RedisStore(url, prefix=f"fgcount{uuid.uuid4().hex[:8]}", key="k" * 32)
+    yield store, None if request.param == "redis" else clock
+    store.close()
+
+
+def test_count_events_counts_each_key_saturates_and_slides(
+    counting_store: tuple[GuardStore, Clock | None],
+) -> None:
+    from faceguard._guard._store import count_events
+
+    store, clock = counting_store
+    assert count_events(store, "caps", [], window=60, limit=3) == []
+    assert count_events(store, "caps", ["a", "b"], window=60, limit=3) == [1, 1]
+    assert count_events(store, "caps", ["a", "a", "c"], window=60, limit=3) == [2, 3, 1]
+    # Past the limit the count stays at it (the store keeps no more than that per key).
+    assert count_events(store, "caps", ["a"] * 5, window=60, limit=3) == [3] * 5
+    assert count_events(store, "other", ["a"], window=60, limit=3) == [1]
+    if clock is not None:  # the Redis store counts on the server's clock
+        clock.advance(61)
+        assert count_events(store, "caps", ["a", "b"], window=60, limit=3) == [1, 1]
+
+
+@pytest.mark.parametrize(
+    ("keys", "window", "limit"),
+    [
+        (["\ud800"], 60, 3),
+        ([5], 60, 3),
+        (["a"], float("nan"), 3),
+        (["a"], 60, 0),
+        (["a"], 60, True),
+    ],
+)
+def test_count_events_refuses_bad_arguments_typed(
+    counting_store: tuple[GuardStore, Clock | None], keys: Any, window: Any, limit: Any
+) -> None:
+    store, _ = counting_store
+    with pytest.raises(InvalidInputError):
+        store.count_events("caps", keys, window=window, limit=limit)  # type: ignore[attr-defined]
+
+
+def test_a_closed_store_fails_closed(counting_store: tuple[GuardStore, Clock | None]) -> None:
+    from faceguard import GuardStoreError
+
+    store, _ = counting_store
+    store.close()
+    with pytest.raises(GuardStoreError):
+        store.count_events("caps", ["a"], window=60, limit=3)  # type: ignore[attr-defined]
 
 
 # -- two processes sharing the store ---------------------------------------------------------

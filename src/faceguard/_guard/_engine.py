@@ -34,7 +34,12 @@ from ._policy import GuardPolicy
 from ._registry import FaceIdRecord, FaceIdRegistry
 from ._retention import RetentionBook
 from ._store import GuardStore, MemoryStore
-from ._tracking import TrackingCounter, detect_cap_passed, identification_override
+from ._tracking import (
+    TrackingCounter,
+    detect_cap_passed,
+    identification_cap_passed,
+    identification_override,
+)
 from ._usecases import check_use_case
 
 if TYPE_CHECKING:
@@ -226,11 +231,32 @@ class Guard:
             used_override = self._check_liveness(info) or used_override
         if spec.route == "/detect":
             used_override = self._check_detect_cap(info, claims) or used_override
+        elif info.consent_operation == "verify" and info.person_id and info.container_kind:
+            used_override = self._check_verify_cap(info, claims) or used_override
         if used_override is None:
             # R31: the builder found a primary identifier in a name or userData and passes
             # the override only when it let one through, so it is audited below.
             used_override = _override(info, "primary_identifier")
         return Ticket(started=started, subject=subject, override=used_override, claims=claims)
+
+    def _check_verify_cap(self, info: GuardInfo, claims: ConsentClaims | None) -> Override | None:
+        """R17: a verify against a person is an identification of that person from the
+        source, counted with their identify matches (one store operation); the person is
+        known before sending, so past the cap the call is refused unsent."""
+        limit = self.policy.identifications_per_person_per_hour
+        [count] = self.tracking.count_identifications(
+            info.source_id or self.policy.source_id,
+            info.container_kind or "",
+            info.container_id,
+            [info.person_id or ""],
+            limit=limit,
+        )
+        return identification_cap_passed(
+            info.override,
+            continuous=claims is not None and claims.continuous_identification,
+            count=count,
+            limit=limit,
+        )
 
     def _check_detect_cap(self, info: GuardInfo, claims: ConsentClaims | None) -> Override | None:
         """R17: detect calls per named source per minute (one store operation); unnamed
@@ -559,7 +585,7 @@ class Guard:
             entries.append((item, candidates, face))
         live = self.ledger.live_persons(kind, container, ids) if ids else set()
         capped: set[str] = set()
-        if info.consent_operation == "identify" and live:
+        if live:  # identify candidates, or face-list faces find-similar matched
             capped = self._track_identifications(spec, ticket, kind, container, live)
             if capped:
                 live = live - capped

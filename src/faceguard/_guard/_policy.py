@@ -81,8 +81,9 @@ class GuardPolicy:
         identifications_per_person_per_hour: how often one person may be identified from
             one source in an hour before identifying them again needs a token with
             ``consent.cnt`` (``continuous_identification=True``) or
-            ``Override("tracking_identification_cap", reason)``; default 10. Candidates past
-            it are withheld from identify results (audited). Identify calls that name no
+            ``Override("tracking_identification_cap", reason)``; default 10. Identify
+            candidates (and face-list faces find-similar returns) past it are withheld
+            (audited); a verify against the person is refused unsent. Calls that name no
             source count under one source for the whole application.
         detect_calls_per_minute: detect calls one named source may make in a minute (a video
             loop makes more) before a call needs ``consent.cnt`` or

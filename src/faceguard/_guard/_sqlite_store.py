@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import struct
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -76,6 +77,15 @@ _SCHEMA = (
     )""",
     "CREATE INDEX IF NOT EXISTS events_key ON events (ns, key, at)",
     "CREATE INDEX IF NOT EXISTS events_expires ON events (expires)",
+    # count_events: one row per key, its newest event times packed as little-endian doubles.
+    """CREATE TABLE IF NOT EXISTS counts (
+        ns TEXT NOT NULL,
+        key TEXT NOT NULL,
+        times BLOB NOT NULL,
+        expires REAL NOT NULL,
+        PRIMARY KEY (ns, key)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS counts_expires ON counts (expires)",
 )
 
 _LIVE = "(expires IS NULL OR expires > ?)"
@@ -219,6 +229,7 @@ class SQLiteStore(GuardStore):
             return
         conn.execute("DELETE FROM kv WHERE expires IS NOT NULL AND expires <= ?", (now,))
         conn.execute("DELETE FROM events WHERE expires <= ?", (now,))
+        conn.execute("DELETE FROM counts WHERE expires <= ?", (now,))
         self._last_purge = now
 
     # -- GuardStore --------------------------------------------------------------------------
@@ -321,40 +332,49 @@ class SQLiteStore(GuardStore):
     def count_events(
         self, namespace: str, keys: Sequence[str], *, window: float, limit: int
     ) -> list[int]:
-        """``GuardStore`` batch count (see ``_store.count_events``): every key in one write
-        transaction, keeping at most ``limit`` rows per key."""
+        """``GuardStore`` batch count (see ``_store.count_events``) in two statements however
+        many keys: one read of their rows and one upsert, in one write transaction. Each key
+        is one row holding its newest ``limit`` event times (packed doubles)."""
         check_keys(namespace, keys)
         check_slot(namespace, window=window)
         check_limit(limit)
         wanted = list(keys)
-
-        def op(conn: sqlite3.Connection, now: float) -> list[int]:
-            counts = []
-            for key in wanted:
-                conn.execute(
-                    "DELETE FROM events WHERE ns = ? AND key = ? AND at <= ?",
-                    (namespace, key, now - window),
-                )
-                conn.execute(
-                    "INSERT INTO events (ns, key, at, expires) VALUES (?, ?, ?, ?)",
-                    (namespace, key, now, now + window),
-                )
-                # Only the newest ``limit`` rows matter: drop the rest, so a key counted on
-                # every call keeps a bounded number of rows.
-                conn.execute(
-                    "DELETE FROM events WHERE ns = ? AND key = ? AND id NOT IN "
-                    "(SELECT id FROM events WHERE ns = ? AND key = ? ORDER BY at DESC, id DESC "
-                    "LIMIT ?)",
-                    (namespace, key, namespace, key, limit),
-                )
-                row = conn.execute(
-                    "SELECT COUNT(*) FROM events WHERE ns = ? AND key = ?", (namespace, key)
-                ).fetchone()
-                counts.append(int(row[0]))
-            return counts
-
         if not wanted:
             return []
+
+        def op(conn: sqlite3.Connection, now: float) -> list[int]:
+            oldest = now - window
+            found: dict[str, list[float]] = {}
+            distinct = list(dict.fromkeys(wanted))
+            for start in range(0, len(distinct), 500):  # SQLite's parameter limit
+                chunk = distinct[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    f"SELECT key, times FROM counts WHERE ns = ? AND key IN ({marks})",  # noqa: S608
+                    (namespace, *chunk),
+                ).fetchall()
+                for key, blob in rows:
+                    whole = len(blob) // 8  # a torn or foreign value: its whole doubles
+                    found[str(key)] = list(struct.unpack(f"<{whole}d", bytes(blob)[: whole * 8]))
+            counts = []
+            for key in wanted:  # in order: a key given twice is counted twice
+                times = [t for t in found.get(key, ()) if t > oldest]
+                times.append(now)
+                if len(times) > limit:
+                    del times[: len(times) - limit]
+                found[key] = times
+                counts.append(len(times))
+            conn.executemany(
+                "INSERT INTO counts (ns, key, times, expires) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (ns, key) DO UPDATE SET times = excluded.times, "
+                "expires = excluded.expires",
+                [
+                    (namespace, key, struct.pack(f"<{len(found[key])}d", *found[key]), now + window)
+                    for key in distinct
+                ],
+            )
+            return counts
+
         return self._write("count_events", op)
 
     def update_bucket(self, namespace: str, key: str, command: BucketCommand) -> BucketReply:

@@ -254,7 +254,7 @@ class MemoryStore(GuardStore):
         self._lock = threading.Lock()
         self._data: dict[tuple[str, str], tuple[bytes, float | None]] = {}
         self._events: dict[tuple[str, str], list[float]] = {}
-        self._capped: dict[tuple[str, str], deque[float]] = {}
+        self._capped: dict[tuple[str, int], dict[str, deque[float]]] = {}
         self._capped_sweep = _SWEEP_AT
         self._buckets: dict[tuple[str, str], BucketState] = {}
         self._closed = False
@@ -355,23 +355,27 @@ class MemoryStore(GuardStore):
                 raise GuardStoreError("the store is closed")
             now = self._clock()
             oldest = now - window
-            capped = self._capped
+            # One dict per (namespace, limit): no tuple per key, and a deque's maxlen is
+            # fixed when it is made (a new limit starts new counts).
+            bucket = self._capped.get((namespace, limit))
+            if bucket is None:
+                bucket = self._capped[(namespace, limit)] = {}
             counts = []
             for key in keys:
-                slot = (namespace, key)
-                events = capped.get(slot)
-                if events is None or events.maxlen != limit:
-                    events = capped[slot] = deque(() if events is None else events, maxlen=limit)
-                while events and events[0] <= oldest:
-                    events.popleft()
+                events = bucket.get(key)
+                if events is None:
+                    events = bucket[key] = deque(maxlen=limit)
+                elif events[0] <= oldest:
+                    while events and events[0] <= oldest:
+                        events.popleft()
                 events.append(now)
                 counts.append(len(events))
-            if len(capped) > self._capped_sweep:
+            if len(bucket) > self._capped_sweep:
                 # Keys with no event left in this window hold nothing worth counting: drop
                 # them, and sweep again only when as many more were added (amortised O(1)).
-                for slot in [s for s, e in capped.items() if s[0] == namespace and e[-1] <= oldest]:
-                    del capped[slot]
-                self._capped_sweep = max(_SWEEP_AT, 2 * len(capped))
+                for key in [k for k, e in bucket.items() if e[-1] <= oldest]:
+                    del bucket[key]
+                self._capped_sweep = max(_SWEEP_AT, 2 * len(bucket))
             return counts
 
     def keys(self, namespace: str) -> list[str]:

@@ -20,12 +20,19 @@ application that does not say where its images come from is treated as one camer
 calls that name no source are not counted (nothing tells a video loop from a batch of
 uploads then).
 
+What counts as identifying a person: being returned as an identify candidate, being the
+person a verify call checks a face against (``verify_from_*``: known before sending), and,
+for face lists (where each face is its own unit of consent), being a face find-similar
+returns. All three share one count per person and source.
+
 Past a cap, the call needs a consent token that says the subject agreed to continuous
 identification (``consent.cnt``, ``ConsentIssuer.issue(..., continuous_identification=True)``)
-or an audited ``Override`` of that rule. A detect call over its cap is refused before it is
-sent (``TrackingCapError``); an identify call cannot know whom it will identify before the
-answer, so candidates over their cap are withheld from the result, as candidates without
-consent are, and the withholding is audited.
+or an audited ``Override`` of that rule. Detect and verify calls over their cap are refused
+before they are sent (``TrackingCapError``); identify and find-similar cannot know whom they
+will match before the answer, so matches over their cap are withheld from the result, as
+candidates without consent are, and the withholding is audited. Attempts past a cap count
+too: a source that keeps trying stays capped until it pauses for the length of the window,
+so a loop never gets its matches through at the cap's rate.
 """
 
 from __future__ import annotations
@@ -123,7 +130,9 @@ class TrackingCounter:
                 self._sources.clear()
             named = _UNNAMED if source_id is None else source_id
             pseudonym = self._store.pseudonym(_SOURCE, f"{self._resource}\n{named}")
-            key = self._sources[source_id] = pseudonym
+            # 64 bits of the HMAC: ample to keep sources apart in a count, and short keys
+            # are cheaper to hash, send and store on every call.
+            key = self._sources[source_id] = pseudonym[-16:]
         return key
 
     def count_detect(self, source_id: str, *, limit: int) -> int:
@@ -171,6 +180,29 @@ def detect_cap_passed(
         "pass override=Override('tracking_detect_cap', reason) for this call (audited)",
         limit=limit,
         window=DETECT_WINDOW,
+    )
+
+
+def identification_cap_passed(
+    override: object, *, continuous: bool, count: int, limit: int
+) -> Override | None:
+    """``detect_cap_passed`` for a verify against a person past the hourly identification
+    cap: None (under the cap, or consent to continuous identification), the call's override
+    of ``tracking_identification_cap`` (to audit), else ``TrackingCapError``."""
+    if count <= limit or continuous:
+        return None
+    found = identification_override(override)
+    if found is not None:
+        return found
+    raise TrackingCapError(
+        "identification",
+        f"this person was identified more than {limit} times from this source within "
+        f"{IDENTIFY_WINDOW:g} s (R17: no persistent tracking without consent). Issue the "
+        "consent token with continuous_identification=True if the subject agreed to it, or "
+        "pass override=Override('tracking_identification_cap', reason) for this call "
+        "(audited)",
+        limit=limit,
+        window=IDENTIFY_WINDOW,
     )
 
 

@@ -140,12 +140,22 @@ def verify_face_to_face(
 
 
 def verify_from_person_group(
-    face_id: str, *, person_group_id: str, person_id: str, consent: str | None = None
+    face_id: str,
+    *,
+    person_group_id: str,
+    person_id: str,
+    consent: str | None = None,
+    source_id: str | None = None,
+    override: Override | None = None,
 ) -> RequestSpec[VerificationResult]:
     """Verify whether a face belongs to a person of a person group.
 
     REST: ``POST /verify`` (``FaceRecognitionOperations_VerifyFromPersonGroup``).
     Guard checks: consent for the person, declared use case, live faceId of the group's model.
+    R17: a verify against a person counts as an identification of that person from
+    ``source_id`` (as in ``identify_from_person_group``); past the hourly cap it is refused
+    unsent (``TrackingCapError``) unless the token has ``continuous_identification`` or
+    ``override`` is ``Override("tracking_identification_cap", reason)``.
     """
     body = {
         "faceId": check_uuid("face_id", face_id),
@@ -157,12 +167,27 @@ def verify_from_person_group(
         VERIFY_ROUTE,
         body,
         _VERIFY,
-        _guard("verify", consent, [face_id], "personGroup", person_group_id, person_id),
+        _guard(
+            "verify",
+            consent,
+            [face_id],
+            "personGroup",
+            person_group_id,
+            person_id,
+            source_id=source_id,
+            override=override,
+        ),
     )
 
 
 def verify_from_large_person_group(
-    face_id: str, *, large_person_group_id: str, person_id: str, consent: str | None = None
+    face_id: str,
+    *,
+    large_person_group_id: str,
+    person_id: str,
+    consent: str | None = None,
+    source_id: str | None = None,
+    override: Override | None = None,
 ) -> RequestSpec[VerificationResult]:
     """Verify whether a face belongs to a person of a large person group.
 
@@ -179,12 +204,26 @@ def verify_from_large_person_group(
         VERIFY_ROUTE,
         body,
         _VERIFY,
-        _guard("verify", consent, [face_id], "largePersonGroup", large_person_group_id, person_id),
+        _guard(
+            "verify",
+            consent,
+            [face_id],
+            "largePersonGroup",
+            large_person_group_id,
+            person_id,
+            source_id=source_id,
+            override=override,
+        ),
     )
 
 
 def verify_from_person_directory(
-    face_id: str, *, person_id: str, consent: str | None = None
+    face_id: str,
+    *,
+    person_id: str,
+    consent: str | None = None,
+    source_id: str | None = None,
+    override: Override | None = None,
 ) -> RequestSpec[VerificationResult]:
     """Verify whether a face belongs to a Person Directory person.
 
@@ -200,7 +239,16 @@ def verify_from_person_directory(
         VERIFY_ROUTE,
         body,
         _VERIFY,
-        _guard("verify", consent, [face_id], "personDirectory", PERSON_DIRECTORY, person_id),
+        _guard(
+            "verify",
+            consent,
+            [face_id],
+            "personDirectory",
+            PERSON_DIRECTORY,
+            person_id,
+            source_id=source_id,
+            override=override,
+        ),
     )
 
 
@@ -430,11 +478,15 @@ def find_similar_from_face_list(
     max_num_of_candidates_returned: int | None = None,
     mode: FindSimilarMatchMode | str | None = None,
     consent: str | None = None,
+    source_id: str | None = None,
+    override: Override | None = None,
 ) -> RequestSpec[ResultList[FindSimilarResult]]:
     """Find faces similar to ``face_id`` in a face list.
 
     REST: ``POST /findsimilars`` (``FaceRecognitionOperations_FindSimilarFromFaceList``).
     Guard checks: consent, declared use case, live faceId of the list's recognition model.
+    R17: each face-list face returned is counted per ``source_id`` like an identified
+    person, and withheld past the hourly cap (see ``identify_from_person_group``).
     """
     body = _similar_body(face_id, max_num_of_candidates_returned, mode)
     body["faceListId"] = check_collection_id("face_list_id", face_list_id)
@@ -443,7 +495,15 @@ def find_similar_from_face_list(
         FIND_SIMILAR_ROUTE,
         body,
         _SIMILAR,
-        _guard("find_similar", consent, [face_id], "faceList", face_list_id),
+        _guard(
+            "find_similar",
+            consent,
+            [face_id],
+            "faceList",
+            face_list_id,
+            source_id=source_id,
+            override=override,
+        ),
     )
 
 
@@ -454,6 +514,8 @@ def find_similar_from_large_face_list(
     max_num_of_candidates_returned: int | None = None,
     mode: FindSimilarMatchMode | str | None = None,
     consent: str | None = None,
+    source_id: str | None = None,
+    override: Override | None = None,
 ) -> RequestSpec[ResultList[FindSimilarResult]]:
     """Find faces similar to ``face_id`` in a trained large face list.
 
@@ -467,7 +529,15 @@ def find_similar_from_large_face_list(
         FIND_SIMILAR_ROUTE,
         body,
         _SIMILAR,
-        _guard("find_similar", consent, [face_id], "largeFaceList", large_face_list_id),
+        _guard(
+            "find_similar",
+            consent,
+            [face_id],
+            "largeFaceList",
+            large_face_list_id,
+            source_id=source_id,
+            override=override,
+        ),
     )
 
 
