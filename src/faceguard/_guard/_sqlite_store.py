@@ -32,9 +32,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import struct
 import threading
 import time
+from array import array
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -344,7 +344,7 @@ class SQLiteStore(GuardStore):
 
         def op(conn: sqlite3.Connection, now: float) -> list[int]:
             oldest = now - window
-            found: dict[str, list[float]] = {}
+            found: dict[str, array[float]] = {}
             distinct = list(dict.fromkeys(wanted))
             for start in range(0, len(distinct), 500):  # SQLite's parameter limit
                 chunk = distinct[start : start + 500]
@@ -354,24 +354,25 @@ class SQLiteStore(GuardStore):
                     (namespace, *chunk),
                 ).fetchall()
                 for key, blob in rows:
-                    whole = len(blob) // 8  # a torn or foreign value: its whole doubles
-                    found[str(key)] = list(struct.unpack(f"<{whole}d", bytes(blob)[: whole * 8]))
+                    stored = array("d")
+                    stored.frombytes(bytes(blob)[: len(blob) // 8 * 8])  # whole doubles only
+                    found[str(key)] = stored
             counts = []
             for key in wanted:  # in order: a key given twice is counted twice
-                times = [t for t in found.get(key, ()) if t > oldest]
+                times = found.get(key)
+                if times is None:
+                    times = found[key] = array("d")
+                elif times and times[0] <= oldest:
+                    times = found[key] = array("d", [t for t in times if t > oldest])
                 times.append(now)
                 if len(times) > limit:
                     del times[: len(times) - limit]
-                found[key] = times
                 counts.append(len(times))
             conn.executemany(
                 "INSERT INTO counts (ns, key, times, expires) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (ns, key) DO UPDATE SET times = excluded.times, "
                 "expires = excluded.expires",
-                [
-                    (namespace, key, struct.pack(f"<{len(found[key])}d", *found[key]), now + window)
-                    for key in distinct
-                ],
+                [(namespace, key, found[key].tobytes(), now + window) for key in distinct],
             )
             return counts
 
