@@ -45,7 +45,7 @@ __all__ = [
 _SETTINGS = pytest.StashKey[_modes.Settings]()
 _NOTES = pytest.StashKey[list[str]]()
 _FAILED = pytest.StashKey[bool]()
-_RECORDING = pytest.StashKey[Any]()
+_PASSED = pytest.StashKey[bool]()
 _MARKER = "faceguard_cassette"
 _MARKER_OPTIONS = frozenset({"name", "record_mode", "strict", "record_errors"})
 
@@ -226,14 +226,17 @@ def faceguard_recording(
             for name, value in replay_environment().items():
                 patch.setenv(name, value)
         recording.open()
-        request.node.stash[_RECORDING] = recording
         try:
             yield recording
         finally:
-            del request.node.stash[_RECORDING]
             note = recording.close(test_failed=request.node.stash.get(_FAILED, False))
             if note is not None:
                 request.config.stash[_NOTES].append(f"{request.node.nodeid}: {note}")
+    # Checked here, after the teardowns of the fixtures that use the cassette (a fixture's
+    # cleanup calls are recorded and must play), and only for a test that passed: a failed or
+    # skipped one stops early, and saying so again would bury its own report.
+    if request.node.stash.get(_PASSED, False):
+        recording.check_unplayed()
 
 
 @pytest.fixture
@@ -243,15 +246,16 @@ def faceguard_cassette(faceguard_recording: Any) -> Any:
     body digest. Returns vcrpy's ``Cassette``; ``None`` in live mode (nothing is recorded or
     replayed).
 
-    Record mode: ``--faceguard-record-mode``, the marker's ``record_mode``, pytest-recording's
-    ``--record-mode`` or ``FACEGUARD_RECORD_MODE``; ``none`` by default, so CI never records.
-    Replay is strict (every recorded interaction must be played, else
-    ``UnplayedInteractionsError``) and sets ``FACEGUARD_ENDPOINT`` / ``FACEGUARD_API_KEY``
-    to placeholders for the test. A request the cassette cannot answer raises
-    ``CassetteMismatchError``. Mode ``all`` records the cassette afresh, dropping what the
-    test no longer does; a recording whose test failed or that captured a 401, 403 or 5xx is
-    not written. Every httpx client is recorded, the in-process emulator's transport
-    included (vcrpy patches httpx's client, not its network transports)."""
+    Record mode: ``--faceguard-record-mode``, the marker's ``record_mode``,
+    pytest-recording's ``--record-mode`` or ``FACEGUARD_RECORD_MODE``; ``none`` by default, so CI
+    never records. Replay is strict (every recorded interaction must be played by the test
+    and the fixtures' teardowns, else ``UnplayedInteractionsError`` at teardown) and sets
+    ``FACEGUARD_ENDPOINT`` / ``FACEGUARD_API_KEY`` to placeholders for the test. A request
+    the cassette cannot answer raises ``CassetteMismatchError``. Mode ``all`` records the
+    cassette afresh, dropping what the test no longer does; a recording whose test failed or
+    that captured a 401, 403 or 5xx is not written. Every httpx client is recorded, the
+    in-process emulator's transport included (vcrpy patches httpx's client, not its network
+    transports)."""
     return None if faceguard_recording is None else faceguard_recording.cassette
 
 
@@ -263,15 +267,6 @@ def _faceguard_cassette_marker(request: pytest.FixtureRequest) -> None:
 
 
 # -- strict replay and reports ------------------------------------------------------------------
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
-    result = yield  # re-raises the test's own failure first
-    recording = item.stash.get(_RECORDING, None)
-    if recording is not None:
-        recording.check_unplayed()
-    return result
 
 
 def _cassette_failure(error: BaseException | None) -> BaseException | None:
@@ -324,6 +319,8 @@ def pytest_runtest_makereport(
     report = yield
     if report.failed and report.when in ("setup", "call"):
         item.stash[_FAILED] = True
+    if report.when == "call":
+        item.stash[_PASSED] = report.passed
     if report.failed and call.excinfo is not None:
         error = _cassette_failure(call.excinfo.value)
         if error is not None:

@@ -127,7 +127,7 @@ class _HeldPersister:
 
 
 class Recording:
-    """One test's cassette: ``open()`` it, run the test, ``check_unplayed()``, ``close()``.
+    """One test's cassette: ``open()`` it, run the test, ``close()``, ``check_unplayed()``.
 
     Args:
         path: the cassette file.
