@@ -23,6 +23,7 @@ import pytest
 import _oversight_kit as kit
 from faceguard import (
     AsyncFaceClient,
+    AuditError,
     AuditLog,
     FaceClient,
     GuardPolicy,
@@ -323,3 +324,20 @@ def test_show_is_listed_next_to_verify(capsys: pytest.CaptureFixture[str]) -> No
         check=True,
     )
     assert "--decision" in done.stdout
+
+
+def test_a_tampered_decision_is_not_disputed(tmp_path: Path) -> None:
+    rig, result, _ = _decided(tmp_path / "audit.jsonl")
+    assert rig.log is not None
+    rig.log.close()
+    path = rig.log.path
+    lines = path.read_text().splitlines()
+    index = next(i for i, line in enumerate(lines) if result.decision_id in line)
+    lines[index] = lines[index].replace('"decision":"allowed"', '"decision":"refused"')
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(AuditError) as info:
+        # read-only use of the log's history: what `review` and `dispute` rely on
+        from faceguard._guard._review import history
+
+        history(path, result.decision_id)
+    assert info.value.reason == "damaged"
