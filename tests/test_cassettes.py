@@ -767,7 +767,7 @@ def test_body_digest_tells_which_images_differ():
     text_only = vcr_request(multipart("ccc", IMAGE, mode="Active"), "multipart/form-data")
     with pytest.raises(AssertionError) as failure:
         body_digest(text_only, recorded)
-    assert str(failure.value) == "part 'livenessOperationMode': \"Active\" != \"Passive\""
+    assert str(failure.value) == 'part \'livenessOperationMode\': "Active" != "Passive"'
 
 
 def test_response_scrubbing():
