@@ -592,3 +592,50 @@ def test_a_reviewer_pseudonym_never_equals_a_subject_pseudonym(
     review = rig.records()[-1]
     assert review["details"]["reviewer"] != review["subject"]
     assert kit.SUBJECT not in json.dumps(rig.records())
+
+
+def test_no_override_lifts_oversight(tmp_path: Path) -> None:
+    from faceguard import Override
+
+    rig = kit.Rig(tmp_path / "audit.jsonl")
+    people = rig.enroll()
+    token = rig.token(person=people["obama"])
+    probe = rig.face(kit.OBAMA_PROBE, token)
+    for rule in ("tracking_identification_cap", "unknown_face_id", "oversight"):
+        before = len(rig.sent)
+        with pytest.raises((OversightError, InvalidInputError)) as info:
+            rig.client.recognition.verify_from_large_person_group(
+                probe,
+                large_person_group_id=kit.GROUP,
+                person_id=people["obama"],
+                consent=token,
+                override=Override(rule, "the door is jammed"),
+            )
+        assert len(rig.sent) == before
+        if isinstance(info.value, OversightError):
+            assert info.value.reason == "oversight_required"
+
+
+def test_concurrent_reviews_confirm_once(
+    verified: tuple[kit.Rig, Provisional[VerificationResult, bool]],
+) -> None:
+    import threading
+
+    rig, result = verified
+    outcomes: list[object] = []
+    barrier = threading.Barrier(8)
+
+    def review(reviewer: str) -> None:
+        barrier.wait()
+        try:
+            outcomes.append(result.confirm(reviewer, True))
+        except OversightError as refused:
+            outcomes.append(refused.reason)
+
+    threads = [threading.Thread(target=review, args=(f"r-{n}",)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(map(str, outcomes)) == ["True"] + ["already_confirmed"] * 7
+    assert [r["decision"] for r in rig.records() if r["event"] == "review"] == ["confirmed"]
