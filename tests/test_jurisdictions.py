@@ -455,3 +455,24 @@ def test_destroy_by_refuses_unknown_profiles() -> None:
         destroy_by(["US-CA"], _claims(), T0)
     with pytest.raises(InvalidInputError):
         destroy_by("US-IL", _claims(), T0)
+
+
+def test_requirements_built_by_hand_check_the_laws_they_name() -> None:
+    """No instance can name a law without checking it: the profiles follow the codes."""
+    by_hand = ConsentRequirements(jurisdictions=("US-IL",))  # type: ignore[arg-type]
+    assert by_hand == requirements_for(None, None, [Jurisdiction.US_IL])
+    with pytest.raises(ConsentRejectedError, match=r"740 ILCS 14/15\(b\)\(3\)"):
+        _verifier().verify(
+            _issue({}),
+            ConsentScope("verify"),
+            use_case=None,
+            endpoint=ENDPOINT,
+            requirements=by_hand,
+        )
+    with pytest.raises(InvalidInputError):
+        ConsentRequirements(jurisdictions=("US-CA",))  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError):
+        ConsentRequirements(public_web_source="yes")  # type: ignore[arg-type]
+    assert requirements_for("commercial.touchless_access_control").alternative is not None
+    with pytest.raises(InvalidInputError):
+        requirements_for("touchless")

@@ -46,7 +46,11 @@ ADULTS_ONLY = frozenset({UseCase.GOV_LAW_ENFORCEMENT_APPREHENDED})
 
 @dataclass(frozen=True)
 class ConsentRequirements:
-    """The claims a deployment's calls need; build it with ``requirements_for``."""
+    """The claims a deployment's calls need; build it with ``requirements_for``.
+
+    The declared laws' requirements are looked up from ``jurisdictions`` here, never passed
+    in, so no instance can name a law without checking it.
+    """
 
     alternative: str | None = None
     """Why ``consent.alt=true`` is needed (None: it is not)."""
@@ -54,8 +58,22 @@ class ConsentRequirements:
     """Why ``consent.min=adult_attested`` is needed (None: it is not)."""
     public_web_source: bool = False
     jurisdictions: tuple[Jurisdiction, ...] = ()
-    profiles: tuple[JurisdictionProfile, ...] = field(default=(), repr=False, compare=False)
-    refused_sources: frozenset[ImageOrigin] = field(default=frozenset(), repr=False)
+    profiles: tuple[JurisdictionProfile, ...] = field(init=False, repr=False, compare=False)
+    refused_sources: frozenset[ImageOrigin] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("alternative", "adult"):
+            reason = getattr(self, name)
+            if reason is not None and not (isinstance(reason, str) and reason):
+                raise InvalidInputError(name, "type", "must be a reason (a string) or None")
+        if not isinstance(self.public_web_source, bool):
+            raise InvalidInputError("public_web_source", "type", "must be True or False")
+        declared = _jurisdictions_of(self.jurisdictions)
+        profiles = tuple(PROFILES[j] for j in declared)
+        refused: frozenset[ImageOrigin] = frozenset().union(*(p.refused_sources for p in profiles))
+        object.__setattr__(self, "jurisdictions", declared)
+        object.__setattr__(self, "profiles", profiles)
+        object.__setattr__(self, "refused_sources", refused)
 
     def check(self, claims: ConsentClaims, scope: ConsentScope, now: float) -> None:
         """``ConsentRejectedError`` naming what to issue instead, or nothing."""
@@ -120,11 +138,19 @@ _NONE = ConsentRequirements()
 
 
 def requirements_for(
-    use_case: UseCase | None,
+    use_case: UseCase | str | None,
     deployment: Deployment | None = None,
     jurisdictions: Iterable[Jurisdiction | str] = (),
 ) -> ConsentRequirements:
-    """The requirements of a deployment: its use case, ``Deployment`` and declared laws."""
+    """The requirements of a deployment: its use case (a ``UseCase`` or its wire name),
+    ``Deployment`` and declared laws."""
+    if use_case is not None and not isinstance(use_case, UseCase):
+        try:
+            use_case = UseCase(use_case)
+        except ValueError:
+            raise InvalidInputError(
+                "use_case", "enum", "must be a UseCase or its wire name"
+            ) from None
     deployment = Deployment() if deployment is None else deployment
     if not isinstance(deployment, Deployment):
         raise InvalidInputError("deployment", "type", "must be a Deployment")
@@ -140,15 +166,11 @@ def requirements_for(
             f"the use case {use_case} covers apprehended suspects who are not minors only "
             "(R16, R18)"
         )
-    profiles = tuple(PROFILES[j] for j in declared)
-    refused: frozenset[ImageOrigin] = frozenset().union(*(p.refused_sources for p in profiles))
     requirements = ConsentRequirements(
         alternative=alternative,
         adult=adult,
         public_web_source=deployment.public_web_source,
         jurisdictions=declared,
-        profiles=profiles,
-        refused_sources=refused,
     )
     return _NONE if requirements == _NONE else requirements
 
