@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -94,7 +94,8 @@ class GuardPolicy:
 
     use_case: UseCase | None = None
     deployment: Deployment = field(default_factory=Deployment)
-    jurisdictions: tuple[Jurisdiction, ...] = ()
+    # Any sequence (a list reads best); kept as a sorted tuple without repeats.
+    jurisdictions: Sequence[Jurisdiction] = ()
     verifier: ConsentVerifier | None = None
     store: GuardStore | None = None
     audit: AuditLog | None = None
