@@ -525,6 +525,24 @@ def test_count_events_counts_each_key_saturates_and_slides(
         assert count_events(store, "caps", ["a", "b"], window=60, limit=3) == [1, 1]
 
 
+def test_a_store_without_a_batch_count_is_counted_key_by_key() -> None:
+    """A third-party GuardStore written before count_events still serves the caps."""
+    from faceguard._guard._store import count_events
+
+    class Older:
+        def __init__(self) -> None:
+            self.inner = MemoryStore()
+
+        def count_event(self, namespace: str, key: str, *, window: float) -> int:
+            return self.inner.count_event(namespace, key, window=window)
+
+    older: Any = Older()
+    assert count_events(older, "caps", ["a", "a", "b"], window=60, limit=2) == [1, 2, 1]
+    assert count_events(older, "caps", ["a"], window=60, limit=2) == [2]  # saturated
+    with pytest.raises(InvalidInputError):
+        count_events(older, "caps", ["a"], window=60, limit=0)
+
+
 @pytest.mark.parametrize(
     ("keys", "window", "limit"),
     [

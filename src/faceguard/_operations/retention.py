@@ -141,8 +141,9 @@ class RetentionSweeper:
         """
         return self._transport.guard.retention.due(at=at)
 
-    def sweep(self, *, at: float | None = None) -> SweepReport:
-        """Delete everything ``due(at=at)`` lists, through the guarded delete operations.
+    def sweep(self) -> SweepReport:
+        """Delete everything ``due()`` lists now, through the guarded delete operations.
+        (No ``at=``: what is not due yet is never deleted early by a mistyped date.)
 
         REST: ``DELETE .../persons/{personId}`` or ``DELETE .../persistedfaces/{id}`` per
         item. Each deletion is audited twice: the guard's erasure record and the sweep's
@@ -153,7 +154,7 @@ class RetentionSweeper:
         guard = self._transport.guard
         report = SweepReport()
         unrecorded: AuditError | None = None
-        for due in guard.retention.due(at=at):
+        for due in guard.retention.due():
             make = _DELETE.get(due.kind)
             if make is None:
                 report.not_erasable.append(due)
@@ -207,12 +208,12 @@ class AsyncRetentionSweeper:
         found: list[RetentionDue] = await self._off_loop(lambda: guard.retention.due(at=at))
         return found
 
-    async def sweep(self, *, at: float | None = None) -> SweepReport:
+    async def sweep(self) -> SweepReport:
         """See ``RetentionSweeper.sweep``."""
         guard = self._transport.guard
         report = SweepReport()
         unrecorded: AuditError | None = None
-        for due in await self.due(at=at):
+        for due in await self.due():
             make = _DELETE.get(due.kind)
             if make is None:
                 report.not_erasable.append(due)
