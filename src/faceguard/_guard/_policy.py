@@ -57,13 +57,13 @@ class GuardPolicy:
             detected by another process without a shared store). Their age, model and consent
             cannot be checked; every such use is audited. Off by default.
         consequential: whether recognition results decide about people (R11). ``None``
-            (default) takes the use case's entry in the oversight table
-            (``faceguard._guard._oversight.REVIEWERS``, documented in the responsible-use
-            guide): access control, government identity checks and the law-enforcement,
-            emergency and missing-person cases return provisional results to confirm, and so
-            does every use case of a ``Deployment(workplace=True)``. ``True`` makes every
-            recognition result provisional; ``False`` is refused for a use case the table
-            flags (oversight cannot be switched off).
+            (default) takes the use case's entry in the oversight table (reviewers per use
+            case, in the responsible-use guide): access control, government identity checks
+            and the law-enforcement, emergency and missing-person cases return provisional
+            results to confirm, and so does every use case of a
+            ``Deployment(workplace=True)``. ``True`` makes every recognition result
+            provisional; ``False`` is refused for a use case the table flags (oversight
+            cannot be switched off).
         liveness_sessions_per_device: sessions one device may create per window (soft rule
             ``liveness_session_cap``, overridable per call with a reason). Device ids are
             compared canonicalised: one UUID in upper case, without dashes, in braces or as a

@@ -2,7 +2,7 @@
 
 The same twelve operations as ``client.recognition``, with the same arguments, REST routes and
 guard checks, for use cases whose results decide about people (the table in
-``faceguard._guard._oversight``): each returns a ``Provisional`` (``AsyncProvisional`` on async
+the guard's ``_oversight`` module): each returns a ``Provisional`` (``AsyncProvisional`` on async
 clients) to be confirmed by one reviewer, or two for remote identification, before anyone acts
 on it. Under such a use case ``client.recognition`` refuses these calls
 (``OversightError(reason="oversight_required")``), so no bare result reaches the caller.
