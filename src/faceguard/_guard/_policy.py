@@ -41,7 +41,7 @@ class GuardPolicy:
             (``Jurisdiction.US_IL``, ``US_TX``, ``US_WA``, ``EU_GDPR``, ``UK``, or their codes).
             Every consent token must then carry the claims each of those laws needs (a
             refusal names the law's section), and retention follows their rules
-            (``destroy_by``; the table is ``faceguard._guard._jurisdictions.PROFILES``).
+            (``destroy_by``; each law's row is in the responsible-use guide).
         verifier: checks consent tokens (holds the consent service's public keys only).
             Required for any operation that needs consent.
         store: where the faceId registry, consent ledger and liveness caps live; a fresh
