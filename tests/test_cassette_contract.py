@@ -25,6 +25,7 @@ from faceguard.testing import (
     scrub_request,
     scrub_response,
 )
+from faceguard.testing._cassettes import query_params
 from faceguard.testing._diff import describe_body_difference
 from faceguard.testing._modes import parse_live, resolve
 from faceguard.testing._stable import StablePlaceholders
@@ -101,6 +102,23 @@ def test_many_differences_are_summarised():
     recorded = json_request({f"f{i:02}": -i for i in range(1, 30)})
     lines = describe_body_difference(sent, recorded)
     assert len(lines) == 13 and lines[-1] == "... and 18 more"
+
+
+def test_query_parameters_that_differ_are_named():
+    def request(query: str) -> VcrRequest:
+        return VcrRequest("POST", f"https://x.invalid/face/v1.2/detect?{query}", b"", {})
+
+    query_params(request("b=2&a=1"), request("a=1&b=2"))  # order is no difference
+    with pytest.raises(AssertionError) as failure:
+        query_params(
+            request("returnFaceId=true&detectionModel=detection_03&x=1&x=2"),
+            request("returnFaceId=false&detectionModel=detection_03&y=0&x=1"),
+        )
+    assert str(failure.value).splitlines() == [
+        'returnFaceId: "true" != "false"',
+        'x: ["1","2"] != "1"',
+        'y: <missing> != "0"',
+    ]
 
 
 # -- _stable: origins and timestamps ------------------------------------------------------------

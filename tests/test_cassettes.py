@@ -55,6 +55,7 @@ from faceguard.testing import (
     check_text,
     image_placeholder,
     make_vcr,
+    query_params,
     record_mode,
     request_body_digest,
     scrub_request,
@@ -616,7 +617,7 @@ def test_record_mode_comes_from_the_environment_and_defaults_to_none(monkeypatch
 def test_vcr_config_and_make_vcr():
     config = vcr_config()
     assert config["record_mode"] == "none"
-    assert config["match_on"] == MATCH_ON == ("method", "path", "query", "body_digest")
+    assert config["match_on"] == MATCH_ON == ("method", "path", "query_params", "body_digest")
     # A scrubber of its own per configuration (one id mapping per cassette).
     scrubber = config["before_record_request"].__self__
     assert isinstance(scrubber, CassetteScrubber)
@@ -626,6 +627,7 @@ def test_vcr_config_and_make_vcr():
     assert vcr_config(record_mode="once", serializer="json")["serializer"] == "json"
     vcr = make_vcr(record_mode="once")
     assert vcr.matchers["body_digest"] is body_digest
+    assert vcr.matchers["query_params"] is query_params
     assert vcr.record_mode == "once"
 
 

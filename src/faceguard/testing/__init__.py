@@ -21,7 +21,7 @@ example. Outside pytest, with plain vcrpy (record mode from ``FACEGUARD_RECORD_M
     with use_cassette("tests/cassettes/detect.yaml"):
         faces = client.detection.detect(image)
 
-With pytest-recording, in ``conftest.py`` (the plugin registers the ``body_digest`` matcher
+With pytest-recording, in ``conftest.py`` (the plugin registers faceguard's matchers
 on its VCR, and ``vcr_config()`` leaves the record mode to ``--record-mode`` when given)::
 
     import pytest
@@ -50,6 +50,7 @@ from ._cassettes import (
     body_digest,
     image_placeholder,
     make_vcr,
+    query_params,
     record_mode,
     register_matchers,
     request_body_digest,
@@ -91,6 +92,7 @@ __all__ = [
     "check_text",
     "image_placeholder",
     "make_vcr",
+    "query_params",
     "record_mode",
     "register_matchers",
     "request_body_digest",

@@ -38,7 +38,7 @@ from ._bodies import (
     image_kind,
     image_placeholder,
 )
-from ._diff import describe_body_difference
+from ._diff import describe_body_difference, describe_query_difference
 from ._ids import IdPlaceholders
 from ._modes import RECORD_MODE_ENV, current, record_mode
 from ._stable import StablePlaceholders
@@ -52,6 +52,7 @@ __all__ = [
     "image_kind",
     "image_placeholder",
     "make_vcr",
+    "query_params",
     "record_mode",
     "register_matchers",
     "request_body_digest",
@@ -62,9 +63,10 @@ __all__ = [
 ]
 
 
-MATCH_ON = ("method", "path", "query", "body_digest")
+MATCH_ON = ("method", "path", "query_params", "body_digest")
 """How a request finds its recorded interaction: scheme, host and port are left out, so a
-cassette recorded against one endpoint replays against another."""
+cassette recorded against one endpoint replays against another. ``query_params`` is vcrpy's
+``query`` (the same sorted pairs) with a message naming the parameters that differ."""
 
 _INSTALL_HINT = 'pip install "faceguard[testing]"'
 
@@ -232,6 +234,15 @@ def body_digest(r1: Any, r2: Any) -> None:
     raise AssertionError("\n".join(describe_body_difference(r1, r2)))
 
 
+def query_params(r1: Any, r2: Any) -> None:
+    """The vcrpy matcher ``query_params``: vcrpy's ``query`` (the same parameters and values,
+    in any order), whose ``AssertionError`` names the parameters that differ, one per line
+    (``returnFaceId: "true" != "false"``)."""
+    lines = describe_query_difference(r1, r2)
+    if lines:
+        raise AssertionError("\n".join(lines))
+
+
 class CassetteScrubber:
     """The vcrpy hooks of one cassette: ``scrub_request`` and ``scrub_response`` sharing one
     id mapping, so an id the service issued gets the same numbered placeholder in every
@@ -286,9 +297,10 @@ def vcr_config(**overrides: Any) -> dict[str, Any]:
     """The keyword arguments of a faceguard ``vcr.VCR``, with ``overrides`` applied.
 
     For pytest-recording's ``vcr_config`` fixture, and for ``vcr.VCR(**vcr_config())``. Both
-    need the ``body_digest`` matcher registered on the VCR object: ``make_vcr()`` and
-    ``use_cassette()`` do it, ``register_matchers(vcr)`` does it for a VCR built elsewhere
-    (with pytest-recording, from its ``pytest_recording_configure`` hook).
+    need the ``query_params`` and ``body_digest`` matchers registered on the VCR object:
+    ``make_vcr()`` and ``use_cassette()`` do it, ``register_matchers(vcr)`` does it for a VCR
+    built elsewhere (faceguard's pytest plugin does it for pytest-recording's, from its
+    ``pytest_recording_configure`` hook).
 
     Each call makes a new ``CassetteScrubber``: give each cassette its own configuration (a
     function-scoped ``vcr_config`` fixture) so its ids are numbered from 1.
@@ -320,7 +332,9 @@ def _vcr_module() -> ModuleType:
 
 
 def register_matchers(vcr: Any) -> Any:
-    """Register the ``body_digest`` matcher on a ``vcr.VCR`` object; returns it."""
+    """Register the ``query_params`` and ``body_digest`` matchers on a ``vcr.VCR`` object;
+    returns it."""
+    vcr.register_matcher("query_params", query_params)
     vcr.register_matcher("body_digest", body_digest)
     return vcr
 

@@ -282,6 +282,8 @@ def _cassette_failure(error: BaseException | None) -> BaseException | None:
             names = [getattr(m, "__name__", "") for m in getattr(cassette, "_match_on", ())]
             failed = getattr(error, "failed_request", None)
             if "body_digest" in names and failed is not None and cassette is not None:
+                # faceguard's configuration: its scrubbing hook is the cassette's, so the
+                # message shows placeholders only.
                 from ._recorder import mismatch_error
 
                 return mismatch_error(cassette, failed, cassette._before_record_request)
@@ -338,7 +340,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:  # noqa: ARG001
-    """With pytest-recording installed, its VCR gets faceguard's ``body_digest`` matcher, so
+    """With pytest-recording installed, its VCR gets faceguard's matchers, so
     a ``vcr_config`` fixture returning ``faceguard.testing.vcr_config()`` is all it needs."""
     from ._cassettes import register_matchers
 

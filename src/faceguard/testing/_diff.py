@@ -6,6 +6,7 @@ Two bodies that do not match are described by their differences, never by their 
   (the sent value first, the recorded second), nested fields by their path
   (``faceIds[1]``, ``properties.name``), a field only one side has as ``<missing>``;
 - multipart bodies by the parts that differ, named by their ``name=``;
+- query strings by the parameters that differ, ``returnFaceId: "true" != "false"``;
 - an image (a whole body, a multipart part or a base64 string inside JSON) only by the
   ``sha256:`` digest the cassette holds, and anything else that is not JSON by its digest.
 
@@ -32,7 +33,7 @@ from ._bodies import (
     image_placeholder,
 )
 
-__all__ = ["describe_body_difference"]
+__all__ = ["describe_body_difference", "describe_query_difference"]
 
 _WIDTH = 60
 _MAX_LINES = 12
@@ -134,3 +135,24 @@ def _digest_of(body: bytes) -> str:
     if _DIGEST.fullmatch(text):
         return text
     return f"{image_placeholder(body)} ({len(body)} bytes)" if body else "<empty>"
+
+
+def describe_query_difference(sent: Any, recorded: Any) -> list[str]:
+    """The lines saying which query parameters of ``sent`` differ from ``recorded``'s (vcrpy
+    requests: ``.query`` is the sorted list of name/value pairs); empty when they match."""
+    if sent.query == recorded.query:
+        return []
+    sent_values: dict[str, list[str]] = {}
+    recorded_values: dict[str, list[str]] = {}
+    for pairs, values in ((sent.query, sent_values), (recorded.query, recorded_values)):
+        for name, value in pairs:
+            values.setdefault(name, []).append(value)
+    lines = []
+    for name in sorted(set(sent_values) | set(recorded_values)):
+        left, right = sent_values.get(name), recorded_values.get(name)
+        if left != right:
+            shown = [
+                _shown(_MISSING if v is None else v[0] if len(v) == 1 else v) for v in (left, right)
+            ]
+            lines.append(f"{name}: {shown[0]} != {shown[1]}")
+    return lines[:_MAX_LINES]
