@@ -737,3 +737,16 @@ def test_the_ledger_enrollment_outside_a_client_takes_the_same_requirements(
     assert ledger.subject_of("personDirectory", "default", person) is None
     ledger.enroll(bare, **options)  # no law declared: the use case alone needs nothing
     assert ledger.subject_of("personDirectory", "default", person) is not None
+
+
+def test_the_guardian_evidence_reference_stays_out_of_reprs(
+    issuer: ConsentIssuer, verifier: ConsentVerifier
+) -> None:
+    token = _issue(
+        issuer,
+        age=AgeAttestation.MINOR_GUARDIAN_CONSENT,
+        guardian_evidence_ref="guardian-record-4711",
+    )
+    claims = _verify(verifier, token)
+    assert claims.guardian_evidence_ref == "guardian-record-4711"
+    assert "guardian-record-4711" not in repr(claims)

@@ -23,7 +23,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from .._exceptions import ConsentRejectedError
@@ -149,8 +149,9 @@ class ConsentClaims:
     """``consent.alt``: a non-biometric alternative was offered (None: not said)."""
     age: AgeAttestation | None = None
     """``consent.min``: the age-of-consent attestation (None: not said)."""
-    guardian_evidence_ref: str | None = None
-    """``consent.min_ref``: the guardian's consent evidence, for a minor."""
+    guardian_evidence_ref: str | None = field(default=None, repr=False)
+    """``consent.min_ref``: the guardian's consent evidence, for a minor (kept out of the
+    repr: it points at a record about a child)."""
     continuous_identification: bool = False
     """``consent.cnt``: explicit consent to continuous, repeated identification (R17)."""
     retention_until: float | None = None
