@@ -223,6 +223,36 @@ def test_face_list_faces_are_swept_too(rig: Rig) -> None:
     assert rig.client.face_lists.get(FACES).persisted_faces == []
 
 
+def test_a_person_recorded_with_the_ledger_carries_its_retention_too(rig: Rig) -> None:
+    """Enrolled by another client (its own store), then put on file here with the public
+    ConsentLedger.enroll: the token's ret.until counts as for a guarded enrollment."""
+    person = rig.client.large_person_groups.create_person(GROUP, name="outside").person_id
+    token = rig.issuer.issue(
+        "p-outside",
+        audience=[AUDIENCE, rig.endpoint],
+        operations=["enroll"],
+        use_case=USE_CASE,
+        bindings=[("largePersonGroup", GROUP, person)],
+        use="once",
+        retention=Retention(until=T0 + 5 * DAY),
+    )
+    assert rig.policy.verifier is not None
+    ConsentLedger(rig.store, clock=rig.clock).enroll(
+        token,
+        verifier=rig.policy.verifier,
+        endpoint=rig.endpoint,
+        use_case=USE_CASE,
+        container_kind="largePersonGroup",
+        container_id=GROUP,
+        person_id=person,
+    )
+    assert rig.client.retention.due(at=T0 + 5 * DAY - 1) == []
+    rig.clock.advance(6 * DAY)
+    assert [d.item_id for d in rig.client.retention.due()] == [person]
+    assert rig.client.retention.sweep().complete
+    assert not rig.exists(person)
+
+
 def test_illinois_three_years_after_the_last_match(tmp_path: Path) -> None:
     rig = Rig(tmp_path, jurisdictions=("US-IL",))
     with rig.client:

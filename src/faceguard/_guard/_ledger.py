@@ -116,6 +116,16 @@ class ConsentLedger:
         if self.is_withdrawn(claims.subject):
             raise ConsentRejectedError("withdrawn", "the subject has withdrawn consent")
         self._record_enrollment(container_kind, container_id, person_id, claims.subject)
+        # The retention sweeper's facts too (GUARD.md §4.6): the token's ret claims and now.
+        from ._retention import RetentionBook
+
+        RetentionBook(self._store, clock=self._clock, jurisdictions=()).record_enrollment(
+            container_kind,
+            container_id,
+            person_id,
+            until=claims.retention_until,
+            purpose_end=claims.retention_purpose_end,
+        )
         return claims
 
     def _record_enrollment(
