@@ -18,7 +18,7 @@ Running the whole image at 1.5x finds them but costs 2.5x the time, more than th
 
 1. YuNet runs on the image (downscaled to ``working_size`` on its longer side if larger)
    with a candidate score of 0.3. An image larger than ``working_size`` gets a second pass
-   at up to ``fine_size`` (1920) px, from which only faces under ``2 * SMALL_FACE`` are
+   at up to ``fine_size`` (1600) px, from which only faces under ``2 * SMALL_FACE`` are
    taken: large faces are boxed best at the working size, small ones are found only near
    their own resolution.
 2. A row whose score reaches the accepted score is a face, as before.
@@ -34,8 +34,8 @@ Running the whole image at 1.5x finds them but costs 2.5x the time, more than th
 Larger faces below the accepted score stay rejected, as ENGINE.md measured. A patch is at
 most 200 x 200 px (a few ms), and at most ``MAX_ZOOMS`` candidates, the highest scores
 first, get a second look, so the cost is bounded on any image; on the repository's photos
-at 640 x 480 no candidate needs one. The fine pass makes a 1920 x 1080 detect about three
-times as long as before (the price of the service's 36 px promise at that size). The result
+at 640 x 480 no candidate needs one. The fine pass makes a 1920 x 1080 detect about 2.9
+times as costly as before (the price of the service's 36 px promise at that size). The result
 depends only on the pixels, and rows come out in a fixed order.
 """
 
