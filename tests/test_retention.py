@@ -508,3 +508,40 @@ def test_the_cli_says_what_is_missing(tmp_path: Path) -> None:
         )
         assert result.returncode == 2, spec
         assert "Traceback" not in result.stderr
+
+
+# -- GUARD.md §9-style vectors ----------------------------------------------------------------
+
+# (jurisdictions, the enrollment token's retention, what happened, when we look) -> due?
+RETENTION_VECTORS: list[tuple[str, dict[str, Any], bool]] = [
+    ("ret.until tomorrow", {"until": T0 + DAY, "look": T0 + DAY - 1}, False),
+    ("ret.until passed", {"until": T0 + DAY, "look": T0 + DAY}, True),
+    ("withdrawn", {"until": T0 + 10 * YEAR, "withdraw": True, "look": T0 + 1}, True),
+    ("US-IL, never matched, 3 years less a day", {"il": True, "look": T0 + 3 * YEAR - DAY}, False),
+    ("US-IL, never matched, 3 years", {"il": True, "look": T0 + 3 * YEAR}, True),
+    (
+        "US-IL, purpose ended after 100 days",
+        {"il": True, "purpose_end": T0 + 100 * DAY, "look": T0 + 100 * DAY},
+        True,
+    ),
+    ("no retention claim, no jurisdiction", {"look": T0 + 50 * YEAR}, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "case", "due"), RETENTION_VECTORS, ids=[v[0] for v in RETENTION_VECTORS]
+)
+def test_retention_vectors(tmp_path: Path, name: str, case: dict[str, Any], due: bool) -> None:
+    rig = Rig(tmp_path, jurisdictions=("US-IL",) if case.get("il") else ())
+    with rig.client:
+        person = rig.enroll(
+            "p-vector",
+            OBAMA,
+            until=case.get("until"),
+            purpose_end=case.get("purpose_end"),
+            illinois=bool(case.get("il")),
+        )
+        if case.get("withdraw"):
+            ConsentLedger(rig.store, clock=rig.clock).withdraw("p-vector")
+        found = [d.item_id for d in rig.client.retention.due(at=case["look"])]
+        assert found == ([person] if due else [])
