@@ -639,3 +639,39 @@ def test_concurrent_reviews_confirm_once(
         thread.join()
     assert sorted(map(str, outcomes)) == ["True"] + ["already_confirmed"] * 7
     assert [r["decision"] for r in rig.records() if r["event"] == "review"] == ["confirmed"]
+
+
+def test_a_liveness_with_verify_result_is_a_decision_too(tmp_path: Path) -> None:
+    import uuid
+
+    rig = kit.Rig(tmp_path / "audit.jsonl")
+    token = rig.token(ops=["liveness_verify"])
+    session = rig.client.liveness.create_with_verify_session(
+        verify_image=kit.OBAMA,
+        liveness_operation_mode="Passive",
+        device_correlation_id=str(uuid.uuid4()),
+        consent=token,
+    )
+    before = len(rig.sent)
+    with pytest.raises(OversightError) as plain:
+        rig.client.liveness.get_with_verify_session_result(session.session_id)
+    assert plain.value.reason == "oversight_required" and len(rig.sent) == before
+    result = rig.client.oversight.get_with_verify_session_result(session.session_id)
+    assert result.operation == "verify" and result.reviewers_required == 1
+    with pytest.raises(ProvisionalResultError):
+        result.results  # type: ignore[attr-defined]  # noqa: B018
+    assert result.provisional.session_id == session.session_id
+    with pytest.raises(InvalidInputError):
+        result.confirm("desk-1", "same")  # type: ignore[arg-type]
+    assert result.confirm("desk-1", False) is False
+    assert rig.client.dispute(result.decision_id, "the person was refused at the desk")
+    # Where no review is asked, the result is read as before.
+    other = kit.Rig(tmp_path / "other.jsonl", UseCase.IDENTITY_VERIFICATION)
+    plain_session = other.client.liveness.create_with_verify_session(
+        verify_image=kit.OBAMA,
+        liveness_operation_mode="Passive",
+        device_correlation_id=str(uuid.uuid4()),
+        consent=other.token(ops=["liveness_verify"]),
+    )
+    read = other.client.liveness.get_with_verify_session_result(plain_session.session_id)
+    assert read.session_id == plain_session.session_id

@@ -102,6 +102,9 @@ def _scope(
     )
 
 
+# Reading a liveness-with-verify session's result: its verify match is a decision (R11).
+_LIVENESS_VERIFY_RESULT = "LivenessSessionOperations_GetLivenessWithVerifySessionResult"
+
 # The records of a call's outcome: for a provisional result, the decision a review confirms.
 _OUTCOMES = frozenset({"api_call", "candidate_suppressed"})
 
@@ -207,15 +210,13 @@ class Guard:
         policy = self.policy
         started = policy.clock()
         operation = info.use_case_operation or info.consent_operation  # operation_for_use_case
+        if self.review and spec.operation == _LIVENESS_VERIFY_RESULT:
+            operation = None  # a read: no use-case check, but its match is a decision
+            self._check_oversight("verify")
         if operation is not None:
             check_use_case(operation, policy.use_case, policy.deployment)
-            if operation in self.review and in_oversight.get() is None:
-                raise OversightError(
-                    "oversight_required",
-                    f"{operation} results of {policy.use_case} decide about people and need "
-                    "human review (R11): call the same method on client.oversight, which "
-                    "returns a provisional result to confirm(reviewer_id, outcome)",
-                )
+            if operation in self.review:
+                self._check_oversight(operation)
         subject = mine = claims = None
         if info.consent_operation:
             # An image the service fetches from a URL ({"url": ...} body of detect and
@@ -272,6 +273,16 @@ class Guard:
             count=count,
             limit=limit,
         )
+
+    def _check_oversight(self, operation: str) -> None:
+        """R11: a result that decides about people is asked for through client.oversight."""
+        if operation in self.review and in_oversight.get() is None:
+            raise OversightError(
+                "oversight_required",
+                f"{operation} results of {self.policy.use_case} decide about people and need "
+                "human review (R11): call the same method on client.oversight, which returns "
+                "a provisional result to confirm(reviewer_id, outcome)",
+            )
 
     def _consent(self, info: GuardInfo, image_url: bool = False) -> ConsentClaims:
         operation = info.consent_operation or ""
@@ -499,7 +510,8 @@ class Guard:
             self._audit(spec, "deletion", "allowed", None, subject=None, result=result)
         elif info.consent_operation in {"identify", "find_similar"} and isinstance(result, list):
             result = self._suppress(spec, ticket, result)  # type: ignore[assignment]
-        elif _audited(spec):
+        elif _audited(spec) or (self.review and spec.operation == _LIVENESS_VERIFY_RESULT):
+            # A liveness-with-verify result read under oversight is the decision to review.
             self._audit(spec, "api_call", "allowed", None, subject=ticket.subject, result=result)
         return result
 

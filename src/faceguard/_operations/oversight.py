@@ -1,10 +1,12 @@
 """``client.oversight``: the recognition operations, returning provisional results (R11).
 
-The same twelve operations as ``client.recognition``, with the same arguments, REST routes and
-guard checks, for use cases whose results decide about people (the table in
-the guard's ``_oversight`` module): each returns a ``Provisional`` (``AsyncProvisional`` on async
-clients) to be confirmed by one reviewer, or two for remote identification, before anyone acts
-on it. Under such a use case ``client.recognition`` refuses these calls
+The same twelve operations as ``client.recognition``, and the result read of a
+liveness-with-verify session (``client.liveness.get_with_verify_session_result``: its verify
+match is a 1:1 decision too), with the same arguments, REST routes and guard checks, for use
+cases whose results decide about people (the table in the guard's ``_oversight`` module):
+each returns a ``Provisional`` (``AsyncProvisional`` on async clients) to be confirmed by one
+reviewer, or two for remote identification, before anyone acts on it. Under such a use case
+``client.recognition`` and ``client.liveness`` refuse these calls
 (``OversightError(reason="oversight_required")``), so no bare result reaches the caller.
 
 A client may also use ``client.oversight`` where the table asks for no review: its results
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from .._exceptions import AuditError, OversightError
 from .._guard._oversight import OversightCall, in_oversight
-from . import recognition
+from . import liveness, recognition
 from ._provisional import AsyncProvisional, AsyncReview, Provisional, Review, resume
 from ._shell import AsyncGroup, SyncGroup, _Operation
 
@@ -38,10 +40,12 @@ T = TypeVar("T")
 O = TypeVar("O")  # noqa: E741 (the outcome's type)
 
 
-def _prepare(guard: Guard, spec: RequestSpec[Any]) -> tuple[str, AuditLog, OversightCall]:
+def _prepare(
+    guard: Guard, spec: RequestSpec[Any], operation: str | None
+) -> tuple[str, AuditLog, OversightCall]:
     """The operation, the log its review goes to, and the call marker; refuses (before any
     I/O) a client without an audit log."""
-    operation = spec.guard.consent_operation or ""
+    operation = operation or spec.guard.consent_operation or ""
     log = guard.policy.audit
     if log is None:
         raise OversightError(
@@ -67,12 +71,13 @@ def _decision(call: OversightCall) -> Any:
 def _sync(
     builder: Callable[P, RequestSpec[T]],
     outcome: type[O],  # noqa: ARG001 (read by type checkers only)
+    operation: str | None = None,
 ) -> _Operation[P, Provisional[T, O]]:
     """A method sending ``builder``'s request under oversight; ``outcome`` is the type a
     reviewer's outcome has (for type checkers: ``confirm`` takes and returns it)."""
 
     def execute(transport: SyncTransport, spec: RequestSpec[T]) -> Provisional[T, O]:
-        operation, log, call = _prepare(transport.guard, spec)
+        kind, log, call = _prepare(transport.guard, spec, operation)
         token = in_oversight.set(call)
         try:
             result = transport.send(spec)
@@ -80,7 +85,7 @@ def _sync(
             in_oversight.reset(token)
         return Provisional(
             result,
-            operation=operation,
+            operation=kind,
             decision=_decision(call),
             required=call.reviewers,
             log=log,
@@ -92,11 +97,12 @@ def _sync(
 def _async(
     builder: Callable[P, RequestSpec[T]],
     outcome: type[O],  # noqa: ARG001 (read by type checkers only)
+    operation: str | None = None,
 ) -> _Operation[P, Coroutine[Any, Any, AsyncProvisional[T, O]]]:
     """As ``_sync``, for async clients."""
 
     async def execute(transport: AsyncTransport, spec: RequestSpec[T]) -> AsyncProvisional[T, O]:
-        operation, log, call = _prepare(transport.guard, spec)
+        kind, log, call = _prepare(transport.guard, spec, operation)
         # The guard's steps run in a worker thread with a copy of this context: the marker
         # object is shared, so the outcome record the guard puts on it is seen here.
         token = in_oversight.set(call)
@@ -106,7 +112,7 @@ def _async(
             in_oversight.reset(token)
         return AsyncProvisional(
             result,
-            operation=operation,
+            operation=kind,
             decision=_decision(call),
             required=call.reviewers,
             log=log,
@@ -167,6 +173,8 @@ class Oversight(SyncGroup):
     find_similar_from_face_list = _sync(recognition.find_similar_from_face_list, _FACES)
     find_similar_from_large_face_list = _sync(recognition.find_similar_from_large_face_list, _FACES)
     group = _sync(recognition.group, _GROUPS)
+    # The verify result of a liveness-with-verify session is a 1:1 match: outcome a bool.
+    get_with_verify_session_result = _sync(liveness.get_with_verify_session_result, bool, "verify")
 
 
 class AsyncOversight(AsyncGroup):
@@ -191,3 +199,4 @@ class AsyncOversight(AsyncGroup):
         recognition.find_similar_from_large_face_list, _FACES
     )
     group = _async(recognition.group, _GROUPS)
+    get_with_verify_session_result = _async(liveness.get_with_verify_session_result, bool, "verify")
