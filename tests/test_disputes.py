@@ -341,3 +341,41 @@ def test_a_tampered_decision_is_not_disputed(tmp_path: Path) -> None:
 
         history(path, result.decision_id)
     assert info.value.reason == "damaged"
+
+
+def test_show_checks_the_stored_head(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from faceguard import SQLiteStore
+
+    db = tmp_path / "guard.sqlite3"
+    path = tmp_path / "audit.jsonl"
+    store = SQLiteStore(db)
+    rig = kit.Rig(None)
+    rig.log = AuditLog(path, subject_key=kit.SUBJECT_KEY, head_store=store)
+    client = FaceClient(
+        kit.ENDPOINT,
+        api_key="k" * 32,
+        transport=rig.emulator.transport(),
+        guard=GuardPolicy(
+            use_case=rig.use_case, verifier=rig.policy.verifier, store=rig.store, audit=rig.log
+        ),
+    )
+    token = rig.token()
+    faces = [
+        client.detection.detect(p, return_face_id=True, consent=token)[0].face_id or ""
+        for p in (kit.OBAMA, kit.OBAMA_PROBE)
+    ]
+    result = client.oversight.verify_face_to_face(*faces, consent=token)
+    result.confirm("alice", True)
+    client.dispute(result.decision_id, "disputed")
+    rig.log.close()
+    store.close()
+    argv = ["audit", "show", str(path), "--decision", result.decision_id, "--store", str(db)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "records verified" in out and "disputes: 1" in out
+    # The last record (the dispute) cut off: the stored head says the file is short.
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:-1]))
+    assert main(argv) == 5
+    out, err = capsys.readouterr()
+    assert out == "" and "TRUNCATED" in err
