@@ -675,3 +675,17 @@ def test_a_liveness_with_verify_result_is_a_decision_too(tmp_path: Path) -> None
     )
     read = other.client.liveness.get_with_verify_session_result(plain_session.session_id)
     assert read.session_id == plain_session.session_id
+
+
+def test_the_notebook_shows_a_provisional_result_as_awaiting_review(
+    identified: tuple[kit.Rig, Any, dict[str, str]],
+) -> None:
+    from faceguard import notebook
+
+    rig, result, people = identified
+    html = notebook.show(result, names={people["obama"]: "obama"}).data
+    assert "provisional: 0 of 2 review(s)" in html and ">obama<" in html
+    result.confirm("alice", [people["obama"]])
+    assert "provisional: 1 of 2 review(s)" in notebook.show(result).data
+    with pytest.raises(TypeError):
+        notebook.show(rig.client.review(result.decision_id))

@@ -332,6 +332,22 @@ def to_html(
         TypeError: ``result`` is not a detection, identification, verification, grouping
             or find-similar result (or a list of one kind), nor a guard refusal.
     """
+    from .._operations._provisional import _Reviewed
+
+    if isinstance(result, _Reviewed):
+        # R11: the service's answer, marked as awaiting review; the result itself has no
+        # items or fields to render (acting on them is what it prevents).
+        if result.provisional is None:
+            raise TypeError("a review resumed from the audit log has no result to show")
+        banner = wrap(
+            "provisional",
+            f"<div>provisional: {result.reviews} of {result.reviewers_required} review(s) "
+            "recorded; act only on what result.confirm(...) returns</div>",
+        )
+        inner = to_html(
+            result.provisional, image, thumbnails=thumbnails, names=names, max_side=max_side
+        )
+        return banner + inner
     items: list[Any] = list(result) if isinstance(result, list | tuple) else [result]
     if not items:
         if image is not None:
@@ -370,7 +386,8 @@ def show(
 
     Args:
         result: detected faces (a ``detect()`` result, one face, or wire-format dicts),
-            identify / verify / group / find-similar results, or a ``GuardError``.
+            identify / verify / group / find-similar results (or a ``Provisional`` one,
+            shown as awaiting review), or a ``GuardError``.
         image: the image the faces were detected on (bytes, a local path, a binary file or
             a Pillow image); boxes and landmarks are drawn on a copy.
         thumbnails: pictures of candidates, keyed by personId (identify) or
