@@ -15,7 +15,7 @@ a short summary, never the ids themselves.
 
 The state of a decision's review (who reviewed, with which outcome digest, confirmed or not)
 is one object per (audit log, decision), shared by every handle on that decision in the
-process, so two handles cannot each count the same reviewer. ``client.oversight.resume`` opens
+process, so two handles cannot each count the same reviewer. ``client.review(decision_id)`` opens
 a handle from the audit log alone, for a later review in another process once the first has
 closed the log (the log has one writer): it rebuilds the state from the ``review`` records,
 and takes only outcomes that agree with the first review, which was checked against the
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, Generic, NoReturn, TypeVar, cast
 
 from .._exceptions import OversightError, ProvisionalResultError
@@ -71,7 +72,7 @@ _STATES: weakref.WeakValueDictionary[tuple[int, str], _State] = weakref.WeakValu
 _STATES_LOCK = threading.Lock()
 
 
-def _state_of(log: AuditLog, decision: str, build: Any = None) -> _State:
+def _state_of(log: AuditLog, decision: str, build: Callable[[], _State] | None = None) -> _State:
     """The shared state of ``decision`` in ``log``, made by ``build()`` (or empty) if none."""
     with _STATES_LOCK:
         state = _STATES.get((id(log), decision))
