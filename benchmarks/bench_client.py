@@ -264,6 +264,9 @@ def faceguard_contender(endpoint: str, image: bytes) -> Contender:
         use_case=UseCase.DUPLICATE_OR_BLOCKED_USERS,
         bindings=[("largePersonGroup", LARGE_PERSON_GROUP_ID, None)],
         use="session",
+        # the bench identifies one person thousands of times: past the R17 tracking cap
+        # without this explicit consent to continuous identification
+        continuous_identification=True,
     )
     client = FaceClient(endpoint, api_key=API_KEY, guard=policy)
     recognition, detection = client.recognition, client.detection

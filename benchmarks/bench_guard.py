@@ -69,7 +69,10 @@ TARGET_US = 50.0
 ENDPOINT = "https://bench-guard.cognitiveservices.azure.com"
 BENCH_SESSION = bytes(range(32))  # the direct verifier calls' client session handle
 AUDIENCE = "faceguard:bench-guard"
-USE_CASE = UseCase.TOUCHLESS_ACCESS_CONTROL  # permits detect_template, verify, identify, enroll
+# Permits detect_template, verify, identify and enroll, and its results are not provisional
+# (R11 review is a separate step, not per-call guard work); the tokens consent to continuous
+# identification (R17), since the bench identifies the same persons thousands of times.
+USE_CASE = UseCase.DUPLICATE_OR_BLOCKED_USERS
 KIND = "largePersonGroup"
 GROUP = "bench-lpg"
 PROBE_SUBJECT = "p-bench-probe"
@@ -123,7 +126,7 @@ class World:
             use_case=USE_CASE,
             bindings=[(KIND, GROUP, person_id)],
             use=use,  # type: ignore[arg-type]
-            alternative_offered=True,  # access control needs it (R06)
+            continuous_identification=True,  # the bench repeats the same persons (R17)
         )
 
     def once(self) -> str:
