@@ -22,6 +22,7 @@ import pytest
 import faceguard
 from faceguard import FaceClient, FaceGuardError, NotFoundError
 from faceguard._exceptions import SupportInfo
+from faceguard.bulk import BulkItemResult, BulkReport
 
 SUPPORT = SupportInfo(
     operation="PersonGroupOperations_GetPersonGroup",
@@ -66,11 +67,21 @@ SAMPLES: dict[str, Any] = {
     "request": "POST /face/v1.2/identify",
     "differences": ("body.maxNumOfCandidatesReturned: 1 != 2",),
     "unplayed": ("GET /face/v1.2/largepersongroups/g",),
+    "report": BulkReport(
+        batch_id="batch-1",
+        items=[
+            BulkItemResult(key="photo-1.jpg", status="added", persisted_face_id="f-1"),
+            BulkItemResult(
+                key="photo-2.jpg", status="failed", error_type="NotFoundError", support=SUPPORT
+            ),
+        ],
+    ),
 }
 
 
 def _tree() -> list[type[FaceGuardError]]:
-    import faceguard.testing  # noqa: F401 - its cassette errors join the tree
+    import faceguard.bulk
+    import faceguard.testing  # noqa: F401 - its cassette and bulk errors join the tree
 
     found: list[type[FaceGuardError]] = [FaceGuardError]
     for cls in found:

@@ -396,11 +396,16 @@ def test_an_id_source_that_repeats_does_not_reuse_a_live_face_id() -> None:
     client.recognition.verify_face_to_face(first, second, consent=rig.token(endpoint=EMULATOR))
 
 
-def test_an_id_source_that_only_repeats_is_reported() -> None:
+def test_an_id_source_that_only_repeats_is_reported(caplog: pytest.LogCaptureFixture) -> None:
     _, client, rig = _emulated(ids=lambda: "aaaaaaaa-0000-4000-8000-000000000001")
     rig.detect(client, EMULATOR)
-    with pytest.raises(InternalServerError, match="ids source repeated a faceId"):
+    with (
+        caplog.at_level("ERROR", logger="faceguard.emulator"),
+        pytest.raises(InternalServerError, match="The emulator failed: RuntimeError"),
+    ):
         rig.detect(client, EMULATOR)  # the emulator's own fault, answered as a 500
+    # The answer names only the kind of fault; the emulator's log says what it was.
+    assert "ids source repeated a faceId" in caplog.text
 
 
 # -- the attribute allowlist per model (mutation survivors of _attributes) -----------------
