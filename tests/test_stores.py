@@ -187,6 +187,23 @@ def test_ttl_expiry(backend: Backend, store: GuardStore) -> None:
     assert sorted(store.keys(ns)) == ["forever", "long"]
 
 
+def test_get_many_sees_expiry_as_get_does(backend: Backend, store: GuardStore) -> None:
+    """get_many, which the guard uses on every recognition call, expires entries exactly as
+    get does: an entry past its TTL reads as missing, in any position of the keys."""
+    ns = backend.ns
+    store.put(ns, "short", b"v", ttl=0.2)
+    store.put(ns, "forever", b"f")
+    assert store.get_many(ns, ["forever", "short", "missing"]) == [b"f", b"v", None]
+    if backend.kind == "redis":
+        backend.elapse(0.2, until=lambda: store.get_many(ns, ["short"]) == [None])
+    else:
+        backend.clock.advance(0.19)
+        assert store.get_many(ns, ["short"]) == [b"v"]  # not a moment early
+        backend.clock.advance(0.02)
+    assert store.get_many(ns, ["short", "forever"]) == [None, b"f"]
+    assert sorted(store.keys(ns)) == ["forever"]
+
+
 def test_put_without_ttl_clears_an_earlier_ttl(backend: Backend, store: GuardStore) -> None:
     store.put(backend.ns, "k", b"1", ttl=0.2)
     store.put(backend.ns, "k", b"2")
