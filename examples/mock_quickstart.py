@@ -2,15 +2,15 @@
 
 The Face API is answered here by a small in-process ``httpx.MockTransport`` that returns
 spec-shaped canned responses. It has no face engine: the faces, ids and confidences below are
-scripted, not measured. (The offline emulator with a real local face engine is planned; see the
-README.) What is real: every request faceguard builds, its validation, retries, typed results
-and typed errors, and the responsible-use guard: a declared use case, and a consent token
-checked before any call that creates, stores or compares a face template.
+scripted, not measured (for measured faces, the offline emulator with a real local face
+engine: ``faceguard demo``, or ``Emulator().transport()`` from ``faceguard.emulator``). What
+is real: every request faceguard builds, its validation, retries, typed results and typed
+errors, and the responsible-use guard: a declared use case, and a consent token checked
+before any call that creates, stores or compares a face template.
 
 The consent tokens come from a throwaway consent service in this process. In an application,
 your consent service holds the private key and issues a short-lived token when a person agrees;
-faceguard holds only the public key. (The guard classes are imported from their modules for
-now; public re-exports come later. Consent tokens need ``pip install "faceguard[consent]"``.)
+faceguard holds only the public key. (Consent tokens need ``pip install "faceguard[consent]"``.)
 
 Run: ``python examples/mock_quickstart.py``
 """

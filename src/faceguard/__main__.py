@@ -1,6 +1,6 @@
 """The ``faceguard`` command line.
 
-Commands land with the issues that build them; today:
+Commands:
 
 - ``faceguard --version`` (or ``faceguard version``): print the version.
 - ``faceguard demo [--images DIR] [--html PATH]``: the whole guarded flow on the embedded
