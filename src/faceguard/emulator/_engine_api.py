@@ -11,7 +11,39 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-__all__ = ["EngineFace", "EngineImageError", "FaceEngine", "Point"]
+LANDMARK_NAMES: tuple[str, ...] = (
+    "pupilLeft",
+    "pupilRight",
+    "noseTip",
+    "mouthLeft",
+    "mouthRight",
+    "eyebrowLeftOuter",
+    "eyebrowLeftInner",
+    "eyeLeftOuter",
+    "eyeLeftTop",
+    "eyeLeftBottom",
+    "eyeLeftInner",
+    "eyebrowRightInner",
+    "eyebrowRightOuter",
+    "eyeRightInner",
+    "eyeRightTop",
+    "eyeRightBottom",
+    "eyeRightOuter",
+    "noseRootLeft",
+    "noseRootRight",
+    "noseLeftAlarTop",
+    "noseRightAlarTop",
+    "noseLeftAlarOutTip",
+    "noseRightAlarOutTip",
+    "upperLipTop",
+    "upperLipBottom",
+    "underLipTop",
+    "underLipBottom",
+)
+"""The 27 ``FaceLandmarks`` of the contract, in its order (all required): the first 5 are
+the points a detector measures (YuNet's), the rest are placed from them."""
+
+__all__ = ["LANDMARK_NAMES", "EngineFace", "EngineImageError", "FaceEngine", "Point"]
 
 Point = tuple[float, float]
 

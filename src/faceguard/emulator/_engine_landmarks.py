@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from ._engine_api import Point
+from ._engine_api import LANDMARK_NAMES, Point
 from ._engine_measures import _umeyama
 
 if TYPE_CHECKING:
@@ -44,39 +44,12 @@ if TYPE_CHECKING:
 
 __all__ = ["ESTIMATED_LANDMARKS", "MEASURED_LANDMARKS", "landmarks27"]
 
-MEASURED_LANDMARKS: Final = frozenset(
-    {"pupilLeft", "pupilRight", "noseTip", "mouthLeft", "mouthRight"}
-)
+MEASURED_LANDMARKS: Final = frozenset(LANDMARK_NAMES[:5])
 """YuNet's 5 points (image-left eye first, as the service's ``pupilLeft`` is image-left)."""
 
 _NOSE_ROOT: Final = ("noseRootLeft", "noseRootRight")
 
-
-ESTIMATED_LANDMARKS: Final = frozenset(
-    {
-        "eyebrowLeftOuter",
-        "eyebrowLeftInner",
-        "eyeLeftOuter",
-        "eyeLeftTop",
-        "eyeLeftBottom",
-        "eyeLeftInner",
-        "eyebrowRightInner",
-        "eyebrowRightOuter",
-        "eyeRightInner",
-        "eyeRightTop",
-        "eyeRightBottom",
-        "eyeRightOuter",
-        *_NOSE_ROOT,
-        "noseLeftAlarTop",
-        "noseRightAlarTop",
-        "noseLeftAlarOutTip",
-        "noseRightAlarOutTip",
-        "upperLipTop",
-        "upperLipBottom",
-        "underLipTop",
-        "underLipBottom",
-    }
-)
+ESTIMATED_LANDMARKS: Final = frozenset(LANDMARK_NAMES[5:])
 """The 22 landmarks the engine places from the template, not from the pixels."""
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from .._engine_api import EngineFace
+from .._engine_api import LANDMARK_NAMES, EngineFace
 from .common import (
     DETECTION_MODELS,
     RECOGNITION_MODELS,
@@ -41,36 +41,6 @@ __all__ = [
     "validate_scripted_attribute",
 ]
 
-LANDMARK_NAMES: tuple[str, ...] = (
-    "pupilLeft",
-    "pupilRight",
-    "noseTip",
-    "mouthLeft",
-    "mouthRight",
-    "eyebrowLeftOuter",
-    "eyebrowLeftInner",
-    "eyeLeftOuter",
-    "eyeLeftTop",
-    "eyeLeftBottom",
-    "eyeLeftInner",
-    "eyebrowRightInner",
-    "eyebrowRightOuter",
-    "eyeRightInner",
-    "eyeRightTop",
-    "eyeRightBottom",
-    "eyeRightOuter",
-    "noseRootLeft",
-    "noseRootRight",
-    "noseLeftAlarTop",
-    "noseRightAlarTop",
-    "noseLeftAlarOutTip",
-    "noseRightAlarOutTip",
-    "upperLipTop",
-    "upperLipBottom",
-    "underLipTop",
-    "underLipBottom",
-)
-"""The 27 ``FaceLandmarks`` of the contract, in its order (all required)."""
 
 MEASURED = frozenset({"headPose", "blur", "exposure", "noise", "qualityForRecognition"})
 UNMEASURABLE = frozenset({"glasses", "occlusion", "accessories", "mask"})
