@@ -242,12 +242,17 @@ class ContentSafetyControl:
 
         return self._run(run, request, "TextBlocklists_CreateOrUpdateTextBlocklist")
 
+    def _blocklist(self, params: Mapping[str, str]) -> BlocklistState:
+        """The blocklist the path names (its name checked), or the service's 404."""
+        name = _checked_name(params)
+        state = self.blocklists.get(name)
+        if state is None:
+            raise _not_found(f"Blocklist '{name}'")
+        return state
+
     def get(self, request: httpx.Request, params: Mapping[str, str]) -> httpx.Response:
         def run() -> httpx.Response:
-            name = _checked_name(params)
-            state = self.blocklists.get(name)
-            if state is None:
-                raise _not_found(f"Blocklist '{name}'")
+            state = self._blocklist(params)
             return json_response(200, state.to_wire())
 
         return self._run(run, request, "TextBlocklists_GetTextBlocklist")
@@ -270,11 +275,8 @@ class ContentSafetyControl:
         self, request: httpx.Request, params: Mapping[str, str]
     ) -> httpx.Response:
         def run() -> httpx.Response:
-            name = _checked_name(params)
+            state = self._blocklist(params)
             body = _json_body(request)
-            state = self.blocklists.get(name)
-            if state is None:
-                raise _not_found(f"Blocklist '{name}'")
             items = body.get("blocklistItems")
             if not isinstance(items, list) or not 1 <= len(items) <= _ITEMS_PER_CALL:
                 raise _bad_body(
@@ -298,11 +300,8 @@ class ContentSafetyControl:
 
     def remove_items(self, request: httpx.Request, params: Mapping[str, str]) -> httpx.Response:
         def run() -> httpx.Response:
-            name = _checked_name(params)
+            state = self._blocklist(params)
             body = _json_body(request)
-            state = self.blocklists.get(name)
-            if state is None:
-                raise _not_found(f"Blocklist '{name}'")
             ids = body.get("blocklistItemIds")
             if not isinstance(ids, list) or not 1 <= len(ids) <= _ITEMS_PER_CALL:
                 raise _bad_body(
@@ -318,20 +317,14 @@ class ContentSafetyControl:
 
     def list_items(self, request: httpx.Request, params: Mapping[str, str]) -> httpx.Response:
         def run() -> httpx.Response:
-            name = _checked_name(params)
-            state = self.blocklists.get(name)
-            if state is None:
-                raise _not_found(f"Blocklist '{name}'")
+            state = self._blocklist(params)
             return self._page(request, [i.to_wire() for i in state.items.values()])
 
         return self._run(run, request, "TextBlocklists_ListTextBlocklistItems")
 
     def get_item(self, request: httpx.Request, params: Mapping[str, str]) -> httpx.Response:
         def run() -> httpx.Response:
-            name = _checked_name(params)
-            state = self.blocklists.get(name)
-            if state is None:
-                raise _not_found(f"Blocklist '{name}'")
+            state = self._blocklist(params)
             item_id = params.get("blocklistItemId", "")
             item = state.items.get(item_id)
             if item is None or len(item_id) > _ITEM_ID_MAX:
